@@ -1,0 +1,61 @@
+"""cms-api: a headless content and FAQ API for medical-information publishers.
+
+Delivery (``/v1/...``) serves published content only, as JSON rendered once at publish
+time, with strong ETags and keyset pagination (``?limit=&cursor=``, ``Link: rel="next"``).
+Errors are RFC 9457 problem documents. Configuration comes from the environment; see
+:mod:`cms_api.config`. The OpenAPI document is at ``/openapi.json`` and rendered at ``/docs``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from cms_api.config import Settings, flask_config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config → database → extensions → errors → blueprints."""
+    from cms_api import docs, errors, http
+    from cms_api.cli import register_commands
+    from cms_api.database import resolve_database_url
+    from cms_api.extensions import api, cors, db, migrate
+    from cms_api.resources import register_blueprints
+
+    app = Flask(__name__, instance_relative_config=False)
+    settings: Settings = (test_config or {}).get("CMS_SETTINGS") or Settings.from_environ()
+    app.config.update(flask_config(settings, test_config))
+    if "SQLALCHEMY_DATABASE_URI" not in app.config:
+        app.config["SQLALCHEMY_DATABASE_URI"] = resolve_database_url(
+            settings.database_url, settings.instance_path
+        )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_directory())
+    cors.init_app(
+        app,
+        origins=settings.cors_origins,
+        expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Retry-After"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "X-Request-ID",
+        ],
+    )
+    app.config.setdefault("API_SPEC_OPTIONS", docs.spec_options())
+    api.init_app(app)
+    http.register_request_hooks(app)
+    errors.register_error_handlers(app)
+    register_blueprints(api)
+    docs.register(app)
+    register_commands(app)
+    return app
+
+
+def _migrations_directory() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")

@@ -1,0 +1,76 @@
+"""Settings read from the environment, in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an operator can change without touching code.
+
+    Environment variables (all optional):
+
+    - ``DATABASE_URL``: a PostgreSQL URL. Unset, an embedded PostgreSQL is started
+      under the instance folder.
+    - ``CMS_INSTANCE_PATH``: where the embedded database lives (default ``./instance``).
+    - ``CMS_CORS_ORIGINS``: comma-separated origins allowed by CORS (default ``*``).
+    - ``CMS_CACHE_MAX_AGE`` / ``CMS_CACHE_STALE_WHILE_REVALIDATE``: delivery cache lifetimes
+      in seconds (defaults 60 and 600).
+    - ``CMS_PUBLIC_BASE_URL``: absolute base of the publisher's site, used for canonical
+      links (default ``https://www.example-health.org``).
+    - ``CMS_DB_CONNECT_TIMEOUT``: seconds before a database connection attempt gives up
+      (default 3), so an outage answers 503 quickly instead of hanging.
+    """
+
+    database_url: str | None = None
+    instance_path: str = "instance"
+    cors_origins: list[str] = field(default_factory=lambda: ["*"])
+    cache_max_age: int = 60
+    cache_stale_while_revalidate: int = 600
+    public_base_url: str = "https://www.example-health.org"
+    db_connect_timeout: int = 3
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            instance_path=env.get("CMS_INSTANCE_PATH", "instance"),
+            cors_origins=_split(env.get("CMS_CORS_ORIGINS", "*")),
+            cache_max_age=int(env.get("CMS_CACHE_MAX_AGE", "60")),
+            cache_stale_while_revalidate=int(env.get("CMS_CACHE_STALE_WHILE_REVALIDATE", "600")),
+            public_base_url=env.get("CMS_PUBLIC_BASE_URL", "https://www.example-health.org"),
+            db_connect_timeout=int(env.get("CMS_DB_CONNECT_TIMEOUT", "3")),
+        )
+
+
+def flask_config(settings: Settings, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Flask and extension configuration derived from the settings."""
+    config: dict[str, Any] = {
+        "CMS_SETTINGS": settings,
+        "API_TITLE": "cms-api",
+        "API_VERSION": "1.0.0",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            "pool_size": 5,
+            "max_overflow": 5,
+            "pool_timeout": settings.db_connect_timeout,
+            "connect_args": {"connect_timeout": settings.db_connect_timeout},
+        },
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "JSON_SORT_KEYS": False,
+    }
+    config.update(overrides or {})
+    return config

@@ -1,0 +1,240 @@
+"""RFC 9457 problem responses, and the mapping from domain exceptions to HTTP statuses."""
+
+from __future__ import annotations
+
+import http
+import json
+import logging
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, Response, g, request
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+from psycopg import errors as pg_errors
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+
+# Every kind of problem the API answers with; `type` is "/problems/<kind>".
+PROBLEM_KINDS: dict[str, str] = {
+    "bad-request": "The request could not be understood (malformed syntax or encoding).",
+    "invalid-parameter": "A query parameter is unknown or malformed; `detail` names it "
+    "and `errors.query` lists every offending parameter.",
+    "not-found": "No published resource answers at this address.",
+    "method-not-allowed": "The resource exists but not with this method; see `Allow`.",
+    "not-acceptable": "None of the representations the client accepts is available.",
+    "conflict": "The request conflicts with the current state (duplicate slug, "
+    "illegal workflow transition).",
+    "payload-too-large": "The request body is over the size limit.",
+    "unsupported-media-type": "The request body is not in a content type the operation takes.",
+    "validation-error": "The request body failed validation; `errors` lists each field.",
+    "precondition-failed": "The `If-Match` precondition does not match the current version.",
+    "precondition-required": "A write needs `If-Match` with the version the client last read.",
+    "rate-limited": "Too many requests; retry after `Retry-After` seconds.",
+    "database-unavailable": "The database cannot be reached; retry after `Retry-After` seconds.",
+    "internal-error": "An unexpected error; it has been logged under `request_id`.",
+}
+
+_KIND_BY_STATUS = {
+    400: "bad-request",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    428: "precondition-required",
+    429: "rate-limited",
+    503: "database-unavailable",
+}
+
+
+class ProblemSchema(ma.Schema):
+    """An RFC 9457 problem document."""
+
+    type = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "Relative URI naming the kind of problem.",
+            "example": "/problems/not-found",
+        },
+    )
+    title = ma.fields.String(required=True, metadata={"example": "Not Found"})
+    status = ma.fields.Integer(required=True, metadata={"example": 404})
+    detail = ma.fields.String(metadata={"example": "No published article has this slug."})
+    instance = ma.fields.String(metadata={"example": "/v1/articles/no-such-article"})
+    request_id = ma.fields.String(metadata={"example": "8f14e45fceea167a5a36dedd4bea2543"})
+    errors = ma.fields.Dict(
+        metadata={
+            "description": "Per-location, per-field messages, for 400 and 422.",
+            "example": {"query": {"limit": ["Must be between 1 and 100."]}},
+        },
+    )
+
+
+class Problem(Exception):
+    """A domain error that the API reports as a problem document."""
+
+    status = 400
+    kind = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        kind: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        if kind is not None:
+            self.kind = kind
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class NotFound(Problem):
+    status = 404
+    kind = "not-found"
+
+
+class InvalidParameter(Problem):
+    status = 400
+    kind = "invalid-parameter"
+
+
+class Conflict(Problem):
+    status = 409
+    kind = "conflict"
+
+
+def problem_response(
+    status: int,
+    *,
+    kind: str | None = None,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    kind = kind or _KIND_BY_STATUS.get(status, "internal-error" if status >= 500 else "bad-request")
+    body: dict[str, Any] = {
+        "type": f"/problems/{kind}",
+        "title": http.HTTPStatus(status).phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body["instance"] = request.path
+    body.update(extra)
+    body["request_id"] = g.get("request_id")
+    response = Response(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _describe_invalid(messages: dict[str, Any]) -> str:
+    names = sorted(messages)
+    if len(names) == 1:
+        reason = messages[names[0]]
+        text = reason[0] if isinstance(reason, list) and reason else str(reason)
+        return f"Query parameter '{names[0]}': {text}"
+    return "Invalid query parameters: " + ", ".join(f"'{name}'" for name in names)
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, answering every error as an RFC 9457 problem."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        headers = {
+            name: value for name, value in error.get_headers() if name.lower() != "content-type"
+        }
+        headers.update(data.get("headers") or {})
+        messages = data.get("messages") or data.get("errors")
+        extra: dict[str, Any] = {}
+        detail = data.get("message") or error.description
+        kind = None
+        if messages:
+            extra["errors"] = messages
+            if status == 400 and "query" in messages:
+                kind = "invalid-parameter"
+                detail = _describe_invalid(messages["query"])
+            elif status == 422:
+                count = sum(len(fields) for fields in messages.values() if isinstance(fields, dict))
+                detail = f"{count} field{'s' if count != 1 else ''} invalid"
+        if status >= 500:
+            detail = "An unexpected error occurred."
+        return problem_response(status, kind=kind, detail=detail, headers=headers, **extra)
+
+
+def _handle_problem(error: Problem) -> Response:
+    return problem_response(
+        error.status, kind=error.kind, detail=error.detail, headers=error.headers, **error.extra
+    )
+
+
+def _database_unavailable(error: Exception) -> Response:
+    log.warning("database unavailable: %s", error.__class__.__name__)
+    return problem_response(
+        503,
+        detail="The database is unavailable. Please retry shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _handle_data_error(error: sa_exc.DBAPIError) -> Response:
+    # A value the database refuses (a NUL byte, an out-of-range number) is bad input.
+    if isinstance(error.orig, pg_errors.DataError):
+        return problem_response(400, detail="A value in the request is not acceptable.")
+    if isinstance(error.orig, pg_errors.OperationalError | pg_errors.AdminShutdown):
+        return _database_unavailable(error)
+    return _handle_unexpected(error)
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        return api_handle(error)
+    log.exception("unhandled error (request %s)", g.get("request_id"))
+    return problem_response(500, detail="An unexpected error occurred.")
+
+
+def api_handle(error: HTTPException) -> Response:
+    from cms_api.extensions import api
+
+    return api.handle_http_exception(error)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(Problem, _handle_problem)
+    app.register_error_handler(sa_exc.OperationalError, _database_unavailable)
+    app.register_error_handler(sa_exc.TimeoutError, _database_unavailable)
+    app.register_error_handler(sa_exc.DisconnectionError, _database_unavailable)
+    app.register_error_handler(sa_exc.DBAPIError, _handle_data_error)
+    app.register_error_handler(Exception, _handle_unexpected)

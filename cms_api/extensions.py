@@ -1,0 +1,15 @@
+"""Flask extensions, created unbound and attached to an app in create_app."""
+
+from __future__ import annotations
+
+from flask_cors import CORS
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from cms_api.errors import ProblemApi
+from cms_api.models.base import Base
+
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+api = ProblemApi()
+migrate = Migrate(compare_type=True)
+cors = CORS()

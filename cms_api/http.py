@@ -1,0 +1,125 @@
+"""HTTP plumbing: ETags, conditional GETs, cache headers, request ids and keyset cursors."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, current_app, g, request
+
+from cms_api.errors import InvalidParameter
+
+JSON_CONTENT_TYPE = "application/json"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def etag_for(body: str | bytes) -> str:
+    """A strong entity tag: a digest of the exact bytes served."""
+    data = body.encode() if isinstance(body, str) else body
+    return '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
+
+
+def not_modified(etag: str) -> bool:
+    """Whether the request's If-None-Match names this ETag (so a 304 will do)."""
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    # Weak comparison, as RFC 9110 prescribes for If-None-Match.
+    candidates = {item.strip().removeprefix("W/") for item in header.split(",")}
+    return etag in candidates
+
+
+def public_cache_control() -> str:
+    settings = current_app.config["CMS_SETTINGS"]
+    return (
+        f"public, max-age={settings.cache_max_age}, "
+        f"stale-while-revalidate={settings.cache_stale_while_revalidate}"
+    )
+
+
+def delivery_response(
+    body: str,
+    *,
+    etag: str | None = None,
+    status: int = 200,
+    content_type: str = JSON_CONTENT_TYPE,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Serve an already rendered body with a strong ETag, honouring If-None-Match."""
+    etag = etag or etag_for(body)
+    cache_headers = {"ETag": etag, "Cache-Control": public_cache_control()}
+    if not_modified(etag):
+        response = Response(status=304)
+    else:
+        response = Response(body, status=status, content_type=content_type)
+        response.headers.update(headers or {})
+    response.headers.update(cache_headers)
+    return response
+
+
+# -- keyset cursors -------------------------------------------------------------------------
+
+
+def encode_cursor(sort: str, values: list[Any]) -> str:
+    raw = json.dumps([sort, *values], separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str, arity: int) -> list[Any]:
+    """The keyset values of a cursor made for this sort, or a 400 problem."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError):
+        decoded = None
+    if (
+        not isinstance(decoded, list)
+        or len(decoded) != arity + 1
+        or decoded[0] != sort
+        or not all(isinstance(value, str | int | float) for value in decoded[1:])
+        or any(isinstance(value, str) and "\x00" in value for value in decoded[1:])
+    ):
+        raise InvalidParameter(
+            "Query parameter 'cursor': not a cursor issued for this listing and sort order.",
+            errors={"query": {"cursor": ["Invalid cursor."]}},
+        )
+    return decoded[1:]
+
+
+def list_body(items: list[str], *, limit: int, next_cursor: str | None, total: int) -> str:
+    """A list document assembled from items that are already JSON text."""
+    page = json.dumps({"limit": limit, "next_cursor": next_cursor, "total": total})
+    return '{"items":[' + ",".join(items) + '],"page":' + page + "}"
+
+
+def next_link(next_cursor: str | None) -> dict[str, str]:
+    if not next_cursor:
+        return {}
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "cursor"]
+    args.append(("cursor", next_cursor))
+    return {"Link": f'<{request.base_url}?{urlencode(args)}>; rel="next"'}
+
+
+# -- request ids ----------------------------------------------------------------------------
+
+
+def _assign_request_id() -> None:
+    supplied = request.headers.get("X-Request-ID", "")
+    g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+
+
+def _echo_request_id(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
+    return response
+
+
+def register_request_hooks(app: Flask) -> None:
+    app.before_request(_assign_request_id)
+    app.after_request(_echo_request_id)

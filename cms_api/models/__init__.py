@@ -1,0 +1,35 @@
+"""The content model; importing this package registers every table on Base.metadata."""
+
+from cms_api.models.article import (
+    Article,
+    ArticleAuthor,
+    ArticleSlug,
+    ArticleTopic,
+    Citation,
+    MedicalReview,
+    RelatedLink,
+    Section,
+)
+from cms_api.models.base import Base
+from cms_api.models.document import PublishedDocument
+from cms_api.models.faq import Faq
+from cms_api.models.person import Credential, Person
+from cms_api.models.topic import MedicalCode, Topic
+
+__all__ = [
+    "Article",
+    "ArticleAuthor",
+    "ArticleSlug",
+    "ArticleTopic",
+    "Base",
+    "Citation",
+    "Credential",
+    "Faq",
+    "MedicalCode",
+    "MedicalReview",
+    "Person",
+    "PublishedDocument",
+    "RelatedLink",
+    "Section",
+    "Topic",
+]

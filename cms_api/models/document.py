@@ -1,0 +1,54 @@
+"""Published documents: the public JSON of each published resource, rendered once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, Index, String, Text, func, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cms_api.models.base import Base
+
+DOCUMENT_KINDS = ("article", "faq", "person", "topic")
+
+
+class PublishedDocument(Base):
+    """The read model behind every delivery endpoint.
+
+    `body` and `summary` are the exact JSON served, so a read is one indexed lookup.
+    `tags` holds the published filter values ("topic:headache", "author:ana-ruiz",
+    "code:icd10cm:R51.9") so that filters see what readers see, not the draft.
+    """
+
+    __tablename__ = "published_documents"
+    __table_args__ = (
+        Index(
+            "uq_published_documents_kind_slug",
+            "kind",
+            "slug",
+            unique=True,
+            postgresql_where=text("slug IS NOT NULL"),
+        ),
+        Index("ix_published_documents_kind_published", "kind", "published_at", "entity_id"),
+        Index("ix_published_documents_kind_updated", "kind", "updated_at", "entity_id"),
+        Index("ix_published_documents_kind_title", "kind", "sort_title", "entity_id"),
+        Index("ix_published_documents_kind_reviewed", "kind", "reviewed_on", "entity_id"),
+        Index("ix_published_documents_tags", "tags", postgresql_using="gin"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    slug: Mapped[str | None] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    etag: Mapped[str] = mapped_column(String(40))
+    tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sort_title: Mapped[str] = mapped_column(Text)
+    reviewed_on: Mapped[date] = mapped_column(Date)
+    rendered_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

@@ -1,0 +1,67 @@
+"""People who write or review content, and their verifiable credentials."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cms_api.models.base import Base, created_at, updated_at, uuid_pk
+
+CREDENTIAL_KINDS = ("degree", "license", "board_certification")
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    honorific_prefix: Mapped[str | None] = mapped_column(String(40))
+    honorific_suffix: Mapped[str | None] = mapped_column(String(80))
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    bio: Mapped[str | None] = mapped_column(Text)
+    photo_url: Mapped[str | None] = mapped_column(String(2048))
+    # [{"kind": "orcid", "url": "https://orcid.org/..."}]: identity links for `sameAs`.
+    profile_links: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    specialties: Mapped[list[str]] = mapped_column(ARRAY(String(120)), default=list)
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    credentials: Mapped[list[Credential]] = relationship(
+        back_populates="person",
+        order_by="Credential.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class Credential(Base):
+    __tablename__ = "credentials"
+    __table_args__ = (
+        CheckConstraint("kind IN ('degree', 'license', 'board_certification')", name="kind_known"),
+        CheckConstraint(
+            "valid_until IS NULL OR valid_from IS NULL OR valid_until >= valid_from",
+            name="validity_ordered",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    person_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str | None] = mapped_column(String(200))
+    jurisdiction: Mapped[str | None] = mapped_column(String(120))
+    number: Mapped[str | None] = mapped_column(String(80))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    person: Mapped[Person] = relationship(back_populates="credentials")

@@ -1,0 +1,58 @@
+"""Topics, arranged as a tree, and the medical codes that identify them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cms_api.models.base import Base, created_at, updated_at, uuid_pk
+
+CODE_SYSTEMS = {
+    "icd10cm": "ICD-10-CM",
+    "snomed": "SNOMED CT",
+    "mesh": "MeSH",
+}
+
+
+class Topic(Base):
+    __tablename__ = "topics"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("topics.id", ondelete="SET NULL"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    parent: Mapped[Topic | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Topic]] = relationship(back_populates="parent", order_by="Topic.position")
+    codes: Mapped[list[MedicalCode]] = relationship(
+        back_populates="topic",
+        order_by=lambda: (MedicalCode.system, MedicalCode.code),
+        cascade="all, delete-orphan",
+    )
+
+
+class MedicalCode(Base):
+    __tablename__ = "medical_codes"
+    __table_args__ = (
+        UniqueConstraint("topic_id", "system", "code"),
+        CheckConstraint("system IN ('icd10cm', 'snomed', 'mesh')", name="system_known"),
+        Index("ix_medical_codes_system_code", "system", "code"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    topic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
+    system: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(40))
+    display: Mapped[str] = mapped_column(String(300))
+
+    topic: Mapped[Topic] = relationship(back_populates="codes")

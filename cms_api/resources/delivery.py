@@ -1,0 +1,75 @@
+"""What every delivery view shares: query parsing, documented headers and responses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import marshmallow as ma
+from flask import Response
+from flask_smorest import Blueprint
+
+from cms_api.http import delivery_response, list_body, next_link
+from cms_api.services.delivery import Page
+
+ETAG_HEADER = {
+    "description": "Strong entity tag of this representation; send it back in "
+    "`If-None-Match` to revalidate.",
+    "schema": {"type": "string", "example": '"3f2a9c0b1d4e5f60718293a4b5c6d7e8"'},
+}
+CACHE_CONTROL_HEADER = {
+    "description": "`public, max-age=60, stale-while-revalidate=600` (configurable).",
+    "schema": {"type": "string"},
+}
+LINK_HEADER = {
+    "description": 'RFC 8288 link to the next page: `<...>; rel="next"`; absent on the last page.',
+    "schema": {"type": "string"},
+}
+DELIVERY_HEADERS = {"ETag": ETAG_HEADER, "Cache-Control": CACHE_CONTROL_HEADER}
+LIST_HEADERS = {**DELIVERY_HEADERS, "Link": LINK_HEADER}
+
+IF_NONE_MATCH = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "description": "An ETag from an earlier response; answers 304 when it still matches.",
+    "schema": {"type": "string"},
+}
+
+
+def query_args(blp: Blueprint, schema: type) -> Callable[..., Any]:
+    """Query-string arguments: unknown or malformed ones are a 400 problem."""
+    return blp.arguments(
+        schema, location="query", error_status_code=400, unknown=ma.RAISE, as_kwargs=False
+    )
+
+
+def documented(blp: Blueprint, *, not_found: bool = True) -> Callable[..., Any]:
+    """Errors and conditional responses every delivery GET can answer."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        view = blp.alt_response(
+            304,
+            description="Not Modified: the `If-None-Match` ETag still matches.",
+            headers=DELIVERY_HEADERS,
+            success=True,
+        )(view)
+        if not_found:
+            view = blp.alt_response(404, response="NOT_FOUND")(view)
+        view = blp.alt_response(503, response="SERVICE_UNAVAILABLE")(view)
+        return blp.doc(parameters=[IF_NONE_MATCH])(view)
+
+    return decorator
+
+
+def page_response(page: Page) -> Response:
+    body = list_body(page.items, limit=page.limit, next_cursor=page.next_cursor, total=page.total)
+    return delivery_response(body, headers=next_link(page.next_cursor))
+
+
+def complete_list_response(items: list[Any]) -> Response:
+    """A bounded list (an article's FAQs or links) served whole, in the list envelope."""
+
+    encoded = [json.dumps(item, ensure_ascii=False, separators=(",", ":")) for item in items]
+    return delivery_response(list_body(encoded, limit=100, next_cursor=None, total=len(items)))

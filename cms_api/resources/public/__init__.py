@@ -1,0 +1,1 @@
+"""Delivery resources: published content for frontends, SEO tools and the symptom checker."""

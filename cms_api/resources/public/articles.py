@@ -1,0 +1,135 @@
+"""Published articles: the list, the whole article, its FAQs and its related articles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, redirect, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cms_api.errors import NotFound
+from cms_api.http import delivery_response, not_modified, public_cache_control
+from cms_api.resources.delivery import (
+    DELIVERY_HEADERS,
+    LIST_HEADERS,
+    complete_list_response,
+    documented,
+    page_response,
+    query_args,
+)
+from cms_api.schemas.articles import (
+    ArticleDetailArgs,
+    ArticleList,
+    ArticleOut,
+    ArticleQueryArgs,
+    RelatedOut,
+)
+from cms_api.schemas.common import is_slug, list_schema
+from cms_api.schemas.faqs import FaqEntryOut
+from cms_api.services import articles as article_service
+from cms_api.services import delivery
+
+blp = Blueprint(
+    "articles",
+    __name__,
+    url_prefix="/v1/articles",
+    description="Published articles: lists, whole articles, FAQs and related articles.",
+)
+
+MOVED = {
+    "description": "The article moved: this slug is a former one. `Location` names the "
+    "current address.",
+    "headers": {
+        "Location": {"schema": {"type": "string"}, "description": "The article's current URL."}
+    },
+}
+
+
+@blp.route("")
+class ArticleCollection(MethodView):
+    @documented(blp, not_found=False)
+    @query_args(blp, ArticleQueryArgs)
+    @blp.response(200, ArticleList, headers=LIST_HEADERS)
+    def get(self, args: dict[str, Any]) -> Response:
+        """List published articles
+
+        Summaries of published articles, newest first by default. Filters combine with
+        AND; `topic` includes the topic's subtopics.
+        """
+        return page_response(article_service.list_published(args))
+
+
+def _moved_or_missing(slug: str) -> Response:
+    current = delivery.current_slug_for(slug) if is_slug(slug) else None
+    if current is None:
+        raise NotFound("No published article has this slug.")
+    location = request.path.replace(f"/v1/articles/{slug}", f"/v1/articles/{current}", 1)
+    if request.query_string:
+        location += "?" + request.query_string.decode("latin-1")
+    response = redirect(location, code=301)
+    response.headers["Cache-Control"] = public_cache_control()
+    return response
+
+
+@blp.route("/<slug>")
+class ArticleBySlug(MethodView):
+    @documented(blp)
+    @query_args(blp, ArticleDetailArgs)
+    @blp.response(200, ArticleOut, headers=DELIVERY_HEADERS)
+    @blp.alt_response(301, description=MOVED["description"], headers=MOVED["headers"])
+    @blp.alt_response(400, response="BAD_REQUEST")
+    def get(self, args: dict[str, Any], slug: str) -> Response:
+        """Get a published article
+
+        The whole article as readers see it: sections (`body_html`), FAQs, authors and
+        reviewers with credentials, topics with medical codes, citations, related
+        articles, disclaimer, calls to action, SEO fields and review dates. A former
+        slug answers 301 to the current one. `?sections=causes,treatment` returns only
+        those sections.
+        """
+        if not is_slug(slug):
+            raise NotFound("No published article has this slug.")
+        sections = args.get("sections")
+        if not sections and request.headers.get("If-None-Match"):
+            # Revalidation usually matches: read the ETag alone, not the whole body.
+            etag = article_service.current_etag(slug)
+            if etag and not_modified(etag):
+                return delivery_response("", etag=etag)
+        document = article_service.published_document(slug, sections=sections)
+        if document is None:
+            return _moved_or_missing(slug)
+        return delivery_response(document.body, etag=document.etag)
+
+
+@blp.route("/<slug>/faqs")
+class ArticleFaqs(MethodView):
+    @documented(blp)
+    @blp.response(200, list_schema(FaqEntryOut, "ArticleFaqList"), headers=DELIVERY_HEADERS)
+    @blp.alt_response(301, description=MOVED["description"], headers=MOVED["headers"])
+    def get(self, slug: str) -> Response:
+        """List an article's FAQs
+
+        The FAQs of a published article, in the article's order (a complete list).
+        """
+        items = article_service.published_part(slug, "faqs") if is_slug(slug) else None
+        if items is None:
+            return _moved_or_missing(slug)
+        return complete_list_response(items)
+
+
+@blp.route("/<slug>/related")
+class ArticleRelated(MethodView):
+    @documented(blp)
+    @blp.response(200, list_schema(RelatedOut, "ArticleRelatedList"), headers=DELIVERY_HEADERS)
+    @blp.alt_response(301, description=MOVED["description"], headers=MOVED["headers"])
+    def get(self, slug: str) -> Response:
+        """List an article's related articles
+
+        Published articles this article links to, with the relation type, anchor text
+        and weight, in the editor's order (a complete list).
+        """
+        items = article_service.published_part(slug, "related") if is_slug(slug) else None
+        if items is None:
+            return _moved_or_missing(slug)
+        return complete_list_response(items)

@@ -1,0 +1,56 @@
+"""Published FAQs: the list, filtered by topic or article, and one FAQ."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cms_api.errors import NotFound
+from cms_api.http import delivery_response
+from cms_api.resources.delivery import (
+    DELIVERY_HEADERS,
+    LIST_HEADERS,
+    documented,
+    page_response,
+    query_args,
+)
+from cms_api.schemas.faqs import FaqList, FaqOut, FaqQueryArgs
+from cms_api.services import delivery
+
+blp = Blueprint(
+    "faqs", __name__, url_prefix="/v1/faqs", description="Published frequently asked questions."
+)
+
+
+@blp.route("")
+class FaqCollection(MethodView):
+    @documented(blp, not_found=False)
+    @query_args(blp, FaqQueryArgs)
+    @blp.response(200, FaqList, headers=LIST_HEADERS)
+    def get(self, args: dict[str, Any]) -> Response:
+        """List published FAQs
+
+        Newest first. `topic` matches FAQs attached to the topic, to its subtopics, or to
+        articles on it; `article` matches one article's FAQs.
+        """
+        tags = [f"{name}:{args[name]}" for name in ("topic", "article") if name in args]
+        page = delivery.list_documents(
+            "faq", tags=tags, sort="-published_at", limit=args["limit"], cursor=args.get("cursor")
+        )
+        return page_response(page)
+
+
+@blp.route("/<uuid:faq_id>")
+class FaqById(MethodView):
+    @documented(blp)
+    @blp.response(200, FaqOut, headers=DELIVERY_HEADERS)
+    def get(self, faq_id: uuid.UUID) -> Response:
+        """Get a published FAQ"""
+        document = delivery.get_document("faq", entity_id=faq_id)
+        if document is None:
+            raise NotFound("No published FAQ has this id.")
+        return delivery_response(document.body, etag=document.etag)

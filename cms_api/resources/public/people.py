@@ -1,0 +1,62 @@
+"""Published profiles of authors and medical reviewers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cms_api.errors import NotFound
+from cms_api.http import delivery_response
+from cms_api.resources.delivery import (
+    DELIVERY_HEADERS,
+    LIST_HEADERS,
+    documented,
+    page_response,
+    query_args,
+)
+from cms_api.schemas.common import is_slug
+from cms_api.schemas.people import PersonDocumentOut, PersonList, PersonQueryArgs
+from cms_api.services import delivery
+
+blp = Blueprint(
+    "people",
+    __name__,
+    url_prefix="/v1/people",
+    description="Authors and medical reviewers with their credentials.",
+)
+
+
+@blp.route("")
+class PersonCollection(MethodView):
+    @documented(blp, not_found=False)
+    @query_args(blp, PersonQueryArgs)
+    @blp.response(200, PersonList, headers=LIST_HEADERS)
+    def get(self, args: dict[str, Any]) -> Response:
+        """List people with published work
+
+        Authors and reviewers of published articles, by name. `role` keeps one kind.
+        """
+        tags = [f"role:{args['role']}"] if "role" in args else []
+        page = delivery.list_documents(
+            "person", tags=tags, sort="name", limit=args["limit"], cursor=args.get("cursor")
+        )
+        return page_response(page)
+
+
+@blp.route("/<slug>")
+class PersonBySlug(MethodView):
+    @documented(blp)
+    @blp.response(200, PersonDocumentOut, headers=DELIVERY_HEADERS)
+    def get(self, slug: str) -> Response:
+        """Get a person's profile
+
+        Profile, credentials, specialties and the newest 50 published articles the person
+        wrote or reviewed (with totals; `/v1/articles?author=` lists them all).
+        """
+        document = delivery.get_document("person", slug=slug) if is_slug(slug) else None
+        if document is None:
+            raise NotFound("No person with published work has this slug.")
+        return delivery_response(document.body, etag=document.etag)

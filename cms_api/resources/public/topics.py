@@ -1,0 +1,62 @@
+"""The topic tree and topic pages with their medical codes, articles and FAQs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cms_api.errors import NotFound
+from cms_api.http import delivery_response
+from cms_api.resources.delivery import (
+    DELIVERY_HEADERS,
+    LIST_HEADERS,
+    documented,
+    page_response,
+    query_args,
+)
+from cms_api.schemas.common import is_slug
+from cms_api.schemas.topics import TopicDocumentOut, TopicList, TopicQueryArgs
+from cms_api.services import delivery
+
+blp = Blueprint(
+    "topics",
+    __name__,
+    url_prefix="/v1/topics",
+    description="The topic tree, with ICD-10-CM, SNOMED CT and MeSH codes.",
+)
+
+
+@blp.route("")
+class TopicCollection(MethodView):
+    @documented(blp, not_found=False)
+    @query_args(blp, TopicQueryArgs)
+    @blp.response(200, TopicList, headers=LIST_HEADERS)
+    def get(self, args: dict[str, Any]) -> Response:
+        """Get the topic tree
+
+        The root topics by name, each with its subtopics nested under `children` and
+        every topic's medical codes.
+        """
+        page = delivery.list_documents(
+            "topic", tags=["root"], sort="name", limit=args["limit"], cursor=args.get("cursor")
+        )
+        return page_response(page)
+
+
+@blp.route("/<slug>")
+class TopicBySlug(MethodView):
+    @documented(blp)
+    @blp.response(200, TopicDocumentOut, headers=DELIVERY_HEADERS)
+    def get(self, slug: str) -> Response:
+        """Get a topic
+
+        The topic's codes, parent and children, its FAQs, and the newest 50 published
+        articles on it or its subtopics (with the total; `/v1/articles?topic=` lists all).
+        """
+        document = delivery.get_document("topic", slug=slug) if is_slug(slug) else None
+        if document is None:
+            raise NotFound("No topic has this slug.")
+        return delivery_response(document.body, etag=document.etag)

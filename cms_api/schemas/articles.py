@@ -1,0 +1,161 @@
+"""Shapes of published articles, their parts, and the article list's query."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+from webargs.fields import DelimitedList
+
+from cms_api.schemas.common import (
+    CODE_PATTERN,
+    PageArgs,
+    list_schema,
+    nullable_text,
+    slug_field,
+    text,
+)
+from cms_api.schemas.faqs import FaqEntryOut
+from cms_api.schemas.people import PersonProfileOut, ReviewerOut
+from cms_api.schemas.topics import TopicRefOut, TopicSummaryOut
+
+R = {"required": True}
+ARTICLE_SORTS = ["-published_at", "published_at", "-updated_at", "title", "-last_reviewed_at"]
+LINK_RELATIONS = ["see_also", "similar_symptom", "complication_of", "treatment_for", "differential"]
+
+
+class AuthorRefOut(ma.Schema):
+    slug = slug_field(**R, metadata={"example": "miriam-okafor"})
+    display_name = text("Dr. Miriam Okafor, MD", **R)
+
+
+class ArticleSummaryOut(ma.Schema):
+    id = ma.fields.UUID(**R)
+    slug = slug_field(**R)
+    url = text("/v1/articles/headache-after-botox", **R)
+    title = text("Headache After Botox: Causes, Prevention and Treatment", **R)
+    summary = text("Why a headache can follow Botox injections and how to ease it.", **R)
+    topics = ma.fields.List(ma.fields.Nested(TopicRefOut), **R)
+    authors = ma.fields.List(ma.fields.Nested(AuthorRefOut), **R)
+    published_at = ma.fields.DateTime(**R)
+    updated_at = ma.fields.DateTime(**R)
+    last_reviewed_at = ma.fields.Date(required=True, allow_none=True)
+    reading_time_minutes = ma.fields.Integer(**R, metadata={"example": 8})
+
+
+class SectionOut(ma.Schema):
+    key = text("causes", **R, metadata={"description": "Stable key, usable in `?sections=`."})
+    heading = text("What causes a headache after Botox?", **R)
+    body_html = text("<p>Several things can play a part.</p>", **R)
+    subsections = ma.fields.List(ma.fields.Nested(lambda: SectionOut()), **R)
+
+
+class CitationOut(ma.Schema):
+    title = text("OnabotulinumtoxinA for treatment of chronic migraine", **R)
+    authors = nullable_text("Dodick DW, Turkel CC, DeGryse RE, et al.")
+    publisher = nullable_text("Headache")
+    year = ma.fields.Integer(required=True, allow_none=True, metadata={"example": 2010})
+    doi = nullable_text("10.1111/j.1526-4610.2010.01678.x")
+    pmid = nullable_text("20487038")
+    url = nullable_text("https://doi.org/10.1111/j.1526-4610.2010.01678.x")
+
+
+class RelatedOut(ma.Schema):
+    relation = text("see_also", validate=validate.OneOf(LINK_RELATIONS), **R)
+    anchor_text = nullable_text("TMJ headache")
+    weight = ma.fields.Float(**R, metadata={"example": 0.7})
+    article = ma.fields.Nested(ArticleSummaryOut, **R)
+
+
+class CallToActionOut(ma.Schema):
+    key = nullable_text("symptom-checker")
+    kind = nullable_text("symptom_checker")
+    title = nullable_text("Not sure what is causing your headache?")
+    body_html = nullable_text("<p>Answer a few questions to understand your symptoms.</p>")
+    button_label = nullable_text("Check your symptoms")
+    url = nullable_text("https://www.example-health.org/symptom-checker")
+
+
+class SeoOut(ma.Schema):
+    meta_title = text("Headache After Botox: Causes and Relief", **R)
+    meta_description = text("Why headaches can follow Botox and what helps.", **R)
+    canonical_url = nullable_text("https://www.example-health.org/articles/headache-after-botox")
+
+
+class ArticleOut(ArticleSummaryOut):
+    sections = ma.fields.List(ma.fields.Nested(SectionOut), **R)
+    faqs = ma.fields.List(ma.fields.Nested(FaqEntryOut), **R)
+    authors = ma.fields.List(ma.fields.Nested(PersonProfileOut), **R)
+    reviewers = ma.fields.List(
+        ma.fields.Nested(ReviewerOut),
+        **R,
+        metadata={"description": "Medical reviewers, each with the date of their latest review."},
+    )
+    topics = ma.fields.List(ma.fields.Nested(TopicSummaryOut), **R)
+    citations = ma.fields.List(ma.fields.Nested(CitationOut), **R)
+    related = ma.fields.List(ma.fields.Nested(RelatedOut), **R)
+    disclaimer_html = nullable_text("<p>This article is for general information.</p>")
+    call_to_actions = ma.fields.List(ma.fields.Nested(CallToActionOut), **R)
+    seo = ma.fields.Nested(SeoOut, **R)
+    next_review_due = ma.fields.Date(required=True, allow_none=True)
+
+
+class ArticleQueryArgs(PageArgs):
+    topic = slug_field(
+        metadata={"description": "Articles on this topic or its subtopics.", "example": "headache"}
+    )
+    author = slug_field(
+        metadata={"description": "Articles by this person.", "example": "miriam-okafor"}
+    )
+    reviewer = slug_field(metadata={"description": "Articles reviewed by this person."})
+    code = ma.fields.String(
+        validate=validate.Regexp(
+            CODE_PATTERN, error="Expected SYSTEM:CODE with SYSTEM one of icd10cm, snomed, mesh."
+        ),
+        metadata={
+            "description": "Articles whose topics carry this medical code.",
+            "example": "icd10cm:R51.9",
+        },
+    )
+    updated_since = ma.fields.AwareDateTime(
+        format="iso",
+        metadata={
+            "description": "Only articles updated at or after this RFC 3339 time.",
+            "example": "2026-01-01T00:00:00Z",
+        },
+    )
+    sort = ma.fields.String(
+        load_default="-published_at",
+        validate=validate.OneOf(ARTICLE_SORTS),
+        metadata={"description": "Order of the list.", "example": "-published_at"},
+    )
+
+
+class ArticleDetailArgs(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    sections = DelimitedList(
+        ma.fields.String(
+            validate=[
+                validate.Length(min=1, max=80),
+                validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
+            ]
+        ),
+        validate=validate.Length(min=1, max=50),
+        metadata={
+            "description": "Only these sections (comma-separated keys); sub-section "
+            "keys select the sub-section alone.",
+            "example": "causes,treatment",
+        },
+    )
+
+
+class ArticleRelatedOut(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(RelatedOut), **R)
+
+
+class ArticleFaqsOut(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(FaqEntryOut), **R)
+
+
+ArticleList = list_schema(ArticleSummaryOut, "ArticleList")

@@ -1,0 +1,82 @@
+"""Fields and schemas shared by every resource: slugs, pagination, list envelopes."""
+
+from __future__ import annotations
+
+import re
+
+import marshmallow as ma
+from marshmallow import validate
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SLUG_RE = re.compile(SLUG_PATTERN)
+SLUG_MAX = 120
+CODE_SYSTEMS = ("icd10cm", "snomed", "mesh")
+CODE_PATTERN = r"^(icd10cm|snomed|mesh):[A-Za-z0-9.\-]{1,40}$"
+
+
+def slug_field(**kwargs) -> ma.fields.String:
+    kwargs.setdefault("metadata", {}).setdefault("example", "headache-after-botox")
+    return ma.fields.String(
+        validate=[validate.Length(max=SLUG_MAX), validate.Regexp(SLUG_PATTERN)],
+        **kwargs,
+    )
+
+
+def is_slug(value: str) -> bool:
+    return len(value) <= SLUG_MAX and SLUG_RE.match(value) is not None
+
+
+class StrictSchema(ma.Schema):
+    """Unknown fields are errors, so typos are caught rather than silently ignored."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class PageArgs(StrictSchema):
+    limit = ma.fields.Integer(
+        load_default=20,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Items per page, 1 to 100.", "example": 20},
+    )
+    cursor = ma.fields.String(
+        validate=validate.Length(min=1, max=512),
+        metadata={"description": "Opaque cursor from `page.next_cursor` of the previous page."},
+    )
+
+
+class PageInfo(ma.Schema):
+    limit = ma.fields.Integer(required=True, metadata={"example": 20})
+    next_cursor = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Cursor of the next page; null on the last page.",
+            "example": "WyItcHVibGlzaGVkX2F0IiwiMjAyNi0xMC0wNVQwOTowMDowMCswMDowMCJd",
+        },
+    )
+    total = ma.fields.Integer(
+        required=True, metadata={"description": "Items matching the filters.", "example": 7}
+    )
+
+
+def list_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """The `{"items": [...], "page": {...}}` envelope around `item`."""
+    return ma.Schema.from_dict(
+        {
+            "items": ma.fields.List(ma.fields.Nested(item), required=True),
+            "page": ma.fields.Nested(PageInfo, required=True),
+        },
+        name=name,
+    )
+
+
+def text(example: str | None = None, **kwargs) -> ma.fields.String:
+    metadata = kwargs.pop("metadata", {})
+    if example is not None:
+        metadata["example"] = example
+    return ma.fields.String(metadata=metadata, **kwargs)
+
+
+def nullable_text(example: str | None = None, **kwargs) -> ma.fields.String:
+    return text(example, required=True, allow_none=True, **kwargs)

@@ -1,0 +1,40 @@
+"""Shapes of frequently asked questions."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from cms_api.schemas.common import PageArgs, list_schema, slug_field, text
+from cms_api.schemas.topics import TopicRefOut
+
+R = {"required": True}
+
+
+class FaqEntryOut(ma.Schema):
+    id = ma.fields.UUID(**R)
+    question = text("How long does a headache after Botox last?", **R)
+    answer_html = text("<p>Most settle within a day or two.</p>", **R)
+    position = ma.fields.Integer(**R, metadata={"example": 0})
+
+
+class ArticleRefOut(ma.Schema):
+    slug = slug_field(**R)
+    title = text("Headache After Botox: Causes, Prevention and Treatment", **R)
+    url = text("/v1/articles/headache-after-botox", **R)
+
+
+class FaqOut(FaqEntryOut):
+    article = ma.fields.Nested(ArticleRefOut, required=True, allow_none=True)
+    topic = ma.fields.Nested(TopicRefOut, required=True, allow_none=True)
+    published_at = ma.fields.DateTime(**R)
+    updated_at = ma.fields.DateTime(**R)
+
+
+class FaqQueryArgs(PageArgs):
+    topic = slug_field(
+        metadata={"description": "FAQs of this topic or of its articles.", "example": "headache"}
+    )
+    article = slug_field(metadata={"description": "FAQs of this article."})
+
+
+FaqList = list_schema(FaqOut, "FaqList")

@@ -1,0 +1,79 @@
+"""Shapes of people (authors and medical reviewers) and their credentials."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from cms_api.schemas.common import PageArgs, list_schema, nullable_text, slug_field, text
+
+R = {"required": True}
+
+
+class CredentialOut(ma.Schema):
+    kind = text(
+        "license", validate=validate.OneOf(["degree", "license", "board_certification"]), **R
+    )
+    name = text("Physician and Surgeon License", **R)
+    issuer = nullable_text("Medical Board of California")
+    jurisdiction = nullable_text("California, US")
+    number = nullable_text("A-204518")
+    valid_from = ma.fields.Date(required=True, allow_none=True)
+    valid_until = ma.fields.Date(required=True, allow_none=True)
+    verified_at = ma.fields.DateTime(required=True, allow_none=True)
+
+
+class ProfileLinkOut(ma.Schema):
+    kind = nullable_text("orcid")
+    url = nullable_text("https://orcid.org/0000-0002-1825-0097")
+
+
+class PersonSummaryOut(ma.Schema):
+    id = ma.fields.UUID(**R)
+    slug = slug_field(**R, metadata={"example": "miriam-okafor"})
+    name = text("Miriam Okafor", **R)
+    display_name = text("Dr. Miriam Okafor, MD", **R)
+    honorific_prefix = nullable_text("Dr.")
+    honorific_suffix = nullable_text("MD")
+    job_title = nullable_text("Neurologist")
+    photo_url = nullable_text("https://images.example.org/people/miriam-okafor.jpg")
+
+
+class PersonListItemOut(PersonSummaryOut):
+    roles = ma.fields.List(text(validate=validate.OneOf(["author", "reviewer"])), **R)
+
+
+class PersonProfileOut(PersonSummaryOut):
+    specialties = ma.fields.List(ma.fields.String(), **R)
+    profile_links = ma.fields.List(ma.fields.Nested(ProfileLinkOut), **R)
+    credentials = ma.fields.List(ma.fields.Nested(CredentialOut), **R)
+
+
+class ReviewerOut(PersonProfileOut):
+    reviewed_at = ma.fields.Date(required=True, allow_none=True)
+
+
+class PersonQueryArgs(PageArgs):
+    role = ma.fields.String(
+        validate=validate.OneOf(["author", "reviewer"]),
+        metadata={"description": "Only people with published work in this role."},
+    )
+
+
+PersonList = list_schema(PersonListItemOut, "PersonList")
+
+
+class EmbeddedArticlesOut(ma.Schema):
+    total = ma.fields.Integer(**R, metadata={"example": 3})
+    items = ma.fields.List(
+        ma.fields.Nested("ArticleSummaryOut"),
+        **R,
+        metadata={"description": "The newest 50, newest first."},
+    )
+
+
+class PersonDocumentOut(PersonProfileOut):
+    bio_html = nullable_text("<p>Dr. Okafor is a neurologist who treats headache disorders.</p>")
+    roles = ma.fields.List(text(validate=validate.OneOf(["author", "reviewer"])), **R)
+    articles_authored = ma.fields.Nested(EmbeddedArticlesOut, **R)
+    articles_reviewed = ma.fields.Nested(EmbeddedArticlesOut, **R)

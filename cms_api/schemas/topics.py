@@ -1,0 +1,59 @@
+"""Shapes of topics, their medical codes and the topic tree."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from cms_api.schemas.common import (
+    CODE_SYSTEMS,
+    PageArgs,
+    list_schema,
+    nullable_text,
+    slug_field,
+    text,
+)
+
+R = {"required": True}
+
+
+class MedicalCodeOut(ma.Schema):
+    system = text(
+        "icd10cm",
+        validate=validate.OneOf(CODE_SYSTEMS),
+        **R,
+        metadata={"description": "`icd10cm` (ICD-10-CM), `snomed` (SNOMED CT) or `mesh` (MeSH)."},
+    )
+    code = text("R51.9", **R)
+    display = text("Headache, unspecified", **R)
+
+
+class TopicSummaryOut(ma.Schema):
+    id = ma.fields.UUID(**R)
+    slug = slug_field(**R, metadata={"example": "headache"})
+    name = text("Headache", **R)
+    codes = ma.fields.List(ma.fields.Nested(MedicalCodeOut), **R)
+
+
+class TopicTreeOut(TopicSummaryOut):
+    children = ma.fields.List(ma.fields.Nested(lambda: TopicTreeOut()), **R)
+
+
+class TopicRefOut(ma.Schema):
+    slug = slug_field(**R, metadata={"example": "headache"})
+    name = text("Headache", **R)
+
+
+class TopicQueryArgs(PageArgs):
+    pass
+
+
+TopicList = list_schema(TopicTreeOut, "TopicList")
+
+
+class TopicDocumentOut(TopicSummaryOut):
+    description = nullable_text("Pain anywhere in the head or upper neck.")
+    parent = ma.fields.Nested(TopicRefOut, required=True, allow_none=True)
+    children = ma.fields.List(ma.fields.Nested(TopicRefOut), **R)
+    articles = ma.fields.Nested("EmbeddedArticlesOut", **R)
+    faqs = ma.fields.List(ma.fields.Nested("FaqEntryOut"), **R)

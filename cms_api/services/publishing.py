@@ -1,0 +1,468 @@
+"""Publishing is rendering: publish, unpublish and re-render the documents delivery serves."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, true
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import selectinload
+
+from cms_api.extensions import db
+from cms_api.http import etag_for
+from cms_api.models import (
+    Article,
+    ArticleAuthor,
+    ArticleTopic,
+    Faq,
+    MedicalReview,
+    Person,
+    PublishedDocument,
+    RelatedLink,
+    Section,
+    Topic,
+)
+from cms_api.services import rendering
+
+# How many article summaries a person's or topic's document embeds; the rest are a
+# filtered /v1/articles query away.
+EMBEDDED_ARTICLES = 50
+RENDER_BATCH = 500
+
+_ARTICLE_GRAPH = (
+    selectinload(Article.all_sections),
+    selectinload(Article.sections).selectinload(Section.subsections),
+    selectinload(Article.citations),
+    selectinload(Article.authorships)
+    .selectinload(ArticleAuthor.person)
+    .selectinload(Person.credentials),
+    selectinload(Article.reviews)
+    .selectinload(MedicalReview.reviewer)
+    .selectinload(Person.credentials),
+    selectinload(Article.topic_links).selectinload(ArticleTopic.topic).selectinload(Topic.codes),
+    selectinload(Article.outgoing_links),
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, clamped to the end of a shorter month."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def is_public(article: Article) -> bool:
+    return article.status == "published" and article.deleted_at is None
+
+
+# -- articles ------------------------------------------------------------------------------
+
+
+def publish_article(article_id: uuid.UUID, *, at: datetime | None = None) -> Article:
+    """Make an article public now (or as of `at`) and render everything that shows it."""
+    return publish_articles([article_id], at=at)[0]
+
+
+def publish_articles(article_ids: list[uuid.UUID], *, at: datetime | None = None) -> list[Article]:
+    """Publish several articles, rendering each affected document once."""
+    when = at or utcnow()
+    articles = db.session.scalars(select(Article).where(Article.id.in_(article_ids))).all()
+    if len(articles) != len(set(article_ids)):
+        raise LookupError(set(article_ids) - {article.id for article in articles})
+    for article in articles:
+        article.status = "published"
+        article.published_at = article.published_at or when
+        article.content_updated_at = article.content_updated_at or article.published_at
+        article.publish_at = None
+        if article.last_reviewed_at and article.next_review_due is None:
+            article.next_review_due = add_months(
+                article.last_reviewed_at, article.review_interval_months
+            )
+    db.session.flush()
+    refresh_articles(article_ids)
+    return list(articles)
+
+
+def unpublish_article(article_id: uuid.UUID, *, status: str = "draft") -> None:
+    article = db.session.get(Article, article_id)
+    if article is None:
+        raise LookupError(article_id)
+    article.status = status
+    db.session.flush()
+    refresh_articles([article.id])
+
+
+def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
+    """Re-render the given articles and every document that embeds them.
+
+    An article that is no longer public loses its document (and its FAQs theirs), so
+    delivery can only ever serve published content.
+    """
+    ids = list(dict.fromkeys(article_ids))
+    for start in range(0, len(ids), RENDER_BATCH):
+        _refresh_batch(ids[start : start + RENDER_BATCH])
+
+
+def _refresh_batch(ids: list[uuid.UUID]) -> None:
+    # Articles that link here embed this article's summary: render them too.
+    linking = db.session.scalars(
+        select(RelatedLink.source_id)
+        .join(Article, Article.id == RelatedLink.source_id)
+        .where(
+            RelatedLink.target_id.in_(ids),
+            Article.status == "published",
+            Article.deleted_at.is_(None),
+        )
+    ).all()
+    articles = db.session.scalars(
+        select(Article).where(Article.id.in_(set(ids) | set(linking))).options(*_ARTICLE_GRAPH)
+    ).all()
+
+    people: set[uuid.UUID] = set()
+    topics: set[uuid.UUID] = set()
+    for article in articles:
+        people.update(link.person_id for link in article.authorships)
+        people.update(review.reviewer_id for review in article.reviews)
+        topics.update(link.topic_id for link in article.topic_links)
+
+    public = [article for article in articles if is_public(article)]
+    gone = [article.id for article in articles if not is_public(article)]
+    if gone:
+        db.session.execute(
+            delete(PublishedDocument).where(
+                PublishedDocument.kind == "article", PublishedDocument.entity_id.in_(gone)
+            )
+        )
+
+    summaries = {article.id: rendering.article_summary(article) for article in public}
+    targets = {link.target_id for article in public for link in article.outgoing_links}
+    summaries.update(_stored_summaries("article", targets - summaries.keys()))
+    faqs_by_article = _public_faqs(article.id for article in articles)
+
+    rows = []
+    for article in public:
+        related = [
+            (link, summaries[link.target_id])
+            for link in article.outgoing_links
+            if link.target_id in summaries
+        ]
+        faqs = faqs_by_article.get(article.id, [])
+        document = rendering.article_document(article, faqs, related)
+        rows.append(_article_row(article, document, summaries[article.id]))
+    _upsert(rows)
+
+    _refresh_faqs_of(articles, faqs_by_article)
+    refresh_people(people)
+    refresh_topics(topics, with_ancestors=True)
+
+
+def _article_row(
+    article: Article, document: dict[str, Any], summary: dict[str, Any]
+) -> dict[str, Any]:
+    tags = {f"author:{link.person.slug}" for link in article.authorships}
+    tags |= {f"reviewer:{review.reviewer.slug}" for review in article.reviews}
+    for link in article.topic_links:
+        topic: Topic | None = link.topic
+        while topic is not None:
+            tags.add(f"topic:{topic.slug}")
+            topic = topic.parent
+        tags |= {f"code:{item.system}:{item.code.upper()}" for item in link.topic.codes}
+    published_at = article.published_at or utcnow()
+    return _row(
+        "article",
+        article.id,
+        slug=article.slug,
+        document=document,
+        summary=summary,
+        tags=tags,
+        published_at=published_at,
+        updated_at=article.content_updated_at or published_at,
+        sort_title=article.title.casefold(),
+        reviewed_on=article.last_reviewed_at or published_at.date(),
+    )
+
+
+def _public_faqs(article_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Faq]]:
+    faqs = db.session.scalars(
+        select(Faq)
+        .where(
+            Faq.article_id.in_(list(article_ids)),
+            Faq.status == "published",
+            Faq.deleted_at.is_(None),
+        )
+        .order_by(Faq.article_id, Faq.position, Faq.id)
+    ).all()
+    grouped: dict[uuid.UUID, list[Faq]] = {}
+    for faq in faqs:
+        assert faq.article_id is not None
+        grouped.setdefault(faq.article_id, []).append(faq)
+    return grouped
+
+
+def _refresh_faqs_of(articles: Iterable[Article], public_faqs: dict[uuid.UUID, list[Faq]]) -> None:
+    article_by_id = {article.id: article for article in articles}
+    visible = {
+        faq.id
+        for article_id, faqs in public_faqs.items()
+        if is_public(article_by_id[article_id])
+        for faq in faqs
+    }
+    db.session.execute(
+        delete(PublishedDocument).where(
+            PublishedDocument.kind == "faq",
+            PublishedDocument.entity_id.in_(
+                select(Faq.id).where(Faq.article_id.in_(list(article_by_id)))
+            ),
+            PublishedDocument.entity_id.not_in(visible) if visible else true(),
+        )
+    )
+    rows = []
+    for article_id, faqs in public_faqs.items():
+        article = article_by_id[article_id]
+        if not is_public(article):
+            continue
+        for faq in faqs:
+            rows.append(_faq_row(faq, topics=[link.topic for link in article.topic_links]))
+    _upsert(rows)
+
+
+def _faq_row(faq: Faq, topics: list[Topic]) -> dict[str, Any]:
+    published_at = faq.published_at or (faq.article.published_at if faq.article else None)
+    published_at = published_at or utcnow()
+    faq.published_at = faq.published_at or published_at
+    tags = {f"topic:{topic.slug}" for topic in topics}
+    if faq.article:
+        tags.add(f"article:{faq.article.slug}")
+    document = rendering.faq_document(faq)
+    return _row(
+        "faq",
+        faq.id,
+        slug=None,
+        document=document,
+        summary=document,
+        tags=tags,
+        published_at=published_at,
+        updated_at=faq.updated_at or published_at,
+        sort_title=faq.question.casefold(),
+        reviewed_on=published_at.date(),
+    )
+
+
+# -- topic FAQs ----------------------------------------------------------------------------
+
+
+def publish_topic_faq(faq_id: uuid.UUID, *, at: datetime | None = None) -> None:
+    faq = db.session.get(Faq, faq_id)
+    if faq is None or faq.topic_id is None:
+        raise LookupError(faq_id)
+    faq.status = "published"
+    faq.published_at = faq.published_at or at or utcnow()
+    db.session.flush()
+    refresh_topics([faq.topic_id])
+
+
+# -- people --------------------------------------------------------------------------------
+
+
+def refresh_people(person_ids: Iterable[uuid.UUID]) -> None:
+    """Render the public profile of each person who has published work."""
+    ids = list(set(person_ids))
+    if not ids:
+        return
+    people = db.session.scalars(
+        select(Person).where(Person.id.in_(ids)).options(selectinload(Person.credentials))
+    ).all()
+    rows, hidden = [], []
+    for person in people:
+        authored, authored_total = _embedded_articles(f"author:{person.slug}")
+        reviewed, reviewed_total = _embedded_articles(f"reviewer:{person.slug}")
+        if person.deleted_at is not None or not (authored_total or reviewed_total):
+            hidden.append(person.id)
+            continue
+        document = rendering.person_document(
+            person, authored, authored_total, reviewed, reviewed_total
+        )
+        tags = {f"role:{role}" for role in document["roles"]}
+        now = utcnow()
+        rows.append(
+            _row(
+                "person",
+                person.id,
+                slug=person.slug,
+                document=document,
+                summary={**rendering.person_summary(person), "roles": document["roles"]},
+                tags=tags,
+                published_at=person.created_at or now,
+                updated_at=person.updated_at or now,
+                sort_title=person.name.casefold(),
+                reviewed_on=(person.updated_at or now).date(),
+            )
+        )
+    if hidden:
+        db.session.execute(
+            delete(PublishedDocument).where(
+                PublishedDocument.kind == "person", PublishedDocument.entity_id.in_(hidden)
+            )
+        )
+    _upsert(rows)
+
+
+def _embedded_articles(tag: str) -> tuple[list[dict[str, Any]], int]:
+    where = (PublishedDocument.kind == "article", PublishedDocument.tags.contains([tag]))
+    summaries = db.session.scalars(
+        select(PublishedDocument.summary)
+        .where(*where)
+        .order_by(PublishedDocument.published_at.desc(), PublishedDocument.entity_id.desc())
+        .limit(EMBEDDED_ARTICLES)
+    ).all()
+    total = len(summaries)
+    if total == EMBEDDED_ARTICLES:
+        total = db.session.scalar(select(func.count()).where(*where)) or 0
+    return [json.loads(summary) for summary in summaries], total
+
+
+# -- topics --------------------------------------------------------------------------------
+
+
+def refresh_topics(
+    topic_ids: Iterable[uuid.UUID] | None = None, *, with_ancestors: bool = False
+) -> None:
+    """Render topic documents (all of them when `topic_ids` is None).
+
+    A topic's list entry nests its whole subtree, so ancestors are rendered too when
+    asked: their article lists include their descendants' articles.
+    """
+    query = select(Topic).options(
+        selectinload(Topic.codes),
+        selectinload(Topic.children).selectinload(Topic.codes),
+    )
+    topics = db.session.scalars(query).all()  # topics are few; the tree needs them all
+    by_id = {topic.id: topic for topic in topics}
+    if topic_ids is None:
+        chosen = set(by_id)
+    else:
+        chosen = {topic_id for topic_id in topic_ids if topic_id in by_id}
+        if with_ancestors:
+            for topic_id in list(chosen):
+                parent_id = by_id[topic_id].parent_id
+                while parent_id is not None and parent_id not in chosen:
+                    chosen.add(parent_id)
+                    parent_id = by_id[parent_id].parent_id
+    if not chosen:
+        return
+    topic_faqs = db.session.scalars(
+        select(Faq)
+        .where(Faq.topic_id.in_(chosen), Faq.status == "published", Faq.deleted_at.is_(None))
+        .order_by(Faq.position, Faq.id)
+    ).all()
+    faqs_by_topic: dict[uuid.UUID, list[Faq]] = {}
+    for faq in topic_faqs:
+        assert faq.topic_id is not None
+        faqs_by_topic.setdefault(faq.topic_id, []).append(faq)
+
+    rows, faq_rows, hidden = [], [], []
+    for topic_id in chosen:
+        topic = by_id[topic_id]
+        if topic.deleted_at is not None:
+            hidden.append(topic.id)
+            continue
+        articles, total = _embedded_articles(f"topic:{topic.slug}")
+        faqs = faqs_by_topic.get(topic.id, [])
+        document = rendering.topic_document(topic, articles, total, faqs)
+        tags = {f"code:{item.system}:{item.code.upper()}" for item in topic.codes}
+        tags.add("root" if topic.parent_id is None else f"parent:{by_id[topic.parent_id].slug}")
+        now = utcnow()
+        rows.append(
+            _row(
+                "topic",
+                topic.id,
+                slug=topic.slug,
+                document=document,
+                summary=rendering.topic_tree(topic),
+                tags=tags,
+                published_at=topic.created_at or now,
+                updated_at=topic.updated_at or now,
+                sort_title=topic.name.casefold(),
+                reviewed_on=(topic.updated_at or now).date(),
+            )
+        )
+        faq_rows += [_faq_row(faq, topics=[topic]) for faq in faqs]
+    if hidden:
+        db.session.execute(
+            delete(PublishedDocument).where(
+                PublishedDocument.kind == "topic", PublishedDocument.entity_id.in_(hidden)
+            )
+        )
+    _upsert(rows + faq_rows)
+
+
+# -- storage -------------------------------------------------------------------------------
+
+
+def _stored_summaries(kind: str, ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(PublishedDocument.entity_id, PublishedDocument.summary).where(
+            PublishedDocument.kind == kind, PublishedDocument.entity_id.in_(ids)
+        )
+    ).all()
+    return {entity_id: json.loads(summary) for entity_id, summary in rows}
+
+
+def _row(
+    kind: str,
+    entity_id: uuid.UUID,
+    *,
+    slug: str | None,
+    document: dict[str, Any],
+    summary: dict[str, Any],
+    tags: set[str],
+    published_at: datetime,
+    updated_at: datetime,
+    sort_title: str,
+    reviewed_on: date,
+) -> dict[str, Any]:
+    body = rendering.dumps(document)
+    return {
+        "kind": kind,
+        "entity_id": entity_id,
+        "slug": slug,
+        "body": body,
+        "summary": rendering.dumps(summary),
+        "etag": etag_for(body),
+        "tags": sorted(tags),
+        "published_at": published_at,
+        "updated_at": updated_at,
+        "sort_title": sort_title,
+        "reviewed_on": reviewed_on,
+    }
+
+
+def _upsert(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    statement = insert(PublishedDocument).values(rows)
+    columns = {
+        name: statement.excluded[name] for name in rows[0] if name not in ("kind", "entity_id")
+    }
+    columns["rendered_at"] = func.now()
+    # Rewriting an identical document would only churn rendered_at; skip it.
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["kind", "entity_id"],
+            set_=columns,
+            where=PublishedDocument.etag.is_distinct_from(statement.excluded.etag)
+            | PublishedDocument.tags.is_distinct_from(statement.excluded.tags)
+            | PublishedDocument.summary.is_distinct_from(statement.excluded.summary),
+        )
+    )

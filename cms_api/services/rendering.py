@@ -1,0 +1,275 @@
+"""Turn model objects into the public JSON documents that delivery serves."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from cms_api.models import (
+    Article,
+    Credential,
+    Faq,
+    MedicalCode,
+    Person,
+    Section,
+    Topic,
+)
+from cms_api.services.markdown import reading_time_minutes, to_html, word_count
+
+
+def iso_datetime(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_date(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def article_path(slug: str) -> str:
+    return f"/v1/articles/{slug}"
+
+
+def display_name(person: Person) -> str:
+    name = f"{person.honorific_prefix} {person.name}" if person.honorific_prefix else person.name
+    return f"{name}, {person.honorific_suffix}" if person.honorific_suffix else name
+
+
+def credential(item: Credential) -> dict[str, Any]:
+    return {
+        "kind": item.kind,
+        "name": item.name,
+        "issuer": item.issuer,
+        "jurisdiction": item.jurisdiction,
+        "number": item.number,
+        "valid_from": iso_date(item.valid_from),
+        "valid_until": iso_date(item.valid_until),
+        "verified_at": iso_datetime(item.verified_at),
+    }
+
+
+def person_summary(person: Person) -> dict[str, Any]:
+    return {
+        "id": str(person.id),
+        "slug": person.slug,
+        "name": person.name,
+        "display_name": display_name(person),
+        "honorific_prefix": person.honorific_prefix,
+        "honorific_suffix": person.honorific_suffix,
+        "job_title": person.job_title,
+        "photo_url": person.photo_url,
+    }
+
+
+def person_profile(person: Person) -> dict[str, Any]:
+    """The person as embedded in an article: enough to show and verify who they are."""
+    return {
+        **person_summary(person),
+        "specialties": list(person.specialties or []),
+        "profile_links": [
+            {"kind": link.get("kind"), "url": link.get("url")}
+            for link in person.profile_links or []
+        ],
+        "credentials": [credential(item) for item in person.credentials],
+    }
+
+
+def code(item: MedicalCode) -> dict[str, Any]:
+    return {"system": item.system, "code": item.code, "display": item.display}
+
+
+def topic_summary(topic: Topic) -> dict[str, Any]:
+    return {
+        "id": str(topic.id),
+        "slug": topic.slug,
+        "name": topic.name,
+        "codes": [code(item) for item in topic.codes],
+    }
+
+
+def section(item: Section) -> dict[str, Any]:
+    return {
+        "key": item.key,
+        "heading": item.heading,
+        "body_html": to_html(item.body),
+        "subsections": [section(child) for child in item.subsections],
+    }
+
+
+def faq_entry(faq: Faq) -> dict[str, Any]:
+    return {
+        "id": str(faq.id),
+        "question": faq.question,
+        "answer_html": to_html(faq.answer),
+        "position": faq.position,
+    }
+
+
+def article_words(article: Article) -> int:
+    texts: list[str | None] = [article.title, article.summary]
+    for item in article.all_sections:
+        texts += [item.heading, item.body]
+    return word_count(*texts)
+
+
+def article_summary(article: Article) -> dict[str, Any]:
+    return {
+        "id": str(article.id),
+        "slug": article.slug,
+        "url": article_path(article.slug),
+        "title": article.title,
+        "summary": article.summary,
+        "topics": [
+            {"slug": link.topic.slug, "name": link.topic.name} for link in article.topic_links
+        ],
+        "authors": [
+            {"slug": link.person.slug, "display_name": display_name(link.person)}
+            for link in article.authorships
+        ],
+        "published_at": iso_datetime(article.published_at),
+        "updated_at": iso_datetime(article.content_updated_at or article.published_at),
+        "last_reviewed_at": iso_date(article.last_reviewed_at),
+        "reading_time_minutes": reading_time_minutes(article_words(article)),
+    }
+
+
+def latest_reviews(article: Article) -> list[dict[str, Any]]:
+    """The most recent review by each reviewer, newest first."""
+    seen: set[Any] = set()
+    reviews = []
+    for review in article.reviews:
+        if review.reviewer_id in seen:
+            continue
+        seen.add(review.reviewer_id)
+        reviews.append(
+            {**person_profile(review.reviewer), "reviewed_at": iso_date(review.reviewed_at)}
+        )
+    return reviews
+
+
+def article_document(
+    article: Article,
+    faqs: list[Faq],
+    related: list[tuple[Any, dict[str, Any]]],
+) -> dict[str, Any]:
+    """The whole public article. `related` pairs each link with its target's summary."""
+    return {
+        **article_summary(article),
+        "sections": [section(item) for item in article.sections],
+        "faqs": [faq_entry(faq) for faq in faqs],
+        "authors": [person_profile(link.person) for link in article.authorships],
+        "reviewers": latest_reviews(article),
+        "topics": [topic_summary(link.topic) for link in article.topic_links],
+        "citations": [
+            {
+                "title": item.title,
+                "authors": item.authors,
+                "publisher": item.publisher,
+                "year": item.year,
+                "doi": item.doi,
+                "pmid": item.pmid,
+                "url": item.url,
+            }
+            for item in article.citations
+        ],
+        "related": [
+            {
+                "relation": link.relation,
+                "anchor_text": link.anchor_text,
+                "weight": link.weight,
+                "article": target,
+            }
+            for link, target in related
+        ],
+        "disclaimer_html": to_html(article.disclaimer) or None,
+        "call_to_actions": [
+            {
+                "key": block.get("key"),
+                "kind": block.get("kind"),
+                "title": block.get("title"),
+                "body_html": to_html(block.get("body")) or None,
+                "button_label": block.get("button_label"),
+                "url": block.get("url"),
+            }
+            for block in article.call_to_actions or []
+        ],
+        "seo": {
+            "meta_title": article.meta_title or article.title,
+            "meta_description": article.meta_description or article.summary,
+            "canonical_url": article.canonical_url,
+        },
+        "next_review_due": iso_date(article.next_review_due),
+    }
+
+
+def faq_document(faq: Faq) -> dict[str, Any]:
+    return {
+        **faq_entry(faq),
+        "article": (
+            {
+                "slug": faq.article.slug,
+                "title": faq.article.title,
+                "url": article_path(faq.article.slug),
+            }
+            if faq.article
+            else None
+        ),
+        "topic": {"slug": faq.topic.slug, "name": faq.topic.name} if faq.topic else None,
+        "published_at": iso_datetime(faq.published_at),
+        "updated_at": iso_datetime(faq.updated_at or faq.published_at),
+    }
+
+
+def person_document(
+    person: Person,
+    authored: list[dict[str, Any]],
+    authored_total: int,
+    reviewed: list[dict[str, Any]],
+    reviewed_total: int,
+) -> dict[str, Any]:
+    return {
+        **person_profile(person),
+        "bio_html": to_html(person.bio) or None,
+        "roles": [
+            role
+            for role, total in (("author", authored_total), ("reviewer", reviewed_total))
+            if total
+        ],
+        "articles_authored": {"total": authored_total, "items": authored},
+        "articles_reviewed": {"total": reviewed_total, "items": reviewed},
+    }
+
+
+def topic_tree(topic: Topic) -> dict[str, Any]:
+    """A topic with its descendants nested under `children`."""
+    return {
+        **topic_summary(topic),
+        "children": [topic_tree(child) for child in topic.children if child.deleted_at is None],
+    }
+
+
+def topic_document(
+    topic: Topic,
+    articles: list[dict[str, Any]],
+    article_total: int,
+    faqs: list[Faq],
+) -> dict[str, Any]:
+    parent = topic.parent if topic.parent and topic.parent.deleted_at is None else None
+    return {
+        **topic_summary(topic),
+        "description": topic.description,
+        "parent": {"slug": parent.slug, "name": parent.name} if parent else None,
+        "children": [
+            {"slug": child.slug, "name": child.name}
+            for child in topic.children
+            if child.deleted_at is None
+        ],
+        "articles": {"total": article_total, "items": articles},
+        "faqs": [faq_entry(faq) for faq in faqs],
+    }
