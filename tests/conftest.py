@@ -1,0 +1,110 @@
+"""Fixtures: one migrated, seeded PostgreSQL database per run; each test in a rolled-back transaction."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import orm
+
+from cms_api import create_app
+from cms_api.config import Settings
+from cms_api.database import drop_database, embedded_server_url, ensure_database, sqlalchemy_url
+from cms_api.extensions import db
+from cms_api.services.seeding import load_seeds
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """A PostgreSQL server: DATABASE_URL's when set, else the embedded one under instance/."""
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return str(sqlalchemy_url(configured).set(database="postgres").render_as_string(False))
+    return embedded_server_url(os.environ.get("CMS_INSTANCE_PATH", ROOT / "instance"))
+
+
+@pytest.fixture(scope="session")
+def make_database(server_url: str) -> Iterator:
+    """Create throwaway databases on the test server; they are dropped at the end."""
+    created: list[str] = []
+
+    def make(label: str) -> str:
+        name = f"cms_test_{label}_{uuid.uuid4().hex[:8]}"
+        created.append(name)
+        return ensure_database(server_url, name)
+
+    yield make
+    for name in created:
+        drop_database(server_url, name)
+
+
+def build_app(database_url: str, **overrides: object) -> Flask:
+    settings = Settings(database_url=database_url, db_connect_timeout=2)
+    return create_app(
+        {
+            "TESTING": True,
+            "CMS_SETTINGS": settings,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            **overrides,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def app(make_database) -> Flask:
+    """The application over a database migrated to head and loaded with the seeds."""
+    application = build_app(make_database("main"))
+    with application.app_context():
+        upgrade()
+        load_seeds()
+        db.session.commit()
+        db.session.remove()
+    return application
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run each test inside a transaction that is rolled back afterwards.
+
+    Sessions join it through savepoints, so a view's own commit or rollback stays inside.
+    """
+    if "app" not in request.fixturenames:
+        yield
+        return
+    application: Flask = request.getfixturevalue("app")
+    with application.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = orm.scoped_session(
+            orm.sessionmaker(
+                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            ),
+            scopefunc=_app_ctx_id,
+        )
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
