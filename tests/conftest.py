@@ -1,4 +1,4 @@
-"""Fixtures: one migrated, seeded PostgreSQL database per run; each test in a rolled-back transaction."""
+"""Fixtures: a migrated, seeded PostgreSQL database per run; each test in a rolled-back transaction."""
 
 from __future__ import annotations
 

@@ -136,7 +136,7 @@ def test_keyset_pagination_walks_every_article_once(client):
         response = client.get(url)
         assert response.status_code == 200
         body = response.get_json()
-        seen += [item["slug"] for item in body["items"]]
+        seen += [item["title"].casefold() for item in body["items"]]
         link = response.headers.get("Link")
         if body["page"]["next_cursor"]:
             assert link and link.endswith('>; rel="next"')
@@ -146,7 +146,7 @@ def test_keyset_pagination_walks_every_article_once(client):
         else:
             assert link is None
             url = None
-    assert seen == sorted(seen, key=lambda slug: slug) or len(seen) == 7
+    assert seen == sorted(seen)
     assert len(seen) == len(set(seen)) == 7
 
 
