@@ -1,4 +1,4 @@
-"""Fixtures: a migrated, seeded PostgreSQL database per run; each test in a rolled-back transaction."""
+"""Fixtures: a migrated, seeded database per run; each test in a rolled-back transaction."""
 
 from __future__ import annotations
 
