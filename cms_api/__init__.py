@@ -35,7 +35,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=_migrations_directory())
     cors.init_app(
         app,
-        origins=settings.cors_origins,
+        origins="*" if settings.cors_origins == ["*"] else settings.cors_origins,
+        # A literal "*" (rather than the echoed origin) lets shared caches keep one copy.
+        send_wildcard=settings.cors_origins == ["*"],
         expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Retry-After"],
         allow_headers=[
             "Authorization",

@@ -48,19 +48,16 @@ def make_database(server_url: str) -> Iterator:
 
 
 def build_app(database_url: str, **overrides: object) -> Flask:
-    settings = Settings(database_url=database_url, db_connect_timeout=2)
-    return create_app(
-        {
-            "TESTING": True,
-            "CMS_SETTINGS": settings,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            **overrides,
-        }
-    )
+    config: dict[str, object] = {
+        "TESTING": True,
+        "CMS_SETTINGS": Settings(database_url=database_url, db_connect_timeout=2),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+    }
+    return create_app({**config, **overrides})
 
 
 @pytest.fixture(scope="session")
-def app(make_database) -> Flask:
+def app(make_database) -> Iterator[Flask]:
     """The application over a database migrated to head and loaded with the seeds."""
     application = build_app(make_database("main"))
     with application.app_context():
@@ -68,7 +65,9 @@ def app(make_database) -> Flask:
         load_seeds()
         db.session.commit()
         db.session.remove()
-    return application
+    yield application
+    with application.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)

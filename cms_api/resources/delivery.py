@@ -11,6 +11,7 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from cms_api.http import delivery_response, list_body, next_link
+from cms_api.schemas.common import SLUG_MAX, SLUG_PATTERN
 from cms_api.services.delivery import Page
 
 ETAG_HEADER = {
@@ -36,6 +37,22 @@ IF_NONE_MATCH = {
     "description": "An ETag from an earlier response; answers 304 when it still matches.",
     "schema": {"type": "string"},
 }
+# Route-level (path item) parameters: flask-smorest's `doc(parameters=...)` would replace,
+# not extend, the query parameters that `arguments` documents for the same operation.
+DELIVERY_PARAMETERS = [IF_NONE_MATCH]
+
+
+def slug_parameters(description: str, example: str) -> list[dict[str, Any]]:
+    """A route's `slug` path parameter (with a seeded example) and `If-None-Match`."""
+    slug = {
+        "in": "path",
+        "name": "slug",
+        "required": True,
+        "description": f"{description} Anything that is not a slug answers 404.",
+        "schema": {"type": "string", "pattern": SLUG_PATTERN, "maxLength": SLUG_MAX},
+        "example": example,
+    }
+    return [slug, *DELIVERY_PARAMETERS]
 
 
 def query_args(blp: Blueprint, schema: type) -> Callable[..., Any]:
@@ -57,8 +74,7 @@ def documented(blp: Blueprint, *, not_found: bool = True) -> Callable[..., Any]:
         )(view)
         if not_found:
             view = blp.alt_response(404, response="NOT_FOUND")(view)
-        view = blp.alt_response(503, response="SERVICE_UNAVAILABLE")(view)
-        return blp.doc(parameters=[IF_NONE_MATCH])(view)
+        return blp.alt_response(503, response="SERVICE_UNAVAILABLE")(view)
 
     return decorator
 

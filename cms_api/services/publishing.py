@@ -13,11 +13,13 @@ from sqlalchemy import delete, func, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import selectinload
 
+from cms_api.errors import Conflict
 from cms_api.extensions import db
 from cms_api.http import etag_for
 from cms_api.models import (
     Article,
     ArticleAuthor,
+    ArticleSlug,
     ArticleTopic,
     Faq,
     MedicalReview,
@@ -466,3 +468,45 @@ def _upsert(rows: list[dict[str, Any]]) -> None:
             | PublishedDocument.summary.is_distinct_from(statement.excluded.summary),
         )
     )
+
+
+# -- changes to what documents embed --------------------------------------------------------
+
+
+def person_changed(person_id: uuid.UUID) -> None:
+    """Re-render every published document that shows this person (profile and articles)."""
+    authored = select(ArticleAuthor.article_id).where(ArticleAuthor.person_id == person_id)
+    reviewed = select(MedicalReview.article_id).where(MedicalReview.reviewer_id == person_id)
+    article_ids = db.session.scalars(
+        select(Article.id).where(Article.id.in_(authored.union(reviewed)))
+    ).all()
+    refresh_articles(article_ids)
+    refresh_people([person_id])
+
+
+def topic_changed(topic_id: uuid.UUID) -> None:
+    """Re-render the topic tree and the published articles and FAQs tagged with the topic."""
+    article_ids = db.session.scalars(
+        select(ArticleTopic.article_id).where(ArticleTopic.topic_id == topic_id)
+    ).all()
+    refresh_articles(article_ids)
+    refresh_topics()
+
+
+def change_slug(article_id: uuid.UUID, new_slug: str) -> None:
+    """Give an article a new slug; the old one keeps answering with a redirect."""
+    article = db.session.get(Article, article_id)
+    if article is None:
+        raise LookupError(article_id)
+    if article.slug == new_slug:
+        return
+    taken = db.session.scalar(select(Article.id).where(Article.slug == new_slug))
+    former = db.session.get(ArticleSlug, new_slug)
+    if taken is not None or (former is not None and former.article_id != article.id):
+        raise Conflict(f"The slug {new_slug!r} is already in use.")
+    if former is not None:
+        db.session.delete(former)  # moving back to a former slug
+    db.session.add(ArticleSlug(slug=article.slug, article_id=article.id))
+    article.slug = new_slug
+    db.session.flush()
+    refresh_articles([article.id])

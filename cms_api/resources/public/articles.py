@@ -12,11 +12,13 @@ from cms_api.errors import NotFound
 from cms_api.http import delivery_response, not_modified, public_cache_control
 from cms_api.resources.delivery import (
     DELIVERY_HEADERS,
+    DELIVERY_PARAMETERS,
     LIST_HEADERS,
     complete_list_response,
     documented,
     page_response,
     query_args,
+    slug_parameters,
 )
 from cms_api.schemas.articles import (
     ArticleDetailArgs,
@@ -44,9 +46,12 @@ MOVED = {
         "Location": {"schema": {"type": "string"}, "description": "The article's current URL."}
     },
 }
+ARTICLE_SLUG = slug_parameters(
+    "The article's slug; a former slug answers 301.", example="headache-after-botox"
+)
 
 
-@blp.route("")
+@blp.route("", parameters=DELIVERY_PARAMETERS)
 class ArticleCollection(MethodView):
     @documented(blp, not_found=False)
     @query_args(blp, ArticleQueryArgs)
@@ -72,7 +77,7 @@ def _moved_or_missing(slug: str) -> Response:
     return response
 
 
-@blp.route("/<slug>")
+@blp.route("/<slug>", parameters=ARTICLE_SLUG)
 class ArticleBySlug(MethodView):
     @documented(blp)
     @query_args(blp, ArticleDetailArgs)
@@ -102,7 +107,7 @@ class ArticleBySlug(MethodView):
         return delivery_response(document.body, etag=document.etag)
 
 
-@blp.route("/<slug>/faqs")
+@blp.route("/<slug>/faqs", parameters=ARTICLE_SLUG)
 class ArticleFaqs(MethodView):
     @documented(blp)
     @blp.response(200, list_schema(FaqEntryOut, "ArticleFaqList"), headers=DELIVERY_HEADERS)
@@ -118,7 +123,7 @@ class ArticleFaqs(MethodView):
         return complete_list_response(items)
 
 
-@blp.route("/<slug>/related")
+@blp.route("/<slug>/related", parameters=ARTICLE_SLUG)
 class ArticleRelated(MethodView):
     @documented(blp)
     @blp.response(200, list_schema(RelatedOut, "ArticleRelatedList"), headers=DELIVERY_HEADERS)

@@ -13,6 +13,7 @@ from cms_api.errors import NotFound
 from cms_api.http import delivery_response
 from cms_api.resources.delivery import (
     DELIVERY_HEADERS,
+    DELIVERY_PARAMETERS,
     LIST_HEADERS,
     documented,
     page_response,
@@ -26,7 +27,7 @@ blp = Blueprint(
 )
 
 
-@blp.route("")
+@blp.route("", parameters=DELIVERY_PARAMETERS)
 class FaqCollection(MethodView):
     @documented(blp, not_found=False)
     @query_args(blp, FaqQueryArgs)
@@ -44,7 +45,7 @@ class FaqCollection(MethodView):
         return page_response(page)
 
 
-@blp.route("/<uuid:faq_id>")
+@blp.route("/<uuid:faq_id>", parameters=DELIVERY_PARAMETERS)
 class FaqById(MethodView):
     @documented(blp)
     @blp.response(200, FaqOut, headers=DELIVERY_HEADERS)

@@ -12,10 +12,12 @@ from cms_api.errors import NotFound
 from cms_api.http import delivery_response
 from cms_api.resources.delivery import (
     DELIVERY_HEADERS,
+    DELIVERY_PARAMETERS,
     LIST_HEADERS,
     documented,
     page_response,
     query_args,
+    slug_parameters,
 )
 from cms_api.schemas.common import is_slug
 from cms_api.schemas.people import PersonDocumentOut, PersonList, PersonQueryArgs
@@ -29,7 +31,7 @@ blp = Blueprint(
 )
 
 
-@blp.route("")
+@blp.route("", parameters=DELIVERY_PARAMETERS)
 class PersonCollection(MethodView):
     @documented(blp, not_found=False)
     @query_args(blp, PersonQueryArgs)
@@ -46,7 +48,9 @@ class PersonCollection(MethodView):
         return page_response(page)
 
 
-@blp.route("/<slug>")
+@blp.route(
+    "/<slug>", parameters=slug_parameters("The person's slug.", example="miriam-castellanos-reed")
+)
 class PersonBySlug(MethodView):
     @documented(blp)
     @blp.response(200, PersonDocumentOut, headers=DELIVERY_HEADERS)

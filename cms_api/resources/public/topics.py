@@ -12,10 +12,12 @@ from cms_api.errors import NotFound
 from cms_api.http import delivery_response
 from cms_api.resources.delivery import (
     DELIVERY_HEADERS,
+    DELIVERY_PARAMETERS,
     LIST_HEADERS,
     documented,
     page_response,
     query_args,
+    slug_parameters,
 )
 from cms_api.schemas.common import is_slug
 from cms_api.schemas.topics import TopicDocumentOut, TopicList, TopicQueryArgs
@@ -29,7 +31,7 @@ blp = Blueprint(
 )
 
 
-@blp.route("")
+@blp.route("", parameters=DELIVERY_PARAMETERS)
 class TopicCollection(MethodView):
     @documented(blp, not_found=False)
     @query_args(blp, TopicQueryArgs)
@@ -46,7 +48,7 @@ class TopicCollection(MethodView):
         return page_response(page)
 
 
-@blp.route("/<slug>")
+@blp.route("/<slug>", parameters=slug_parameters("The topic's slug.", example="headache"))
 class TopicBySlug(MethodView):
     @documented(blp)
     @blp.response(200, TopicDocumentOut, headers=DELIVERY_HEADERS)

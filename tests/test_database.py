@@ -1,0 +1,99 @@
+"""The database layer: URL handling, the embedded server, and migrations that match the models."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect
+
+from cms_api.database import libpq_url, sqlalchemy_url
+from cms_api.extensions import db
+from tests.conftest import build_app
+
+
+def test_urls_select_psycopg_and_refuse_other_databases():
+    assert sqlalchemy_url("postgres://u:p@h/d").drivername == "postgresql+psycopg"
+    assert sqlalchemy_url("postgresql://u@h:5/d").drivername == "postgresql+psycopg"
+    assert libpq_url("postgresql+psycopg://u:p@h/d") == "postgresql://u:p@h/d"
+    with pytest.raises(ValueError, match="PostgreSQL only"):
+        sqlalchemy_url("sqlite:///cms.db")
+
+
+def _differences(app):
+    with app.app_context(), db.engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection), db.metadata)
+
+
+def _dispose(app) -> None:
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_migration_head_matches_the_models(app):
+    assert _differences(app) == []
+
+
+def test_downgrade_to_base_then_upgrade_to_head(make_database):
+    app = build_app(make_database("migrations"))
+    with app.app_context():
+        upgrade()
+        tables = set(inspect(db.engine).get_table_names())
+        assert {"articles", "people", "topics", "faqs", "published_documents"} <= tables
+
+        downgrade(revision="base")
+        assert set(inspect(db.engine).get_table_names()) == {"alembic_version"}
+
+        upgrade()
+        assert set(inspect(db.engine).get_table_names()) == tables
+    try:
+        assert _differences(app) == []
+    finally:
+        _dispose(app)
+
+
+STARTER = textwrap.dedent(
+    """
+    import sys, psycopg
+    from cms_api.database import embedded_server_url, ensure_database, libpq_url
+    url = ensure_database(embedded_server_url(sys.argv[1]), "cms")
+    with psycopg.connect(libpq_url(url)) as conn:
+        conn.execute("SELECT 1")
+    print(url)
+    """
+)
+
+
+@pytest.mark.slow
+def test_two_processes_start_one_embedded_server_and_the_last_stops_it(tmp_path: Path):
+    instance = tmp_path / "instance"
+    starters = [
+        subprocess.Popen(
+            [sys.executable, "-c", STARTER, str(instance)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [starter.communicate(timeout=120) for starter in starters]
+
+    assert [starter.returncode for starter in starters] == [0, 0], outputs
+    urls = {out.strip() for out, _ in outputs}
+    assert len(urls) == 1, "both processes must share one server and one database"
+    assert (instance / "pgdata" / "PG_VERSION").exists()
+    # The last process to exit stops the server: its pid file goes away.
+    deadline = time.monotonic() + 20
+    while (instance / "pgdata" / "postmaster.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not (instance / "pgdata" / "postmaster.pid").exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(libpq_url(urls.pop()), connect_timeout=2).close()
