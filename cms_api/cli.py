@@ -73,7 +73,6 @@ def serve_command(bind: str, workers: int, seed: bool) -> None:
     # Workers use this process's database, including an embedded server it started.
     os.environ["DATABASE_URL"] = url
     _Gunicorn({"bind": bind, "workers": workers, "accesslog": "-"}).run()
-    click.echo("cms-api stopped.")
 
 
 class _Gunicorn:

@@ -24,8 +24,8 @@ LINK_RELATIONS = ["see_also", "similar_symptom", "complication_of", "treatment_f
 
 
 class AuthorRefOut(ma.Schema):
-    slug = slug_field(**R, metadata={"example": "miriam-okafor"})
-    display_name = text("Dr. Miriam Okafor, MD", **R)
+    slug = slug_field(**R, metadata={"example": "miriam-castellanos-reed"})
+    display_name = text("Dr. Miriam Castellanos-Reed, MD", **R)
 
 
 class ArticleSummaryOut(ma.Schema):
@@ -104,9 +104,11 @@ class ArticleQueryArgs(PageArgs):
         metadata={"description": "Articles on this topic or its subtopics.", "example": "headache"}
     )
     author = slug_field(
-        metadata={"description": "Articles by this person.", "example": "miriam-okafor"}
+        metadata={"description": "Articles by this person.", "example": "miriam-castellanos-reed"}
     )
-    reviewer = slug_field(metadata={"description": "Articles reviewed by this person."})
+    reviewer = slug_field(
+        metadata={"description": "Articles reviewed by this person.", "example": "tobias-lindqvist"}
+    )
     code = ma.fields.String(
         validate=validate.Regexp(
             CODE_PATTERN, error="Expected SYSTEM:CODE with SYSTEM one of icd10cm, snomed, mesh."

@@ -30,13 +30,13 @@ class ProfileLinkOut(ma.Schema):
 
 class PersonSummaryOut(ma.Schema):
     id = ma.fields.UUID(**R)
-    slug = slug_field(**R, metadata={"example": "miriam-okafor"})
-    name = text("Miriam Okafor", **R)
-    display_name = text("Dr. Miriam Okafor, MD", **R)
+    slug = slug_field(**R, metadata={"example": "miriam-castellanos-reed"})
+    name = text("Miriam Castellanos-Reed", **R)
+    display_name = text("Dr. Miriam Castellanos-Reed, MD", **R)
     honorific_prefix = nullable_text("Dr.")
     honorific_suffix = nullable_text("MD")
     job_title = nullable_text("Neurologist")
-    photo_url = nullable_text("https://images.example.org/people/miriam-okafor.jpg")
+    photo_url = nullable_text("https://images.example.org/people/miriam-castellanos-reed.jpg")
 
 
 class PersonListItemOut(PersonSummaryOut):
@@ -56,7 +56,10 @@ class ReviewerOut(PersonProfileOut):
 class PersonQueryArgs(PageArgs):
     role = ma.fields.String(
         validate=validate.OneOf(["author", "reviewer"]),
-        metadata={"description": "Only people with published work in this role."},
+        metadata={
+            "description": "Only people with published work in this role.",
+            "example": "author",
+        },
     )
 
 
@@ -73,7 +76,9 @@ class EmbeddedArticlesOut(ma.Schema):
 
 
 class PersonDocumentOut(PersonProfileOut):
-    bio_html = nullable_text("<p>Dr. Okafor is a neurologist who treats headache disorders.</p>")
+    bio_html = nullable_text(
+        "<p>Dr. Castellanos-Reed is a neurologist who treats headache disorders.</p>"
+    )
     roles = ma.fields.List(text(validate=validate.OneOf(["author", "reviewer"])), **R)
     articles_authored = ma.fields.Nested(EmbeddedArticlesOut, **R)
     articles_reviewed = ma.fields.Nested(EmbeddedArticlesOut, **R)

@@ -26,6 +26,9 @@ blp = Blueprint(
     "faqs", __name__, url_prefix="/v1/faqs", description="Published frequently asked questions."
 )
 
+# Completed from the route's converter (required, `format: uuid`).
+FAQ_ID = {"in": "path", "name": "faq_id", "description": "The FAQ's id; anything else answers 404."}
+
 
 @blp.route("", parameters=DELIVERY_PARAMETERS)
 class FaqCollection(MethodView):
@@ -45,12 +48,16 @@ class FaqCollection(MethodView):
         return page_response(page)
 
 
-@blp.route("/<uuid:faq_id>", parameters=DELIVERY_PARAMETERS)
+@blp.route("/<uuid:faq_id>", parameters=[FAQ_ID, *DELIVERY_PARAMETERS])
 class FaqById(MethodView):
     @documented(blp)
     @blp.response(200, FaqOut, headers=DELIVERY_HEADERS)
     def get(self, faq_id: uuid.UUID) -> Response:
-        """Get a published FAQ"""
+        """Get a published FAQ
+
+        One published FAQ with its answer (`answer_html`) and the article or topic it
+        belongs to, as listed by `GET /v1/faqs`.
+        """
         document = delivery.get_document("faq", entity_id=faq_id)
         if document is None:
             raise NotFound("No published FAQ has this id.")
