@@ -10,17 +10,23 @@ from cms_api.models.article import (
     RelatedLink,
     Section,
 )
+from cms_api.models.audit import AuditEvent
 from cms_api.models.base import Base
 from cms_api.models.document import PublishedDocument
 from cms_api.models.faq import Faq
 from cms_api.models.person import Credential, Person
+from cms_api.models.question import ReaderQuestion
+from cms_api.models.revision import Revision
 from cms_api.models.topic import MedicalCode, Topic
+from cms_api.models.user import ApiToken, User
 
 __all__ = [
+    "ApiToken",
     "Article",
     "ArticleAuthor",
     "ArticleSlug",
     "ArticleTopic",
+    "AuditEvent",
     "Base",
     "Citation",
     "Credential",
@@ -29,7 +35,10 @@ __all__ = [
     "MedicalReview",
     "Person",
     "PublishedDocument",
+    "ReaderQuestion",
     "RelatedLink",
+    "Revision",
     "Section",
     "Topic",
+    "User",
 ]

@@ -68,6 +68,8 @@ class Article(Base):
     updated_at: Mapped[datetime] = updated_at()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The revision holding the current content; approvals name the revision they saw.
+    revision_number: Mapped[int] = mapped_column(Integer, default=0)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -174,6 +176,7 @@ class MedicalReview(Base):
     )
     reviewed_at: Mapped[date] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
+    revision_number: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = created_at()
 
     reviewer: Mapped[Person] = relationship()

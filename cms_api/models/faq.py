@@ -38,6 +38,9 @@ class Faq(Base):
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     article: Mapped[Article | None] = relationship()
     topic: Mapped[Topic | None] = relationship()

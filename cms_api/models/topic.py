@@ -31,6 +31,9 @@ class Topic(Base):
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     parent: Mapped[Topic | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Topic]] = relationship(back_populates="parent", order_by="Topic.position")
