@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import os
+import uuid
+from datetime import timedelta
 from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from gunicorn.app.base import BaseApplication
+from sqlalchemy import select
 
+from cms_api import create_app
+from cms_api.errors import Problem
 from cms_api.extensions import db
+from cms_api.models import ApiToken, User
+from cms_api.services import accounts
+from cms_api.services.seeding import SeedError, load_seeds
 
 
 @click.command("seed")
 @with_appcontext
 def seed_command() -> None:
     """Load the sample content in seeds/ (creates only what is missing)."""
-    from cms_api.services.seeding import SeedError, load_seeds
-
     try:
         report = load_seeds()
     except SeedError as error:
@@ -31,18 +39,102 @@ def seed_command() -> None:
         click.echo("Seed content already present; nothing changed.")
 
 
+users_group = AppGroup("users", help="Manage admin API users.")
+tokens_group = AppGroup("tokens", help="Manage bearer tokens.")
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "editor", "reviewer", "viewer"]))
+@click.option("--person", "person_slug", help="Slug of the person a reviewer signs off as.")
+@click.option(
+    "--token/--no-token",
+    default=True,
+    show_default=True,
+    help="Also issue a bearer token and print it (shown once).",
+)
+def create_user_command(
+    email: str, name: str, role: str, person_slug: str | None, token: bool
+) -> None:
+    """Create a user (and, by default, a first token)."""
+
+    try:
+        user = accounts.create_user(email=email, name=name, role=role, person_slug=person_slug)
+        issued = accounts.issue_token(user, name="cli") if token else None
+    except Problem as error:
+        db.session.rollback()
+        raise click.ClickException(error.detail) from error
+    db.session.commit()
+    click.echo(f"Created {role} {user.email} ({user.id}).")
+    if issued:
+        click.echo(f"Token (shown once, keep it secret): {issued.secret}")
+
+
+@tokens_group.command("create")
+@click.argument("user")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+@click.option("--expires-in-days", type=click.IntRange(min=1), help="Expire after N days.")
+def create_token_command(user: str, name: str, expires_in_days: int | None) -> None:
+    """Issue a token for USER (an email or id); it is printed once."""
+
+    owner = accounts.find_user(user)
+    if owner is None:
+        raise click.ClickException(f"No user {user!r}.")
+    expires_at = accounts.utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    issued = accounts.issue_token(owner, name=name, expires_at=expires_at)
+    db.session.commit()
+    click.echo(f"Token {issued.token.id} for {owner.email} (shown once, keep it secret):")
+    click.echo(issued.secret)
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=click.UUID)
+def revoke_token_command(token_id: uuid.UUID) -> None:
+    """Revoke a token by its id."""
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"No token {token_id}.")
+    accounts.revoke_token(token)
+    db.session.commit()
+    click.echo(f"Revoked {token_id}.")
+
+
+@tokens_group.command("list")
+@click.option("--user", help="Only this user's tokens (email or id).")
+def list_tokens_command(user: str | None) -> None:
+    """List tokens: id, owner, name, prefix, state, expiry and last use."""
+
+    query = select(ApiToken, User).join(User).order_by(User.email, ApiToken.created_at)
+    if user:
+        owner = accounts.find_user(user)
+        if owner is None:
+            raise click.ClickException(f"No user {user!r}.")
+        query = query.where(ApiToken.user_id == owner.id)
+    now = accounts.utcnow()
+    for token, owner in db.session.execute(query):
+        state = (
+            "revoked"
+            if token.revoked_at
+            else "expired"
+            if token.expires_at and token.expires_at <= now
+            else "active"
+        )
+        click.echo(
+            f"{token.id}  {owner.email}  {token.name}  {token.prefix}…  {state}  "
+            f"expires={token.expires_at or '-'}  last_used={token.last_used_at or '-'}"
+        )
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_command)
-
-
-def _create_app() -> Flask:
-    from cms_api import create_app
-
-    return create_app()
+    app.cli.add_command(users_group)
+    app.cli.add_command(tokens_group)
 
 
 cli = FlaskGroup(
-    create_app=_create_app,
+    create_app=create_app,
     add_version_option=False,
     help="cms-api: run `cms-api serve` to migrate, seed and serve the API.",
 )
@@ -63,8 +155,6 @@ cli = FlaskGroup(
 @with_appcontext
 def serve_command(bind: str, workers: int, seed: bool) -> None:
     """Apply migrations, load the sample content and serve the API with gunicorn."""
-    from flask_migrate import upgrade
-
     upgrade()
     if seed:
         current_app.cli.commands["seed"].callback()  # type: ignore[misc]
@@ -79,15 +169,13 @@ class _Gunicorn:
     """gunicorn, in this process, so an embedded database outlives the workers."""
 
     def __init__(self, options: dict[str, Any]) -> None:
-        from gunicorn.app.base import BaseApplication
-
         class Application(BaseApplication):  # type: ignore[misc]
             def load_config(self) -> None:
                 for key, value in options.items():
                     self.cfg.set(key, value)
 
             def load(self) -> Any:
-                return _create_app()
+                return create_app()
 
         self._application = Application()
 

@@ -1,0 +1,119 @@
+"""Users and bearer tokens: creation, authentication, revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from cms_api.errors import Conflict, Problem
+from cms_api.extensions import db
+from cms_api.models import ApiToken, Person, User
+from cms_api.models.user import ROLES
+
+TOKEN_PREFIX = "cms_"
+# last_used_at is a hint, not a log: write it at most once a minute per token.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def token_digest(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough; slow hashes are for passwords.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str
+
+
+def create_user(*, email: str, name: str, role: str, person_slug: str | None = None) -> User:
+    if role not in ROLES:
+        raise Problem(
+            f"Unknown role {role!r}; roles are {', '.join(ROLES)}.",
+            status=422,
+            kind="validation-error",
+            errors={"json": {"role": ["Unknown role."]}},
+        )
+    person = None
+    if person_slug:
+        person = db.session.scalar(select(Person).where(Person.slug == person_slug))
+        if person is None:
+            raise Problem(
+                f"No person has the slug {person_slug!r}.",
+                status=422,
+                kind="validation-error",
+                errors={"json": {"person": ["Unknown person."]}},
+            )
+    if role == "reviewer" and person is None:
+        raise Problem(
+            "A reviewer must be linked to a person with credentials.",
+            status=422,
+            kind="validation-error",
+            errors={"json": {"person": ["Required for reviewers."]}},
+        )
+    email = email.strip().lower()
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict(f"A user with the email {email!r} exists.")
+    user = User(id=uuid.uuid4(), email=email, name=name, role=role, person=person)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def issue_token(user: User, *, name: str, expires_at: datetime | None = None) -> IssuedToken:
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        name=name,
+        prefix=secret[:12],
+        digest=token_digest(secret),
+        expires_at=expires_at,
+    )
+    db.session.add(token)
+    db.session.flush()
+    return IssuedToken(token=token, secret=secret)
+
+
+def revoke_token(token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.flush()
+
+
+def authenticate(secret: str) -> User | None:
+    """The active user a bearer token belongs to, or None for any token that is not good."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    row = db.session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.digest == token_digest(secret))
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    now = utcnow()
+    if token.revoked_at or user.disabled_at or (token.expires_at and token.expires_at <= now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        # A plain UPDATE: it must not bump versions or collide with the request's own writes.
+        db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        db.session.commit()
+    return user
+
+
+def find_user(email_or_id: str) -> User | None:
+    try:
+        return db.session.get(User, uuid.UUID(email_or_id))
+    except ValueError:
+        return db.session.scalar(select(User).where(User.email == email_or_id.strip().lower()))
