@@ -56,6 +56,21 @@ _KIND_BY_STATUS = {
 }
 
 
+# Response headers documented as components; operations refer to them by component name.
+REQUEST_ID_HEADER_REF = "X_REQUEST_ID"
+REQUEST_ID_HEADER = {
+    "description": "The request's id: the client's `X-Request-ID` when it is 1 to 128 "
+    "characters of `[A-Za-z0-9._:-]`, otherwise a new one. Quote it when reporting a problem.",
+    "required": True,
+    "schema": {"type": "string", "example": "8f14e45fceea167a5a36dedd4bea2543"},
+}
+RETRY_AFTER_HEADER = {
+    "description": "Seconds to wait before retrying.",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 0, "example": RETRY_AFTER_SECONDS},
+}
+
+
 class ProblemSchema(ma.Schema):
     """An RFC 9457 problem document."""
 
@@ -145,12 +160,17 @@ def problem_response(
     return response
 
 
+def _first_message(reason: Any) -> str:
+    # A list's items nest their messages by index ({0: ["..."]}); show the text, not a repr.
+    while isinstance(reason, list | dict) and reason:
+        reason = reason[0] if isinstance(reason, list) else next(iter(reason.values()))
+    return str(reason)
+
+
 def _describe_invalid(messages: dict[str, Any]) -> str:
     names = sorted(messages)
     if len(names) == 1:
-        reason = messages[names[0]]
-        text = reason[0] if isinstance(reason, list) and reason else str(reason)
-        return f"Query parameter '{names[0]}': {text}"
+        return f"Query parameter '{names[0]}': {_first_message(messages[names[0]])}"
     return "Invalid query parameters: " + ", ".join(f"'{name}'" for name in names)
 
 
@@ -160,13 +180,24 @@ class ProblemApi(Api):
     ERROR_SCHEMA = ProblemSchema
 
     def _register_responses(self) -> None:
+        self.spec.components.header(REQUEST_ID_HEADER_REF, REQUEST_ID_HEADER, lazy=True)
+        self.spec.components.header("RETRY_AFTER", RETRY_AFTER_HEADER, lazy=True)
         for status in http.HTTPStatus:
-            response: dict[str, Any] = {"description": status.phrase}
+            response: dict[str, Any] = {
+                "description": status.phrase,
+                "headers": {"X-Request-ID": REQUEST_ID_HEADER_REF},
+            }
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+            if status == http.HTTPStatus.SERVICE_UNAVAILABLE:
+                response["headers"]["Retry-After"] = "RETRY_AFTER"
             prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        response = {
+            "description": "Default error response",
+            "schema": self.ERROR_SCHEMA,
+            "headers": {"X-Request-ID": REQUEST_ID_HEADER_REF},
+        }
         prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 

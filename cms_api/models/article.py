@@ -70,6 +70,8 @@ class Article(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # The revision holding the current content; approvals name the revision they saw.
     revision_number: Mapped[int] = mapped_column(Integer, default=0)
+    # The revision readers see; None while the article is not published.
+    live_revision: Mapped[int | None] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -10,24 +10,31 @@ import marshmallow as ma
 from flask import Response
 from flask_smorest import Blueprint
 
+from cms_api.errors import REQUEST_ID_HEADER_REF
 from cms_api.http import delivery_response, list_body, next_link
-from cms_api.schemas.common import SLUG_MAX, SLUG_PATTERN
+from cms_api.schemas.common import SLUG_MAX, SLUG_PATTERN, NoQueryArgs
 from cms_api.services.delivery import Page
 
 ETAG_HEADER = {
     "description": "Strong entity tag of this representation; send it back in "
     "`If-None-Match` to revalidate.",
+    "required": True,
     "schema": {"type": "string", "example": '"3f2a9c0b1d4e5f60718293a4b5c6d7e8"'},
 }
 CACHE_CONTROL_HEADER = {
     "description": "`public, max-age=60, stale-while-revalidate=600` (configurable).",
+    "required": True,
     "schema": {"type": "string"},
 }
 LINK_HEADER = {
     "description": 'RFC 8288 link to the next page: `<...>; rel="next"`; absent on the last page.',
     "schema": {"type": "string"},
 }
-DELIVERY_HEADERS = {"ETag": ETAG_HEADER, "Cache-Control": CACHE_CONTROL_HEADER}
+DELIVERY_HEADERS = {
+    "ETag": ETAG_HEADER,
+    "Cache-Control": CACHE_CONTROL_HEADER,
+    "X-Request-ID": REQUEST_ID_HEADER_REF,
+}
 LIST_HEADERS = {**DELIVERY_HEADERS, "Link": LINK_HEADER}
 
 IF_NONE_MATCH = {
@@ -59,6 +66,14 @@ def query_args(blp: Blueprint, schema: type) -> Callable[..., Any]:
     """Query-string arguments: unknown or malformed ones are a 400 problem."""
     return blp.arguments(
         schema, location="query", error_status_code=400, unknown=ma.RAISE, as_kwargs=False
+    )
+
+
+def no_query_args(blp: Blueprint) -> Callable[..., Any]:
+    """For an operation without query parameters: any query parameter is a 400 problem."""
+    # As keyword arguments, the (always empty) result leaves the view's signature alone.
+    return blp.arguments(
+        NoQueryArgs, location="query", error_status_code=400, unknown=ma.RAISE, as_kwargs=True
     )
 
 

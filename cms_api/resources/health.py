@@ -7,9 +7,16 @@ from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from cms_api.errors import REQUEST_ID_HEADER_REF
 from cms_api.services import health
 
 blp = Blueprint("health", __name__, description="Probes for load balancers and orchestrators.")
+
+
+HEADERS = {
+    "Cache-Control": {"description": "`no-store`.", "required": True, "schema": {"type": "string"}},
+    "X-Request-ID": REQUEST_ID_HEADER_REF,
+}
 
 
 class HealthOut(ma.Schema):
@@ -24,7 +31,7 @@ def _no_store(payload: dict[str, str]) -> Response:
 
 @blp.route("/healthz")
 class Liveness(MethodView):
-    @blp.response(200, HealthOut)
+    @blp.response(200, HealthOut, headers=HEADERS)
     def get(self) -> Response:
         """Is the process alive
 
@@ -35,7 +42,7 @@ class Liveness(MethodView):
 
 @blp.route("/readyz")
 class Readiness(MethodView):
-    @blp.response(200, HealthOut, example={"status": "ready"})
+    @blp.response(200, HealthOut, example={"status": "ready"}, headers=HEADERS)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def get(self) -> Response:
         """Can the API serve requests

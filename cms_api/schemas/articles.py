@@ -9,6 +9,7 @@ from webargs.fields import DelimitedList
 from cms_api.schemas.common import (
     CODE_PATTERN,
     PageArgs,
+    StrictSchema,
     list_schema,
     nullable_text,
     slug_field,
@@ -132,10 +133,7 @@ class ArticleQueryArgs(PageArgs):
     )
 
 
-class ArticleDetailArgs(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
+class ArticleDetailArgs(StrictSchema):
     sections = DelimitedList(
         ma.fields.String(
             validate=[

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import marshmallow as ma
 from marshmallow import validate
@@ -27,10 +28,26 @@ def is_slug(value: str) -> bool:
 
 
 class StrictSchema(ma.Schema):
-    """Unknown fields are errors, so typos are caught rather than silently ignored."""
+    """Unknown or repeated fields are errors, so typos are caught rather than ignored."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def _reject_repeated(self, data: Any, **kwargs: Any) -> Any:
+        # webargs reads the first of repeated query parameters (`?limit=1&limit=50`), so
+        # every other value would be silently dropped.
+        getlist = getattr(data, "getlist", None)
+        if getlist is None:
+            return data
+        repeated = [key for key in data if len(getlist(key)) > 1]
+        if repeated:
+            raise ma.ValidationError({key: ["Given more than once."] for key in repeated})
+        return data
+
+
+class NoQueryArgs(StrictSchema):
+    """An operation without query parameters: any query parameter is an error."""
 
 
 class PageArgs(StrictSchema):

@@ -26,28 +26,28 @@ from cms_api.models import (
     Person,
     PublishedDocument,
     RelatedLink,
-    Section,
     Topic,
 )
-from cms_api.services import rendering
+from cms_api.services import rendering, revisions
 
 # How many article summaries a person's or topic's document embeds; the rest are a
 # filtered /v1/articles query away.
 EMBEDDED_ARTICLES = 50
 RENDER_BATCH = 500
 
+# What rendering needs beyond the live revision's snapshot.
 _ARTICLE_GRAPH = (
-    selectinload(Article.all_sections),
-    selectinload(Article.sections).selectinload(Section.subsections),
-    selectinload(Article.citations),
-    selectinload(Article.authorships)
-    .selectinload(ArticleAuthor.person)
-    .selectinload(Person.credentials),
     selectinload(Article.reviews)
     .selectinload(MedicalReview.reviewer)
     .selectinload(Person.credentials),
-    selectinload(Article.topic_links).selectinload(ArticleTopic.topic).selectinload(Topic.codes),
     selectinload(Article.outgoing_links),
+)
+# What a snapshot of the working copy needs.
+_REVISION_GRAPH = (
+    selectinload(Article.all_sections),
+    selectinload(Article.citations),
+    selectinload(Article.authorships),
+    selectinload(Article.topic_links),
 )
 
 
@@ -63,29 +63,38 @@ def add_months(day: date, months: int) -> date:
 
 
 def is_public(article: Article) -> bool:
-    return article.status == "published" and article.deleted_at is None
+    """Readers see an article while it has a live revision and is not in the trash."""
+    return article.live_revision is not None and article.deleted_at is None
 
 
 # -- articles ------------------------------------------------------------------------------
 
 
 def publish_article(article_id: uuid.UUID, *, at: datetime | None = None) -> Article:
-    """Make an article public now (or as of `at`) and render everything that shows it."""
+    """Make an article's current revision public and render everything that shows it."""
     return publish_articles([article_id], at=at)[0]
 
 
 def publish_articles(article_ids: list[uuid.UUID], *, at: datetime | None = None) -> list[Article]:
-    """Publish several articles, rendering each affected document once."""
+    """Publish the current revision of several articles, rendering each document once."""
     when = at or utcnow()
-    articles = db.session.scalars(select(Article).where(Article.id.in_(article_ids))).all()
+    articles = db.session.scalars(
+        select(Article).where(Article.id.in_(article_ids)).options(*_REVISION_GRAPH)
+    ).all()
     if len(articles) != len(set(article_ids)):
         raise LookupError(set(article_ids) - {article.id for article in articles})
     for article in articles:
+        if not article.revision_number:
+            revisions.record(article, reason="publish")
+        if article.live_revision != article.revision_number:
+            # New content goes live: that is the last substantive change readers see.
+            article.content_updated_at = when if article.published_at else None
+            article.live_revision = article.revision_number
         article.status = "published"
         article.published_at = article.published_at or when
         article.content_updated_at = article.content_updated_at or article.published_at
         article.publish_at = None
-        if article.last_reviewed_at and article.next_review_due is None:
+        if article.last_reviewed_at:
             article.next_review_due = add_months(
                 article.last_reviewed_at, article.review_interval_months
             )
@@ -95,10 +104,12 @@ def publish_articles(article_ids: list[uuid.UUID], *, at: datetime | None = None
 
 
 def unpublish_article(article_id: uuid.UUID, *, status: str = "draft") -> None:
+    """Withdraw an article from readers; its document and its FAQs' documents go."""
     article = db.session.get(Article, article_id)
     if article is None:
         raise LookupError(article_id)
     article.status = status
+    article.live_revision = None
     db.session.flush()
     refresh_articles([article.id])
 
@@ -121,22 +132,24 @@ def _refresh_batch(ids: list[uuid.UUID]) -> None:
         .join(Article, Article.id == RelatedLink.source_id)
         .where(
             RelatedLink.target_id.in_(ids),
-            Article.status == "published",
+            Article.live_revision.is_not(None),
             Article.deleted_at.is_(None),
         )
     ).all()
     articles = db.session.scalars(
         select(Article).where(Article.id.in_(set(ids) | set(linking))).options(*_ARTICLE_GRAPH)
     ).all()
-
-    people: set[uuid.UUID] = set()
-    topics: set[uuid.UUID] = set()
-    for article in articles:
-        people.update(link.person_id for link in article.authorships)
-        people.update(review.reviewer_id for review in article.reviews)
-        topics.update(link.topic_id for link in article.topic_links)
-
     public = [article for article in articles if is_public(article)]
+    live = _live_articles(public)
+
+    # Profiles and topic pages list these articles: those named before and after re-render.
+    people, topics = _named_in_documents([article.id for article in articles])
+    for item in live.values():
+        people.update(person.id for person in item.authors)
+        topics.update(topic.id for topic in item.topics)
+    for article in articles:
+        people.update(review.reviewer_id for review in article.reviews)
+
     gone = [article.id for article in articles if not is_public(article)]
     if gone:
         db.session.execute(
@@ -145,7 +158,7 @@ def _refresh_batch(ids: list[uuid.UUID]) -> None:
             )
         )
 
-    summaries = {article.id: rendering.article_summary(article) for article in public}
+    summaries = {article_id: rendering.article_summary(item) for article_id, item in live.items()}
     targets = {link.target_id for article in public for link in article.outgoing_links}
     summaries.update(_stored_summaries("article", targets - summaries.keys()))
     faqs_by_article = _public_faqs(article.id for article in articles)
@@ -158,26 +171,92 @@ def _refresh_batch(ids: list[uuid.UUID]) -> None:
             if link.target_id in summaries
         ]
         faqs = faqs_by_article.get(article.id, [])
-        document = rendering.article_document(article, faqs, related)
-        rows.append(_article_row(article, document, summaries[article.id]))
+        document = rendering.article_document(live[article.id], faqs, related)
+        rows.append(_article_row(live[article.id], document, summaries[article.id]))
     _upsert(rows)
 
-    _refresh_faqs_of(articles, faqs_by_article)
+    _refresh_faqs_of(live, articles, faqs_by_article)
     refresh_people(people)
     refresh_topics(topics, with_ancestors=True)
 
 
+def _live_articles(articles: list[Article]) -> dict[uuid.UUID, rendering.LiveArticle]:
+    """Each public article with the content of its live revision and the people and
+    topics that content names, loaded in a few queries whatever the batch size."""
+    contents = revisions.snapshots(
+        [(article.id, article.live_revision) for article in articles if article.live_revision]
+    )
+    missing = [article.slug for article in articles if article.id not in contents]
+    if missing:
+        raise LookupError(f"no live revision stored for {missing}")
+    person_ids = {uuid.UUID(pid) for content in contents.values() for pid in content["authors"]}
+    topic_ids = {uuid.UUID(tid) for content in contents.values() for tid in content["topics"]}
+    people = {
+        person.id: person
+        for person in db.session.scalars(
+            select(Person)
+            .where(Person.id.in_(person_ids))
+            .options(selectinload(Person.credentials))
+        )
+    }
+    topics = {
+        topic.id: topic
+        for topic in db.session.scalars(
+            select(Topic).where(Topic.id.in_(topic_ids)).options(selectinload(Topic.codes))
+        )
+    }
+    return {
+        article.id: rendering.LiveArticle(
+            article=article,
+            content=contents[article.id],
+            authors=[
+                people[uuid.UUID(pid)]
+                for pid in contents[article.id]["authors"]
+                if uuid.UUID(pid) in people and people[uuid.UUID(pid)].deleted_at is None
+            ],
+            topics=[
+                topics[uuid.UUID(tid)]
+                for tid in contents[article.id]["topics"]
+                if uuid.UUID(tid) in topics and topics[uuid.UUID(tid)].deleted_at is None
+            ],
+        )
+        for article in articles
+    }
+
+
+def _named_in_documents(article_ids: list[uuid.UUID]) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """The people and topics the current documents of these articles are tagged with."""
+    tags = db.session.scalars(
+        select(func.unnest(PublishedDocument.tags)).where(
+            PublishedDocument.kind == "article", PublishedDocument.entity_id.in_(article_ids)
+        )
+    ).all()
+    slugs: dict[str, set[str]] = {"author": set(), "reviewer": set(), "topic": set()}
+    for tag in tags:
+        kind, _, slug = tag.partition(":")
+        if kind in slugs:
+            slugs[kind].add(slug)
+    people = set(
+        db.session.scalars(
+            select(Person.id).where(Person.slug.in_(slugs["author"] | slugs["reviewer"]))
+        )
+    )
+    topics = set(db.session.scalars(select(Topic.id).where(Topic.slug.in_(slugs["topic"]))))
+    return people, topics
+
+
 def _article_row(
-    article: Article, document: dict[str, Any], summary: dict[str, Any]
+    live: rendering.LiveArticle, document: dict[str, Any], summary: dict[str, Any]
 ) -> dict[str, Any]:
-    tags = {f"author:{link.person.slug}" for link in article.authorships}
-    tags |= {f"reviewer:{review.reviewer.slug}" for review in article.reviews}
-    for link in article.topic_links:
-        topic: Topic | None = link.topic
-        while topic is not None:
-            tags.add(f"topic:{topic.slug}")
-            topic = topic.parent
-        tags |= {f"code:{item.system}:{item.code.upper()}" for item in link.topic.codes}
+    article = live.article
+    tags = {f"author:{person.slug}" for person in live.authors}
+    tags |= {f"reviewer:{review['slug']}" for review in document["reviewers"]}
+    for topic in live.topics:
+        tags |= {f"code:{item.system}:{item.code.upper()}" for item in topic.codes}
+        ancestor: Topic | None = topic
+        while ancestor is not None:
+            tags.add(f"topic:{ancestor.slug}")
+            ancestor = ancestor.parent
     published_at = article.published_at or utcnow()
     return _row(
         "article",
@@ -188,7 +267,7 @@ def _article_row(
         tags=tags,
         published_at=published_at,
         updated_at=article.content_updated_at or published_at,
-        sort_title=article.title.casefold(),
+        sort_title=live.content["title"].casefold(),
         reviewed_on=article.last_reviewed_at or published_at.date(),
     )
 
@@ -210,41 +289,41 @@ def _public_faqs(article_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Faq]]
     return grouped
 
 
-def _refresh_faqs_of(articles: Iterable[Article], public_faqs: dict[uuid.UUID, list[Faq]]) -> None:
-    article_by_id = {article.id: article for article in articles}
+def _refresh_faqs_of(
+    live: dict[uuid.UUID, rendering.LiveArticle],
+    articles: Iterable[Article],
+    public_faqs: dict[uuid.UUID, list[Faq]],
+) -> None:
+    """Render the FAQs of public articles; drop the documents of every other FAQ."""
     visible = {
-        faq.id
-        for article_id, faqs in public_faqs.items()
-        if is_public(article_by_id[article_id])
-        for faq in faqs
+        faq.id for article_id, faqs in public_faqs.items() if article_id in live for faq in faqs
     }
     db.session.execute(
         delete(PublishedDocument).where(
             PublishedDocument.kind == "faq",
             PublishedDocument.entity_id.in_(
-                select(Faq.id).where(Faq.article_id.in_(list(article_by_id)))
+                select(Faq.id).where(Faq.article_id.in_([article.id for article in articles]))
             ),
             PublishedDocument.entity_id.not_in(visible) if visible else true(),
         )
     )
-    rows = []
-    for article_id, faqs in public_faqs.items():
-        article = article_by_id[article_id]
-        if not is_public(article):
-            continue
-        for faq in faqs:
-            rows.append(_faq_row(faq, topics=[link.topic for link in article.topic_links]))
+    rows = [
+        _faq_row(faq, topics=live[article_id].topics, title=live[article_id].content["title"])
+        for article_id, faqs in public_faqs.items()
+        if article_id in live
+        for faq in faqs
+    ]
     _upsert(rows)
 
 
-def _faq_row(faq: Faq, topics: list[Topic]) -> dict[str, Any]:
+def _faq_row(faq: Faq, topics: list[Topic], title: str | None = None) -> dict[str, Any]:
     published_at = faq.published_at or (faq.article.published_at if faq.article else None)
     published_at = published_at or utcnow()
     faq.published_at = faq.published_at or published_at
     tags = {f"topic:{topic.slug}" for topic in topics}
     if faq.article:
         tags.add(f"article:{faq.article.slug}")
-    document = rendering.faq_document(faq)
+    document = rendering.faq_document(faq, article_title=title)
     return _row(
         "faq",
         faq.id,

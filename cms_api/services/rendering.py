@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -12,7 +13,6 @@ from cms_api.models import (
     Faq,
     MedicalCode,
     Person,
-    Section,
     Topic,
 )
 from cms_api.services.markdown import reading_time_minutes, to_html, word_count
@@ -93,12 +93,12 @@ def topic_summary(topic: Topic) -> dict[str, Any]:
     }
 
 
-def section(item: Section) -> dict[str, Any]:
+def section(item: dict[str, Any]) -> dict[str, Any]:
     return {
-        "key": item.key,
-        "heading": item.heading,
-        "body_html": to_html(item.body),
-        "subsections": [section(child) for child in item.subsections],
+        "key": item["key"],
+        "heading": item["heading"],
+        "body_html": to_html(item.get("body")),
+        "subsections": [section(child) for child in item.get("subsections") or []],
     }
 
 
@@ -111,40 +111,55 @@ def faq_entry(faq: Faq) -> dict[str, Any]:
     }
 
 
-def article_words(article: Article) -> int:
-    texts: list[str | None] = [article.title, article.summary]
-    for item in article.all_sections:
-        texts += [item.heading, item.body]
-    return word_count(*texts)
+@dataclass(frozen=True)
+class LiveArticle:
+    """An article as readers see it: the row, the content of its live revision, and the
+    people and topics that content names."""
+
+    article: Article
+    content: dict[str, Any]
+    authors: list[Person]
+    topics: list[Topic]
 
 
-def article_summary(article: Article) -> dict[str, Any]:
+def _section_words(items: list[dict[str, Any]]) -> list[str | None]:
+    texts: list[str | None] = []
+    for item in items:
+        texts += [item.get("heading"), item.get("body")]
+        texts += _section_words(item.get("subsections") or [])
+    return texts
+
+
+def article_summary(live: LiveArticle) -> dict[str, Any]:
+    article, content = live.article, live.content
+    words = word_count(content["title"], content["summary"], *_section_words(content["sections"]))
     return {
         "id": str(article.id),
         "slug": article.slug,
         "url": article_path(article.slug),
-        "title": article.title,
-        "summary": article.summary,
-        "topics": [
-            {"slug": link.topic.slug, "name": link.topic.name} for link in article.topic_links
-        ],
+        "title": content["title"],
+        "summary": content["summary"],
+        "topics": [{"slug": topic.slug, "name": topic.name} for topic in live.topics],
         "authors": [
-            {"slug": link.person.slug, "display_name": display_name(link.person)}
-            for link in article.authorships
+            {"slug": person.slug, "display_name": display_name(person)} for person in live.authors
         ],
         "published_at": iso_datetime(article.published_at),
         "updated_at": iso_datetime(article.content_updated_at or article.published_at),
         "last_reviewed_at": iso_date(article.last_reviewed_at),
-        "reading_time_minutes": reading_time_minutes(article_words(article)),
+        "reading_time_minutes": reading_time_minutes(words),
     }
 
 
 def latest_reviews(article: Article) -> list[dict[str, Any]]:
-    """The most recent review by each reviewer, newest first."""
+    """The most recent review by each reviewer of content up to the live revision."""
     seen: set[Any] = set()
     reviews = []
     for review in article.reviews:
-        if review.reviewer_id in seen:
+        if review.reviewer_id in seen or (
+            review.revision_number is not None
+            and article.live_revision is not None
+            and review.revision_number > article.live_revision
+        ):
             continue
         seen.add(review.reviewer_id)
         reviews.append(
@@ -154,29 +169,25 @@ def latest_reviews(article: Article) -> list[dict[str, Any]]:
 
 
 def article_document(
-    article: Article,
+    live: LiveArticle,
     faqs: list[Faq],
     related: list[tuple[Any, dict[str, Any]]],
 ) -> dict[str, Any]:
     """The whole public article. `related` pairs each link with its target's summary."""
+    article, content = live.article, live.content
     return {
-        **article_summary(article),
-        "sections": [section(item) for item in article.sections],
+        **article_summary(live),
+        "sections": [section(item) for item in content["sections"]],
         "faqs": [faq_entry(faq) for faq in faqs],
-        "authors": [person_profile(link.person) for link in article.authorships],
+        "authors": [person_profile(person) for person in live.authors],
         "reviewers": latest_reviews(article),
-        "topics": [topic_summary(link.topic) for link in article.topic_links],
+        "topics": [topic_summary(topic) for topic in live.topics],
         "citations": [
             {
-                "title": item.title,
-                "authors": item.authors,
-                "publisher": item.publisher,
-                "year": item.year,
-                "doi": item.doi,
-                "pmid": item.pmid,
-                "url": item.url,
+                name: item.get(name)
+                for name in ("title", "authors", "publisher", "year", "doi", "pmid", "url")
             }
-            for item in article.citations
+            for item in content["citations"]
         ],
         "related": [
             {
@@ -187,7 +198,7 @@ def article_document(
             }
             for link, target in related
         ],
-        "disclaimer_html": to_html(article.disclaimer) or None,
+        "disclaimer_html": to_html(content.get("disclaimer")) or None,
         "call_to_actions": [
             {
                 "key": block.get("key"),
@@ -197,27 +208,29 @@ def article_document(
                 "button_label": block.get("button_label"),
                 "url": block.get("url"),
             }
-            for block in article.call_to_actions or []
+            for block in content.get("call_to_actions") or []
         ],
         "seo": {
-            "meta_title": article.meta_title or article.title,
-            "meta_description": article.meta_description or article.summary,
-            "canonical_url": article.canonical_url,
+            "meta_title": content.get("meta_title") or content["title"],
+            "meta_description": content.get("meta_description") or content["summary"],
+            "canonical_url": content.get("canonical_url"),
         },
         "next_review_due": iso_date(article.next_review_due),
     }
 
 
-def faq_document(faq: Faq) -> dict[str, Any]:
+def faq_document(faq: Faq, *, article_title: str | None = None) -> dict[str, Any]:
+    """A FAQ on its own; an article's FAQ names the article by its live title."""
+    article = faq.article
     return {
         **faq_entry(faq),
         "article": (
             {
-                "slug": faq.article.slug,
-                "title": faq.article.title,
-                "url": article_path(faq.article.slug),
+                "slug": article.slug,
+                "title": article_title or article.title,
+                "url": article_path(article.slug),
             }
-            if faq.article
+            if article
             else None
         ),
         "topic": {"slug": faq.topic.slug, "name": faq.topic.name} if faq.topic else None,

@@ -26,7 +26,7 @@ from cms_api.models import (
     Section,
     Topic,
 )
-from cms_api.services import publishing
+from cms_api.services import publishing, revisions
 
 SEEDS_DIRECTORY = Path(__file__).resolve().parents[2] / "seeds"
 # Any constant will do: it serialises concurrent seed runs on one database.
@@ -67,8 +67,14 @@ def load_seeds(directory: Path = SEEDS_DIRECTORY) -> SeedReport:
         _load(faqs_path) if faqs_path.exists() else [], topics, report
     )
     db.session.flush()
+    for article in new_articles:
+        # Seeded articles arrive reviewed: revision 1 is what the reviewer approved.
+        revisions.record(article, reason="seed")
+        for review in article.reviews:
+            review.revision_number = article.revision_number
+    db.session.flush()
     if new_articles:
-        publishing.publish_articles(new_articles)
+        publishing.publish_articles([article.id for article in new_articles])
     if new_topic_faqs or report.created.get("topics"):
         publishing.refresh_topics()
     return report
@@ -187,7 +193,7 @@ def _seed_articles(
                 )
             )
             report.add("related_links")
-    return [article.id for article in created.values()]
+    return list(created.values())
 
 
 def _sections(

@@ -19,7 +19,7 @@ from cms_api.models import (
     PublishedDocument,
     RelatedLink,
 )
-from cms_api.services import publishing
+from cms_api.services import publishing, revisions
 from cms_api.services.publishing import add_months
 
 SLUG = "headache-after-botox"
@@ -110,14 +110,24 @@ def test_a_credential_change_re_renders_every_article_that_shows_the_person(app,
     assert "Mohs Surgery" in {c["name"] for c in profile["credentials"]}
 
 
-def test_a_related_article_retitled_updates_the_articles_linking_to_it(app, client):
+def test_a_draft_edit_stays_private_until_its_revision_is_published(app, client):
     with app.app_context():
         target = _article("liver-rash")
         target.title = "Liver Rash, Explained"
+        revisions.record(target, reason="edit")
         db.session.flush()
+        # Re-rendering (as any dependency change does) still shows the live revision.
         publishing.refresh_articles([target.id])
         db.session.commit()
+    assert client.get("/v1/articles/liver-rash").get_json()["title"].startswith("Liver Rash:")
 
+    with app.app_context():
+        publishing.publish_article(_article("liver-rash").id)
+        db.session.commit()
+
+    article = client.get("/v1/articles/liver-rash").get_json()
+    assert article["title"] == "Liver Rash, Explained"
+    assert article["updated_at"] > article["published_at"]
     related = client.get(f"/v1/articles/{SLUG}/related").get_json()["items"]
     titles = {item["article"]["slug"]: item["article"]["title"] for item in related}
     assert titles["liver-rash"] == "Liver Rash, Explained"

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, redirect, request
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms_api.errors import NotFound
+from cms_api.errors import REQUEST_ID_HEADER_REF, NotFound
 from cms_api.http import delivery_response, not_modified, public_cache_control
 from cms_api.resources.delivery import (
+    CACHE_CONTROL_HEADER,
     DELIVERY_HEADERS,
     DELIVERY_PARAMETERS,
     LIST_HEADERS,
     complete_list_response,
     documented,
+    no_query_args,
     page_response,
     query_args,
     slug_parameters,
@@ -43,7 +45,13 @@ MOVED = {
     "description": "The article moved: this slug is a former one. `Location` names the "
     "current address.",
     "headers": {
-        "Location": {"schema": {"type": "string"}, "description": "The article's current URL."}
+        "Location": {
+            "description": "The article's current URL.",
+            "required": True,
+            "schema": {"type": "string", "example": "/v1/articles/headache-after-botox"},
+        },
+        "Cache-Control": CACHE_CONTROL_HEADER,
+        "X-Request-ID": REQUEST_ID_HEADER_REF,
     },
 }
 ARTICLE_SLUG = slug_parameters(
@@ -72,8 +80,10 @@ def _moved_or_missing(slug: str) -> Response:
     location = request.path.replace(f"/v1/articles/{slug}", f"/v1/articles/{current}", 1)
     if request.query_string:
         location += "?" + request.query_string.decode("latin-1")
-    response = redirect(location, code=301)
+    # No body: werkzeug's `redirect` would add an HTML page to a JSON API's answer.
+    response = Response(status=301, headers={"Location": location})
     response.headers["Cache-Control"] = public_cache_control()
+    del response.headers["Content-Type"]
     return response
 
 
@@ -83,7 +93,6 @@ class ArticleBySlug(MethodView):
     @query_args(blp, ArticleDetailArgs)
     @blp.response(200, ArticleOut, headers=DELIVERY_HEADERS)
     @blp.alt_response(301, description=MOVED["description"], headers=MOVED["headers"])
-    @blp.alt_response(400, response="BAD_REQUEST")
     def get(self, args: dict[str, Any], slug: str) -> Response:
         """Get a published article
 
@@ -110,6 +119,7 @@ class ArticleBySlug(MethodView):
 @blp.route("/<slug>/faqs", parameters=ARTICLE_SLUG)
 class ArticleFaqs(MethodView):
     @documented(blp)
+    @no_query_args(blp)
     @blp.response(200, list_schema(FaqEntryOut, "ArticleFaqList"), headers=DELIVERY_HEADERS)
     @blp.alt_response(301, description=MOVED["description"], headers=MOVED["headers"])
     def get(self, slug: str) -> Response:
@@ -126,6 +136,7 @@ class ArticleFaqs(MethodView):
 @blp.route("/<slug>/related", parameters=ARTICLE_SLUG)
 class ArticleRelated(MethodView):
     @documented(blp)
+    @no_query_args(blp)
     @blp.response(200, list_schema(RelatedOut, "ArticleRelatedList"), headers=DELIVERY_HEADERS)
     @blp.alt_response(301, description=MOVED["description"], headers=MOVED["headers"])
     def get(self, slug: str) -> Response:

@@ -16,6 +16,7 @@ from cms_api.resources.delivery import (
     DELIVERY_PARAMETERS,
     LIST_HEADERS,
     documented,
+    no_query_args,
     page_response,
     query_args,
 )
@@ -51,6 +52,7 @@ class FaqCollection(MethodView):
 @blp.route("/<uuid:faq_id>", parameters=[FAQ_ID, *DELIVERY_PARAMETERS])
 class FaqById(MethodView):
     @documented(blp)
+    @no_query_args(blp)
     @blp.response(200, FaqOut, headers=DELIVERY_HEADERS)
     def get(self, faq_id: uuid.UUID) -> Response:
         """Get a published FAQ

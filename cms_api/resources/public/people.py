@@ -15,6 +15,7 @@ from cms_api.resources.delivery import (
     DELIVERY_PARAMETERS,
     LIST_HEADERS,
     documented,
+    no_query_args,
     page_response,
     query_args,
     slug_parameters,
@@ -53,6 +54,7 @@ class PersonCollection(MethodView):
 )
 class PersonBySlug(MethodView):
     @documented(blp)
+    @no_query_args(blp)
     @blp.response(200, PersonDocumentOut, headers=DELIVERY_HEADERS)
     def get(self, slug: str) -> Response:
         """Get a person's profile

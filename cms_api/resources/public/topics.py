@@ -15,6 +15,7 @@ from cms_api.resources.delivery import (
     DELIVERY_PARAMETERS,
     LIST_HEADERS,
     documented,
+    no_query_args,
     page_response,
     query_args,
     slug_parameters,
@@ -51,6 +52,7 @@ class TopicCollection(MethodView):
 @blp.route("/<slug>", parameters=slug_parameters("The topic's slug.", example="headache"))
 class TopicBySlug(MethodView):
     @documented(blp)
+    @no_query_args(blp)
     @blp.response(200, TopicDocumentOut, headers=DELIVERY_HEADERS)
     def get(self, slug: str) -> Response:
         """Get a topic

@@ -1,8 +1,8 @@
-"""Content model: people, topics, articles, FAQs, links and published documents.
+"""Initial schema: content, published documents, accounts, revisions, audit, questions.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 08:20:44.996898
+Create Date: 2026-11-29 08:30:38.748264
 
 """
 
@@ -51,6 +51,8 @@ def upgrade():
         ),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("revision_number", sa.Integer(), nullable=False),
+        sa.Column("live_revision", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "status IN ('draft', 'in_review', 'approved', 'published', 'archived')",
             name=op.f("ck_articles_status_known"),
@@ -90,6 +92,7 @@ def upgrade():
             nullable=False,
         ),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_people")),
         sa.UniqueConstraint("slug", name=op.f("uq_people_slug")),
     )
@@ -162,6 +165,7 @@ def upgrade():
             nullable=False,
         ),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["parent_id"],
             ["topics.id"],
@@ -321,6 +325,7 @@ def upgrade():
             nullable=False,
         ),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.CheckConstraint("status IN ('draft', 'published')", name=op.f("ck_faqs_status_known")),
         sa.CheckConstraint(
             "num_nonnulls(article_id, topic_id) = 1", name=op.f("ck_faqs_one_owner")
@@ -371,6 +376,7 @@ def upgrade():
         sa.Column("reviewer_id", sa.Uuid(), nullable=False),
         sa.Column("reviewed_at", sa.Date(), nullable=False),
         sa.Column("notes", sa.Text(), nullable=True),
+        sa.Column("revision_number", sa.Integer(), nullable=True),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -464,11 +470,210 @@ def upgrade():
     with op.batch_alter_table("sections", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sections_parent_id"), ["parent_id"], unique=False)
 
+    op.create_table(
+        "users",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("person_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "role <> 'reviewer' OR person_id IS NOT NULL", name=op.f("ck_users_reviewer_is_person")
+        ),
+        sa.CheckConstraint(
+            "role IN ('admin', 'editor', 'reviewer', 'viewer')", name=op.f("ck_users_role_known")
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["people.id"],
+            name=op.f("fk_users_person_id_people"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+        sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+    )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_users_person_id"), ["person_id"], unique=False)
+
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("prefix", sa.String(length=16), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
+        sa.UniqueConstraint("digest", name=op.f("uq_api_tokens_digest")),
+    )
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "audit_events",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column(
+            "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.Column("actor_id", sa.Uuid(), nullable=True),
+        sa.Column("action", sa.String(length=60), nullable=False),
+        sa.Column("target_type", sa.String(length=30), nullable=False),
+        sa.Column("target_id", sa.String(length=64), nullable=False),
+        sa.Column("before", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("after", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("request_id", sa.String(length=128), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["actor_id"],
+            ["users.id"],
+            name=op.f("fk_audit_events_actor_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
+    )
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_events_actor", ["actor_id", "id"], unique=False)
+        batch_op.create_index("ix_audit_events_at", ["at"], unique=False)
+        batch_op.create_index(
+            "ix_audit_events_target", ["target_type", "target_id", "id"], unique=False
+        )
+
+    op.create_table(
+        "reader_questions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("question", sa.Text(), nullable=False),
+        sa.Column("article_id", sa.Uuid(), nullable=True),
+        sa.Column("topic_id", sa.Uuid(), nullable=True),
+        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=True),
+        sa.Column("faq_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('new', 'answered', 'rejected', 'promoted')",
+            name=op.f("ck_reader_questions_status_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["articles.id"],
+            name=op.f("fk_reader_questions_article_id_articles"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["faq_id"],
+            ["faqs.id"],
+            name=op.f("fk_reader_questions_faq_id_faqs"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["topic_id"],
+            ["topics.id"],
+            name=op.f("fk_reader_questions_topic_id_topics"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reader_questions")),
+    )
+    with op.batch_alter_table("reader_questions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_reader_questions_article_id"), ["article_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_reader_questions_status"), ["status"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_reader_questions_topic_id"), ["topic_id"], unique=False
+        )
+
+    op.create_table(
+        "revisions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("article_id", sa.Uuid(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("snapshot", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("author_id", sa.Uuid(), nullable=True),
+        sa.Column("reason", sa.String(length=60), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["articles.id"],
+            name=op.f("fk_revisions_article_id_articles"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["author_id"],
+            ["users.id"],
+            name=op.f("fk_revisions_author_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_revisions")),
+        sa.UniqueConstraint("article_id", "number", name=op.f("uq_revisions_article_id_number")),
+    )
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table("revisions")
+    with op.batch_alter_table("reader_questions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_reader_questions_topic_id"))
+        batch_op.drop_index(batch_op.f("ix_reader_questions_status"))
+        batch_op.drop_index(batch_op.f("ix_reader_questions_article_id"))
+
+    op.drop_table("reader_questions")
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_events_target")
+        batch_op.drop_index("ix_audit_events_at")
+        batch_op.drop_index("ix_audit_events_actor")
+
+    op.drop_table("audit_events")
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
+
+    op.drop_table("api_tokens")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_users_person_id"))
+
+    op.drop_table("users")
     with op.batch_alter_table("sections", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sections_parent_id"))
 
