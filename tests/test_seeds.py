@@ -28,8 +28,12 @@ def _snapshot() -> dict[str, object]:
         for model in (Article, Person, Topic, Faq, RelatedLink, PublishedDocument)
     }
     documents = db.session.execute(
-        select(PublishedDocument.kind, PublishedDocument.entity_id, PublishedDocument.etag,
-               PublishedDocument.rendered_at)
+        select(
+            PublishedDocument.kind,
+            PublishedDocument.entity_id,
+            PublishedDocument.etag,
+            PublishedDocument.rendered_at,
+        )
     ).all()
     return {"counts": counts, "documents": sorted(map(tuple, documents), key=str)}
 
@@ -47,7 +51,9 @@ def test_seed_command_twice_changes_nothing(app, runner):
 
 
 def test_seed_files_cover_the_reference_page():
-    article = yaml.safe_load((SEEDS_DIRECTORY / "articles" / "headache-after-botox.yaml").read_text())
+    article = yaml.safe_load(
+        (SEEDS_DIRECTORY / "articles" / "headache-after-botox.yaml").read_text()
+    )
     assert {link["target"] for link in article["related"]} == REFERENCE_RELATED
     assert len(article["faqs"]) >= 5
     causes = next(section for section in article["sections"] if section["key"] == "causes")
