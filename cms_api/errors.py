@@ -13,6 +13,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from psycopg import errors as pg_errors
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import exc as orm_exc
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -25,11 +26,16 @@ PROBLEM_KINDS: dict[str, str] = {
     "bad-request": "The request could not be understood (malformed syntax or encoding).",
     "invalid-parameter": "A query parameter is unknown or malformed; `detail` names it "
     "and `errors.query` lists every offending parameter.",
+    "unauthorized": "No bearer token, or one that is unknown, expired or revoked; see "
+    "`WWW-Authenticate`.",
+    "forbidden": "The token's role may not perform this operation.",
     "not-found": "No published resource answers at this address.",
     "method-not-allowed": "The resource exists but not with this method; see `Allow`.",
     "not-acceptable": "None of the representations the client accepts is available.",
     "conflict": "The request conflicts with the current state (duplicate slug, "
     "illegal workflow transition).",
+    "illegal-transition": "The workflow does not allow this move from the article's "
+    "status; `allowed_transitions` lists the moves that are.",
     "payload-too-large": "The request body is over the size limit.",
     "unsupported-media-type": "The request body is not in a content type the operation takes.",
     "validation-error": "The request body failed validation; `errors` lists each field.",
@@ -42,6 +48,8 @@ PROBLEM_KINDS: dict[str, str] = {
 
 _KIND_BY_STATUS = {
     400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
     404: "not-found",
     405: "method-not-allowed",
     406: "not-acceptable",
@@ -231,6 +239,13 @@ def _handle_problem(error: Problem) -> Response:
     )
 
 
+def _stale_write(error: orm_exc.StaleDataError) -> Response:
+    # Two writers raced past If-Match on the same version; the later one loses, visibly.
+    return problem_response(
+        412, detail="The resource changed while you were saving; reload and retry."
+    )
+
+
 def _database_unavailable(error: Exception) -> Response:
     log.warning("database unavailable: %s", error.__class__.__name__)
     return problem_response(
@@ -264,6 +279,7 @@ def api_handle(error: HTTPException) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Problem, _handle_problem)
+    app.register_error_handler(orm_exc.StaleDataError, _stale_write)
     app.register_error_handler(sa_exc.OperationalError, _database_unavailable)
     app.register_error_handler(sa_exc.TimeoutError, _database_unavailable)
     app.register_error_handler(sa_exc.DisconnectionError, _database_unavailable)

@@ -107,3 +107,29 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_token(app: Flask):
+    """Create a user with a role (a reviewer linked to a seeded person) and return a token."""
+    from cms_api.services import accounts
+
+    def make(role: str, *, person_slug: str | None = None, email: str | None = None) -> str:
+        with app.app_context():
+            if role == "reviewer" and person_slug is None:
+                person_slug = "tobias-lindqvist"
+            user = accounts.create_user(
+                email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.org",
+                name=f"Test {role}",
+                role=role,
+                person_slug=person_slug,
+            )
+            secret = accounts.issue_token(user, name="test").secret
+            db.session.commit()
+            return secret
+
+    return make
+
+
+def bearer(token: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **headers}

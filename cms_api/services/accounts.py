@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from cms_api.errors import Conflict, Problem
+from cms_api.errors import Conflict, NotFound, Problem
 from cms_api.extensions import db
 from cms_api.models import ApiToken, Person, User
 from cms_api.models.user import ROLES
+from cms_api.services import audit
+from cms_api.services.audit import Actor
 
 TOKEN_PREFIX = "cms_"
 # last_used_at is a hint, not a log: write it at most once a minute per token.
@@ -35,7 +37,14 @@ class IssuedToken:
     secret: str
 
 
-def create_user(*, email: str, name: str, role: str, person_slug: str | None = None) -> User:
+def create_user(
+    *,
+    email: str,
+    name: str,
+    role: str,
+    person_slug: str | None = None,
+    actor: Actor | None = None,
+) -> User:
     if role not in ROLES:
         raise Problem(
             f"Unknown role {role!r}; roles are {', '.join(ROLES)}.",
@@ -66,6 +75,14 @@ def create_user(*, email: str, name: str, role: str, person_slug: str | None = N
     user = User(id=uuid.uuid4(), email=email, name=name, role=role, person=person)
     db.session.add(user)
     db.session.flush()
+    audit.record(
+        actor_id=actor.user_id if actor else None,
+        action="user.create",
+        target_type="user",
+        target_id=user.id,
+        after={"email": email, "role": role, "person": person_slug},
+        request_id=actor.request_id if actor else None,
+    )
     return user
 
 
@@ -117,3 +134,60 @@ def find_user(email_or_id: str) -> User | None:
         return db.session.get(User, uuid.UUID(email_or_id))
     except ValueError:
         return db.session.scalar(select(User).where(User.email == email_or_id.strip().lower()))
+
+
+def issue_token_for(
+    user_id: uuid.UUID, *, name: str, expires_at: datetime | None, actor: Actor
+) -> IssuedToken:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No user has this id.")
+    issued = issue_token(user, name=name, expires_at=expires_at)
+    audit.record(
+        actor_id=actor.user_id,
+        action="token.create",
+        target_type="token",
+        target_id=issued.token.id,
+        after={"user_id": str(user.id), "name": name, "prefix": issued.token.prefix},
+        request_id=actor.request_id,
+    )
+    return issued
+
+
+def revoke_token_by_id(token_id: uuid.UUID, *, actor: Actor) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("No token has this id.")
+    was_revoked = token.revoked_at is not None
+    revoke_token(token)
+    if not was_revoked:
+        audit.record(
+            actor_id=actor.user_id,
+            action="token.revoke",
+            target_type="token",
+            target_id=token.id,
+            before={"revoked_at": None},
+            after={"revoked_at": token.revoked_at.isoformat()},
+            request_id=actor.request_id,
+        )
+    return token
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def list_tokens() -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
+
+
+def present_user(user: User) -> dict[str, object]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "person": user.person.slug if user.person else None,
+        "created_at": user.created_at,
+        "disabled_at": user.disabled_at,
+    }

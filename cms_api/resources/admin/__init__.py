@@ -1,0 +1,1 @@
+"""Admin resources (`/v1/admin`): editors, reviewers and admins, with bearer tokens."""

@@ -1,0 +1,48 @@
+"""Articles whose periodic medical review is overdue or soon due."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from cms_api.resources.admin.common import admin_blueprint, authorize
+from cms_api.resources.delivery import query_args
+from cms_api.schemas.admin_misc import ReviewsDueArgs, ReviewsDueList
+from cms_api.services import editorial, workflow
+from cms_api.services.publishing import utcnow
+
+blp = admin_blueprint(
+    "admin_reviews",
+    __name__,
+    url_prefix="/v1/admin/reviews",
+    description="The medical-review calendar.",
+)
+
+
+@blp.route("/due")
+class ReviewsDue(MethodView):
+    @authorize(blp, "content:read")
+    @query_args(blp, ReviewsDueArgs)
+    @blp.response(200, ReviewsDueList)
+    def get(self, args: dict[str, Any]) -> Any:
+        """List published articles due for medical review
+
+        Overdue ones first, then those due within `within_days` (default 30); each with
+        flags such as a reviewer's expired credential.
+        """
+        today = utcnow().date()
+        return {
+            "items": [
+                {
+                    "id": article.id,
+                    "slug": article.slug,
+                    "title": article.title,
+                    "next_review_due": article.next_review_due,
+                    "last_reviewed_at": article.last_reviewed_at,
+                    "overdue": article.next_review_due < today,
+                    "review_flags": editorial.review_flags(article, today),
+                }
+                for article in workflow.reviews_due(args["within_days"], today)
+            ]
+        }

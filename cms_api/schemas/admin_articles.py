@@ -1,0 +1,258 @@
+"""Shapes of the admin article resource: writes (create, merge patch), reads, revisions."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from cms_api.schemas.common import (
+    SLUG_PATTERN,
+    PageArgs,
+    StrictSchema,
+    list_schema,
+    nullable_text,
+    slug_field,
+    text,
+)
+
+R = {"required": True}
+KEY = [validate.Length(min=1, max=80), validate.Regexp(SLUG_PATTERN)]
+STATUSES = ["draft", "in_review", "approved", "published", "archived"]
+CTA_KINDS = ["symptom_checker", "ask_question", "newsletter", "booking"]
+
+
+def _url(**kwargs) -> ma.fields.Url:
+    return ma.fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2048), **kwargs)
+
+
+class SubsectionIn(StrictSchema):
+    key = ma.fields.String(required=True, validate=KEY, metadata={"example": "injection"})
+    heading = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = ma.fields.String(
+        load_default="",
+        validate=validate.Length(max=100_000),
+        metadata={"description": "Markdown (CommonMark)."},
+    )
+
+
+class SectionIn(SubsectionIn):
+    subsections = ma.fields.List(
+        ma.fields.Nested(SubsectionIn), load_default=list, validate=validate.Length(max=50)
+    )
+
+
+class CitationIn(StrictSchema):
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=500))
+    authors = ma.fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=500)
+    )
+    publisher = ma.fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=300)
+    )
+    year = ma.fields.Integer(
+        allow_none=True, load_default=None, validate=validate.Range(min=1500, max=2200)
+    )
+    doi = ma.fields.String(
+        allow_none=True, load_default=None, validate=validate.Regexp(r"^10\.\d{4,9}/\S{1,180}$")
+    )
+    pmid = ma.fields.String(
+        allow_none=True, load_default=None, validate=validate.Regexp(r"^\d{1,9}$")
+    )
+    url = _url(allow_none=True, load_default=None)
+
+
+class CallToActionIn(StrictSchema):
+    key = ma.fields.String(required=True, validate=KEY)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(CTA_KINDS))
+    title = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=2000))
+    button_label = ma.fields.String(
+        allow_none=True, load_default=None, validate=validate.Length(max=80)
+    )
+    url = _url(allow_none=True, load_default=None)
+
+
+class ArticlePatch(StrictSchema):
+    """Fields an edit may change (JSON merge patch: omitted fields are left alone, lists
+    are replaced whole). `status`, `authors` and reviews have their own operations."""
+
+    slug = slug_field()
+    title = ma.fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"example": "Headache After Botox"}
+    )
+    summary = ma.fields.String(validate=validate.Length(max=1000))
+    disclaimer = ma.fields.String(allow_none=True, validate=validate.Length(max=5000))
+    call_to_actions = ma.fields.List(
+        ma.fields.Nested(CallToActionIn), validate=validate.Length(max=10)
+    )
+    meta_title = ma.fields.String(allow_none=True, validate=validate.Length(max=120))
+    meta_description = ma.fields.String(allow_none=True, validate=validate.Length(max=320))
+    canonical_url = _url(allow_none=True)
+    review_interval_months = ma.fields.Integer(validate=validate.Range(min=1, max=60))
+    sections = ma.fields.List(ma.fields.Nested(SectionIn), validate=validate.Length(max=50))
+    citations = ma.fields.List(ma.fields.Nested(CitationIn), validate=validate.Length(max=100))
+    topics = ma.fields.List(
+        slug_field(),
+        validate=validate.Length(max=20),
+        metadata={"description": "Topic slugs; the first is the main one."},
+    )
+
+
+class ArticleCreate(ArticlePatch):
+    slug = slug_field(required=True)
+    title = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"example": "Headache After Botox"},
+    )
+
+
+class AuthorsIn(StrictSchema):
+    authors = ma.fields.List(
+        slug_field(),
+        required=True,
+        validate=validate.Length(min=1, max=10),
+        metadata={"example": ["miriam-castellanos-reed"]},
+    )
+
+
+class ReviewDecisionIn(StrictSchema):
+    notes = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=5000))
+
+
+class PublishIn(StrictSchema):
+    publish_at = ma.fields.AwareDateTime(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "A future time schedules the publication."},
+    )
+
+
+class SourceSubsectionOut(ma.Schema):
+    key = text("injection", **R)
+    heading = text("The injection itself", **R)
+    body = text("Markdown source.", **R)
+
+
+class SourceSectionOut(SourceSubsectionOut):
+    subsections = ma.fields.List(ma.fields.Nested(SourceSubsectionOut), **R)
+
+
+class SourceCitationOut(ma.Schema):
+    title = text(**R)
+    authors = nullable_text()
+    publisher = nullable_text()
+    year = ma.fields.Integer(required=True, allow_none=True)
+    doi = nullable_text()
+    pmid = nullable_text()
+    url = nullable_text()
+
+
+class SourceCallToActionOut(ma.Schema):
+    key = text(**R)
+    kind = text(**R)
+    title = text(**R)
+    body = nullable_text()
+    button_label = nullable_text()
+    url = nullable_text()
+
+
+class ReviewOut(ma.Schema):
+    reviewer = slug_field(**R, metadata={"example": "tobias-lindqvist"})
+    reviewed_at = ma.fields.Date(**R)
+    revision_number = ma.fields.Integer(required=True, allow_none=True)
+    notes = nullable_text()
+
+
+class ArticleAdminOut(ma.Schema):
+    id = ma.fields.UUID(**R)
+    slug = slug_field(**R)
+    status = text("draft", validate=validate.OneOf(STATUSES), **R)
+    version = ma.fields.Integer(
+        **R, metadata={"description": "Bumped by every save; the ETag names it."}
+    )
+    revision_number = ma.fields.Integer(**R)
+    live_revision = ma.fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The revision readers see."}
+    )
+    title = text(**R)
+    summary = text(**R)
+    disclaimer = nullable_text()
+    call_to_actions = ma.fields.List(ma.fields.Nested(SourceCallToActionOut), **R)
+    meta_title = nullable_text()
+    meta_description = nullable_text()
+    canonical_url = nullable_text()
+    review_interval_months = ma.fields.Integer(**R)
+    sections = ma.fields.List(ma.fields.Nested(SourceSectionOut), **R)
+    citations = ma.fields.List(ma.fields.Nested(SourceCitationOut), **R)
+    topics = ma.fields.List(ma.fields.String(), **R)
+    authors = ma.fields.List(ma.fields.String(), **R)
+    reviews = ma.fields.List(ma.fields.Nested(ReviewOut), **R)
+    approval_current = ma.fields.Boolean(
+        **R,
+        metadata={"description": "Whether a non-author reviewer approved the current revision."},
+    )
+    review_flags = ma.fields.List(ma.fields.String(), **R)
+    allowed_transitions = ma.fields.List(ma.fields.String(), **R)
+    published_at = ma.fields.DateTime(required=True, allow_none=True)
+    content_updated_at = ma.fields.DateTime(required=True, allow_none=True)
+    last_reviewed_at = ma.fields.Date(required=True, allow_none=True)
+    next_review_due = ma.fields.Date(required=True, allow_none=True)
+    publish_at = ma.fields.DateTime(required=True, allow_none=True)
+    created_at = ma.fields.DateTime(**R)
+    updated_at = ma.fields.DateTime(**R)
+    deleted_at = ma.fields.DateTime(required=True, allow_none=True)
+
+
+class ArticleAdminQueryArgs(PageArgs):
+    status = ma.fields.String(validate=validate.OneOf(STATUSES))
+    author = slug_field()
+    topic = slug_field()
+    overdue = ma.fields.Boolean(
+        metadata={"description": "Published articles past their review date (true) or not (false)."}
+    )
+    trashed = ma.fields.Boolean(
+        load_default=False, metadata={"description": "List the trash instead."}
+    )
+    q = ma.fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Text in the title, summary or slug."},
+    )
+
+
+class RevisionOut(ma.Schema):
+    number = ma.fields.Integer(**R)
+    reason = text("edit", **R)
+    author_id = ma.fields.UUID(required=True, allow_none=True)
+    created_at = ma.fields.DateTime(**R)
+
+
+class RevisionDetailOut(RevisionOut):
+    snapshot = ma.fields.Dict(
+        **R, metadata={"description": "The article's content at this revision."}
+    )
+
+
+class RevisionDiffArgs(StrictSchema):
+    against = ma.fields.Integer(
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "The revision to compare with (default: the one before)."},
+    )
+
+
+class RevisionDiffOut(ma.Schema):
+    from_revision = ma.fields.Integer(**R)
+    to_revision = ma.fields.Integer(**R)
+    changes = ma.fields.Dict(
+        **R,
+        metadata={
+            "description": 'Per changed field: `{"from": old, "to": new}`.',
+            "example": {"title": {"from": "Old title", "to": "New title"}},
+        },
+    )
+
+
+ArticleAdminList = list_schema(ArticleAdminOut, "ArticleAdminList")
+RevisionList = ma.Schema.from_dict(
+    {"items": ma.fields.List(ma.fields.Nested(RevisionOut), required=True)}, name="RevisionList"
+)

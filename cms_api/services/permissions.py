@@ -1,0 +1,24 @@
+"""Who may do what on the admin API: the whole permission matrix, in one place."""
+
+from __future__ import annotations
+
+ADMIN, EDITOR, REVIEWER, VIEWER = "admin", "editor", "reviewer", "viewer"
+EVERYONE = frozenset({ADMIN, EDITOR, REVIEWER, VIEWER})
+WRITERS = frozenset({ADMIN, EDITOR})
+
+# action → roles allowed. Views name an action; nothing else grants access.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "content:read": EVERYONE,  # drafts included: a preview frontend runs as a viewer
+    "content:write": WRITERS,  # create, edit, trash, restore, revisions
+    "content:assign": WRITERS,  # authors and links: state-bearing fields, own endpoints
+    "workflow:submit": WRITERS,
+    "workflow:review": frozenset({REVIEWER}),  # approve / request changes: reviewers only
+    "workflow:publish": WRITERS,  # publish, unpublish, archive
+    "audit:read": frozenset({ADMIN, EDITOR}),
+    "accounts:manage": frozenset({ADMIN}),
+    "questions:manage": WRITERS,
+}
+
+
+def allowed(role: str, action: str) -> bool:
+    return role in PERMISSIONS[action]
