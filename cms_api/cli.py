@@ -18,7 +18,7 @@ from cms_api import create_app
 from cms_api.errors import Problem
 from cms_api.extensions import db
 from cms_api.models import ApiToken, User
-from cms_api.services import accounts
+from cms_api.services import accounts, workflow
 from cms_api.services.seeding import SeedError, load_seeds
 
 
@@ -127,8 +127,21 @@ def list_tokens_command(user: str | None) -> None:
         )
 
 
+@click.command("publish-due")
+@with_appcontext
+def publish_due_command() -> None:
+    """Publish approved articles whose scheduled time has come (safe to run every minute)."""
+    published = workflow.publish_due()
+    db.session.commit()
+    for article in published:
+        click.echo(f"Published {article.slug} (revision {article.live_revision}).")
+    if not published:
+        click.echo("Nothing due.")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_command)
+    app.cli.add_command(publish_due_command)
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
 

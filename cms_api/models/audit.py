@@ -23,7 +23,10 @@ class AuditEvent(Base):
 
     # A sequence, not a UUID: the log's order is the order of the writes.
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The moment of the write, not the start of its transaction.
+    at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp()
+    )
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(60))
     target_type: Mapped[str] = mapped_column(String(30))

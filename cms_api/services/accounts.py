@@ -191,3 +191,19 @@ def present_user(user: User) -> dict[str, object]:
         "created_at": user.created_at,
         "disabled_at": user.disabled_at,
     }
+
+
+def present_token(token: ApiToken) -> dict[str, object]:
+    return {
+        name: getattr(token, name)
+        for name in (
+            "id",
+            "user_id",
+            "name",
+            "prefix",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+        )
+    }

@@ -538,7 +538,10 @@ def upgrade():
         "audit_events",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column(
-            "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+            "at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("clock_timestamp()"),
+            nullable=False,
         ),
         sa.Column("actor_id", sa.Uuid(), nullable=True),
         sa.Column("action", sa.String(length=60), nullable=False),

@@ -77,7 +77,7 @@ class TokenCollection(MethodView):
             data["user_id"], name=data["name"], expires_at=data.get("expires_at"), actor=actor()
         )
         db.session.commit()
-        body = {**TokenOut().dump(issued.token), "token": issued.secret}
+        body = {**accounts.present_token(issued.token), "token": issued.secret}
         return body, 201, {"Location": f"/v1/admin/tokens/{issued.token.id}"}
 
 
