@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import Flask, Response, g, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -182,10 +183,27 @@ def _describe_invalid(messages: dict[str, Any]) -> str:
     return "Invalid query parameters: " + ", ".join(f"'{name}'" for name in names)
 
 
+class RequestIdPlugin(BasePlugin):
+    """Documents `X-Request-ID` on every operation's responses, since every response has it."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict | None = None, **kwargs: Any
+    ) -> None:
+        for operation in (operations or {}).values():
+            for response in operation.get("responses", {}).values():
+                # A string names a component response; those get the header where registered.
+                if isinstance(response, dict):
+                    headers = response.setdefault("headers", {})
+                    headers.setdefault("X-Request-ID", REQUEST_ID_HEADER_REF)
+
+
 class ProblemApi(Api):
     """flask-smorest's Api, answering every error as an RFC 9457 problem."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _init_spec(self, *, extra_plugins: Any = None, **kwargs: Any) -> None:
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), RequestIdPlugin()], **kwargs)
 
     def _register_responses(self) -> None:
         self.spec.components.header(REQUEST_ID_HEADER_REF, REQUEST_ID_HEADER, lazy=True)

@@ -84,13 +84,24 @@ def decode_cursor(cursor: str, sort: str, arity: int) -> list[Any]:
         or len(decoded) != arity + 1
         or decoded[0] != sort
         or not all(isinstance(value, str | int | float) for value in decoded[1:])
-        or any(isinstance(value, str) and "\x00" in value for value in decoded[1:])
+        or not all(_storable(value) for value in decoded[1:] if isinstance(value, str))
     ):
         raise InvalidParameter(
             "Query parameter 'cursor': not a cursor issued for this listing and sort order.",
             errors={"query": {"cursor": ["Invalid cursor."]}},
         )
     return decoded[1:]
+
+
+def _storable(text: str) -> bool:
+    """Whether PostgreSQL can take the text: no NUL, and no lone surrogate (JSON's "\\ud800")."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def list_body(items: list[str], *, limit: int, next_cursor: str | None, total: int) -> str:

@@ -10,7 +10,6 @@ import marshmallow as ma
 from flask import Response
 from flask_smorest import Blueprint
 
-from cms_api.errors import REQUEST_ID_HEADER_REF
 from cms_api.http import delivery_response, list_body, next_link
 from cms_api.schemas.common import SLUG_MAX, SLUG_PATTERN, NoQueryArgs
 from cms_api.services.delivery import Page
@@ -30,11 +29,7 @@ LINK_HEADER = {
     "description": 'RFC 8288 link to the next page: `<...>; rel="next"`; absent on the last page.',
     "schema": {"type": "string"},
 }
-DELIVERY_HEADERS = {
-    "ETag": ETAG_HEADER,
-    "Cache-Control": CACHE_CONTROL_HEADER,
-    "X-Request-ID": REQUEST_ID_HEADER_REF,
-}
+DELIVERY_HEADERS = {"ETag": ETAG_HEADER, "Cache-Control": CACHE_CONTROL_HEADER}
 LIST_HEADERS = {**DELIVERY_HEADERS, "Link": LINK_HEADER}
 
 IF_NONE_MATCH = {

@@ -7,15 +7,13 @@ from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms_api.errors import REQUEST_ID_HEADER_REF
 from cms_api.services import health
 
 blp = Blueprint("health", __name__, description="Probes for load balancers and orchestrators.")
 
 
 HEADERS = {
-    "Cache-Control": {"description": "`no-store`.", "required": True, "schema": {"type": "string"}},
-    "X-Request-ID": REQUEST_ID_HEADER_REF,
+    "Cache-Control": {"description": "`no-store`.", "required": True, "schema": {"type": "string"}}
 }
 
 

@@ -9,6 +9,7 @@ from webargs.fields import DelimitedList
 from cms_api.schemas.common import (
     CODE_PATTERN,
     PageArgs,
+    Rfc3339DateTime,
     StrictSchema,
     list_schema,
     nullable_text,
@@ -119,8 +120,7 @@ class ArticleQueryArgs(PageArgs):
             "example": "icd10cm:R51.9",
         },
     )
-    updated_since = ma.fields.AwareDateTime(
-        format="iso",
+    updated_since = Rfc3339DateTime(
         metadata={
             "description": "Only articles updated at or after this RFC 3339 time.",
             "example": "2026-01-01T00:00:00Z",
@@ -145,7 +145,7 @@ class ArticleDetailArgs(StrictSchema):
         metadata={
             "description": "Only these sections (comma-separated keys); sub-section "
             "keys select the sub-section alone.",
-            "example": "causes,treatment",
+            "example": ["causes", "treatment"],
         },
     )
 

@@ -27,6 +27,23 @@ def is_slug(value: str) -> bool:
     return len(value) <= SLUG_MAX and SLUG_RE.match(value) is not None
 
 
+_LEAP_SECOND = re.compile(r"(T\d\d:\d\d):60")
+
+
+class Rfc3339DateTime(ma.fields.AwareDateTime):
+    """An RFC 3339 timestamp with its offset, read as RFC 3339 (not Python) defines it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            # RFC 3339 allows a lower-case `t` and `z`, and a leap second (`:60`), which
+            # Python's datetime cannot hold: it is read as the second before.
+            value = _LEAP_SECOND.sub(r"\1:59", value.upper())
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class StrictSchema(ma.Schema):
     """Unknown or repeated fields are errors, so typos are caught rather than ignored."""
 

@@ -8,7 +8,7 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms_api.errors import REQUEST_ID_HEADER_REF, NotFound
+from cms_api.errors import NotFound
 from cms_api.http import delivery_response, not_modified, public_cache_control
 from cms_api.resources.delivery import (
     CACHE_CONTROL_HEADER,
@@ -51,7 +51,6 @@ MOVED = {
             "schema": {"type": "string", "example": "/v1/articles/headache-after-botox"},
         },
         "Cache-Control": CACHE_CONTROL_HEADER,
-        "X-Request-ID": REQUEST_ID_HEADER_REF,
     },
 }
 ARTICLE_SLUG = slug_parameters(
