@@ -20,7 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from cms_api import docs, errors, http
     from cms_api.cli import register_commands
     from cms_api.database import resolve_database_url
-    from cms_api.extensions import api, cors, db, migrate
+    from cms_api.extensions import api, cors, db, limiter, migrate
     from cms_api.resources import register_blueprints
 
     app = Flask(__name__, instance_relative_config=False)
@@ -38,7 +38,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         origins="*" if settings.cors_origins == ["*"] else settings.cors_origins,
         # A literal "*" (rather than the echoed origin) lets shared caches keep one copy.
         send_wildcard=settings.cors_origins == ["*"],
-        expose_headers=["ETag", "Link", "Location", "X-Request-ID", "Retry-After"],
+        expose_headers=[
+            "ETag",
+            "Link",
+            "Location",
+            "X-Request-ID",
+            "Retry-After",
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+        ],
         allow_headers=[
             "Authorization",
             "Content-Type",
@@ -47,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "X-Request-ID",
         ],
     )
+    limiter.init_app(app)
     app.config.setdefault("API_SPEC_OPTIONS", docs.spec_options())
     api.init_app(app)
     http.register_request_hooks(app)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from limits import parse_many
+
 
 def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
@@ -27,6 +29,10 @@ class Settings:
       links (default ``https://www.example-health.org``).
     - ``CMS_DB_CONNECT_TIMEOUT``: seconds before a database connection attempt gives up
       (default 3), so an outage answers 503 quickly instead of hanging.
+    - ``REDIS_URL``: where rate-limit counters live, shared by every worker process. Unset,
+      each process counts in its own memory (fine for one process, lenient for several).
+    - ``CMS_QUESTION_RATE_LIMIT``: how many reader questions one client address may send,
+      in flask-limiter's notation (default ``5 per minute``).
     """
 
     database_url: str | None = None
@@ -36,6 +42,18 @@ class Settings:
     cache_stale_while_revalidate: int = 600
     public_base_url: str = "https://www.example-health.org"
     db_connect_timeout: int = 3
+    redis_url: str | None = None
+    question_rate_limit: str = "5 per minute"
+
+    def __post_init__(self) -> None:
+        # A typo here would otherwise surface as a 500 on the first reader question.
+        try:
+            parse_many(self.question_rate_limit)
+        except ValueError as error:
+            raise ValueError(
+                f"CMS_QUESTION_RATE_LIMIT {self.question_rate_limit!r} is not a rate limit "
+                "such as '5 per minute'."
+            ) from error
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -48,6 +66,8 @@ class Settings:
             cache_stale_while_revalidate=int(env.get("CMS_CACHE_STALE_WHILE_REVALIDATE", "600")),
             public_base_url=env.get("CMS_PUBLIC_BASE_URL", "https://www.example-health.org"),
             db_connect_timeout=int(env.get("CMS_DB_CONNECT_TIMEOUT", "3")),
+            redis_url=env.get("REDIS_URL") or None,
+            question_rate_limit=env.get("CMS_QUESTION_RATE_LIMIT", "5 per minute"),
         )
 
 
@@ -71,6 +91,14 @@ def flask_config(settings: Settings, overrides: dict[str, Any] | None = None) ->
         },
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "JSON_SORT_KEYS": False,
+        # flask-limiter. Set explicitly on every app: the limiter is one shared object and
+        # init_app would otherwise keep whatever the previously built app configured.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": settings.redis_url or "memory://",
+        "RATELIMIT_KEY_PREFIX": "cms-api",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down: count in memory meanwhile rather than answer 500s or stop limiting.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     }
     config.update(overrides or {})
     return config

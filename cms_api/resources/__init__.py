@@ -17,11 +17,26 @@ def register_blueprints(api: Api) -> None:
     from cms_api.resources.admin import accounts as admin_accounts
     from cms_api.resources.admin import articles as admin_articles
     from cms_api.resources.admin import audit as admin_audit
+    from cms_api.resources.admin import faqs as admin_faqs
+    from cms_api.resources.admin import links as admin_links
+    from cms_api.resources.admin import people as admin_people
+    from cms_api.resources.admin import questions as admin_questions
     from cms_api.resources.admin import reviews as admin_reviews
-    from cms_api.resources.public import articles, faqs, people, topics
+    from cms_api.resources.admin import topics as admin_topics
+    from cms_api.resources.public import articles, faqs, people, questions, topics
 
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
-    public = (articles, faqs, people, topics, health)
-    admin = (admin_articles, admin_reviews, admin_audit, admin_accounts)
+    public = (articles, faqs, people, topics, questions, health)
+    admin = (
+        admin_articles,
+        admin_reviews,
+        admin_audit,
+        admin_accounts,
+        admin_questions,
+        admin_faqs,
+        admin_people,
+        admin_topics,
+        admin_links,
+    )
     for module in (*public, *admin):
         api.register_blueprint(module.blp)

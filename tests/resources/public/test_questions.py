@@ -1,0 +1,204 @@
+"""Readers ask questions: accepted with 202, validated strictly, rate limited per address."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from cms_api.config import Settings
+from cms_api.extensions import db, limiter
+from cms_api.models import Article, ArticleSlug, ReaderQuestion
+from tests.conftest import build_app
+
+PROBLEM = "application/problem+json"
+ARTICLE = "headache-after-botox"
+QUESTION = "Can a headache after Botox start a week later?"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits(app: Flask) -> Iterator[None]:
+    """Each test starts with the whole allowance, whatever the tests before it sent."""
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+def _stored(app: Flask, question_id: str) -> ReaderQuestion | None:
+    with app.app_context():
+        return db.session.get(ReaderQuestion, uuid.UUID(question_id))
+
+
+def test_a_question_on_an_article_is_accepted_and_stored(app, client):
+    response = client.post(
+        "/v1/questions",
+        json={"question": f"  {QUESTION}\n", "article": ARTICLE, "email": "reader@example.org"},
+    )
+
+    assert response.status_code == 202, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "new"
+    assert set(body) == {"id", "status"}
+    stored = _stored(app, body["id"])
+    assert stored is not None
+    assert stored.question == QUESTION  # surrounding whitespace is not the reader's words
+    assert stored.email == "reader@example.org"
+    assert stored.article_id is not None
+    assert stored.topic_id is None
+    assert response.headers["X-RateLimit-Limit"] == "5"
+    assert response.headers["X-RateLimit-Remaining"] == "4"
+
+
+def test_a_question_on_a_topic_or_on_nothing_is_accepted(app, client):
+    on_topic = client.post("/v1/questions", json={"question": QUESTION, "topic": "headache"})
+    general = client.post("/v1/questions", json={"question": QUESTION, "email": None})
+
+    assert on_topic.status_code == 202, on_topic.get_json()
+    assert general.status_code == 202, general.get_json()
+    assert _stored(app, on_topic.get_json()["id"]).topic_id is not None
+    stored = _stored(app, general.get_json()["id"])
+    assert (stored.article_id, stored.topic_id, stored.email) == (None, None, None)
+
+
+def test_a_former_slug_still_names_the_article(app, client):
+    with app.app_context():
+        article_id = db.session.scalar(select(Article.id).where(Article.slug == ARTICLE))
+        db.session.add(ArticleSlug(slug="botox-headache", article_id=article_id))
+        db.session.commit()
+
+    response = client.post(
+        "/v1/questions", json={"question": QUESTION, "article": "botox-headache"}
+    )
+
+    assert response.status_code == 202, response.get_json()
+    assert _stored(app, response.get_json()["id"]).article_id == article_id
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "question"),
+        ({"question": None}, "question"),
+        ({"question": 42}, "question"),
+        ({"question": "Too short"}, "question"),
+        ({"question": "          x          "}, "question"),  # short once stripped
+        ({"question": "x" * 2001}, "question"),
+        ({"question": "Is a NUL \x00 storable at all?"}, "question"),
+        ({"question": "Is a lone \ud800 surrogate storable?"}, "question"),
+        ({"question": QUESTION, "article": ARTICLE, "topic": "headache"}, "topic"),
+        ({"question": QUESTION, "article": "Not A Slug"}, "article"),
+        ({"question": QUESTION, "email": "not-an-address"}, "email"),
+        ({"question": QUESTION, "name": "Ann"}, "name"),
+    ],
+)
+def test_invalid_bodies_are_422_problems_naming_the_field(client, body, field):
+    response = client.post("/v1/questions", json=body)
+
+    assert response.status_code == 422, response.get_json()
+    assert response.content_type == PROBLEM
+    problem = response.get_json()
+    assert problem["type"] == "/problems/validation-error"
+    assert field in problem["errors"]["json"]
+
+
+@pytest.mark.parametrize(
+    ("article", "topic", "field"),
+    [
+        ("no-such-article", None, "article"),
+        ("headache-after-botox-draft", None, "article"),
+        (None, "no-such-topic", "topic"),
+    ],
+)
+def test_unknown_or_unpublished_targets_are_422_problems(app, client, article, topic, field):
+    if article == "headache-after-botox-draft":
+        # A draft is invisible to readers, so it cannot be asked about either.
+        with app.app_context():
+            db.session.add(
+                Article(
+                    id=uuid.uuid4(),
+                    slug=article,
+                    title="Draft",
+                    summary="",
+                    status="draft",
+                    call_to_actions=[],
+                    review_interval_months=12,
+                )
+            )
+            db.session.commit()
+    body = {"question": QUESTION, "article": article, "topic": topic}
+
+    response = client.post("/v1/questions", json=body)
+
+    assert response.status_code == 422, response.get_json()
+    assert response.content_type == PROBLEM
+    assert list(response.get_json()["errors"]["json"]) == [field]
+
+
+def test_a_body_that_is_not_json_is_a_415_problem(client):
+    response = client.post("/v1/questions", data=f"question={QUESTION}", content_type="text/plain")
+
+    assert response.status_code == 415
+    assert response.content_type == PROBLEM
+    assert response.get_json()["type"] == "/problems/unsupported-media-type"
+
+
+@pytest.mark.parametrize("data", ['{"question": ', "[1, 2]", "null", "\xff\xfe"])
+def test_malformed_json_is_a_problem_not_a_500(client, data):
+    response = client.post("/v1/questions", data=data, content_type="application/json")
+
+    assert response.status_code in (400, 422), response.get_data(as_text=True)
+    assert response.content_type == PROBLEM
+
+
+def test_unknown_query_parameters_are_400(client):
+    response = client.post("/v1/questions?debug=1", json={"question": QUESTION})
+
+    assert response.status_code == 400
+    assert response.get_json()["type"] == "/problems/invalid-parameter"
+
+
+def test_past_the_limit_an_address_gets_a_429_problem_with_retry_after(app):
+    settings = Settings(
+        database_url=app.config["SQLALCHEMY_DATABASE_URI"], question_rate_limit="2 per minute"
+    )
+    limited: FlaskClient = build_app(
+        app.config["SQLALCHEMY_DATABASE_URI"], CMS_SETTINGS=settings
+    ).test_client()
+    reader = {"REMOTE_ADDR": "203.0.113.7"}
+    ask = {"json": {"question": QUESTION}, "environ_base": reader}
+
+    first = limited.post("/v1/questions", **ask)
+    # Invalid attempts count too: the limit is on sending, not on being accepted.
+    second = limited.post("/v1/questions", json={}, environ_base=reader)
+    third = limited.post("/v1/questions", **ask, headers={"X-Request-ID": "rate-test"})
+    other_reader = limited.post(
+        "/v1/questions", json={"question": QUESTION}, environ_base={"REMOTE_ADDR": "203.0.113.8"}
+    )
+
+    assert (first.status_code, second.status_code) == (202, 422)
+    assert first.headers["X-RateLimit-Remaining"] == "1"
+    assert third.status_code == 429
+    assert third.content_type == PROBLEM
+    problem = third.get_json()
+    assert problem["type"] == "/problems/rate-limited"
+    assert problem["status"] == 429
+    assert problem["request_id"] == "rate-test" == third.headers["X-Request-ID"]
+    assert 0 <= int(third.headers["Retry-After"]) <= 60
+    assert third.headers["X-RateLimit-Limit"] == "2"
+    assert third.headers["X-RateLimit-Remaining"] == "0"
+    assert int(third.headers["X-RateLimit-Reset"]) > 0
+    assert other_reader.status_code == 202  # the limit is per client address
+
+
+def test_the_operation_is_documented_with_its_errors(client):
+    operation = client.get("/openapi.json").get_json()["paths"]["/v1/questions"]["post"]
+
+    assert operation["summary"] == "Ask a question"
+    assert {"202", "400", "415", "422", "429"} <= set(operation["responses"])
+    too_many = operation["responses"]["429"]
+    assert "Retry-After" in too_many["headers"]
+    assert "application/problem+json" in too_many["content"]
