@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cms_api.config import Settings, flask_config
 
@@ -57,6 +58,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ],
     )
     limiter.init_app(app)
+    if settings.trusted_proxies:
+        # Behind N proxies, the client address (for rate limits and logs) is in
+        # X-Forwarded-For; without this every reader would share the balancer's address.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=settings.trusted_proxies,
+            x_proto=settings.trusted_proxies,
+            x_host=settings.trusted_proxies,
+        )
     app.config.setdefault("API_SPEC_OPTIONS", docs.spec_options())
     api.init_app(app)
     http.register_request_hooks(app)

@@ -33,6 +33,8 @@ class Settings:
       each process counts in its own memory (fine for one process, lenient for several).
     - ``CMS_QUESTION_RATE_LIMIT``: how many reader questions one client address may send,
       in flask-limiter's notation (default ``5 per minute``).
+    - ``CMS_TRUSTED_PROXIES``: how many reverse proxies sit in front of the app (default 0);
+      their ``X-Forwarded-For`` then names the client, for rate limits.
     """
 
     database_url: str | None = None
@@ -44,6 +46,7 @@ class Settings:
     db_connect_timeout: int = 3
     redis_url: str | None = None
     question_rate_limit: str = "5 per minute"
+    trusted_proxies: int = 0
 
     def __post_init__(self) -> None:
         # A typo here would otherwise surface as a 500 on the first reader question.
@@ -68,6 +71,7 @@ class Settings:
             db_connect_timeout=int(env.get("CMS_DB_CONNECT_TIMEOUT", "3")),
             redis_url=env.get("REDIS_URL") or None,
             question_rate_limit=env.get("CMS_QUESTION_RATE_LIMIT", "5 per minute"),
+            trusted_proxies=int(env.get("CMS_TRUSTED_PROXIES", "0")),
         )
 
 

@@ -252,6 +252,11 @@ class ProblemApi(Api):
 
 
 def _handle_problem(error: Problem) -> Response:
+    # A refused write may have flushed part of its work: drop it now, not at teardown,
+    # so nothing later in this app context can commit it.
+    from cms_api.extensions import db  # here: extensions imports this module
+
+    db.session.rollback()
     return problem_response(
         error.status, kind=error.kind, detail=error.detail, headers=error.headers, **error.extra
     )

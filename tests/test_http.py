@@ -129,3 +129,22 @@ def test_docs_page_is_served(client):
     response = client.get("/docs")
     assert response.status_code == 200
     assert b"swagger-ui" in response.data
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_address_counts(app):
+    settings = Settings(
+        database_url=app.config["SQLALCHEMY_DATABASE_URI"],
+        trusted_proxies=1,
+        question_rate_limit="1 per minute",
+    )
+    client = build_app(app.config["SQLALCHEMY_DATABASE_URI"], CMS_SETTINGS=settings).test_client()
+    question = {"question": "Is a mild headache after Botox normal?"}
+
+    def ask(forwarded_for: str) -> int:
+        return client.post(
+            "/v1/questions", json=question, headers={"X-Forwarded-For": forwarded_for}
+        ).status_code
+
+    assert ask("203.0.113.7") == 202
+    assert ask("203.0.113.7") == 429
+    assert ask("198.51.100.23") == 202, "another reader behind the same balancer"

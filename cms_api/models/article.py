@@ -217,5 +217,8 @@ class RelatedLink(Base):
     weight: Mapped[float] = mapped_column(Float, default=0.5)
     anchor_text: Mapped[str | None] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     target: Mapped[Article] = relationship(foreign_keys=[target_id])

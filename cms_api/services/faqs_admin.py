@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from cms_api.extensions import db
-from cms_api.models import Article, Faq, PublishedDocument, Topic
+from cms_api.models import Article, Faq, Topic
 from cms_api.services import publishing
 from cms_api.services.audit import Actor
 from cms_api.services.content_admin import (
@@ -81,27 +80,12 @@ def _owners(faq: Faq) -> tuple[uuid.UUID | None, uuid.UUID | None]:
 
 def _rerender(faq: Faq, *owners: tuple[uuid.UUID | None, uuid.UUID | None]) -> None:
     """Re-render the documents of every article and topic that showed or shows the FAQ."""
-    withdraw_documents([faq.id])
     articles = {article_id for article_id, _ in owners if article_id is not None}
     topics = {topic_id for _, topic_id in owners if topic_id is not None}
     if articles:
         publishing.refresh_articles(articles)
     if topics:
         publishing.refresh_topics(topics)
-
-
-def withdraw_documents(faq_ids: Iterable[uuid.UUID]) -> None:
-    """Drop FAQs' own documents; the refresh that follows renders the visible ones again.
-
-    refresh_articles drops the documents of an article's FAQs that are no longer visible,
-    but refresh_topics only upserts: without this a trashed or unpublished topic FAQ
-    would stay readable at /v1/faqs/{id}.
-    """
-    db.session.execute(
-        delete(PublishedDocument).where(
-            PublishedDocument.kind == "faq", PublishedDocument.entity_id.in_(list(faq_ids))
-        )
-    )
 
 
 def create_faq(data: dict[str, Any], actor: Actor) -> Faq:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from typing import Any
 
@@ -28,17 +26,6 @@ def get_link(link_id: uuid.UUID, *, for_update: bool = False) -> RelatedLink:
     if link is None:
         raise NotFound("No link has this id.")
     return link
-
-
-def fingerprint(link: RelatedLink) -> int:
-    """A number that changes whenever the link does, for its ETag.
-
-    Links have no version column, so the ETag is derived from what the link says: an
-    edit that restores every field to what a client read lets that client's If-Match
-    pass, which loses nothing, since the link then says what the client saw.
-    """
-    digest = hashlib.blake2b(json.dumps(_state(link)).encode(), digest_size=6).digest()
-    return int.from_bytes(digest, "big")
 
 
 def _state(link: RelatedLink) -> dict[str, Any]:

@@ -483,6 +483,15 @@ def refresh_topics(
                 PublishedDocument.kind == "topic", PublishedDocument.entity_id.in_(hidden)
             )
         )
+    # A topic FAQ that is a draft, trashed, or on a trashed topic loses its document.
+    visible = [row["entity_id"] for row in faq_rows]
+    db.session.execute(
+        delete(PublishedDocument).where(
+            PublishedDocument.kind == "faq",
+            PublishedDocument.entity_id.in_(select(Faq.id).where(Faq.topic_id.in_(chosen))),
+            PublishedDocument.entity_id.not_in(visible) if visible else true(),
+        )
+    )
     _upsert(rows + faq_rows)
 
 

@@ -151,14 +151,20 @@ def article_summary(live: LiveArticle) -> dict[str, Any]:
 
 
 def latest_reviews(article: Article) -> list[dict[str, Any]]:
-    """The most recent review by each reviewer of content up to the live revision."""
+    """The most recent review by each reviewer of content up to the live revision.
+
+    A reviewer in the trash is left out, as authors are: their profile no longer answers."""
     seen: set[Any] = set()
     reviews = []
     for review in article.reviews:
-        if review.reviewer_id in seen or (
-            review.revision_number is not None
-            and article.live_revision is not None
-            and review.revision_number > article.live_revision
+        if (
+            review.reviewer_id in seen
+            or review.reviewer.deleted_at is not None
+            or (
+                review.revision_number is not None
+                and article.live_revision is not None
+                and review.revision_number > article.live_revision
+            )
         ):
             continue
         seen.add(review.reviewer_id)

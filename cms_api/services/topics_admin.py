@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from cms_api.errors import Conflict
 from cms_api.extensions import db
-from cms_api.models import ArticleTopic, Faq, MedicalCode, Topic
+from cms_api.models import ArticleTopic, MedicalCode, Topic
 from cms_api.services import publishing
 from cms_api.services.audit import Actor
 from cms_api.services.content_admin import (
@@ -27,7 +27,6 @@ from cms_api.services.content_admin import (
     take_out_of_trash,
     unique_or_conflict,
 )
-from cms_api.services.faqs_admin import withdraw_documents
 from cms_api.services.publishing import utcnow
 
 FIELDS = ("slug", "name", "description", "position")
@@ -183,7 +182,6 @@ def trash_topic(topic: Topic, actor: Actor) -> None:
             f"Move or trash its subtopics first: {', '.join(sorted(children))}.",
         )
     move_to_trash(topic, "topic", actor)
-    withdraw_documents(db.session.scalars(select(Faq.id).where(Faq.topic_id == topic.id)))
     _rerender(topic, moved=False)
 
 

@@ -42,7 +42,7 @@ JSON_BODY = {"content_type": "application/json"}
 
 
 def _etag(link: RelatedLink) -> str:
-    return resource_etag("link", link.id, links_admin.fingerprint(link))
+    return resource_etag("link", link.id, link.version)
 
 
 def _respond(link: RelatedLink, status: int = 200, **headers: str) -> Any:
