@@ -81,7 +81,10 @@ RETRY_AFTER_HEADER = {
 
 
 class ProblemSchema(ma.Schema):
-    """An RFC 9457 problem document."""
+    """An RFC 9457 problem document. Problems may carry extension members (RFC 9457 §3.2)."""
+
+    class Meta:
+        unknown = ma.INCLUDE
 
     type = ma.fields.String(
         required=True,
@@ -95,6 +98,16 @@ class ProblemSchema(ma.Schema):
     detail = ma.fields.String(metadata={"example": "No published article has this slug."})
     instance = ma.fields.String(metadata={"example": "/v1/articles/no-such-article"})
     request_id = ma.fields.String(metadata={"example": "8f14e45fceea167a5a36dedd4bea2543"})
+    current_etag = ma.fields.String(
+        metadata={"description": "With 412 and 428: the resource's current ETag."}
+    )
+    allowed_transitions = ma.fields.List(
+        ma.fields.String(),
+        metadata={"description": "With an illegal workflow move: the moves that are allowed."},
+    )
+    status_now = ma.fields.String(
+        metadata={"description": "With an illegal workflow move: the article's status."}
+    )
     errors = ma.fields.Dict(
         metadata={
             "description": "Per-location, per-field messages, for 400 and 422.",
@@ -251,18 +264,26 @@ class ProblemApi(Api):
         return problem_response(status, kind=kind, detail=detail, headers=headers, **extra)
 
 
-def _handle_problem(error: Problem) -> Response:
-    # A refused write may have flushed part of its work: drop it now, not at teardown,
-    # so nothing later in this app context can commit it.
+def _discard_session() -> None:
+    """Roll back what a failed request flushed, now rather than at teardown, so nothing
+    later in the same app context can commit it or trip over a failed transaction."""
     from cms_api.extensions import db  # here: extensions imports this module
 
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except sa_exc.SQLAlchemyError:
+        log.warning("rollback failed (request %s)", g.get("request_id"))
+
+
+def _handle_problem(error: Problem) -> Response:
+    _discard_session()
     return problem_response(
         error.status, kind=error.kind, detail=error.detail, headers=error.headers, **error.extra
     )
 
 
 def _stale_write(error: orm_exc.StaleDataError) -> Response:
+    _discard_session()
     # Two writers raced past If-Match on the same version; the later one loses, visibly.
     return problem_response(
         412, detail="The resource changed while you were saving; reload and retry."
@@ -270,6 +291,7 @@ def _stale_write(error: orm_exc.StaleDataError) -> Response:
 
 
 def _database_unavailable(error: Exception) -> Response:
+    _discard_session()
     log.warning("database unavailable: %s", error.__class__.__name__)
     return problem_response(
         503,
@@ -279,6 +301,7 @@ def _database_unavailable(error: Exception) -> Response:
 
 
 def _handle_data_error(error: sa_exc.DBAPIError) -> Response:
+    _discard_session()
     # A value the database refuses (a NUL byte, an out-of-range number) is bad input.
     if isinstance(error.orig, pg_errors.DataError):
         return problem_response(400, detail="A value in the request is not acceptable.")
@@ -291,6 +314,7 @@ def _handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return api_handle(error)
     log.exception("unhandled error (request %s)", g.get("request_id"))
+    _discard_session()
     return problem_response(500, detail="An unexpected error occurred.")
 
 

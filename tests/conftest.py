@@ -82,21 +82,22 @@ def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
     application: Flask = request.getfixturevalue("app")
     with application.app_context():
         connection = db.engine.connect()
-        outer = connection.begin()
-        original = db.session
-        db.session = orm.scoped_session(
-            orm.sessionmaker(
-                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-            ),
-            scopefunc=_app_ctx_id,
-        )
-        try:
-            yield
-        finally:
-            db.session.remove()
-            db.session = original
-            outer.rollback()
-            connection.close()
+    outer = connection.begin()
+    original = db.session
+    db.session = orm.scoped_session(
+        orm.sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ),
+        scopefunc=_app_ctx_id,
+    )
+    # No app context stays pushed: each request gets its own, and with it its own session
+    # that is closed when the request ends, as in production.
+    try:
+        yield
+    finally:
+        db.session = original
+        outer.rollback()
+        connection.close()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
@@ -61,6 +62,37 @@ class StrictSchema(ma.Schema):
         if repeated:
             raise ma.ValidationError({key: ["Given more than once."] for key in repeated})
         return data
+
+    @ma.pre_load
+    def _reject_unstorable_text(self, data: Any, **kwargs: Any) -> Any:
+        # PostgreSQL text cannot hold NUL, and UTF-8 cannot hold a lone surrogate ("\ud800"
+        # in JSON): name the field now rather than fail at the database.
+        if isinstance(data, Mapping):
+            bad = [key for key, value in data.items() if not _storable(value)]
+            if bad:
+                raise ma.ValidationError(
+                    {
+                        str(key): ["Contains a NUL character or an unpaired surrogate."]
+                        for key in bad
+                    }
+                )
+        return data
+
+
+def _storable(value: Any) -> bool:
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, Mapping):
+        return all(_storable(key) and _storable(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return all(_storable(item) for item in value)
+    return True
 
 
 class NoQueryArgs(StrictSchema):

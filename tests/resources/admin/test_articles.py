@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from html.parser import HTMLParser
 
 from tests.conftest import bearer
@@ -240,3 +241,25 @@ def _tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
 
     Collector().feed(html)
     return found
+
+
+def test_unstorable_text_is_a_422_naming_the_field_not_a_500(client, make_token):
+    editor = make_token("editor")
+    for body in (
+        {**DRAFT, "slug": "nul-title", "title": "Bad\x00title"},
+        {**DRAFT, "slug": "surrogate", "summary": "lone \ud800 surrogate"},
+        {**DRAFT, "slug": "nested-nul", "sections": [{"key": "a", "heading": "h\x00"}]},
+    ):
+        response = client.post(
+            "/v1/admin/articles",
+            data=json.dumps(body),
+            content_type="application/json",
+            headers=bearer(editor),
+        )
+        assert response.status_code == 422, response.get_json()
+        assert response.content_type == "application/problem+json"
+    # The session is still usable afterwards.
+    ok = client.post(
+        "/v1/admin/articles", json={**DRAFT, "slug": "after-bad-input"}, headers=bearer(editor)
+    )
+    assert ok.status_code == 201
