@@ -31,6 +31,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = resolve_database_url(
             settings.database_url, settings.instance_path
         )
+    # Delivery reads are single statements: autocommit spares them a BEGIN and a ROLLBACK.
+    app.config.setdefault(
+        "SQLALCHEMY_BINDS",
+        {
+            "delivery": {
+                "url": app.config["SQLALCHEMY_DATABASE_URI"],
+                "isolation_level": "AUTOCOMMIT",
+            }
+        },
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_directory())

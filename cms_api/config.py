@@ -87,7 +87,10 @@ def flask_config(settings: Settings, overrides: dict[str, Any] | None = None) ->
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",
         "SQLALCHEMY_ENGINE_OPTIONS": {
-            "pool_pre_ping": True,
+            # No ping before each checkout (a round trip per request): a connection the
+            # server dropped fails once, answers 503, and the pool is invalidated.
+            "pool_pre_ping": False,
+            "pool_recycle": 1800,
             "pool_size": 5,
             "max_overflow": 5,
             "pool_timeout": settings.db_connect_timeout,

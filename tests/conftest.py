@@ -18,6 +18,7 @@ from cms_api import create_app
 from cms_api.config import Settings
 from cms_api.database import drop_database, embedded_server_url, ensure_database, sqlalchemy_url
 from cms_api.extensions import db
+from cms_api.services.delivery import SHARED_READ_CONNECTION
 from cms_api.services.seeding import load_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,11 +91,14 @@ def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
         ),
         scopefunc=_app_ctx_id,
     )
+    # Delivery reads, which use their own autocommit pool in production, share it too.
+    application.extensions[SHARED_READ_CONNECTION] = connection
     # No app context stays pushed: each request gets its own, and with it its own session
     # that is closed when the request ends, as in production.
     try:
         yield
     finally:
+        application.extensions.pop(SHARED_READ_CONNECTION, None)
         db.session = original
         outer.rollback()
         connection.close()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, tuple_
+from flask import current_app
+from sqlalchemy import ColumnElement, Connection, func, select, tuple_
 
 from cms_api.errors import InvalidParameter
 from cms_api.extensions import db
@@ -15,6 +18,9 @@ from cms_api.http import decode_cursor, encode_cursor
 from cms_api.models import Article, ArticleSlug, PublishedDocument
 
 Doc = PublishedDocument
+# app.extensions key of a connection every read should use instead of the delivery pool:
+# the test suite sets it so reads see the data of its rolled-back transaction.
+SHARED_READ_CONNECTION = "cms_api.read_connection"
 
 # sort name → (column, descending, how a cursor value is read back)
 SORTS: dict[str, tuple[Any, bool, Any]] = {
@@ -42,6 +48,18 @@ class StoredDocument:
     etag: str
 
 
+@contextmanager
+def _reading() -> Iterator[Connection]:
+    """A connection from the delivery pool, in autocommit mode: a read is one round trip,
+    with no BEGIN before it and no ROLLBACK after it."""
+    shared = current_app.extensions.get(SHARED_READ_CONNECTION)
+    if shared is not None:
+        yield shared
+        return
+    with db.engines["delivery"].connect() as connection:
+        yield connection
+
+
 def get_document(
     kind: str, *, slug: str | None = None, entity_id: uuid.UUID | None = None
 ) -> StoredDocument | None:
@@ -51,21 +69,24 @@ def get_document(
         if slug is not None
         else query.where(Doc.entity_id == entity_id)
     )
-    row = db.session.execute(query).first()
+    with _reading() as connection:
+        row = connection.execute(query).first()
     return StoredDocument(body=row.body, etag=row.etag) if row else None
 
 
 def get_etag(kind: str, slug: str) -> str | None:
-    return db.session.scalar(select(Doc.etag).where(Doc.kind == kind, Doc.slug == slug))
+    with _reading() as connection:
+        return connection.scalar(select(Doc.etag).where(Doc.kind == kind, Doc.slug == slug))
 
 
 def current_slug_for(former_slug: str) -> str | None:
     """The slug a published article answers to now, if it used to answer to `former_slug`."""
-    return db.session.scalar(
-        select(Doc.slug)
-        .join(ArticleSlug, ArticleSlug.article_id == Doc.entity_id)
-        .where(Doc.kind == "article", ArticleSlug.slug == former_slug)
-    )
+    with _reading() as connection:
+        return connection.scalar(
+            select(Doc.slug)
+            .join(ArticleSlug, ArticleSlug.article_id == Doc.entity_id)
+            .where(Doc.kind == "article", ArticleSlug.slug == former_slug)
+        )
 
 
 def article_exists(slug: str) -> bool:
@@ -88,7 +109,9 @@ def list_documents(
     if updated_since is not None:
         filters.append(Doc.updated_at >= updated_since)
 
-    query = select(Doc.summary, column, Doc.entity_id).where(*filters)
+    # The total rides along with the page, so a list is one round trip.
+    count = select(func.count()).select_from(Doc).where(*filters)
+    query = select(Doc.summary, column, Doc.entity_id, count.scalar_subquery()).where(*filters)
     if cursor:
         raw_value, raw_id = decode_cursor(cursor, sort, 2)
         try:
@@ -104,14 +127,16 @@ def list_documents(
         query = query.order_by(column.desc(), Doc.entity_id.desc())
     else:
         query = query.order_by(column.asc(), Doc.entity_id.asc())
-    rows = db.session.execute(query.limit(limit + 1)).all()
+    with _reading() as connection:
+        rows = connection.execute(query.limit(limit + 1)).all()
+        # Past the last page there is no row to carry the total.
+        total = rows[0][3] if rows else connection.scalar(count) or 0
 
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = encode_cursor(sort, [_cursor_value(last[1]), str(last[2])])
-    total = db.session.scalar(select(func.count()).select_from(Doc).where(*filters)) or 0
     return Page(items=[row[0] for row in rows], limit=limit, next_cursor=next_cursor, total=total)
 
 
