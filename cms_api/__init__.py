@@ -68,6 +68,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ],
     )
     limiter.init_app(app)
+    # Only decorated operations are rate limited, and their decorator checks the limit
+    # itself; the app-wide hook would only look for default limits we do not set, at a
+    # cost of a third of a trivial request's time.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     if settings.trusted_proxies:
         # Behind N proxies, the client address (for rate limits and logs) is in
         # X-Forwarded-For; without this every reader would share the balancer's address.

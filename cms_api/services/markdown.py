@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -59,6 +60,12 @@ _WORD = re.compile(r"\w+")
 def to_html(source: str | None) -> str:
     if not source:
         return ""
+    return _render(source)
+
+
+# A FAQ's answer appears in its article's document and in its own: render it once.
+@functools.lru_cache(maxsize=4096)
+def _render(source: str) -> str:
     html = _markdown.render(source)
     return nh3.clean(
         html,

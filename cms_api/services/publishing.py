@@ -121,11 +121,19 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
     delivery can only ever serve published content.
     """
     ids = list(dict.fromkeys(article_ids))
+    people: set[uuid.UUID] = set()
+    topics: set[uuid.UUID] = set()
     for start in range(0, len(ids), RENDER_BATCH):
-        _refresh_batch(ids[start : start + RENDER_BATCH])
+        batch_people, batch_topics = _refresh_batch(ids[start : start + RENDER_BATCH])
+        people |= batch_people
+        topics |= batch_topics
+    # Profiles and topic pages list the newest articles: render each once, at the end.
+    refresh_people(people)
+    refresh_topics(topics, with_ancestors=True)
 
 
-def _refresh_batch(ids: list[uuid.UUID]) -> None:
+def _refresh_batch(ids: list[uuid.UUID]) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """Render one batch of articles; return the people and topics whose pages show them."""
     # Articles that link here embed this article's summary: render them too.
     linking = db.session.scalars(
         select(RelatedLink.source_id)
@@ -176,8 +184,7 @@ def _refresh_batch(ids: list[uuid.UUID]) -> None:
     _upsert(rows)
 
     _refresh_faqs_of(live, articles, faqs_by_article)
-    refresh_people(people)
-    refresh_topics(topics, with_ancestors=True)
+    return people, topics
 
 
 def _live_articles(articles: list[Article]) -> dict[uuid.UUID, rendering.LiveArticle]:
@@ -541,20 +548,23 @@ def _row(
 def _upsert(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    statement = insert(PublishedDocument).values(rows)
+    statement = insert(PublishedDocument)
     columns = {
         name: statement.excluded[name] for name in rows[0] if name not in ("kind", "entity_id")
     }
     columns["rendered_at"] = func.now()
-    # Rewriting an identical document would only churn rendered_at; skip it.
+    # One statement executed for many rows (batched by SQLAlchemy), not a statement the
+    # size of the batch compiled anew each time.
     db.session.execute(
         statement.on_conflict_do_update(
             index_elements=["kind", "entity_id"],
             set_=columns,
+            # Rewriting an identical document would only churn rendered_at; skip it.
             where=PublishedDocument.etag.is_distinct_from(statement.excluded.etag)
             | PublishedDocument.tags.is_distinct_from(statement.excluded.tags)
             | PublishedDocument.summary.is_distinct_from(statement.excluded.summary),
-        )
+        ),
+        rows,
     )
 
 
