@@ -95,10 +95,11 @@ class Article(Base):
     topic_links: Mapped[list[ArticleTopic]] = relationship(
         order_by="ArticleTopic.position", cascade="all, delete-orphan"
     )
+    # What readers see: links in the trash are left out.
     outgoing_links: Mapped[list[RelatedLink]] = relationship(
-        foreign_keys="RelatedLink.source_id",
+        primaryjoin="and_(RelatedLink.source_id == Article.id, RelatedLink.deleted_at.is_(None))",
         order_by="RelatedLink.position",
-        cascade="all, delete-orphan",
+        viewonly=True,
     )
     former_slugs: Mapped[list[ArticleSlug]] = relationship(cascade="all, delete-orphan")
 
@@ -217,6 +218,7 @@ class RelatedLink(Base):
     weight: Mapped[float] = mapped_column(Float, default=0.5)
     anchor_text: Mapped[str | None] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -373,10 +373,14 @@ class AdminLinkOut(ma.Schema):
     weight = ma.fields.Float(**R, metadata={"example": 0.8})
     anchor_text = nullable_text()
     position = ma.fields.Integer(**R)
+    deleted_at = ma.fields.DateTime(required=True, allow_none=True)
 
 
 class AdminLinkQueryArgs(PageArgs):
     relation = ma.fields.String(validate=validate.OneOf(LINK_RELATIONS))
+    trashed = ma.fields.Boolean(
+        load_default=False, metadata={"description": "List the trash instead."}
+    )
 
 
 AdminFaqList = list_schema(AdminFaqOut, "AdminFaqList")

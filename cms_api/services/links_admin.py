@@ -12,19 +12,27 @@ from cms_api.extensions import db
 from cms_api.models import Article, RelatedLink
 from cms_api.services import audit, publishing
 from cms_api.services.audit import Actor
-from cms_api.services.content_admin import invalid, jsonable, unique_or_conflict
+from cms_api.services.content_admin import (
+    invalid,
+    jsonable,
+    move_to_trash,
+    take_out_of_trash,
+    unique_or_conflict,
+)
 
 FIELDS = ("relation", "weight", "anchor_text", "position")
 
 
-def get_link(link_id: uuid.UUID, *, for_update: bool = False) -> RelatedLink:
+def get_link(
+    link_id: uuid.UUID, *, for_update: bool = False, include_trashed: bool = True
+) -> RelatedLink:
     query = select(RelatedLink).where(RelatedLink.id == link_id)
     if for_update:
         # Writers queue on the row, so the If-Match check sees the latest state.
         query = query.with_for_update()
     link = db.session.scalar(query)
-    if link is None:
-        raise NotFound("No link has this id.")
+    if link is None or (link.deleted_at is not None and not include_trashed):
+        raise NotFound("No link has this id." if link is None else "The link is in the trash.")
     return link
 
 
@@ -116,26 +124,32 @@ def update_link(link: RelatedLink, data: dict[str, Any], actor: Actor) -> Relate
     return link
 
 
-def delete_link(link: RelatedLink, actor: Actor) -> None:
-    """Remove the link. Links are not content, so they have no trash: the row goes, and
-    the audit entry keeps its full state from before, so it can be recreated."""
-    source_id = link.source_id
-    _audit("delete", link, _state(link), None, actor)
-    db.session.delete(link)
-    db.session.flush()
-    _rerender(source_id)
+def trash_link(link: RelatedLink, actor: Actor) -> None:
+    """Move the link to the trash: readers stop seeing it; `restore_link` brings it back."""
+    move_to_trash(link, "link", actor)
+    _rerender(link.source_id)
+
+
+def restore_link(link: RelatedLink, actor: Actor) -> RelatedLink:
+    take_out_of_trash(link, "link", actor)
+    _rerender(link.source_id)
+    return link
 
 
 def list_links(
     source: Article,
     *,
     relation: str | None,
+    trashed: bool,
     limit: int,
     after: tuple[int, uuid.UUID] | None,
 ) -> tuple[list[RelatedLink], int]:
     """An article's outgoing links in display order, keyset-paginated on (position, id);
     one row more than `limit` tells the caller there is a next page."""
-    conditions: list[ColumnElement[bool]] = [RelatedLink.source_id == source.id]
+    conditions: list[ColumnElement[bool]] = [
+        RelatedLink.source_id == source.id,
+        RelatedLink.deleted_at.is_not(None) if trashed else RelatedLink.deleted_at.is_(None),
+    ]
     if relation is not None:
         conditions.append(RelatedLink.relation == relation)
     total = db.session.scalar(select(func.count()).select_from(RelatedLink).where(*conditions)) or 0
@@ -157,4 +171,5 @@ def present(link: RelatedLink) -> dict[str, Any]:
         "target_id": link.target_id,
         "target": link.target.slug,
         **{name: getattr(link, name) for name in FIELDS},
+        "deleted_at": link.deleted_at,
     }

@@ -140,6 +140,7 @@ def _refresh_batch(ids: list[uuid.UUID]) -> tuple[set[uuid.UUID], set[uuid.UUID]
         .join(Article, Article.id == RelatedLink.source_id)
         .where(
             RelatedLink.target_id.in_(ids),
+            RelatedLink.deleted_at.is_(None),
             Article.live_revision.is_not(None),
             Article.deleted_at.is_(None),
         )

@@ -414,6 +414,7 @@ def upgrade():
         sa.Column("weight", sa.Float(), nullable=False),
         sa.Column("anchor_text", sa.String(length=200), nullable=True),
         sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.CheckConstraint(
             "relation IN ('see_also', 'similar_symptom', 'complication_of', "

@@ -52,7 +52,7 @@ def _respond(link: RelatedLink, status: int = 200, **headers: str) -> Any:
 
 def _locked(link_id: uuid.UUID) -> RelatedLink:
     """The link, locked for this transaction, after checking If-Match against it."""
-    link = links_admin.get_link(link_id, for_update=True)
+    link = links_admin.get_link(link_id, for_update=True, include_trashed=False)
     require_if_match(_etag(link))
     return link
 
@@ -72,6 +72,7 @@ class ArticleLinks(MethodView):
         rows, total = links_admin.list_links(
             article,
             relation=args.get("relation"),
+            trashed=args["trashed"],
             limit=args["limit"],
             after=after_position(args, "admin-links"),
         )
@@ -141,11 +142,23 @@ class LinkById(MethodView):
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, link_id: uuid.UUID) -> Any:
-        """Delete a link
+        """Move a link to the trash
 
-        Links are not content, so there is no trash: the row goes, and its audit entry
-        (`action: link.delete`) keeps every field it had, to recreate it if needed.
+        Readers stop seeing it (the source article re-renders); nothing is deleted, and
+        `POST /v1/admin/links/{link_id}/restore` brings it back.
         """
-        links_admin.delete_link(_locked(link_id), actor())
+        links_admin.trash_link(_locked(link_id), actor())
         db.session.commit()
         return "", 204
+
+
+@blp.route("/links/<uuid:link_id>/restore")
+class LinkRestore(MethodView):
+    @authorize(blp, "content:assign")
+    @blp.response(200, AdminLinkOut, headers=ETAG_HEADER)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, link_id: uuid.UUID) -> Any:
+        """Restore a link from the trash"""
+        link = links_admin.get_link(link_id, for_update=True)
+        return _respond(links_admin.restore_link(link, actor()))

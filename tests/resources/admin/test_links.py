@@ -70,23 +70,28 @@ def test_add_edit_and_delete_a_link(client, make_token):
     deleted = client.delete(url, headers=bearer(editor, **{"If-Match": edited.headers["ETag"]}))
     assert deleted.status_code == 204
     assert "tmj-headache" not in _related(client, "lip-filler-swelling")
-    assert client.get(url, headers=bearer(editor)).status_code == 404
+    trashed = client.get(url, headers=bearer(editor))
+    assert trashed.status_code == 200, "nothing is hard-deleted: the link is in the trash"
+    assert trashed.json["deleted_at"]
+    source_links = f"/v1/admin/articles/{ids['lip-filler-swelling']}/links"
+    trash = client.get(f"{source_links}?trashed=true", headers=bearer(editor)).json["items"]
+    assert [item["id"] for item in trash] == [link["id"]]
+    live = client.get(source_links, headers=bearer(editor)).json["items"]
+    assert link["id"] not in {item["id"] for item in live}
+
+    restored = client.post(f"{url}/restore", headers=bearer(editor))
+    assert restored.status_code == 200
+    assert restored.json["deleted_at"] is None
+    assert "tmj-headache" in _related(client, "lip-filler-swelling")
 
     events = client.get(f"/v1/admin/audit?target_id={link['id']}", headers=bearer(editor)).json
     assert [event["action"] for event in events["items"]] == [
-        "link.delete",
+        "link.restore",
+        "link.trash",
         "link.update",
         "link.create",
     ]
-    assert events["items"][0]["before"] == {
-        "source_id": ids["lip-filler-swelling"],
-        "target_id": ids["tmj-headache"],
-        "relation": "see_also",
-        "weight": 0.7,
-        "anchor_text": "Jaw pain and headaches",
-        "position": 2,
-    }
-    assert events["items"][0]["after"] is None
+    assert events["items"][1]["after"]["deleted_at"]
 
 
 def test_self_links_duplicates_and_bad_weights_are_refused(client, make_token):

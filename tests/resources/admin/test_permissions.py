@@ -66,6 +66,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/admin/links/<uuid:link_id>"): ALL,
     ("PATCH", "/v1/admin/links/<uuid:link_id>"): WRITERS,
     ("DELETE", "/v1/admin/links/<uuid:link_id>"): WRITERS,
+    ("POST", "/v1/admin/links/<uuid:link_id>/restore"): WRITERS,
     ("GET", "/v1/admin/questions"): ALL,
     ("GET", "/v1/admin/questions/<uuid:question_id>"): ALL,
     ("POST", "/v1/admin/questions/<uuid:question_id>/answer"): WRITERS,
