@@ -18,10 +18,10 @@ from cms_api.config import Settings, flask_config
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config → database → extensions → errors → blueprints."""
-    from cms_api import docs, errors, http
+    from cms_api import docs, errors, http, ratelimit
     from cms_api.cli import register_commands
     from cms_api.database import resolve_database_url
-    from cms_api.extensions import api, cors, db, limiter, migrate
+    from cms_api.extensions import api, cors, db, migrate
     from cms_api.resources import register_blueprints
 
     app = Flask(__name__, instance_relative_config=False)
@@ -67,11 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "X-Request-ID",
         ],
     )
-    limiter.init_app(app)
-    # Only decorated operations are rate limited, and their decorator checks the limit
-    # itself; the app-wide hook would only look for default limits we do not set, at a
-    # cost of a third of a trivial request's time.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    ratelimit.init_app(app)
     if settings.trusted_proxies:
         # Behind N proxies, the client address (for rate limits and logs) is in
         # X-Forwarded-For; without this every reader would share the balancer's address.

@@ -33,7 +33,10 @@ class UserCollection(MethodView):
     @authorize(blp, "accounts:manage")
     @blp.response(200, UserList)
     def get(self) -> Any:
-        """List users"""
+        """List users
+
+        Every user with their role and, for reviewers, the person they sign off as.
+        """
         return {"items": [accounts.present_user(user) for user in accounts.list_users()]}
 
     @authorize(blp, "accounts:manage")
@@ -61,7 +64,10 @@ class TokenCollection(MethodView):
     @authorize(blp, "accounts:manage")
     @blp.response(200, TokenList)
     def get(self) -> Any:
-        """List tokens (never their secrets)"""
+        """List tokens (never their secrets)
+
+        Owner, name, the first characters, expiry, revocation and last use of each token.
+        """
         return {"items": accounts.list_tokens()}
 
     @authorize(blp, "accounts:manage")
@@ -87,7 +93,10 @@ class TokenRevoke(MethodView):
     @blp.response(200, TokenOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, token_id: uuid.UUID) -> Any:
-        """Revoke a token"""
+        """Revoke a token
+
+        From now on it answers 401. Revoking twice changes nothing.
+        """
         token = accounts.revoke_token_by_id(token_id, actor=actor())
         db.session.commit()
         return token

@@ -134,7 +134,12 @@ class ArticleById(MethodView):
     @blp.response(200, ArticleAdminOut, headers=ETAG_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, article_id: uuid.UUID) -> Any:
-        """Get an article's working copy"""
+        """Get an article's working copy
+
+        The current content with its Markdown, workflow status, revision numbers, reviews,
+        whether the current revision is approved, warnings for editors, and the workflow
+        moves allowed from here. Trashed articles answer too (see `deleted_at`).
+        """
         article = editorial.get_article(article_id, include_trashed=True)
         return editorial.present(article), 200, {"ETag": _etag(article)}
 
@@ -177,7 +182,12 @@ class ArticleAuthors(MethodView):
     @blp.response(200, ArticleAdminOut, headers=ETAG_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
     def put(self, data: dict[str, Any], article_id: uuid.UUID) -> Any:
-        """Set an article's authors"""
+        """Set an article's authors
+
+        Person slugs, in display order. Authors are not part of a plain edit, so no edit can
+        change who signed an article by accident; a change records a revision and sends
+        approved content back to review.
+        """
         article = _locked(article_id)
         return _respond(editorial.set_authors(article, data["authors"], actor()))
 
@@ -189,7 +199,11 @@ class ArticleRestore(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, article_id: uuid.UUID) -> Any:
-        """Restore an article from the trash"""
+        """Restore an article from the trash
+
+        It comes back in the state it was trashed in; if it was published, readers see it
+        again (409 if it is not in the trash).
+        """
         article = editorial.get_article(article_id, for_update=True, include_trashed=True)
         return _respond(editorial.restore_article(article, actor()))
 
@@ -266,7 +280,10 @@ class ArticleRevisions(MethodView):
     @blp.response(200, RevisionList)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, article_id: uuid.UUID) -> Any:
-        """List an article's revisions, newest first"""
+        """List an article's revisions, newest first
+
+        Every save records one: its number, why (create, edit, authors, restore:N) and who.
+        """
         article = editorial.get_article(article_id, include_trashed=True)
         return {"items": editorial.list_revisions(article)}
 
@@ -277,7 +294,11 @@ class ArticleRevision(MethodView):
     @blp.response(200, RevisionDetailOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, article_id: uuid.UUID, number: int) -> Any:
-        """Get one revision's full snapshot"""
+        """Get one revision's full snapshot
+
+        The article's editable content as it was: fields, sections, citations, author and
+        topic ids.
+        """
         article = editorial.get_article(article_id, include_trashed=True)
         return editorial.get_revision(article, number)
 

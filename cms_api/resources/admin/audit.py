@@ -23,7 +23,12 @@ class AuditLog(MethodView):
     @query_args(blp, AuditQueryArgs)
     @blp.response(200, AuditList)
     def get(self, args: dict[str, Any]) -> Any:
-        """List audit events, newest first"""
+        """List audit events, newest first
+
+        Filter by `actor` (user id), `target_type` and `target_id`, and a time window
+        (`since` inclusive, `until` exclusive). Each event has the changed fields' values
+        before and after, long text shortened.
+        """
         before_id = None
         if "cursor" in args:
             (raw,) = decode_cursor(args["cursor"], "audit", 1)

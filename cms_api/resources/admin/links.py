@@ -159,6 +159,9 @@ class LinkRestore(MethodView):
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
     def post(self, link_id: uuid.UUID) -> Any:
-        """Restore a link from the trash"""
+        """Restore a link from the trash
+
+        Readers see the link again; 409 if it is not in the trash.
+        """
         link = links_admin.get_link(link_id, for_update=True)
         return _respond(links_admin.restore_link(link, actor()))

@@ -118,7 +118,11 @@ class QuestionById(MethodView):
     @blp.response(200, QuestionOut, headers=ETAG_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, question_id: uuid.UUID) -> Any:
-        """Get a reader question"""
+        """Get a reader question
+
+        The question, what it is about, its status and answer. The reader's email is shown
+        only to roles that manage questions.
+        """
         question = questions.get_question(question_id)
         return _present([question])[0], 200, {"ETag": _etag(question)}
 

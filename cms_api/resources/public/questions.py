@@ -11,7 +11,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cms_api.errors import PROBLEM_CONTENT_TYPE, REQUEST_ID_HEADER_REF, Problem, ProblemSchema
-from cms_api.extensions import db, limiter
+from cms_api.extensions import db
+from cms_api.ratelimit import rate_limited
 from cms_api.resources.delivery import no_query_args
 from cms_api.schemas.questions import QuestionAcceptedOut, QuestionIn
 from cms_api.services import questions
@@ -76,7 +77,7 @@ def _json_only(view: Callable[..., Any]) -> Callable[..., Any]:
 @blp.route("")
 class QuestionCollection(MethodView):
     # Every attempt counts, valid or not: the limit also shields the lookups behind validation.
-    @limiter.limit(
+    @rate_limited(
         _question_rate_limit,
         error_message="Too many questions from this address; retry after `Retry-After` seconds.",
     )
