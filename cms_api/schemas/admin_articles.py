@@ -9,6 +9,7 @@ from cms_api.schemas.common import (
     SLUG_PATTERN,
     PageArgs,
     StrictSchema,
+    free_text,
     list_schema,
     nullable_text,
     slug_field,
@@ -214,10 +215,7 @@ class ArticleAdminQueryArgs(PageArgs):
     trashed = ma.fields.Boolean(
         load_default=False, metadata={"description": "List the trash instead."}
     )
-    q = ma.fields.String(
-        validate=validate.Length(min=1, max=200),
-        metadata={"description": "Text in the title, summary or slug."},
-    )
+    q = free_text(200, metadata={"description": "Text in the title, summary or slug."})
 
 
 class RevisionOut(ma.Schema):

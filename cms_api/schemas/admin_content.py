@@ -11,6 +11,7 @@ from cms_api.schemas.common import (
     CODE_SYSTEMS,
     PageArgs,
     StrictSchema,
+    free_text,
     list_schema,
     nullable_text,
     slug_field,
@@ -45,9 +46,7 @@ def _trashed() -> ma.fields.Boolean:
 
 
 def _q(description: str) -> ma.fields.String:
-    return ma.fields.String(
-        validate=validate.Length(min=1, max=200), metadata={"description": description}
-    )
+    return free_text(200, metadata={"description": description})
 
 
 # -- FAQs ----------------------------------------------------------------------------------
@@ -233,9 +232,7 @@ class AdminPersonOut(ma.Schema):
 
 class AdminPersonQueryArgs(PageArgs):
     q = _q("Text in the name or slug.")
-    specialty = ma.fields.String(
-        validate=validate.Length(min=1, max=120), metadata={"example": "Neurology"}
-    )
+    specialty = free_text(120, metadata={"example": "Neurology"})
     trashed = _trashed()
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from cms_api.schemas.common import PageArgs, StrictSchema, list_schema, nullable_text, slug_field
+from cms_api.schemas.common import (
+    PageArgs,
+    StrictSchema,
+    free_text,
+    list_schema,
+    nullable_text,
+    slug_field,
+)
 
 R = {"required": True}
 ROLES = ["admin", "editor", "reviewer", "viewer"]
@@ -18,7 +25,7 @@ class AuditQueryArgs(PageArgs):
             ["article", "faq", "person", "topic", "link", "user", "token", "question"]
         )
     )
-    target_id = ma.fields.String(validate=validate.Length(min=1, max=64))
+    target_id = free_text(64)
     since = ma.fields.AwareDateTime(metadata={"description": "At or after this time."})
     until = ma.fields.AwareDateTime(metadata={"description": "Before this time."})
 

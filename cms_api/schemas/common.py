@@ -24,6 +24,18 @@ def slug_field(**kwargs) -> ma.fields.String:
     )
 
 
+def free_text(max_length: int, **kwargs: Any) -> ma.fields.String:
+    """Text a client types (a search term, a filter value): anything but NUL, which
+    PostgreSQL cannot store or compare, so the document says so too."""
+    return ma.fields.String(
+        validate=[
+            validate.Length(min=1, max=max_length),
+            validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters."),
+        ],
+        **kwargs,
+    )
+
+
 def is_slug(value: str) -> bool:
     return len(value) <= SLUG_MAX and SLUG_RE.match(value) is not None
 
