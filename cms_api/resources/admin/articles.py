@@ -12,15 +12,13 @@ from flask.views import MethodView
 from cms_api.errors import InvalidParameter
 from cms_api.extensions import db
 from cms_api.http import decode_cursor, encode_cursor
-from cms_api.models import Article
 from cms_api.resources.admin.common import (
     ETAG_HEADER,
+    Versioned,
     actor,
     admin_blueprint,
     authorize,
     if_match,
-    require_if_match,
-    resource_etag,
 )
 from cms_api.resources.delivery import query_args
 from cms_api.schemas.admin_articles import (
@@ -50,20 +48,12 @@ blp = admin_blueprint(
 JSON_BODY = {"content_type": "application/json"}
 
 
-def _etag(article: Article) -> str:
-    return resource_etag("article", article.id, article.version)
-
-
-def _respond(article: Article, status: int = 200, **headers: str) -> Any:
-    db.session.commit()
-    return editorial.present(article), status, {"ETag": _etag(article), **headers}
-
-
-def _locked(article_id: uuid.UUID, *, include_trashed: bool = False) -> Article:
-    """The article, locked for this transaction, after checking If-Match against it."""
-    article = editorial.get_article(article_id, for_update=True, include_trashed=include_trashed)
-    require_if_match(_etag(article))
-    return article
+VERSIONED = Versioned(
+    "article",
+    editorial.present,
+    lambda article_id: editorial.get_article(article_id, for_update=True),
+)
+_etag, _respond, _locked = VERSIONED.etag, VERSIONED.respond, VERSIONED.locked
 
 
 @blp.route("")

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from flask import Response, g, request
 from flask_smorest import Blueprint
 
 from cms_api.errors import Problem
+from cms_api.extensions import db
 from cms_api.services import accounts, permissions
 from cms_api.services.audit import Actor
 
 BEARER_SECURITY = [{"bearerAuth": []}]
+
+
+class _HasVersion(Protocol):
+    id: uuid.UUID
+    version: int
+
+
+Entity = TypeVar("Entity", bound=_HasVersion)
 IF_MATCH = {
     "in": "header",
     "name": "If-Match",
@@ -80,6 +90,34 @@ def actor() -> Actor:
 
 def resource_etag(kind: str, entity_id: object, version: int) -> str:
     return f'"{kind}-{entity_id}-v{version}"'
+
+
+class Versioned(Generic[Entity]):
+    """How the admin views of one kind of object answer with its version and check it."""
+
+    def __init__(
+        self,
+        kind: str,
+        present: Callable[[Entity], dict[str, Any]],
+        fetch_for_update: Callable[[uuid.UUID], Entity],
+    ) -> None:
+        self.kind = kind
+        self.present = present
+        self.fetch_for_update = fetch_for_update
+
+    def etag(self, entity: Entity) -> str:
+        return resource_etag(self.kind, entity.id, entity.version)
+
+    def respond(self, entity: Entity, status: int = 200, **headers: str) -> Any:
+        """Commit the write and answer with the object and its new ETag."""
+        db.session.commit()
+        return self.present(entity), status, {"ETag": self.etag(entity), **headers}
+
+    def locked(self, entity_id: uuid.UUID) -> Entity:
+        """The object, locked for this transaction, after checking If-Match against it."""
+        entity = self.fetch_for_update(entity_id)
+        require_if_match(self.etag(entity))
+        return entity
 
 
 def require_if_match(current_etag: str) -> None:

@@ -9,15 +9,13 @@ from flask import url_for
 from flask.views import MethodView
 
 from cms_api.extensions import db
-from cms_api.models import Faq
 from cms_api.resources.admin.common import (
     ETAG_HEADER,
+    Versioned,
     actor,
     admin_blueprint,
     authorize,
     if_match,
-    require_if_match,
-    resource_etag,
 )
 from cms_api.resources.admin.paging import LINK_HEADER, after_changed, changed_key, page
 from cms_api.resources.delivery import query_args
@@ -40,20 +38,10 @@ blp = admin_blueprint(
 JSON_BODY = {"content_type": "application/json"}
 
 
-def _etag(faq: Faq) -> str:
-    return resource_etag("faq", faq.id, faq.version)
-
-
-def _respond(faq: Faq, status: int = 200, **headers: str) -> Any:
-    db.session.commit()
-    return faqs_admin.present(faq), status, {"ETag": _etag(faq), **headers}
-
-
-def _locked(faq_id: uuid.UUID) -> Faq:
-    """The FAQ, locked for this transaction, after checking If-Match against it."""
-    faq = faqs_admin.get_faq(faq_id, for_update=True)
-    require_if_match(_etag(faq))
-    return faq
+VERSIONED = Versioned(
+    "faq", faqs_admin.present, lambda faq_id: faqs_admin.get_faq(faq_id, for_update=True)
+)
+_etag, _respond, _locked = VERSIONED.etag, VERSIONED.respond, VERSIONED.locked
 
 
 @blp.route("")

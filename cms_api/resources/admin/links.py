@@ -9,15 +9,13 @@ from flask import url_for
 from flask.views import MethodView
 
 from cms_api.extensions import db
-from cms_api.models import RelatedLink
 from cms_api.resources.admin.common import (
     ETAG_HEADER,
+    Versioned,
     actor,
     admin_blueprint,
     authorize,
     if_match,
-    require_if_match,
-    resource_etag,
 )
 from cms_api.resources.admin.paging import LINK_HEADER, after_position, page
 from cms_api.resources.delivery import query_args
@@ -41,20 +39,12 @@ blp = admin_blueprint(
 JSON_BODY = {"content_type": "application/json"}
 
 
-def _etag(link: RelatedLink) -> str:
-    return resource_etag("link", link.id, link.version)
-
-
-def _respond(link: RelatedLink, status: int = 200, **headers: str) -> Any:
-    db.session.commit()
-    return links_admin.present(link), status, {"ETag": _etag(link), **headers}
-
-
-def _locked(link_id: uuid.UUID) -> RelatedLink:
-    """The link, locked for this transaction, after checking If-Match against it."""
-    link = links_admin.get_link(link_id, for_update=True, include_trashed=False)
-    require_if_match(_etag(link))
-    return link
+VERSIONED = Versioned(
+    "link",
+    links_admin.present,
+    lambda link_id: links_admin.get_link(link_id, for_update=True, include_trashed=False),
+)
+_etag, _respond, _locked = VERSIONED.etag, VERSIONED.respond, VERSIONED.locked
 
 
 @blp.route("/articles/<uuid:article_id>/links")

@@ -9,15 +9,13 @@ from flask import url_for
 from flask.views import MethodView
 
 from cms_api.extensions import db
-from cms_api.models import Person
 from cms_api.resources.admin.common import (
     ETAG_HEADER,
+    Versioned,
     actor,
     admin_blueprint,
     authorize,
     if_match,
-    require_if_match,
-    resource_etag,
 )
 from cms_api.resources.admin.paging import LINK_HEADER, after_changed, changed_key, page
 from cms_api.resources.delivery import query_args
@@ -40,20 +38,12 @@ blp = admin_blueprint(
 JSON_BODY = {"content_type": "application/json"}
 
 
-def _etag(person: Person) -> str:
-    return resource_etag("person", person.id, person.version)
-
-
-def _respond(person: Person, status: int = 200, **headers: str) -> Any:
-    db.session.commit()
-    return people_admin.present(person), status, {"ETag": _etag(person), **headers}
-
-
-def _locked(person_id: uuid.UUID) -> Person:
-    """The person, locked for this transaction, after checking If-Match against them."""
-    person = people_admin.get_person(person_id, for_update=True)
-    require_if_match(_etag(person))
-    return person
+VERSIONED = Versioned(
+    "person",
+    people_admin.present,
+    lambda person_id: people_admin.get_person(person_id, for_update=True),
+)
+_etag, _respond, _locked = VERSIONED.etag, VERSIONED.respond, VERSIONED.locked
 
 
 @blp.route("")

@@ -9,15 +9,13 @@ from flask import url_for
 from flask.views import MethodView
 
 from cms_api.extensions import db
-from cms_api.models import Topic
 from cms_api.resources.admin.common import (
     ETAG_HEADER,
+    Versioned,
     actor,
     admin_blueprint,
     authorize,
     if_match,
-    require_if_match,
-    resource_etag,
 )
 from cms_api.resources.admin.paging import LINK_HEADER, after_changed, changed_key, page
 from cms_api.resources.delivery import query_args
@@ -40,20 +38,12 @@ blp = admin_blueprint(
 JSON_BODY = {"content_type": "application/json"}
 
 
-def _etag(topic: Topic) -> str:
-    return resource_etag("topic", topic.id, topic.version)
-
-
-def _respond(topic: Topic, status: int = 200, **headers: str) -> Any:
-    db.session.commit()
-    return topics_admin.present(topic), status, {"ETag": _etag(topic), **headers}
-
-
-def _locked(topic_id: uuid.UUID) -> Topic:
-    """The topic, locked for this transaction, after checking If-Match against it."""
-    topic = topics_admin.get_topic(topic_id, for_update=True)
-    require_if_match(_etag(topic))
-    return topic
+VERSIONED = Versioned(
+    "topic",
+    topics_admin.present,
+    lambda topic_id: topics_admin.get_topic(topic_id, for_update=True),
+)
+_etag, _respond, _locked = VERSIONED.etag, VERSIONED.respond, VERSIONED.locked
 
 
 @blp.route("")
