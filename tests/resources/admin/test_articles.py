@@ -263,3 +263,35 @@ def test_unstorable_text_is_a_422_naming_the_field_not_a_500(client, make_token)
         "/v1/admin/articles", json={**DRAFT, "slug": "after-bad-input"}, headers=bearer(editor)
     )
     assert ok.status_code == 201
+
+
+def test_renaming_a_published_article_keeps_the_old_slug_answering_301(client, make_token):
+    editor = make_token("editor")
+    found = client.get("/v1/admin/articles?q=tmj-headache", headers=bearer(editor)).get_json()
+    url = f"/v1/admin/articles/{found['items'][0]['id']}"
+    etag = client.get(url, headers=bearer(editor)).headers["ETag"]
+
+    taken = client.patch(
+        url, json={"slug": "liver-rash"}, headers=bearer(editor, **{"If-Match": etag})
+    )
+    assert taken.status_code == 409
+    renamed = client.patch(
+        url, json={"slug": "jaw-headache"}, headers=bearer(editor, **{"If-Match": etag})
+    )
+    assert renamed.status_code == 200, renamed.get_json()
+    assert renamed.get_json()["status"] == "published", "a rename is not a content change"
+
+    moved = client.get("/v1/articles/tmj-headache")
+    assert moved.status_code == 301
+    assert moved.headers["Location"].endswith("/v1/articles/jaw-headache")
+    assert client.get("/v1/articles/jaw-headache").get_json()["slug"] == "jaw-headache"
+    related = client.get("/v1/articles/headache-after-botox/related").get_json()["items"]
+    assert "jaw-headache" in {item["article"]["slug"] for item in related}
+
+    other = client.get("/v1/admin/articles?q=liver-rash", headers=bearer(editor)).get_json()
+    other_url = f"/v1/admin/articles/{other['items'][0]['id']}"
+    other_etag = client.get(other_url, headers=bearer(editor)).headers["ETag"]
+    former = client.patch(
+        other_url, json={"slug": "tmj-headache"}, headers=bearer(editor, **{"If-Match": other_etag})
+    )
+    assert former.status_code == 409, "a former slug still answers for its article"
