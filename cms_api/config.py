@@ -26,7 +26,9 @@ class Settings:
     - ``CMS_CACHE_MAX_AGE`` / ``CMS_CACHE_STALE_WHILE_REVALIDATE``: delivery cache lifetimes
       in seconds (defaults 60 and 600).
     - ``CMS_PUBLIC_BASE_URL``: absolute base of the publisher's site, used for canonical
-      links (default ``https://www.example-health.org``).
+      links, sitemaps, the link graph and JSON-LD (default ``https://www.example-health.org``).
+    - ``CMS_PUBLISHER_NAME`` / ``CMS_PUBLISHER_LOGO_URL``: the organisation named as
+      publisher in schema.org JSON-LD (default ``Example Health``; no logo).
     - ``CMS_DB_CONNECT_TIMEOUT``: seconds before a database connection attempt gives up
       (default 3), so an outage answers 503 quickly instead of hanging.
     - ``REDIS_URL``: where rate-limit counters live, shared by every worker process. Unset,
@@ -43,6 +45,8 @@ class Settings:
     cache_max_age: int = 60
     cache_stale_while_revalidate: int = 600
     public_base_url: str = "https://www.example-health.org"
+    publisher_name: str = "Example Health"
+    publisher_logo_url: str | None = None
     db_connect_timeout: int = 3
     redis_url: str | None = None
     question_rate_limit: str = "5 per minute"
@@ -68,6 +72,8 @@ class Settings:
             cache_max_age=int(env.get("CMS_CACHE_MAX_AGE", "60")),
             cache_stale_while_revalidate=int(env.get("CMS_CACHE_STALE_WHILE_REVALIDATE", "600")),
             public_base_url=env.get("CMS_PUBLIC_BASE_URL", "https://www.example-health.org"),
+            publisher_name=env.get("CMS_PUBLISHER_NAME", "Example Health"),
+            publisher_logo_url=env.get("CMS_PUBLISHER_LOGO_URL") or None,
             db_connect_timeout=int(env.get("CMS_DB_CONNECT_TIMEOUT", "3")),
             redis_url=env.get("REDIS_URL") or None,
             question_rate_limit=env.get("CMS_QUESTION_RATE_LIMIT", "5 per minute"),

@@ -72,7 +72,7 @@ def encode_cursor(sort: str, values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: str, arity: int) -> list[Any]:
+def decode_cursor(cursor: str, sort: str, arity: int, *, parameter: str = "cursor") -> list[Any]:
     """The keyset values of a cursor made for this sort, or a 400 problem."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -87,8 +87,8 @@ def decode_cursor(cursor: str, sort: str, arity: int) -> list[Any]:
         or not all(_storable(value) for value in decoded[1:] if isinstance(value, str))
     ):
         raise InvalidParameter(
-            "Query parameter 'cursor': not a cursor issued for this listing and sort order.",
-            errors={"query": {"cursor": ["Invalid cursor."]}},
+            f"Query parameter '{parameter}': not a cursor issued for this listing and sort order.",
+            errors={"query": {parameter: ["Invalid cursor."]}},
         )
     return decoded[1:]
 
@@ -110,11 +110,12 @@ def list_body(items: list[str], *, limit: int, next_cursor: str | None, total: i
     return '{"items":[' + ",".join(items) + '],"page":' + page + "}"
 
 
-def next_link(next_cursor: str | None) -> dict[str, str]:
+def next_link(next_cursor: str | None, *, parameter: str = "cursor") -> dict[str, str]:
+    """This request again with the next page's cursor, as an RFC 8288 `Link` header."""
     if not next_cursor:
         return {}
-    args = [(key, value) for key, value in request.args.items(multi=True) if key != "cursor"]
-    args.append(("cursor", next_cursor))
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != parameter]
+    args.append((parameter, next_cursor))
     return {"Link": f'<{request.base_url}?{urlencode(args)}>; rel="next"'}
 
 

@@ -83,7 +83,7 @@ def api_schema(app: Flask, request: pytest.FixtureRequest) -> schemathesis.BaseS
 class ServerIssuedValues:
     """Real values for parameters whose valid values only the server knows.
 
-    Any string is a schema-valid `cursor` or section key, but only a cursor the listing
+    Any string is a schema-valid `cursor`, `since` or section key, but only a cursor the listing
     issued, or a key the article has, is accepted (400 otherwise, as API.md requires). So a
     positive case carrying one gets a real one, and paging and section selection are
     exercised instead of rejected.
@@ -121,6 +121,9 @@ class ServerIssuedValues:
                 del case.query["cursor"]
             else:
                 case.query["cursor"] = cursor
+        if "since" in case.query:
+            # The change feed always issues a cursor, even when nothing is left to read.
+            case.query["since"] = self.cursor(path, None)
         if "sections" in case.query:
             keys = self.section_keys(path)
             if keys:

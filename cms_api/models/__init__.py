@@ -12,6 +12,7 @@ from cms_api.models.article import (
 )
 from cms_api.models.audit import AuditEvent
 from cms_api.models.base import Base
+from cms_api.models.change import ChangeEvent
 from cms_api.models.document import PublishedDocument
 from cms_api.models.faq import Faq
 from cms_api.models.person import Credential, Person
@@ -28,6 +29,7 @@ __all__ = [
     "ArticleTopic",
     "AuditEvent",
     "Base",
+    "ChangeEvent",
     "Citation",
     "Credential",
     "Faq",

@@ -23,10 +23,10 @@ def register_blueprints(api: Api) -> None:
     from cms_api.resources.admin import questions as admin_questions
     from cms_api.resources.admin import reviews as admin_reviews
     from cms_api.resources.admin import topics as admin_topics
-    from cms_api.resources.public import articles, faqs, people, questions, topics
+    from cms_api.resources.public import articles, changes, faqs, people, questions, sitemap, topics
 
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
-    public = (articles, faqs, people, topics, questions, health)
+    public = (articles, faqs, people, topics, changes, sitemap, questions, health)
     admin = (
         admin_articles,
         admin_reviews,

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, true
+from sqlalchemy import ColumnElement, delete, func, literal_column, select, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import selectinload
 
@@ -28,7 +28,7 @@ from cms_api.models import (
     RelatedLink,
     Topic,
 )
-from cms_api.services import rendering, revisions
+from cms_api.services import changes, rendering, revisions
 
 # How many article summaries a person's or topic's document embeds; the rest are a
 # filtered /v1/articles query away.
@@ -161,11 +161,7 @@ def _refresh_batch(ids: list[uuid.UUID]) -> tuple[set[uuid.UUID], set[uuid.UUID]
 
     gone = [article.id for article in articles if not is_public(article)]
     if gone:
-        db.session.execute(
-            delete(PublishedDocument).where(
-                PublishedDocument.kind == "article", PublishedDocument.entity_id.in_(gone)
-            )
-        )
+        _withdraw("article", PublishedDocument.entity_id.in_(gone))
 
     summaries = {article_id: rendering.article_summary(item) for article_id, item in live.items()}
     targets = {link.target_id for article in public for link in article.outgoing_links}
@@ -306,14 +302,12 @@ def _refresh_faqs_of(
     visible = {
         faq.id for article_id, faqs in public_faqs.items() if article_id in live for faq in faqs
     }
-    db.session.execute(
-        delete(PublishedDocument).where(
-            PublishedDocument.kind == "faq",
-            PublishedDocument.entity_id.in_(
-                select(Faq.id).where(Faq.article_id.in_([article.id for article in articles]))
-            ),
-            PublishedDocument.entity_id.not_in(visible) if visible else true(),
-        )
+    _withdraw(
+        "faq",
+        PublishedDocument.entity_id.in_(
+            select(Faq.id).where(Faq.article_id.in_([article.id for article in articles]))
+        ),
+        PublishedDocument.entity_id.not_in(visible) if visible else true(),
     )
     rows = [
         _faq_row(faq, topics=live[article_id].topics, title=live[article_id].content["title"])
@@ -397,11 +391,7 @@ def refresh_people(person_ids: Iterable[uuid.UUID]) -> None:
             )
         )
     if hidden:
-        db.session.execute(
-            delete(PublishedDocument).where(
-                PublishedDocument.kind == "person", PublishedDocument.entity_id.in_(hidden)
-            )
-        )
+        _withdraw("person", PublishedDocument.entity_id.in_(hidden))
     _upsert(rows)
 
 
@@ -486,22 +476,18 @@ def refresh_topics(
         )
         faq_rows += [_faq_row(faq, topics=[topic]) for faq in faqs]
     if hidden:
-        db.session.execute(
-            delete(PublishedDocument).where(
-                PublishedDocument.kind == "topic", PublishedDocument.entity_id.in_(hidden)
-            )
-        )
+        _withdraw("topic", PublishedDocument.entity_id.in_(hidden))
     # A topic FAQ that is a draft, trashed, or on a trashed topic loses its document.
     visible = [row["entity_id"] for row in faq_rows]
-    db.session.execute(
-        delete(PublishedDocument).where(
-            PublishedDocument.kind == "faq",
-            PublishedDocument.entity_id.in_(select(Faq.id).where(Faq.topic_id.in_(chosen))),
-            PublishedDocument.entity_id.not_in(visible) if visible else true(),
-        )
+    _withdraw(
+        "faq",
+        PublishedDocument.entity_id.in_(select(Faq.id).where(Faq.topic_id.in_(chosen))),
+        PublishedDocument.entity_id.not_in(visible) if visible else true(),
     )
     _upsert(rows + faq_rows)
 
+
+_MODELS: dict[str, Any] = {"article": Article, "faq": Faq, "person": Person, "topic": Topic}
 
 # -- storage -------------------------------------------------------------------------------
 
@@ -556,7 +542,7 @@ def _upsert(rows: list[dict[str, Any]]) -> None:
     columns["rendered_at"] = func.now()
     # One statement executed for many rows (batched by SQLAlchemy), not a statement the
     # size of the batch compiled anew each time.
-    db.session.execute(
+    written = db.session.execute(
         statement.on_conflict_do_update(
             index_elements=["kind", "entity_id"],
             set_=columns,
@@ -564,8 +550,43 @@ def _upsert(rows: list[dict[str, Any]]) -> None:
             where=PublishedDocument.etag.is_distinct_from(statement.excluded.etag)
             | PublishedDocument.tags.is_distinct_from(statement.excluded.tags)
             | PublishedDocument.summary.is_distinct_from(statement.excluded.summary),
+        ).returning(
+            PublishedDocument.kind,
+            PublishedDocument.entity_id,
+            PublishedDocument.slug,
+            # xmax is 0 on a freshly inserted row version and set on an updated one.
+            literal_column("xmax = 0"),
         ),
         rows,
+    ).all()
+    changes.record(
+        (kind, entity_id, slug, "published" if inserted else "updated")
+        for kind, entity_id, slug, inserted in written
+    )
+
+
+def _withdraw(kind: str, *criteria: ColumnElement[bool]) -> None:
+    """Remove documents of one kind from delivery, and say so in the change feed."""
+    removed = db.session.execute(
+        delete(PublishedDocument)
+        .where(PublishedDocument.kind == kind, *criteria)
+        .returning(PublishedDocument.entity_id, PublishedDocument.slug)
+    ).all()
+    if not removed:
+        return
+    # Trashed content is "deleted" for feed readers; anything else merely left public view.
+    model = _MODELS[kind]
+    trashed = set(
+        db.session.scalars(
+            select(model.id).where(
+                model.id.in_([entity_id for entity_id, _ in removed]),
+                model.deleted_at.is_not(None),
+            )
+        )
+    )
+    changes.record(
+        (kind, entity_id, slug, "deleted" if entity_id in trashed else "unpublished")
+        for entity_id, slug in removed
     )
 
 

@@ -1,0 +1,76 @@
+"""Shapes of the change feed."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from cms_api.models.change import CHANGE_ACTIONS
+from cms_api.models.document import DOCUMENT_KINDS
+from cms_api.schemas.common import StrictSchema, text
+
+R = {"required": True}
+CURSOR_EXAMPLE = "WyJjaGFuZ2VzIiw3NzEsNDJd"
+
+
+class ChangeFeedArgs(StrictSchema):
+    since = ma.fields.String(
+        validate=validate.Length(min=1, max=512),
+        metadata={
+            "description": "`page.next_cursor` of the previous response. Without it the feed "
+            "starts at the beginning, so a first sync sees everything ever published.",
+            "example": CURSOR_EXAMPLE,
+        },
+    )
+    limit = ma.fields.Integer(
+        load_default=100,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Events per response, 1 to 100.", "example": 100},
+    )
+
+
+class ChangeOut(ma.Schema):
+    type = text(
+        "article.updated",
+        **R,
+        metadata={"description": "`{kind}.{action}`, e.g. `article.published`, `faq.deleted`."},
+    )
+    kind = ma.fields.String(**R, validate=validate.OneOf(DOCUMENT_KINDS))
+    action = ma.fields.String(
+        **R,
+        validate=validate.OneOf(CHANGE_ACTIONS),
+        metadata={
+            "description": "`published` (now public), `updated` (its document changed), "
+            "`unpublished` (withdrawn from readers) or `deleted` (moved to the trash)."
+        },
+    )
+    id = ma.fields.UUID(**R)
+    slug = text(
+        "headache-after-botox",
+        required=True,
+        allow_none=True,
+        metadata={"description": "The slug at the time of the change; null for FAQs."},
+    )
+    url = text(
+        "/v1/articles/headache-after-botox",
+        **R,
+        metadata={"description": "Where delivery serves it (404 after an unpublish or delete)."},
+    )
+    occurred_at = ma.fields.DateTime(**R)
+
+
+class FeedPageInfo(ma.Schema):
+    limit = ma.fields.Integer(**R, metadata={"example": 100})
+    next_cursor = text(
+        CURSOR_EXAMPLE,
+        **R,
+        metadata={"description": "Send as `since` next time; present even when nothing changed."},
+    )
+    has_more = ma.fields.Boolean(
+        **R, metadata={"description": "More events are ready now: ask again at once."}
+    )
+
+
+class ChangeFeed(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ChangeOut), **R)
+    page = ma.fields.Nested(FeedPageInfo, **R)

@@ -1,0 +1,164 @@
+"""The change feed: publishes, updates, unpublishes and deletions, in order, from a cursor."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+
+from cms_api.extensions import db
+from tests.conftest import bearer
+
+
+def _drain(client, since: str | None = None, limit: int = 100) -> tuple[list[dict], str]:
+    """Every event after `since`, following the feed page by page; and the final cursor."""
+    events: list[dict] = []
+    while True:
+        query = f"/v1/changes?limit={limit}" + (f"&since={since}" if since else "")
+        response = client.get(query)
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        events += body["items"]
+        since = body["page"]["next_cursor"]
+        assert since
+        if not body["page"]["has_more"]:
+            assert "Link" not in response.headers
+            return events, since
+        assert "since=" in response.headers["Link"]
+
+
+def _article_id(client, token: str, slug: str) -> str:
+    found = client.get(f"/v1/admin/articles?q={slug}", headers=bearer(token)).get_json()
+    return next(item["id"] for item in found["items"] if item["slug"] == slug)
+
+
+def test_a_first_sync_sees_every_published_document(client):
+    events, _ = _drain(client, limit=7)
+
+    published = {(event["kind"], event["slug"] or event["id"]) for event in events}
+    assert ("article", "headache-after-botox") in published
+    assert ("person", "tobias-lindqvist") in published
+    assert ("topic", "headache") in published
+    faqs = client.get("/v1/faqs?limit=100").get_json()["items"]
+    assert {("faq", faq["id"]) for faq in faqs} <= published
+    first = next(event for event in events if event["slug"] == "headache-after-botox")
+    assert first["type"] == "article.published"
+    assert first["url"] == "/v1/articles/headache-after-botox"
+    assert first["occurred_at"].endswith("Z")
+
+
+def test_a_caught_up_reader_gets_nothing_new_and_keeps_its_cursor(client):
+    _, cursor = _drain(client)
+
+    again = client.get(f"/v1/changes?since={cursor}")
+
+    assert again.status_code == 200
+    assert again.get_json() == {
+        "items": [],
+        "page": {"limit": 100, "next_cursor": cursor, "has_more": False},
+    }
+    assert (
+        client.get(
+            f"/v1/changes?since={cursor}", headers={"If-None-Match": again.headers["ETag"]}
+        ).status_code
+        == 304
+    )
+
+
+def test_unpublishing_withdraws_the_article_and_its_faqs_and_updates_linkers(client, make_token):
+    editor = make_token("editor")
+    _, cursor = _drain(client)
+    tmj = _article_id(client, editor, "tmj-headache")
+    url = f"/v1/admin/articles/{tmj}"
+
+    assert client.post(f"{url}/unpublish", headers=bearer(editor)).status_code == 200
+
+    events, _ = _drain(client, cursor)
+    mine = [event for event in events if event["id"] == tmj]
+    assert [event["type"] for event in mine] == ["article.unpublished"]
+    assert mine[0]["slug"] == "tmj-headache"
+    # The article that linked to it embeds its summary, so its document changed too.
+    updated = {event["slug"] for event in events if event["type"] == "article.updated"}
+    assert "headache-after-botox" in updated
+    # Its FAQs left public view with it.
+    assert any(event["type"] == "faq.unpublished" for event in events)
+
+
+def test_trashing_a_published_article_is_a_deletion(client, make_token):
+    editor = make_token("editor")
+    _, cursor = _drain(client)
+    liver = _article_id(client, editor, "liver-rash")
+    url = f"/v1/admin/articles/{liver}"
+    etag = client.get(url, headers=bearer(editor)).headers["ETag"]
+
+    assert client.delete(url, headers=bearer(editor, **{"If-Match": etag})).status_code == 204
+
+    events, cursor = _drain(client, cursor)
+    deleted = [event for event in events if event["id"] == liver]
+    assert [event["type"] for event in deleted] == ["article.deleted"]
+    assert client.get(deleted[0]["url"]).status_code == 404
+
+    assert client.post(f"{url}/restore", headers=bearer(editor)).status_code == 200
+    events, _ = _drain(client, cursor)
+    assert [event["type"] for event in events if event["id"] == liver] == ["article.published"]
+
+
+def test_an_unchanged_re_render_is_not_an_update(client, make_token):
+    editor = make_token("editor")
+    _, cursor = _drain(client)
+    person = client.get("/v1/admin/people?q=tobias-lindqvist", headers=bearer(editor))
+    url = f"/v1/admin/people/{person.get_json()['items'][0]['id']}"
+    etag = client.get(url, headers=bearer(editor)).headers["ETag"]
+
+    # Saving the same job title leaves every served document as it was.
+    same = person.get_json()["items"][0]["job_title"]
+    response = client.patch(
+        url, json={"job_title": same}, headers=bearer(editor, **{"If-Match": etag})
+    )
+
+    assert response.status_code == 200
+    assert _drain(client, cursor)[0] == []
+
+
+def test_bad_cursors_are_400_problems(client):
+    for since in ("nonsense", "WyJjaGFuZ2VzIiwiYSIsImIiXQ", "WyJ0aXRsZSIsImEiXQ"):
+        response = client.get(f"/v1/changes?since={since}")
+        assert response.status_code == 400, since
+        assert response.content_type == "application/problem+json"
+        assert "since" in response.get_json()["detail"] or "cursor" in response.get_json()["detail"]
+    assert client.get("/v1/changes?limit=101").status_code == 400
+    assert client.get("/v1/changes?after=1").status_code == 400
+
+
+def test_an_event_committed_late_is_not_skipped(app, client):
+    """A transaction that began first but commits last must not fall behind a cursor."""
+    _, cursor = _drain(client)
+    early_id, late_id = uuid.uuid4(), uuid.uuid4()
+    insert = text(
+        "INSERT INTO change_events (kind, entity_id, slug, action) "
+        "VALUES ('article', :id, :slug, 'published')"
+    )
+    with app.app_context():
+        engine = db.engine
+    early, late = engine.connect(), engine.connect()
+    try:
+        early.execute(insert, {"id": early_id, "slug": "early"})  # takes the older id
+        late.execute(insert, {"id": late_id, "slug": "late"})
+        late.commit()
+
+        held, _ = _drain(client, cursor)
+        assert {event["id"] for event in held}.isdisjoint({str(early_id), str(late_id)})
+
+        early.commit()
+        events, _ = _drain(client, cursor)
+        assert [event["slug"] for event in events] == ["early", "late"]
+    finally:
+        early.rollback()
+        late.rollback()
+        for connection in (early, late):
+            connection.execute(
+                text("DELETE FROM change_events WHERE entity_id IN (:a, :b)"),
+                {"a": early_id, "b": late_id},
+            )
+            connection.commit()
+            connection.close()
