@@ -18,7 +18,7 @@ from cms_api.config import Settings, flask_config
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config → database → extensions → errors → blueprints."""
-    from cms_api import docs, errors, http, ratelimit
+    from cms_api import docs, errors, fastpath, http, ratelimit
     from cms_api.cli import register_commands
     from cms_api.database import resolve_database_url
     from cms_api.extensions import api, cors, db, migrate
@@ -49,16 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         origins="*" if settings.cors_origins == ["*"] else settings.cors_origins,
         # A literal "*" (rather than the echoed origin) lets shared caches keep one copy.
         send_wildcard=settings.cors_origins == ["*"],
-        expose_headers=[
-            "ETag",
-            "Link",
-            "Location",
-            "X-Request-ID",
-            "Retry-After",
-            "X-RateLimit-Limit",
-            "X-RateLimit-Remaining",
-            "X-RateLimit-Reset",
-        ],
+        expose_headers=app.config["CMS_CORS_EXPOSE_HEADERS"],
         allow_headers=[
             "Authorization",
             "Content-Type",
@@ -68,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ],
     )
     ratelimit.init_app(app)
+    fastpath.install(app)
     if settings.trusted_proxies:
         # Behind N proxies, the client address (for rate limits and logs) is in
         # X-Forwarded-For; without this every reader would share the balancer's address.

@@ -103,6 +103,17 @@ def flask_config(settings: Settings, overrides: dict[str, Any] | None = None) ->
             "connect_args": {"connect_timeout": settings.db_connect_timeout},
         },
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Response headers a browser script may read across origins.
+        "CMS_CORS_EXPOSE_HEADERS": [
+            "ETag",
+            "Link",
+            "Location",
+            "X-Request-ID",
+            "Retry-After",
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+        ],
         "JSON_SORT_KEYS": False,
         # flask-limiter. Set explicitly on every app: the limiter is one shared object and
         # init_app would otherwise keep whatever the previously built app configured.

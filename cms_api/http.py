@@ -15,7 +15,7 @@ from flask import Flask, Response, current_app, g, request
 from cms_api.errors import InvalidParameter
 
 JSON_CONTENT_TYPE = "application/json"
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def etag_for(body: str | bytes) -> str:
@@ -26,7 +26,11 @@ def etag_for(body: str | bytes) -> str:
 
 def not_modified(etag: str) -> bool:
     """Whether the request's If-None-Match names this ETag (so a 304 will do)."""
-    header = request.headers.get("If-None-Match")
+    return etag_matches(request.headers.get("If-None-Match"), etag)
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header value names this ETag."""
     if not header:
         return False
     if header.strip() == "*":
@@ -124,7 +128,7 @@ def next_link(next_cursor: str | None, *, parameter: str = "cursor") -> dict[str
 
 def _assign_request_id() -> None:
     supplied = request.headers.get("X-Request-ID", "")
-    g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    g.request_id = supplied if REQUEST_ID.match(supplied) else uuid.uuid4().hex
 
 
 def _echo_request_id(response: Response) -> Response:
