@@ -18,7 +18,7 @@ from cms_api.config import Settings, flask_config
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config → database → extensions → errors → blueprints."""
-    from cms_api import docs, errors, fastpath, http, ratelimit
+    from cms_api import docs, errors, fastpath, http, observability, ratelimit
     from cms_api.cli import register_commands
     from cms_api.database import resolve_database_url
     from cms_api.extensions import api, cors, db, migrate
@@ -60,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     ratelimit.init_app(app)
     fastpath.install(app)
+    observability.install(app)
     if settings.trusted_proxies:
         # Behind N proxies, the client address (for rate limits and logs) is in
         # X-Forwarded-For; without this every reader would share the balancer's address.

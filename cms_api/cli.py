@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import tempfile
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -18,7 +20,7 @@ from cms_api import create_app
 from cms_api.errors import Problem
 from cms_api.extensions import db
 from cms_api.models import ApiToken, User
-from cms_api.services import accounts, workflow
+from cms_api.services import accounts, publishing, workflow
 from cms_api.services.seeding import SeedError, load_seeds
 
 
@@ -139,8 +141,18 @@ def publish_due_command() -> None:
         click.echo("Nothing due.")
 
 
+@click.command("render")
+@with_appcontext
+def render_command() -> None:
+    """Render every published document again, e.g. after CMS_PUBLIC_BASE_URL changes."""
+    count = publishing.rerender_everything()
+    db.session.commit()
+    click.echo(f"Rendered {count} published articles, their FAQs, people and topics.")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_command)
+    app.cli.add_command(render_command)
     app.cli.add_command(publish_due_command)
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
@@ -175,7 +187,9 @@ def serve_command(bind: str, workers: int, seed: bool) -> None:
     db.engine.dispose()  # workers open their own connections after the fork
     # Workers use this process's database, including an embedded server it started.
     os.environ["DATABASE_URL"] = url
-    _Gunicorn({"bind": bind, "workers": workers, "accesslog": "-"}).run()
+    from cms_api import gunicorn_conf
+
+    _Gunicorn({**gunicorn_conf.SETTINGS, "bind": bind, "workers": workers}).run()
 
 
 class _Gunicorn:
@@ -197,4 +211,10 @@ class _Gunicorn:
 
 
 def main() -> None:
+    # Before the app (and its metrics) exist, so that every gunicorn worker of
+    # `cms-api serve` writes its metrics where /metrics can add them up.
+    if sys.argv[1:2] == ["serve"]:
+        os.environ.setdefault(
+            "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="cms-api-metrics-")
+        )
     cli.main()

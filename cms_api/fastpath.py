@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from cms_api.extensions import db
 from cms_api.http import JSON_CONTENT_TYPE, REQUEST_ID, etag_matches, public_cache_control
+from cms_api.observability import ROUTE
 from cms_api.services.delivery import SHARED_READ_CONNECTION
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -26,6 +27,13 @@ ROUTES = (
     (re.compile(r"/v1/topics/([a-z0-9]+(?:-[a-z0-9]+)*)"), "topic", "slug"),
     (re.compile(r"/v1/faqs/([0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12})"), "faq", "entity_id"),
 )
+# The Flask rule each kind's view is routed by, so logs and metrics name the route alike.
+RULES = {
+    "article": "/v1/articles/<slug>",
+    "person": "/v1/people/<slug>",
+    "topic": "/v1/topics/<slug>",
+    "faq": "/v1/faqs/<uuid:faq_id>",
+}
 SLUG_MAX = 120
 DATABASE_ERROR = "cms_api.fast_path_database_error"
 _QUERIES = {
@@ -100,6 +108,7 @@ class PublishedDocumentFastPath:
         if found is None:
             return self.downstream(environ, start_response)
         body, etag = found
+        environ[ROUTE] = RULES[kind]
         supplied_id = environ.get("HTTP_X_REQUEST_ID", "")
         headers = [
             ("ETag", etag),

@@ -13,7 +13,7 @@ BEARER_SCHEME = {
 
 def register_blueprints(api: Api) -> None:
     # Imported here: the views import the extensions, which must exist first.
-    from cms_api.resources import health
+    from cms_api.resources import health, metrics
     from cms_api.resources.admin import accounts as admin_accounts
     from cms_api.resources.admin import articles as admin_articles
     from cms_api.resources.admin import audit as admin_audit
@@ -26,7 +26,7 @@ def register_blueprints(api: Api) -> None:
     from cms_api.resources.public import articles, changes, faqs, people, questions, sitemap, topics
 
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
-    public = (articles, faqs, people, topics, changes, sitemap, questions, health)
+    public = (articles, faqs, people, topics, changes, sitemap, questions, health, metrics)
     admin = (
         admin_articles,
         admin_reviews,

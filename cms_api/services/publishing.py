@@ -590,6 +590,20 @@ def _withdraw(kind: str, *criteria: ColumnElement[bool]) -> None:
     )
 
 
+def rerender_everything() -> int:
+    """Render every published document again (after a change of site URL or publisher).
+
+    Returns how many articles were rendered. Unchanged documents are left as they were.
+    """
+    article_ids = db.session.scalars(
+        select(Article.id).where(Article.live_revision.is_not(None), Article.deleted_at.is_(None))
+    ).all()
+    refresh_articles(article_ids)
+    refresh_people(db.session.scalars(select(Person.id)).all())
+    refresh_topics()
+    return len(article_ids)
+
+
 # -- changes to what documents embed --------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 
 from cms_api.errors import Problem
 from cms_api.extensions import db
+from cms_api.observability import USER
 from cms_api.services import accounts, permissions
 from cms_api.services.audit import Actor
 
@@ -75,6 +76,7 @@ def authorize(blp: Blueprint, action: str) -> Callable[..., Any]:
             if not permissions.allowed(user.role, action):
                 raise Forbidden(f"The {user.role} role may not do this ({action}).")
             g.user = user
+            request.environ[USER] = str(user.id)  # for the access log
             return view(*args, **kwargs)
 
         wrapper = blp.alt_response(401, response="UNAUTHORIZED")(wrapper)
