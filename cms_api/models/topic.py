@@ -43,6 +43,15 @@ class Topic(Base):
         cascade="all, delete-orphan",
     )
 
+    def ordered_codes(self) -> list[MedicalCode]:
+        """The codes in one fixed order (diagnosis, clinical term, index term), whether
+        they were loaded (ordered by the query) or just appended."""
+        return sorted(self.codes, key=lambda item: (SYSTEM_ORDER[item.system], item.code))
+
+
+# Diagnosis codes first, then clinical terms, then the index vocabulary.
+SYSTEM_ORDER = {"icd10cm": 0, "snomed": 1, "mesh": 2}
+
 
 class MedicalCode(Base):
     __tablename__ = "medical_codes"

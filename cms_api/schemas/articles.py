@@ -83,6 +83,157 @@ class SeoOut(ma.Schema):
     canonical_url = nullable_text("https://www.example-health.org/articles/headache-after-botox")
 
 
+_CANONICAL = "https://www.example-health.org/articles/headache-after-botox"
+_AUTHOR = "https://www.example-health.org/people/miriam-castellanos-reed#person"
+_REVIEWER = "https://www.example-health.org/people/tobias-lindqvist#person"
+_PUBLISHER = "https://www.example-health.org/#organization"
+_HEADACHE = "https://www.example-health.org/topics/headache#topic"
+# The seeded article's JSON-LD, with one of each kind of node and list entry.
+JSONLD_EXAMPLE = {
+    "@context": "https://schema.org",
+    "@graph": [
+        {
+            "@type": "MedicalWebPage",
+            "@id": f"{_CANONICAL}#webpage",
+            "url": _CANONICAL,
+            "name": "Headache After Botox: Causes, Prevention and Treatment",
+            "description": "Why headaches can follow Botox injections and what helps.",
+            "about": [{"@id": _HEADACHE}],
+            "mainEntity": {"@id": f"{_CANONICAL}#article"},
+            "lastReviewed": "2026-10-02",
+            "reviewedBy": [{"@id": _REVIEWER}],
+            "specialty": ["https://schema.org/Neurologic", "https://schema.org/Dermatology"],
+            "medicalAudience": {"@type": "MedicalAudience", "audienceType": "Patient"},
+            "breadcrumb": {
+                "@type": "BreadcrumbList",
+                "@id": f"{_CANONICAL}#breadcrumb",
+                "itemListElement": [
+                    {
+                        "@type": "ListItem",
+                        "position": 1,
+                        "name": "Headache",
+                        "item": "https://www.example-health.org/topics/headache",
+                    },
+                    {
+                        "@type": "ListItem",
+                        "position": 2,
+                        "name": "Headache After Botox: Causes, Prevention and Treatment",
+                        "item": _CANONICAL,
+                    },
+                ],
+            },
+            "relatedLink": ["https://www.example-health.org/articles/tmj-headache"],
+            "publisher": {"@id": _PUBLISHER},
+        },
+        {
+            "@type": "Article",
+            "@id": f"{_CANONICAL}#article",
+            "url": _CANONICAL,
+            "mainEntityOfPage": {"@id": f"{_CANONICAL}#webpage"},
+            "headline": "Headache After Botox: Causes, Prevention and Treatment",
+            "description": "Why some people get a headache after botulinum toxin injections.",
+            "datePublished": "2026-10-05T09:00:00Z",
+            "dateModified": "2026-10-05T09:00:00Z",
+            "author": [{"@id": _AUTHOR}],
+            "publisher": {"@id": _PUBLISHER},
+            "timeRequired": "PT9M",
+            "citation": [
+                {
+                    "@type": "CreativeWork",
+                    "name": "Botulinum toxins for the prevention of migraine in adults",
+                    "creditText": "Herd CP, Tomlinson CL, Rick C, et al.",
+                    "publisher": {
+                        "@type": "Organization",
+                        "name": "Cochrane Database of Systematic Reviews",
+                    },
+                    "datePublished": "2018",
+                    "url": "https://doi.org/10.1002/14651858.CD011616.pub2",
+                    "identifier": [
+                        {"@type": "PropertyValue", "propertyID": "PMID", "value": "29939406"}
+                    ],
+                    "sameAs": ["https://pubmed.ncbi.nlm.nih.gov/29939406/"],
+                }
+            ],
+            "hasPart": [
+                {
+                    "@type": "Question",
+                    "@id": f"{_CANONICAL}#faq-3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                    "name": "How long does a headache after Botox usually last?",
+                    "text": "How long does a headache after Botox usually last?",
+                    "acceptedAnswer": {
+                        "@type": "Answer",
+                        "text": "<p>Most fade over the next two or three days.</p>",
+                    },
+                }
+            ],
+        },
+        {
+            "@type": "Organization",
+            "@id": _PUBLISHER,
+            "name": "Example Health",
+            "url": "https://www.example-health.org/",
+        },
+        {
+            "@type": "Person",
+            "@id": _REVIEWER,
+            "name": "Tobias Lindqvist",
+            "honorificPrefix": "Dr.",
+            "honorificSuffix": "MD",
+            "jobTitle": "Dermatologist",
+            "url": "https://www.example-health.org/people/tobias-lindqvist",
+            "sameAs": ["https://orcid.org/0000-0003-1864-2070"],
+            "knowsAbout": ["Dermatology"],
+            "hasCredential": [
+                {
+                    "@type": "EducationalOccupationalCredential",
+                    "credentialCategory": "board certification",
+                    "name": "Board Certification in Dermatology",
+                    "recognizedBy": {
+                        "@type": "Organization",
+                        "name": "American Board of Dermatology",
+                    },
+                    "identifier": "D-FX-20917",
+                    "expires": "2027-12-31",
+                }
+            ],
+        },
+        {
+            "@type": "MedicalSignOrSymptom",
+            "@id": _HEADACHE,
+            "name": "Headache",
+            "url": "https://www.example-health.org/topics/headache",
+            "code": [
+                {
+                    "@type": "MedicalCode",
+                    "codeValue": "R51.9",
+                    "codingSystem": "ICD-10-CM",
+                    "name": "Headache, unspecified",
+                }
+            ],
+        },
+    ],
+}
+
+
+class JsonLdOut(ma.Schema):
+    """schema.org JSON-LD: one graph of nodes that refer to each other by `@id`."""
+
+    context = text("https://schema.org", data_key="@context", **R)
+    graph = ma.fields.List(
+        ma.fields.Dict(),
+        data_key="@graph",
+        **R,
+        metadata={
+            "description": "The `MedicalWebPage`, its `Article`, the publishing "
+            "`Organization`, each `Person` (author or reviewer, described once), and the "
+            "topics the page is about (`MedicalSignOrSymptom`, `MedicalCondition` or "
+            "`MedicalEntity`, with their `MedicalCode`s). Absent values are left out, "
+            "never null.",
+            "example": JSONLD_EXAMPLE["@graph"],
+        },
+    )
+
+
 class ArticleOut(ArticleSummaryOut):
     sections = ma.fields.List(ma.fields.Nested(SectionOut), **R)
     faqs = ma.fields.List(ma.fields.Nested(FaqEntryOut), **R)
@@ -99,6 +250,17 @@ class ArticleOut(ArticleSummaryOut):
     call_to_actions = ma.fields.List(ma.fields.Nested(CallToActionOut), **R)
     seo = ma.fields.Nested(SeoOut, **R)
     next_review_due = ma.fields.Date(required=True, allow_none=True)
+    structured_data = ma.fields.Nested(
+        JsonLdOut,
+        **R,
+        metadata={
+            "description": "The article's schema.org JSON-LD, as "
+            "`GET /v1/articles/{slug}/jsonld` serves it. To embed it in a "
+            '`<script type="application/ld+json">` element, serialize it with `<`, `>` and '
+            "`&` escaped (`\\u003c`...), or take the text that endpoint serves, which is.",
+            "example": JSONLD_EXAMPLE,
+        },
+    )
 
 
 class ArticleQueryArgs(PageArgs):

@@ -619,9 +619,23 @@ def person_changed(person_id: uuid.UUID) -> None:
 
 
 def topic_changed(topic_id: uuid.UUID) -> None:
-    """Re-render the topic tree and the published articles and FAQs tagged with the topic."""
+    """Re-render the topic tree and the published articles and FAQs on the topic.
+
+    Articles on its subtopics count too: their breadcrumbs and filter tags name it.
+    """
+    parents = {
+        row.id: row.parent_id for row in db.session.execute(select(Topic.id, Topic.parent_id))
+    }
+    subtree = {topic_id}
+    grown = True
+    while grown:
+        grown = False
+        for child, parent in parents.items():
+            if parent in subtree and child not in subtree:
+                subtree.add(child)
+                grown = True
     article_ids = db.session.scalars(
-        select(ArticleTopic.article_id).where(ArticleTopic.topic_id == topic_id)
+        select(ArticleTopic.article_id).where(ArticleTopic.topic_id.in_(subtree))
     ).all()
     refresh_articles(article_ids)
     refresh_topics()

@@ -15,6 +15,7 @@ from cms_api.models import (
     Person,
     Topic,
 )
+from cms_api.services import jsonld
 from cms_api.services.markdown import reading_time_minutes, to_html, word_count
 
 
@@ -89,7 +90,7 @@ def topic_summary(topic: Topic) -> dict[str, Any]:
         "id": str(topic.id),
         "slug": topic.slug,
         "name": topic.name,
-        "codes": [code(item) for item in topic.codes],
+        "codes": [code(item) for item in topic.ordered_codes()],
     }
 
 
@@ -179,9 +180,13 @@ def article_document(
     faqs: list[Faq],
     related: list[tuple[Any, dict[str, Any]]],
 ) -> dict[str, Any]:
-    """The whole public article. `related` pairs each link with its target's summary."""
+    """The whole public article. `related` pairs each link with its target's summary.
+
+    Its schema.org JSON-LD is derived from the rest of it and embedded as `structured_data`,
+    so it is rendered once here and served as stored.
+    """
     article, content = live.article, live.content
-    return {
+    document: dict[str, Any] = {
         **article_summary(live),
         "sections": [section(item) for item in content["sections"]],
         "faqs": [faq_entry(faq) for faq in faqs],
@@ -223,6 +228,8 @@ def article_document(
         },
         "next_review_due": iso_date(article.next_review_due),
     }
+    document["structured_data"] = jsonld.article_graph(document, live.topics)
+    return document
 
 
 def faq_document(faq: Faq, *, article_title: str | None = None) -> dict[str, Any]:

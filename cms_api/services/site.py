@@ -6,7 +6,7 @@ from flask import current_app
 
 # Where the publisher's frontend shows each kind of document, below CMS_PUBLIC_BASE_URL.
 PAGE_PATHS = {
-    "article": "/{slug}",
+    "article": "/articles/{slug}",
     "topic": "/topics/{slug}",
     "person": "/people/{slug}",
 }

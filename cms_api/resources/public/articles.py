@@ -1,4 +1,4 @@
-"""Published articles: the list, the whole article, its FAQs and its related articles."""
+"""Published articles: the list, the whole article, its FAQs, related articles and JSON-LD."""
 
 from __future__ import annotations
 
@@ -23,22 +23,25 @@ from cms_api.resources.delivery import (
     slug_parameters,
 )
 from cms_api.schemas.articles import (
+    JSONLD_EXAMPLE,
     ArticleDetailArgs,
     ArticleList,
     ArticleOut,
     ArticleQueryArgs,
+    JsonLdOut,
     RelatedOut,
 )
 from cms_api.schemas.common import is_slug, list_schema
 from cms_api.schemas.faqs import FaqEntryOut
 from cms_api.services import articles as article_service
-from cms_api.services import delivery
+from cms_api.services import delivery, jsonld
 
 blp = Blueprint(
     "articles",
     __name__,
     url_prefix="/v1/articles",
-    description="Published articles: lists, whole articles, FAQs and related articles.",
+    description="Published articles: lists, whole articles, FAQs, related articles and "
+    "schema.org JSON-LD.",
 )
 
 MOVED = {
@@ -148,3 +151,42 @@ class ArticleRelated(MethodView):
         if items is None:
             return _moved_or_missing(slug)
         return complete_list_response(items)
+
+
+@blp.route("/<slug>/jsonld", parameters=ARTICLE_SLUG)
+class ArticleJsonLd(MethodView):
+    @documented(blp)
+    @no_query_args(blp)
+    @blp.response(
+        200,
+        JsonLdOut,
+        content_type=jsonld.CONTENT_TYPE,
+        headers=DELIVERY_HEADERS,
+        example=JSONLD_EXAMPLE,
+    )
+    @blp.alt_response(301, description=MOVED["description"], headers=MOVED["headers"])
+    def get(self, slug: str) -> Response:
+        """Get an article's schema.org JSON-LD
+
+        The article as schema.org structured data (`application/ld+json`), rendered when
+        it was published and the same as the article's `structured_data`: a
+        `MedicalWebPage` (what it is about with its medical codes, last review, reviewers,
+        specialties, audience, breadcrumb, related links), its `Article` (headline, dates,
+        authors, publisher, citations, FAQs as `Question`s with an `acceptedAnswer`), and
+        each author and reviewer once as a `Person` with credentials. `<`, `>` and `&` are
+        escaped as `\\u003c`, `\\u003e` and `\\u0026`, so the text can be pasted into a
+        `<script type="application/ld+json">` element as it is. A former slug answers 301.
+        """
+        if not is_slug(slug):
+            raise NotFound("No published article has this slug.")
+        if request.headers.get("If-None-Match"):
+            # Revalidation usually matches: the ETag follows from the article's alone.
+            etag = jsonld.published_etag(slug)
+            if etag and not_modified(etag):
+                return delivery_response("", etag=etag)
+        document = jsonld.published(slug)
+        if document is None:
+            return _moved_or_missing(slug)
+        return delivery_response(
+            document.body, etag=document.etag, content_type=jsonld.CONTENT_TYPE
+        )

@@ -22,7 +22,7 @@ XML = "application/xml"
 URLSET_EXAMPLE = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
     '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-    "<url><loc>https://www.example-health.org/headache-after-botox</loc>"
+    "<url><loc>https://www.example-health.org/articles/headache-after-botox</loc>"
     "<lastmod>2026-10-05T09:00:00Z</lastmod></url>\n</urlset>\n"
 )
 INDEX_EXAMPLE = (

@@ -194,3 +194,22 @@ def test_topic_roles(client, make_token):
     }
     roots = client.get("/v1/admin/topics?root=true&limit=100", headers=bearer(viewer)).json
     assert all(item["parent"] is None for item in roots["items"])
+
+
+def test_renaming_a_parent_topic_re_renders_articles_on_its_subtopics(client, make_token):
+    editor = make_token("editor")
+    parent = _topic(client, editor, "neurological-symptoms")
+    article = client.get("/v1/articles/headache-after-botox").get_json()
+    assert "neurological-symptoms" not in {topic["slug"] for topic in article["topics"]}
+
+    response = client.patch(
+        f"/v1/admin/topics/{parent['id']}",
+        json={"name": "Nervous system symptoms"},
+        headers=bearer(editor, **{"If-Match": _etag(client, editor, parent)}),
+    )
+
+    assert response.status_code == 200, response.get_json()
+    graph = client.get("/v1/articles/headache-after-botox/jsonld").get_json()["@graph"]
+    page = next(node for node in graph if node["@type"] == "MedicalWebPage")
+    crumbs = [item["name"] for item in page["breadcrumb"]["itemListElement"]]
+    assert crumbs[0] == "Nervous system symptoms"

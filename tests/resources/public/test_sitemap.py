@@ -35,7 +35,7 @@ def _published_pages(client) -> set[str]:
         topics.append(topic)
         stack += topic.get("children", [])
     return (
-        {f"{SITE}/{item['slug']}" for item in articles}
+        {f"{SITE}/articles/{item['slug']}" for item in articles}
         | {f"{SITE}/people/{item['slug']}" for item in people}
         | {f"{SITE}/topics/{item['slug']}" for item in topics}
     )
@@ -46,7 +46,7 @@ def test_the_sitemap_lists_every_published_page(client):
 
     assert set(urls) == _published_pages(client)
     article = client.get("/v1/articles/headache-after-botox").get_json()
-    assert urls[f"{SITE}/headache-after-botox"] == article["updated_at"]
+    assert urls[f"{SITE}/articles/headache-after-botox"] == article["updated_at"]
     assert f"{SITE}/topics/headache" in urls
     assert f"{SITE}/people/tobias-lindqvist" in urls
 
@@ -54,7 +54,7 @@ def test_the_sitemap_lists_every_published_page(client):
 def test_lastmod_is_the_last_substantive_change_not_the_render_time(client, make_token):
     editor = make_token("editor")
     before = client.get("/sitemap.xml")
-    lastmod = _urls(before)[f"{SITE}/headache-after-botox"]
+    lastmod = _urls(before)[f"{SITE}/articles/headache-after-botox"]
     reviewer = client.get("/v1/admin/people?q=tobias-lindqvist", headers=bearer(editor))
     url = f"/v1/admin/people/{reviewer.get_json()['items'][0]['id']}"
     etag = client.get(url, headers=bearer(editor)).headers["ETag"]
@@ -70,7 +70,7 @@ def test_lastmod_is_the_last_substantive_change_not_the_render_time(client, make
     after = client.get("/sitemap.xml", headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200, "a re-render is a new sitemap version"
     urls = _urls(after)
-    assert urls[f"{SITE}/headache-after-botox"] == lastmod
+    assert urls[f"{SITE}/articles/headache-after-botox"] == lastmod
     assert urls[f"{SITE}/people/tobias-lindqvist"] >= lastmod
 
 
