@@ -210,13 +210,34 @@ class RequestIdPlugin(BasePlugin):
                     headers.setdefault("X-Request-ID", REQUEST_ID_HEADER_REF)
 
 
+class RequestBodyErrorsPlugin(BasePlugin):
+    """Documents what any operation taking a body may answer before reading it: a body
+    over the size limit (413), not JSON (415), or unparsable or too deeply nested (400)."""
+
+    RESPONSES = {
+        "400": "BAD_REQUEST",
+        "413": "REQUEST_ENTITY_TOO_LARGE",
+        "415": "UNSUPPORTED_MEDIA_TYPE",
+    }
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict | None = None, **kwargs: Any
+    ) -> None:
+        for operation in (operations or {}).values():
+            if "requestBody" in operation:
+                responses = operation.setdefault("responses", {})
+                for status, name in self.RESPONSES.items():
+                    responses.setdefault(status, name)
+
+
 class ProblemApi(Api):
     """flask-smorest's Api, answering every error as an RFC 9457 problem."""
 
     ERROR_SCHEMA = ProblemSchema
 
     def _init_spec(self, *, extra_plugins: Any = None, **kwargs: Any) -> None:
-        super()._init_spec(extra_plugins=[*(extra_plugins or ()), RequestIdPlugin()], **kwargs)
+        plugins = [*(extra_plugins or ()), RequestBodyErrorsPlugin(), RequestIdPlugin()]
+        super()._init_spec(extra_plugins=plugins, **kwargs)
 
     def _register_responses(self) -> None:
         self.spec.components.header(REQUEST_ID_HEADER_REF, REQUEST_ID_HEADER, lazy=True)

@@ -12,9 +12,14 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, request
 
-from cms_api.errors import InvalidParameter
+from cms_api.errors import InvalidParameter, Problem
 
 JSON_CONTENT_TYPE = "application/json"
+# Deeper than any body the API takes (an article's sections nest four levels); a bound
+# far below where a recursive JSON parser would exhaust the stack.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -136,6 +141,35 @@ def _echo_request_id(response: Response) -> Response:
     return response
 
 
+def json_depth(text: str) -> int:
+    """How deeply the arrays and objects of a JSON text nest (0 for a scalar)."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = deepest = 0
+    for bracket in brackets:
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _check_request_body() -> None:
+    """Every request body is JSON (application/json or a +json type), and not absurdly deep."""
+    if not request.content_length:
+        return
+    if not request.is_json:
+        raise Problem(
+            f"Send the request body as `Content-Type: {JSON_CONTENT_TYPE}`.",
+            status=415,
+            kind="unsupported-media-type",
+        )
+    text = request.get_data(cache=True).decode("utf-8", errors="replace")
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise Problem(
+            f"The JSON body nests arrays or objects more than {MAX_JSON_DEPTH} levels deep.",
+            errors={"json": ["Nested too deeply."]},
+        )
+
+
 def register_request_hooks(app: Flask) -> None:
     app.before_request(_assign_request_id)
+    app.before_request(_check_request_body)
     app.after_request(_echo_request_id)

@@ -148,3 +148,30 @@ def test_behind_a_trusted_proxy_the_forwarded_client_address_counts(app):
     assert ask("203.0.113.7") == 202
     assert ask("203.0.113.7") == 429
     assert ask("198.51.100.23") == 202, "another reader behind the same balancer"
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [("/v1/questions", "POST"), ("/v1/admin/articles", "POST"), ("/v1/admin/faqs", "POST")],
+)
+def test_bodies_that_are_too_deep_too_big_or_not_json_are_problems(client, path, method):
+    cases = [
+        ("[" * 5000 + "]" * 5000, "application/json", 400),
+        ('{"a":' * 40 + "1" + "}" * 40, "application/merge-patch+json", 400),
+        ("x" * (1024 * 1024 + 1), "application/json", 413),
+        ("question=hello", "application/x-www-form-urlencoded", 415),
+        ("hello", "text/plain", 415),
+    ]
+    for body, content_type, status in cases:
+        response = client.open(path, method=method, data=body, content_type=content_type)
+        assert response.status_code == status, (content_type, status, response.get_json())
+        assert response.content_type == PROBLEM
+        assert response.get_json()["status"] == status
+
+
+def test_json_depth_ignores_brackets_inside_strings():
+    from cms_api.http import json_depth
+
+    assert json_depth('{"a": "[[[[{{{{", "b": [1, [2]]}') == 3
+    assert json_depth('"\\"[[[["') == 0
+    assert json_depth("[]") == 1
