@@ -18,6 +18,7 @@ from cms_api.models.faq import Faq
 from cms_api.models.person import Credential, Person
 from cms_api.models.question import ReaderQuestion
 from cms_api.models.revision import Revision
+from cms_api.models.search import SearchEntry, SearchWord
 from cms_api.models.topic import MedicalCode, Topic
 from cms_api.models.user import ApiToken, User
 
@@ -40,6 +41,8 @@ __all__ = [
     "ReaderQuestion",
     "RelatedLink",
     "Revision",
+    "SearchEntry",
+    "SearchWord",
     "Section",
     "Topic",
     "User",

@@ -18,15 +18,40 @@ def register_blueprints(api: Api) -> None:
     from cms_api.resources.admin import articles as admin_articles
     from cms_api.resources.admin import audit as admin_audit
     from cms_api.resources.admin import faqs as admin_faqs
+    from cms_api.resources.admin import link_suggestions as admin_link_suggestions
     from cms_api.resources.admin import links as admin_links
     from cms_api.resources.admin import people as admin_people
     from cms_api.resources.admin import questions as admin_questions
     from cms_api.resources.admin import reviews as admin_reviews
     from cms_api.resources.admin import topics as admin_topics
-    from cms_api.resources.public import articles, changes, faqs, people, questions, sitemap, topics
+    from cms_api.resources.public import (
+        articles,
+        changes,
+        faqs,
+        graph,
+        lookup,
+        people,
+        questions,
+        search,
+        sitemap,
+        topics,
+    )
 
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
-    public = (articles, faqs, people, topics, changes, sitemap, questions, health, metrics)
+    public = (
+        articles,
+        faqs,
+        people,
+        topics,
+        search,
+        lookup,
+        graph,
+        changes,
+        sitemap,
+        questions,
+        health,
+        metrics,
+    )
     admin = (
         admin_articles,
         admin_reviews,
@@ -37,6 +62,7 @@ def register_blueprints(api: Api) -> None:
         admin_people,
         admin_topics,
         admin_links,
+        admin_link_suggestions,
     )
     for module in (*public, *admin):
         api.register_blueprint(module.blp)

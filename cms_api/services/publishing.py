@@ -28,7 +28,7 @@ from cms_api.models import (
     RelatedLink,
     Topic,
 )
-from cms_api.services import changes, rendering, revisions
+from cms_api.services import changes, rendering, revisions, search
 
 # How many article summaries a person's or topic's document embeds; the rest are a
 # filtered /v1/articles query away.
@@ -563,6 +563,7 @@ def _upsert(rows: list[dict[str, Any]]) -> None:
         (kind, entity_id, slug, "published" if inserted else "updated")
         for kind, entity_id, slug, inserted in written
     )
+    search.index_documents((kind, entity_id) for kind, entity_id, _, _ in written)
 
 
 def _withdraw(kind: str, *criteria: ColumnElement[bool]) -> None:

@@ -67,6 +67,11 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("PATCH", "/v1/admin/links/<uuid:link_id>"): WRITERS,
     ("DELETE", "/v1/admin/links/<uuid:link_id>"): WRITERS,
     ("POST", "/v1/admin/links/<uuid:link_id>/restore"): WRITERS,
+    ("GET", "/v1/admin/articles/<uuid:article_id>/link-suggestions"): ALL,
+    (
+        "POST",
+        "/v1/admin/articles/<uuid:article_id>/link-suggestions/<uuid:target_id>/accept",
+    ): WRITERS,
     ("GET", "/v1/admin/questions"): ALL,
     ("GET", "/v1/admin/questions/<uuid:question_id>"): ALL,
     ("POST", "/v1/admin/questions/<uuid:question_id>/answer"): WRITERS,

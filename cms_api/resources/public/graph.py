@@ -1,0 +1,205 @@
+"""The related-article graph for SEO tools (JSON, GraphML, GEXF, CSV) and its link report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cms_api.http import delivery_response, not_modified
+from cms_api.resources.delivery import (
+    DELIVERY_HEADERS,
+    DELIVERY_PARAMETERS,
+    documented,
+    no_query_args,
+    query_args,
+)
+from cms_api.schemas.graph import (
+    NEIGHBOURHOOD_PARAMETER,
+    GraphOut,
+    GraphQueryArgs,
+    GraphQueryDoc,
+    GraphReportOut,
+)
+from cms_api.services import graph
+
+blp = Blueprint(
+    "graph",
+    __name__,
+    url_prefix="/v1/graph",
+    description="The related-article graph of the published site, for SEO and graph tools.",
+)
+
+EXPORT_HEADERS = {
+    **DELIVERY_HEADERS,
+    "Content-Disposition": {
+        "description": "`attachment` with a file name for GraphML, GEXF and CSV; `inline` "
+        "with a file name for JSON.",
+        "required": True,
+        "schema": {"type": "string", "example": 'attachment; filename="related-articles.gexf"'},
+    },
+}
+_GRAPHML_EXAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+<key id="n_title" for="node" attr.name="title" attr.type="string"/>
+<key id="e_weight" for="edge" attr.name="weight" attr.type="double"/>
+<graph id="related-articles" edgedefault="directed">
+<node id="headache-after-botox"><data key="n_title">Headache After Botox</data></node>
+<node id="tmj-headache"><data key="n_title">TMJ Headache</data></node>
+<edge id="e0" source="headache-after-botox" target="tmj-headache">\
+<data key="e_weight">0.6</data></edge>
+</graph>
+</graphml>
+"""
+_GEXF_EXAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
+<gexf xmlns="http://gexf.net/1.3" version="1.3">
+<graph defaultedgetype="directed" mode="static">
+<nodes>
+<node id="headache-after-botox" label="Headache After Botox"/>
+<node id="tmj-headache" label="TMJ Headache"/>
+</nodes>
+<edges><edge id="0" source="headache-after-botox" target="tmj-headache" weight="0.6"/></edges>
+</graph>
+</gexf>
+"""
+_CSV_EXAMPLE = (
+    "Source,Target,Type,Weight,Anchor,Relation\r\n"
+    "headache-after-botox,tmj-headache,Directed,0.6,TMJ headache,differential\r\n"
+)
+_JSON_EXAMPLE = {
+    "directed": True,
+    "multigraph": False,
+    "graph": {"name": "related-articles", "damping": 0.85},
+    "nodes": [
+        {
+            "id": "5b0c3a52-8f4e-4f0e-9d8a-2d6c1c1e7a10",
+            "slug": "headache-after-botox",
+            "title": "Headache After Botox: Causes, Prevention and Treatment",
+            "url": "https://www.example-health.org/headache-after-botox",
+            "topics": ["headache", "cosmetic-injectables"],
+            "inlinks": 0,
+            "outlinks": 1,
+            "click_depth": 1,
+            "link_score": 0.35,
+            "orphan": True,
+        },
+        {
+            "id": "0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+            "slug": "tmj-headache",
+            "title": "TMJ Headache: Jaw Pain, Causes and Relief",
+            "url": "https://www.example-health.org/tmj-headache",
+            "topics": ["temporomandibular-disorders"],
+            "inlinks": 1,
+            "outlinks": 0,
+            "click_depth": 2,
+            "link_score": 0.65,
+            "orphan": False,
+        },
+    ],
+    "edges": [
+        {
+            "source": "headache-after-botox",
+            "target": "tmj-headache",
+            "relation": "differential",
+            "anchor_text": "TMJ headache",
+            "weight": 0.6,
+        }
+    ],
+}
+OTHER_FORMATS = {
+    "responses": {
+        200: {
+            "content": {
+                "application/graphml+xml": {
+                    "schema": {"type": "string", "description": "GraphML (`format=graphml`)."},
+                    "example": _GRAPHML_EXAMPLE,
+                },
+                "application/gexf+xml": {
+                    "schema": {"type": "string", "description": "GEXF 1.3 (`format=gexf`)."},
+                    "example": _GEXF_EXAMPLE,
+                },
+                "text/csv": {
+                    "schema": {"type": "string", "description": "Edge list (`format=csv`)."},
+                    "example": _CSV_EXAMPLE,
+                },
+            }
+        }
+    }
+}
+
+
+def _query_documented_as(schema: type) -> Callable[..., Any]:
+    """Document the query string with `schema` while the view still parses the whole of
+    it: `root` and `depth` are documented as the `neighbourhood` object parameter, the
+    one way OpenAPI can say that `depth` needs `root`."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        view._apidoc["arguments"]["parameters"][-1]["schema"] = schema  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+@blp.route("", parameters=[*DELIVERY_PARAMETERS, NEIGHBOURHOOD_PARAMETER])
+class GraphExport(MethodView):
+    @documented(blp)
+    @_query_documented_as(GraphQueryDoc)
+    @query_args(blp, GraphQueryArgs)
+    @blp.response(200, GraphOut, headers=EXPORT_HEADERS, example=_JSON_EXAMPLE)
+    @blp.doc(**OTHER_FORMATS)
+    def get(self, args: dict[str, Any]) -> Response:
+        """Export the related-article graph
+
+        Every published article is a node, keyed by its slug, and every live link
+        between two published articles an edge, weighted as editors set it. Each node
+        carries its public page `url`, its own `topics`, `inlinks` and `outlinks`,
+        `click_depth` (clicks from the nearest topic page: 1 for the articles a published
+        topic page lists, then one more per related-link hop; null when unreachable),
+        `link_score` (PageRank, damping 0.85, weighted, dangling articles spreading
+        their score evenly: what `networkx.pagerank(G, alpha=0.85, weight="weight")`
+        finds in the same file) and `orphan` (nothing links to it).
+
+        `format`: `json` (default; networkx's node-link form, read it with
+        `networkx.node_link_graph(doc, edges="edges", name="slug")`), `graphml`, `gexf`
+        (GEXF 1.3; the title is the node label) or `csv` (the edge list Gephi's
+        spreadsheet import reads: `Source,Target,Type,Weight,Anchor,Relation`). In
+        GraphML and GEXF, `topics` is a space-separated list and a null `click_depth` or
+        `anchor_text` is left out.
+
+        `topic` keeps the articles on a topic or its subtopics; `root` (with `depth`,
+        1 to 5) keeps the articles within `depth` links of one article, following links
+        in either direction. Both filters keep the links among the articles they keep,
+        and inlinks, outlinks, link score and orphan describe that graph, so any tool
+        reading the file computes the same; click depth always measures the whole site.
+        """
+        filters = graph.Filters(topic=args.get("topic"), root=args.get("root"), depth=args["depth"])
+        prepared = graph.prepare_export(args["format"], filters)
+        if not_modified(prepared.etag):
+            return delivery_response("", etag=prepared.etag)
+        export = prepared.render()
+        disposition = f'{export.disposition}; filename="{export.filename}"'
+        return delivery_response(
+            export.body,
+            etag=export.etag,
+            content_type=export.content_type,
+            headers={"Content-Disposition": disposition},
+        )
+
+
+@blp.route("/report", parameters=DELIVERY_PARAMETERS)
+class GraphReport(MethodView):
+    @documented(blp, not_found=False)
+    @no_query_args(blp)
+    @blp.response(200, GraphReportOut, headers=DELIVERY_HEADERS)
+    def get(self) -> Response:
+        """Report orphans, dead ends and broken links
+
+        Over the whole published site: `orphans` are published articles that no
+        published article links to, `dead_ends` link to none, and `broken_links` are
+        live links from a published article to one readers cannot see (trashed, or not
+        published), with the reason. Each list is complete, in slug order.
+        """
+        return delivery_response(graph.report())

@@ -1,0 +1,107 @@
+"""Search over published articles and FAQs, with highlighted snippets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cms_api.http import delivery_response, next_link
+from cms_api.resources.delivery import DELIVERY_PARAMETERS, LIST_HEADERS, documented, query_args
+from cms_api.schemas.search import SearchQueryArgs, SearchResultsOut
+from cms_api.services import search
+
+blp = Blueprint(
+    "search",
+    __name__,
+    url_prefix="/v1/search",
+    description="Full-text search over published articles and FAQs.",
+)
+
+EXAMPLE = {
+    "items": [
+        {
+            "type": "article",
+            "id": "3b0e8f52-3f4c-4f8e-9d55-0c1a2b3c4d5e",
+            "slug": "headache-after-botox",
+            "url": "/v1/articles/headache-after-botox",
+            "title": "Headache After Botox: Causes, Prevention and Treatment",
+            "title_html": "<mark>Headache</mark> After <mark>Botox</mark>: Causes, "
+            "Prevention and Treatment",
+            "snippet_html": "Why some people get a <mark>headache</mark> after botulinum "
+            "toxin injections … best known by the brand name <mark>Botox</mark>",
+            "published_at": "2026-10-05T09:00:00Z",
+            "score": 0.995,
+        },
+        {
+            "type": "faq",
+            "id": "9a4c2d10-6b7e-4f21-8c3d-5e6f70819a2b",
+            "slug": None,
+            "url": "/v1/faqs/9a4c2d10-6b7e-4f21-8c3d-5e6f70819a2b",
+            "title": "How long does a headache after Botox usually last?",
+            "title_html": "How long does a <mark>headache</mark> after <mark>Botox</mark> "
+            "usually last?",
+            "snippet_html": "Most fade on the day of treatment or over the next two",
+            "published_at": "2026-10-05T09:00:00Z",
+            "score": 0.985,
+        },
+    ],
+    "page": {"limit": 2, "next_cursor": "WyJyZWxldmFuY2UiLDAuOTg1LCIyMDI2LTEwLTA1In0", "total": 6},
+    "query": {
+        "q": "botxo headake",
+        "corrected": "botox headache",
+        "candidate_limit": search.CANDIDATE_LIMIT,
+        "capped": False,
+    },
+}
+
+
+@blp.route("", parameters=DELIVERY_PARAMETERS)
+class Search(MethodView):
+    @documented(blp, not_found=False)
+    @query_args(blp, SearchQueryArgs)
+    @blp.response(200, SearchResultsOut, headers=LIST_HEADERS, example=EXAMPLE)
+    def get(self, args: dict[str, Any]) -> Response:
+        """Search articles and FAQs
+
+        Published articles (title, summary, sections) and FAQs (question, answer) that
+        match `q`, most relevant first, each with its title and a snippet highlighted in
+        `<mark>`. Filter with `type` and `topic` (which includes subtopics).
+
+        A query that finds nothing is retried once with its misspelt words corrected
+        (`botxo headake` searches `botox headache`); `query.corrected` says so.
+
+        Ranking is bounded: at most `query.candidate_limit` documents whose title matches
+        and as many whose text matches are ranked, so a word found in most documents
+        answers as fast as a rare one. `query.capped` tells when more matched; `page.total`
+        counts the ranked hits, and paging walks through them.
+        """
+        page = search.search(
+            args["q"],
+            kind=args.get("type"),
+            topic=args.get("topic"),
+            limit=args["limit"],
+            cursor=args.get("cursor"),
+        )
+        info = {
+            "q": args["q"],
+            "corrected": page.corrected,
+            "candidate_limit": search.CANDIDATE_LIMIT,
+            "capped": page.capped,
+        }
+        # The list envelope, and what was searched; the hits are JSON already.
+        body = (
+            '{"items":['
+            + ",".join(page.items)
+            + '],"page":'
+            + json.dumps(
+                {"limit": page.limit, "next_cursor": page.next_cursor, "total": page.total}
+            )
+            + ',"query":'
+            + json.dumps(info, ensure_ascii=False)
+            + "}"
+        )
+        return delivery_response(body, headers=next_link(page.next_cursor))

@@ -1,0 +1,260 @@
+"""Shapes of the related-article graph, its link report, and link suggestions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+from cms_api.models.article import LINK_RELATIONS
+from cms_api.schemas.common import (
+    SLUG_MAX,
+    SLUG_PATTERN,
+    StrictSchema,
+    list_schema,
+    nullable_text,
+    slug_field,
+    text,
+)
+
+R = {"required": True}
+GRAPH_FORMATS = ("json", "graphml", "gexf", "csv")
+MAX_DEPTH = 5
+EXAMPLE_URL = "https://www.example-health.org/headache-after-botox"
+
+
+class GraphQueryArgs(StrictSchema):
+    """What `GET /v1/graph` reads from the query string."""
+
+    format = ma.fields.String(
+        load_default="json",
+        validate=validate.OneOf(GRAPH_FORMATS),
+        metadata={
+            "description": "`json` (node-link), `graphml`, `gexf` (GEXF 1.3) or `csv` "
+            "(an edge list for Gephi's spreadsheet import).",
+            "example": "graphml",
+        },
+    )
+    topic = slug_field(
+        metadata={
+            "description": "Only articles on this topic or its subtopics (and the links "
+            "among them). A topic without published articles gives an empty graph.",
+            "example": "headache",
+        }
+    )
+    # Documented together as the `neighbourhood` object parameter (see GraphQueryDoc).
+    root = slug_field()
+    depth = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_DEPTH))
+
+    @ma.pre_load
+    def _depth_needs_root(self, data: Any, **kwargs: Any) -> Any:
+        # Checked before loading: `depth` has a default, so afterwards it is always there.
+        if "depth" in data and "root" not in data:
+            raise ma.ValidationError({"depth": ["Only together with `root`."]})
+        return data
+
+
+class GraphQueryDoc(StrictSchema):
+    """The parameters of `GraphQueryArgs` documented one by one; `root` and `depth`
+    are documented as one object parameter, since `depth` needs `root`."""
+
+    format = GraphQueryArgs._declared_fields["format"]
+    topic = GraphQueryArgs._declared_fields["topic"]
+
+
+NEIGHBOURHOOD_PARAMETER = {
+    "in": "query",
+    "name": "neighbourhood",
+    "style": "form",
+    "explode": True,
+    "required": False,
+    "description": "`root=SLUG&depth=N`: only the published articles within `depth` links "
+    "(1 to 5, default 1) of the article `root`, following links in either direction, and "
+    "the links among them. An unknown `root` answers 404; `depth` without `root` is a 400.",
+    "schema": {
+        "type": "object",
+        "properties": {
+            "root": {"type": "string", "pattern": SLUG_PATTERN, "maxLength": SLUG_MAX},
+            "depth": {"type": "integer", "minimum": 1, "maximum": MAX_DEPTH, "default": 1},
+        },
+        "required": ["root"],
+        "additionalProperties": False,
+    },
+    "example": {"root": "headache-after-botox", "depth": 2},
+}
+
+
+class GraphNodeOut(ma.Schema):
+    id = ma.fields.UUID(**R)
+    slug = slug_field(**R, metadata={"description": "The node's key: edges name it."})
+    title = text("Headache After Botox: Causes, Prevention and Treatment", **R)
+    url = text(EXAMPLE_URL, **R, metadata={"description": "The article's public page."})
+    topics = ma.fields.List(
+        slug_field(), **R, metadata={"description": "Slugs of the article's own topics."}
+    )
+    inlinks = ma.fields.Integer(**R, metadata={"description": "Links to it in this graph."})
+    outlinks = ma.fields.Integer(**R, metadata={"description": "Links from it in this graph."})
+    click_depth = ma.fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Clicks from the nearest topic page on the whole site: 1 for the "
+            "articles a published topic page lists, one more per related-link hop; null "
+            "when no path leads to it.",
+            "example": 1,
+        },
+    )
+    link_score = ma.fields.Float(
+        **R,
+        metadata={
+            "description": "PageRank in this graph (damping 0.85, weighted by link weight), "
+            "as `networkx.pagerank(G, alpha=0.85, weight='weight')` computes it.",
+            "example": 0.1843,
+        },
+    )
+    orphan = ma.fields.Boolean(**R, metadata={"description": "No links to it in this graph."})
+
+
+class GraphEdgeOut(ma.Schema):
+    source = slug_field(**R, metadata={"description": "Slug of the linking article."})
+    target = slug_field(
+        **R, metadata={"description": "Slug of the linked article.", "example": "tmj-headache"}
+    )
+    relation = text("differential", **R, validate=validate.OneOf(LINK_RELATIONS))
+    anchor_text = nullable_text("TMJ headache")
+    weight = ma.fields.Float(**R, metadata={"example": 0.6})
+
+
+class GraphInfoOut(ma.Schema):
+    name = text("related-articles", **R)
+    damping = ma.fields.Float(**R, metadata={"example": 0.85})
+
+
+class GraphOut(ma.Schema):
+    """networkx's node-link form: `networkx.node_link_graph(doc, edges="edges",
+    name="slug")` reads it."""
+
+    directed = ma.fields.Boolean(**R, metadata={"example": True})
+    multigraph = ma.fields.Boolean(**R, metadata={"example": False})
+    graph = ma.fields.Nested(GraphInfoOut, **R)
+    nodes = ma.fields.List(ma.fields.Nested(GraphNodeOut), **R)
+    edges = ma.fields.List(ma.fields.Nested(GraphEdgeOut), **R)
+
+
+class ReportArticleOut(ma.Schema):
+    id = ma.fields.UUID(**R)
+    slug = slug_field(**R)
+    title = text("Headache After Botox: Causes, Prevention and Treatment", **R)
+    url = text(EXAMPLE_URL, **R)
+
+
+class BrokenLinkOut(ma.Schema):
+    source = slug_field(**R, metadata={"description": "The published article that links."})
+    target = slug_field(
+        **R, metadata={"description": "The article linked to.", "example": "sinus-headache"}
+    )
+    relation = text("similar_symptom", **R, validate=validate.OneOf(LINK_RELATIONS))
+    anchor_text = nullable_text("Sinus headache")
+    reason = text(
+        "target_not_published",
+        **R,
+        validate=validate.OneOf(["target_not_published", "target_trashed"]),
+        metadata={
+            "description": "`target_trashed`: the target is in the trash; "
+            "`target_not_published`: it has no published revision (see `target_status`)."
+        },
+    )
+    target_status = text("draft", **R, metadata={"description": "The target's workflow status."})
+
+
+class ReportCountsOut(ma.Schema):
+    articles = ma.fields.Integer(**R, metadata={"example": 7})
+    links = ma.fields.Integer(**R, metadata={"example": 24})
+    orphans = ma.fields.Integer(**R, metadata={"example": 0})
+    dead_ends = ma.fields.Integer(**R, metadata={"example": 0})
+    broken_links = ma.fields.Integer(**R, metadata={"example": 0})
+
+
+class GraphReportOut(ma.Schema):
+    counts = ma.fields.Nested(ReportCountsOut, **R)
+    orphans = ma.fields.List(
+        ma.fields.Nested(ReportArticleOut),
+        **R,
+        metadata={"description": "Published articles no published article links to."},
+    )
+    dead_ends = ma.fields.List(
+        ma.fields.Nested(ReportArticleOut),
+        **R,
+        metadata={"description": "Published articles that link to no published article."},
+    )
+    broken_links = ma.fields.List(
+        ma.fields.Nested(BrokenLinkOut),
+        **R,
+        metadata={
+            "description": "Live links from published articles to articles readers cannot "
+            "see; the article pages leave them out."
+        },
+    )
+
+
+# -- link suggestions (admin) ---------------------------------------------------------------
+
+
+class LinkSuggestionArgs(StrictSchema):
+    limit = ma.fields.Integer(
+        load_default=10,
+        validate=validate.Range(min=1, max=50),
+        metadata={"description": "Suggestions to return, 1 to 50.", "example": 10},
+    )
+
+
+class LinkSuggestionOut(ma.Schema):
+    target_id = ma.fields.UUID(**R)
+    slug = slug_field(**R, metadata={"example": "tmj-headache"})
+    title = text("TMJ Headache: Jaw Pain, Causes and Relief", **R)
+    score = ma.fields.Float(
+        **R, metadata={"description": "0 to 1; higher is a better match.", "example": 0.42}
+    )
+    shared_topics = ma.fields.List(
+        slug_field(metadata={"example": "headache"}),
+        **R,
+        metadata={"description": "The article's topics the target is on (or below)."},
+    )
+    shared_terms = ma.fields.List(
+        ma.fields.String(metadata={"example": "headache"}),
+        **R,
+        metadata={
+            "description": "Words of the article's title and summary whose stems the "
+            "target's title and summary share (at most 8)."
+        },
+    )
+    reasons = ma.fields.List(
+        ma.fields.String(metadata={"example": "Shares the topic headache"}),
+        **R,
+        metadata={"description": "Why it is suggested, in words."},
+    )
+
+
+LinkSuggestionList = list_schema(LinkSuggestionOut, "LinkSuggestionList")
+
+
+class LinkSuggestionAccept(StrictSchema):
+    """How the link is made; everything is optional."""
+
+    relation = ma.fields.String(
+        load_default="see_also",
+        validate=validate.OneOf(LINK_RELATIONS),
+        metadata={"example": "similar_symptom"},
+    )
+    weight = ma.fields.Float(
+        load_default=0.5,
+        validate=validate.Range(min=0, max=1, min_inclusive=False),
+        metadata={"example": 0.5, "description": "Above 0, at most 1."},
+    )
+    anchor_text = ma.fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Default: the target's title.", "example": "TMJ headache"},
+    )

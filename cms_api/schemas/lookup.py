@@ -1,0 +1,209 @@
+"""Shapes of the symptom-checker lookup: a code or a symptom in, topics, articles, FAQs out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+from cms_api.models.topic import CODE_SYSTEMS as SYSTEM_NAMES
+from cms_api.schemas.articles import ArticleSummaryOut
+from cms_api.schemas.common import StrictSchema, free_text, slug_field, text
+from cms_api.schemas.faqs import FaqOut
+from cms_api.schemas.topics import MedicalCodeOut
+from cms_api.services.lookup import CODE_FORMATS
+
+R = {"required": True}
+KNOWN_SYSTEMS = ", ".join(CODE_FORMATS)
+CODE_MAX = 60
+SYMPTOM_MAX = 200
+LIMIT_MAX = 50
+RELATIONS = ["exact", "broader", "narrower", "subtopic", "text"]
+# Exactly the codes the lookup accepts, for the document (and the clients it generates).
+CODE_PATTERN = (
+    r"^(icd10cm:[A-Za-z][0-9][0-9A-Za-z](\.?[0-9A-Za-z]{1,4})?"
+    r"|snomed:[1-9][0-9]{5,17}"
+    r"|mesh:[A-Za-z][0-9]{6,9})$"
+)
+CODE_DESCRIPTION = (
+    "A medical code as `SYSTEM:CODE`. Systems: `icd10cm` (ICD-10-CM, such as `R51.9`; "
+    "the dot may be left out, and a code also finds topics coded with the codes above and "
+    "below it: `R51.9` finds `R51`, `R51` finds `R51.9`), `snomed` (a SNOMED CT concept "
+    "id, such as `25064002`) and `mesh` (a MeSH unique id, such as `D006261`), both "
+    "matched exactly. Letter case does not matter."
+)
+SYMPTOM_DESCRIPTION = (
+    "Words describing a symptom, such as `headache after injection`. Content with every "
+    "word comes first, then content with some; misspelt words are corrected "
+    "(`query.corrected`)."
+)
+LIMIT_DESCRIPTION = f"How many topics, articles and FAQs at most, each (1 to {LIMIT_MAX})."
+
+
+class MedicalCodeArg(ma.fields.String):
+    """`SYSTEM:CODE`, loaded as (system, code) once the code is valid in its system."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if len(raw) > CODE_MAX:
+            raise ma.ValidationError(f"Longer than {CODE_MAX} characters.")
+        system, colon, code = raw.partition(":")
+        if not colon:
+            raise ma.ValidationError("Expected SYSTEM:CODE, such as icd10cm:R51.9.")
+        if system not in CODE_FORMATS:
+            raise ma.ValidationError(
+                f"Unknown code system {system!r}; the known systems are {KNOWN_SYSTEMS}."
+            )
+        if not CODE_FORMATS[system].match(code.upper()):
+            raise ma.ValidationError(f"{code!r} is not written as a {SYSTEM_NAMES[system]} code.")
+        return system, code.upper()
+
+
+class LookupArgs(StrictSchema):
+    code = MedicalCodeArg(metadata={"description": CODE_DESCRIPTION, "example": "icd10cm:R51.9"})
+    symptom = free_text(
+        SYMPTOM_MAX,
+        metadata={"description": SYMPTOM_DESCRIPTION, "example": "headache after injection"},
+    )
+    limit = ma.fields.Integer(
+        load_default=10,
+        validate=validate.Range(min=1, max=LIMIT_MAX),
+        metadata={"description": LIMIT_DESCRIPTION, "example": 10},
+    )
+
+    @ma.validates_schema
+    def _one_input(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("code" in data) == ("symptom" in data):
+            message = "Give exactly one of `code` and `symptom`."
+            raise ma.ValidationError({"code": [message], "symptom": [message]})
+
+
+# The operation's query, documented as one exploded object so that the document can say
+# "exactly one of code and symptom" (oneOf), which separate parameters cannot.
+LOOKUP_QUERY_PARAMETER = {
+    "in": "query",
+    "name": "lookup",
+    "style": "form",
+    "explode": True,
+    "required": True,
+    "description": "Exactly one of `code` and `symptom`, and optionally `limit`, as query "
+    "parameters (`?code=icd10cm:R51.9` or `?symptom=headache+after+injection`). Anything "
+    "else is a 400 problem.",
+    "schema": {
+        "type": "object",
+        "properties": {
+            "code": {
+                "type": "string",
+                "pattern": CODE_PATTERN,
+                "maxLength": CODE_MAX,
+                "description": CODE_DESCRIPTION,
+            },
+            "symptom": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": SYMPTOM_MAX,
+                "pattern": r"^[^\x00]*$",
+                "description": SYMPTOM_DESCRIPTION,
+            },
+            "limit": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": LIMIT_MAX,
+                "default": 10,
+                "description": LIMIT_DESCRIPTION,
+            },
+        },
+        "additionalProperties": False,
+        "oneOf": [{"required": ["code"]}, {"required": ["symptom"]}],
+    },
+    "examples": {
+        "code": {
+            "summary": "An ICD-10-CM code",
+            "value": {"code": "icd10cm:R51.9"},
+        },
+        "symptom": {
+            "summary": "A symptom in the reader's words",
+            "value": {"symptom": "headache after injection", "limit": 5},
+        },
+    },
+}
+
+
+class LookupTopicOut(ma.Schema):
+    id = ma.fields.UUID(**R)
+    slug = slug_field(**R, metadata={"example": "headache"})
+    name = text("Headache", **R)
+    url = text("/v1/topics/headache", **R)
+    codes = ma.fields.List(ma.fields.Nested(MedicalCodeOut), **R)
+    relation = text(
+        "exact",
+        validate=validate.OneOf(RELATIONS),
+        **R,
+        metadata={
+            "description": "Why the topic is listed: its code is the one asked for (`exact`), "
+            "above it (`broader`: `R51` for `R51.9`) or below it (`narrower`); it is a "
+            "subtopic of such a topic (`subtopic`); or its name, code names or description "
+            "match the symptom (`text`)."
+        },
+    )
+    matched_code = ma.fields.Nested(
+        MedicalCodeOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The topic's code that matched; null for other relations."},
+    )
+    subtopic_of = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "For a subtopic, the slug of the matched topic it is under.",
+            "example": None,
+        },
+    )
+
+
+class LookupQueryOut(ma.Schema):
+    code = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The code looked up, normalised.", "example": "icd10cm:R51.9"},
+    )
+    symptom = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The symptom as sent.", "example": None},
+    )
+    corrected = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The symptom's words as searched, when some were misspelt.",
+            "example": None,
+        },
+    )
+
+
+class LookupOut(ma.Schema):
+    query = ma.fields.Nested(LookupQueryOut, **R)
+    topics = ma.fields.List(
+        ma.fields.Nested(LookupTopicOut),
+        **R,
+        metadata={
+            "description": "Published topics, best first: exact code, then the closest "
+            "broader or narrower code, then their subtopics (or, for a symptom, by relevance)."
+        },
+    )
+    articles = ma.fields.List(
+        ma.fields.Nested(ArticleSummaryOut),
+        **R,
+        metadata={
+            "description": "Published articles on those topics, best topic first, then newest "
+            "(or, for a symptom, those with every word first, by relevance)."
+        },
+    )
+    faqs = ma.fields.List(
+        ma.fields.Nested(FaqOut),
+        **R,
+        metadata={"description": "Published FAQs, in the same order as articles."},
+    )
