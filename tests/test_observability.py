@@ -96,16 +96,9 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _get_retrying(url: str) -> bytes:
-    """GET, trying again if the request met a worker at the moment it retired."""
-    for attempt in range(5):
-        try:
-            return urllib.request.urlopen(url, timeout=5).read()
-        except OSError:
-            if attempt == 4:
-                raise
-            time.sleep(0.1)
-    raise AssertionError("unreachable")
+def _get(url: str) -> bytes:
+    # Generous: a request may wait in the listen queue while a retired worker is replaced.
+    return urllib.request.urlopen(url, timeout=30).read()
 
 
 @pytest.mark.slow
@@ -140,9 +133,9 @@ def test_gunicorn_workers_metrics_add_up_and_the_config_loads(app, tmp_path: Pat
                     raise
                 time.sleep(0.2)
         for _ in range(30):
-            _get_retrying(f"{base}{ARTICLE}")
+            _get(f"{base}{ARTICLE}")
         # Whichever worker answers the scrape, it reports every worker's requests.
-        scrapes = [_get_retrying(f"{base}/metrics").decode() for _ in range(4)]
+        scrapes = [_get(f"{base}/metrics").decode() for _ in range(4)]
         assert {_counter(text, "/v1/articles/<slug>", "200") for text in scrapes} == {30.0}
         counting = list(tmp_path.glob("counter_*.db"))
         assert len(counting) >= 6, "requests were answered by several worker processes"

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, literal_column, select, true
+from sqlalchemy import ColumnElement, delete, func, literal_column, select, text, true
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import selectinload
 
@@ -49,6 +49,31 @@ _REVISION_GRAPH = (
     selectinload(Article.authorships),
     selectinload(Article.topic_links),
 )
+
+
+# Any constant will do: it names the lock every writer that re-renders documents takes.
+RENDER_LOCK = 0x636D7372
+
+
+def hold_render_lock() -> None:
+    """Take the render lock for the rest of this transaction (again: a no-op).
+
+    Documents embed other rows (an author's credentials, a related article's title), so
+    two overlapping writes could each render from what they read before the other
+    committed, and the later commit would leave a stale copy for good. Writers that
+    render therefore take turns: the lock is held until commit, and everything read
+    after it reflects every earlier writer's commit. Admin writes take it before doing
+    anything else, so no row lock is ever held while waiting for it; when it is first
+    taken here, mid-transaction, what the session read before is reloaded.
+    """
+    session = db.session()
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get("render_lock") is transaction:
+        return
+    session.flush()
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RENDER_LOCK})
+    session.info["render_lock"] = session.get_transaction()
+    session.expire_all()
 
 
 def utcnow() -> datetime:
@@ -120,6 +145,7 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
     An article that is no longer public loses its document (and its FAQs theirs), so
     delivery can only ever serve published content.
     """
+    hold_render_lock()
     ids = list(dict.fromkeys(article_ids))
     people: set[uuid.UUID] = set()
     topics: set[uuid.UUID] = set()
@@ -361,6 +387,7 @@ def refresh_people(person_ids: Iterable[uuid.UUID]) -> None:
     ids = list(set(person_ids))
     if not ids:
         return
+    hold_render_lock()
     people = db.session.scalars(
         select(Person).where(Person.id.in_(ids)).options(selectinload(Person.credentials))
     ).all()
@@ -420,6 +447,7 @@ def refresh_topics(
     A topic's list entry nests its whole subtree, so ancestors are rendered too when
     asked: their article lists include their descendants' articles.
     """
+    hold_render_lock()
     query = select(Topic).options(
         selectinload(Topic.codes),
         selectinload(Topic.children).selectinload(Topic.codes),

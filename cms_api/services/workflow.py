@@ -145,6 +145,8 @@ def publish_due(now: datetime | None = None) -> list[Article]:
     """Publish every scheduled article whose time has come. Safe to run concurrently:
     rows another run is publishing are skipped, not waited for."""
     now = now or utcnow()
+    # Before locking any article: an editor's write holds this lock while it locks rows.
+    publishing.hold_render_lock()
     due = db.session.scalars(
         select(Article)
         .where(

@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from cms_api.errors import Problem
 from cms_api.extensions import db
 from cms_api.observability import USER
-from cms_api.services import accounts, permissions
+from cms_api.services import accounts, permissions, publishing
 from cms_api.services.audit import Actor
 
 BEARER_SECURITY = [{"bearerAuth": []}]
@@ -61,6 +61,9 @@ def admin_blueprint(name: str, import_name: str, url_prefix: str, description: s
     return blp
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def authorize(blp: Blueprint, action: str) -> Callable[..., Any]:
     """Require a bearer token whose user's role may perform `action`."""
 
@@ -77,6 +80,9 @@ def authorize(blp: Blueprint, action: str) -> Callable[..., Any]:
                 raise Forbidden(f"The {user.role} role may not do this ({action}).")
             g.user = user
             request.environ[USER] = str(user.id)  # for the access log
+            if request.method not in SAFE_METHODS:
+                # First, before any row is locked: writers that re-render take turns.
+                publishing.hold_render_lock()
             return view(*args, **kwargs)
 
         wrapper = blp.alt_response(401, response="UNAUTHORIZED")(wrapper)
