@@ -22,6 +22,7 @@ from cms_api.extensions import db
 from cms_api.models import ApiToken, User
 from cms_api.services import accounts, publishing, workflow
 from cms_api.services.seeding import SeedError, load_seeds
+from cms_api.webhook_cli import webhooks_group
 
 
 @click.command("seed")
@@ -156,6 +157,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(publish_due_command)
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
+    app.cli.add_command(webhooks_group)
 
 
 cli = FlaskGroup(

@@ -37,6 +37,8 @@ class Settings:
       in flask-limiter's notation (default ``5 per minute``).
     - ``CMS_TRUSTED_PROXIES``: how many reverse proxies sit in front of the app (default 0);
       their ``X-Forwarded-For`` then names the client, for rate limits.
+    - ``CMS_WEBHOOKS_ALLOW_PRIVATE``: ``true`` lets webhooks target private, loopback and
+      link-local addresses, and plain ``http`` (default false; for tests and local receivers).
     """
 
     database_url: str | None = None
@@ -51,6 +53,7 @@ class Settings:
     redis_url: str | None = None
     question_rate_limit: str = "5 per minute"
     trusted_proxies: int = 0
+    webhooks_allow_private: bool = False
 
     def __post_init__(self) -> None:
         # A typo here would otherwise surface as a 500 on the first reader question.
@@ -78,6 +81,8 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             question_rate_limit=env.get("CMS_QUESTION_RATE_LIMIT", "5 per minute"),
             trusted_proxies=int(env.get("CMS_TRUSTED_PROXIES", "0")),
+            webhooks_allow_private=env.get("CMS_WEBHOOKS_ALLOW_PRIVATE", "").strip().lower()
+            in ("1", "true", "yes", "on"),
         )
 
 

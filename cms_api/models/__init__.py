@@ -21,6 +21,7 @@ from cms_api.models.revision import Revision
 from cms_api.models.search import SearchEntry, SearchWord
 from cms_api.models.topic import MedicalCode, Topic
 from cms_api.models.user import ApiToken, User
+from cms_api.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiToken",
@@ -46,4 +47,7 @@ __all__ = [
     "Section",
     "Topic",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -24,6 +24,7 @@ def register_blueprints(api: Api) -> None:
     from cms_api.resources.admin import questions as admin_questions
     from cms_api.resources.admin import reviews as admin_reviews
     from cms_api.resources.admin import topics as admin_topics
+    from cms_api.resources.admin import webhooks as admin_webhooks
     from cms_api.resources.public import (
         articles,
         changes,
@@ -63,6 +64,7 @@ def register_blueprints(api: Api) -> None:
         admin_topics,
         admin_links,
         admin_link_suggestions,
+        admin_webhooks,
     )
     for module in (*public, *admin):
         api.register_blueprint(module.blp)

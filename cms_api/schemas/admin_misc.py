@@ -22,7 +22,17 @@ class AuditQueryArgs(PageArgs):
     actor = ma.fields.UUID(metadata={"description": "Events by this user id."})
     target_type = ma.fields.String(
         validate=validate.OneOf(
-            ["article", "faq", "person", "topic", "link", "user", "token", "question"]
+            [
+                "article",
+                "faq",
+                "person",
+                "topic",
+                "link",
+                "user",
+                "token",
+                "question",
+                "webhook",
+            ]
         )
     )
     target_id = free_text(64)

@@ -12,6 +12,7 @@ from sqlalchemy import insert
 from cms_api.extensions import db
 from cms_api.http import decode_cursor, encode_cursor
 from cms_api.models import ChangeEvent
+from cms_api.services import webhooks
 from cms_api.services.delivery import reading
 from cms_api.services.rendering import iso_datetime
 
@@ -56,6 +57,8 @@ def record(events: Iterable[tuple[str, uuid.UUID, str | None, str]]) -> None:
     ]
     if rows:
         db.session.execute(insert(ChangeEvent), rows)
+        # The webhook outbox rows go in the same transaction as the change they announce.
+        webhooks.content_changed(rows)
 
 
 def read(since: str | None, limit: int) -> FeedPage:

@@ -17,6 +17,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit:read": frozenset({ADMIN, EDITOR}),
     "accounts:manage": frozenset({ADMIN}),
     "questions:manage": WRITERS,
+    "previews:create": WRITERS,  # mint a short-lived token that shows a draft on delivery
+    "webhooks:manage": frozenset({ADMIN}),
+    "content:transfer": frozenset({ADMIN}),  # export and import everything
 }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, tuple_
 from cms_api.errors import Conflict, NotFound, Problem
 from cms_api.extensions import db
 from cms_api.models import Article, ArticleSlug, Faq, ReaderQuestion, Topic
-from cms_api.services import audit, publishing
+from cms_api.services import audit, publishing, webhooks
 from cms_api.services.audit import Actor
 from cms_api.services.publishing import utcnow
 
@@ -69,6 +69,7 @@ def submit(data: dict[str, Any]) -> ReaderQuestion:
         question.topic_id = topic_id
     db.session.add(question)
     db.session.flush()
+    webhooks.question_received(question)
     return question
 
 

@@ -77,6 +77,17 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/admin/questions/<uuid:question_id>/answer"): WRITERS,
     ("POST", "/v1/admin/questions/<uuid:question_id>/reject"): WRITERS,
     ("POST", "/v1/admin/questions/<uuid:question_id>/promote"): WRITERS,
+    ("GET", "/v1/admin/webhooks"): {"admin"},
+    ("POST", "/v1/admin/webhooks"): {"admin"},
+    ("GET", "/v1/admin/webhooks/<uuid:webhook_id>"): {"admin"},
+    ("PATCH", "/v1/admin/webhooks/<uuid:webhook_id>"): {"admin"},
+    ("DELETE", "/v1/admin/webhooks/<uuid:webhook_id>"): {"admin"},
+    ("GET", "/v1/admin/webhooks/<uuid:webhook_id>/deliveries"): {"admin"},
+    (
+        "POST",
+        "/v1/admin/webhooks/<uuid:webhook_id>/deliveries/<uuid:delivery_id>/redeliver",
+    ): {"admin"},
+    ("POST", "/v1/admin/webhooks/<uuid:webhook_id>/ping"): {"admin"},
 }
 
 

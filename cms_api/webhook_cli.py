@@ -1,0 +1,82 @@
+"""`cms-api webhooks ...`: the delivery worker and the review-due notices (cron)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
+
+from cms_api.extensions import db
+from cms_api.services import webhooks, workflow
+
+log = logging.getLogger(__name__)
+
+webhooks_group = AppGroup("webhooks", help="Deliver webhook events and queue scheduled ones.")
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM or SIGINT lets the attempt in progress finish, then the loop ends."""
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@webhooks_group.command("deliver")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit (tests, cron).")
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0.1),
+    default=2.0,
+    show_default=True,
+    help="Seconds to wait when nothing is due.",
+)
+def deliver_command(once: bool, poll_interval: float) -> None:
+    """Send due webhook deliveries, retrying failures; run as many as you like at once."""
+    stop = threading.Event()
+    attempts = 0
+    with _stop_on_signals(stop):
+        while not stop.is_set():
+            try:
+                made = webhooks.deliver_due(should_stop=stop.is_set)
+            except SQLAlchemyError as error:
+                # The database went away: keep the worker alive and try again later.
+                db.session.rollback()
+                log.warning("webhook worker: database error: %s", error.__class__.__name__)
+                made = 0
+                if once:
+                    raise click.ClickException("The database is unavailable.") from error
+            attempts += made
+            if once:
+                break
+            if not made:
+                stop.wait(poll_interval)
+    click.echo(f"Made {attempts} delivery attempt{'s' if attempts != 1 else ''}.")
+
+
+@webhooks_group.command("notify-reviews-due")
+def notify_reviews_due_command() -> None:
+    """Queue `review.due` for each published article whose review is due (cron, daily).
+
+    Each article and due date is announced once, however often this runs.
+    """
+    added = webhooks.notify_reviews_due(workflow.reviews_due(within_days=0))
+    db.session.commit()
+    click.echo(f"Queued {added} review.due deliver{'ies' if added != 1 else 'y'}.")
