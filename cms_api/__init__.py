@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "Content-Type",
             "If-Match",
             "If-None-Match",
+            "X-Preview-Token",
             "X-Request-ID",
         ],
     )

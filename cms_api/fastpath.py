@@ -35,6 +35,8 @@ RULES = {
     "faq": "/v1/faqs/<uuid:faq_id>",
 }
 SLUG_MAX = 120
+# `X-Preview-Token` as WSGI names it (the query form already falls through).
+PREVIEW_HEADER = "HTTP_X_PREVIEW_TOKEN"
 DATABASE_ERROR = "cms_api.fast_path_database_error"
 _QUERIES = {
     "slug": "SELECT body, etag FROM published_documents WHERE kind = %s AND slug = %s",
@@ -92,6 +94,8 @@ class PublishedDocumentFastPath:
             not self.enabled
             or environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
             or environ.get("QUERY_STRING")
+            # A draft preview: the stored published document is exactly what it must not get.
+            or PREVIEW_HEADER in environ
         ):
             return self.downstream(environ, start_response)
         route = _route(environ.get("PATH_INFO", ""))

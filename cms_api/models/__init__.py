@@ -16,6 +16,7 @@ from cms_api.models.change import ChangeEvent
 from cms_api.models.document import PublishedDocument
 from cms_api.models.faq import Faq
 from cms_api.models.person import Credential, Person
+from cms_api.models.preview import PreviewToken
 from cms_api.models.question import ReaderQuestion
 from cms_api.models.revision import Revision
 from cms_api.models.search import SearchEntry, SearchWord
@@ -38,6 +39,7 @@ __all__ = [
     "MedicalCode",
     "MedicalReview",
     "Person",
+    "PreviewToken",
     "PublishedDocument",
     "ReaderQuestion",
     "RelatedLink",

@@ -21,6 +21,7 @@ def register_blueprints(api: Api) -> None:
     from cms_api.resources.admin import link_suggestions as admin_link_suggestions
     from cms_api.resources.admin import links as admin_links
     from cms_api.resources.admin import people as admin_people
+    from cms_api.resources.admin import previews as admin_previews
     from cms_api.resources.admin import questions as admin_questions
     from cms_api.resources.admin import reviews as admin_reviews
     from cms_api.resources.admin import topics as admin_topics
@@ -64,6 +65,7 @@ def register_blueprints(api: Api) -> None:
         admin_topics,
         admin_links,
         admin_link_suggestions,
+        admin_previews,
         admin_webhooks,
     )
     for module in (*public, *admin):

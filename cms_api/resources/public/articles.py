@@ -1,15 +1,24 @@
-"""Published articles: the list, the whole article, its FAQs, related articles and JSON-LD."""
+"""Published articles (list, whole article, FAQs, related, JSON-LD); drafts for preview tokens."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms_api.errors import NotFound
-from cms_api.http import delivery_response, not_modified, public_cache_control
+from cms_api.errors import PROBLEM_CONTENT_TYPE, NotFound, ProblemSchema
+from cms_api.http import (
+    JSON_CONTENT_TYPE,
+    delivery_response,
+    etag_for,
+    list_body,
+    not_modified,
+    public_cache_control,
+)
 from cms_api.resources.delivery import (
     CACHE_CONTROL_HEADER,
     DELIVERY_HEADERS,
@@ -17,14 +26,12 @@ from cms_api.resources.delivery import (
     LIST_HEADERS,
     complete_list_response,
     documented,
-    no_query_args,
     page_response,
     query_args,
     slug_parameters,
 )
 from cms_api.schemas.articles import (
     JSONLD_EXAMPLE,
-    ArticleDetailArgs,
     ArticleList,
     ArticleOut,
     ArticleQueryArgs,
@@ -33,8 +40,14 @@ from cms_api.schemas.articles import (
 )
 from cms_api.schemas.common import is_slug, list_schema
 from cms_api.schemas.faqs import FaqEntryOut
+from cms_api.schemas.previews import (
+    PREVIEW_HEADER,
+    PREVIEW_HEADER_NAME,
+    ArticlePreviewArgs,
+    PreviewArgs,
+)
 from cms_api.services import articles as article_service
-from cms_api.services import delivery, jsonld
+from cms_api.services import delivery, jsonld, previews
 
 blp = Blueprint(
     "articles",
@@ -56,9 +69,41 @@ MOVED = {
         "Cache-Control": CACHE_CONTROL_HEADER,
     },
 }
-ARTICLE_SLUG = slug_parameters(
-    "The article's slug; a former slug answers 301.", example="headache-after-botox"
-)
+ARTICLE_SLUG = [
+    *slug_parameters(
+        "The article's slug; a former slug answers 301.", example="headache-after-botox"
+    ),
+    PREVIEW_HEADER,
+]
+# A draft is for the token's holder only: no shared cache may keep it, no browser store it.
+PREVIEW_CACHE_CONTROL = "private, no-store"
+PREVIEWABLE_HEADERS = {
+    **DELIVERY_HEADERS,
+    "Cache-Control": {
+        **CACHE_CONTROL_HEADER,
+        "description": "`public, max-age=60, stale-while-revalidate=600` (configurable); "
+        "`private, no-store` for a preview.",
+    },
+}
+PREVIEW_REFUSED = {
+    "description": "The preview token (`X-Preview-Token` or `preview_token`) does not open "
+    "this article: it is unknown, expired, revoked, or for another article (or the header "
+    "and the parameter name two different tokens); `detail` says which.",
+    "headers": {
+        "WWW-Authenticate": {
+            "description": '`PreviewToken realm="cms-api"`: send a preview token.',
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+}
+
+
+def previewable(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Document the 401 of an operation that takes a preview token."""
+    return blp.alt_response(
+        401, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, **PREVIEW_REFUSED
+    )(view)
 
 
 @blp.route("", parameters=DELIVERY_PARAMETERS)
@@ -79,34 +124,96 @@ def _moved_or_missing(slug: str) -> Response:
     current = delivery.current_slug_for(slug) if is_slug(slug) else None
     if current is None:
         raise NotFound("No published article has this slug.")
+    return _moved(slug, current, public_cache_control())
+
+
+def _moved(slug: str, current: str, cache_control: str) -> Response:
     location = request.path.replace(f"/v1/articles/{slug}", f"/v1/articles/{current}", 1)
     if request.query_string:
         location += "?" + request.query_string.decode("latin-1")
     # No body: werkzeug's `redirect` would add an HTML page to a JSON API's answer.
     response = Response(status=301, headers={"Location": location})
-    response.headers["Cache-Control"] = public_cache_control()
+    response.headers["Cache-Control"] = cache_control
     del response.headers["Content-Type"]
     return response
+
+
+def _preview_token(args: dict[str, Any]) -> str | None:
+    """The preview token the request carries, in the header or the query, if any."""
+    header = request.headers.get(PREVIEW_HEADER_NAME)
+    query = args.get("preview_token")
+    if header is not None and query is not None and header != query:
+        # Neither is quietly preferred: a stale link must not win over, or lose to, a
+        # configured header without anyone noticing.
+        raise previews.InvalidPreviewToken(
+            f"The {PREVIEW_HEADER_NAME} header and the preview_token parameter name two "
+            "different tokens; send one."
+        )
+    return query if header is None else header
+
+
+def _preview(
+    token: str,
+    slug: str,
+    text: Callable[[dict[str, Any]], str],
+    content_type: str = JSON_CONTENT_TYPE,
+) -> Response:
+    """The token's article rendered from its working copy, for the token's holder only."""
+    article = previews.article_for(token, slug)
+    if article.slug != slug:
+        # A former slug of the draft: where it went is as private as the draft itself.
+        return _moved(slug, article.slug, PREVIEW_CACHE_CONTROL)
+    body = text(previews.render(article))
+    etag = etag_for(body)
+    if not_modified(etag):
+        response = Response(status=304)
+    else:
+        response = Response(body, content_type=content_type)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = PREVIEW_CACHE_CONTROL
+    return response
+
+
+def _list_text(items: list[Any]) -> str:
+    """A bounded list in the list envelope, as `complete_list_response` serves it."""
+    encoded = [json.dumps(item, ensure_ascii=False, separators=(",", ":")) for item in items]
+    return list_body(encoded, limit=100, next_cursor=None, total=len(items))
 
 
 @blp.route("/<slug>", parameters=ARTICLE_SLUG)
 class ArticleBySlug(MethodView):
     @documented(blp)
-    @query_args(blp, ArticleDetailArgs)
-    @blp.response(200, ArticleOut, headers=DELIVERY_HEADERS)
+    @previewable
+    @query_args(blp, ArticlePreviewArgs)
+    @blp.response(200, ArticleOut, headers=PREVIEWABLE_HEADERS)
     @blp.alt_response(301, description=MOVED["description"], headers=MOVED["headers"])
     def get(self, args: dict[str, Any], slug: str) -> Response:
-        """Get a published article
+        """Get a published article, or preview a draft
 
         The whole article as readers see it: sections (`body_html`), FAQs, authors and
         reviewers with credentials, topics with medical codes, citations, related
         articles, disclaimer, calls to action, SEO fields and review dates. A former
         slug answers 301 to the current one. `?sections=causes,treatment` returns only
         those sections.
+
+        **Draft preview.** With a preview token (minted by an editor with
+        `POST /v1/admin/articles/{id}/preview-tokens`) in the `X-Preview-Token` header, or
+        in the `preview_token` query parameter, the answer is the article's current
+        working copy rendered exactly as publishing would render it now: a draft that was
+        never published, or a published article's unpublished edits (readers without the
+        token still get the published version). Such an answer is `Cache-Control:
+        private, no-store`, so no shared cache keeps it. A token that does not open this
+        article (unknown, expired, revoked, or minted for another article) answers 401,
+        never the published article instead. Through a shared cache (a CDN) that keys on
+        the URL alone, send the query parameter, or have the cache pass requests carrying
+        the header: otherwise it may answer them with its copy of the published article.
         """
         if not is_slug(slug):
             raise NotFound("No published article has this slug.")
         sections = args.get("sections")
+        token = _preview_token(args)
+        if token is not None:
+            return _preview(token, slug, lambda draft: previews.article_text(draft, sections))
         if not sections and request.headers.get("If-None-Match"):
             # Revalidation usually matches: read the ETag alone, not the whole body.
             etag = article_service.current_etag(slug)
@@ -121,14 +228,20 @@ class ArticleBySlug(MethodView):
 @blp.route("/<slug>/faqs", parameters=ARTICLE_SLUG)
 class ArticleFaqs(MethodView):
     @documented(blp)
-    @no_query_args(blp)
-    @blp.response(200, list_schema(FaqEntryOut, "ArticleFaqList"), headers=DELIVERY_HEADERS)
+    @previewable
+    @query_args(blp, PreviewArgs)
+    @blp.response(200, list_schema(FaqEntryOut, "ArticleFaqList"), headers=PREVIEWABLE_HEADERS)
     @blp.alt_response(301, description=MOVED["description"], headers=MOVED["headers"])
-    def get(self, slug: str) -> Response:
+    def get(self, args: dict[str, Any], slug: str) -> Response:
         """List an article's FAQs
 
-        The FAQs of a published article, in the article's order (a complete list).
+        The FAQs of a published article, in the article's order (a complete list). With a
+        preview token (`X-Preview-Token` or `preview_token`), the FAQs the article's draft
+        shows, `Cache-Control: private, no-store`.
         """
+        token = _preview_token(args)
+        if token is not None:
+            return _preview(token, slug, lambda draft: _list_text(draft["faqs"]))
         items = article_service.published_part(slug, "faqs") if is_slug(slug) else None
         if items is None:
             return _moved_or_missing(slug)
@@ -138,15 +251,21 @@ class ArticleFaqs(MethodView):
 @blp.route("/<slug>/related", parameters=ARTICLE_SLUG)
 class ArticleRelated(MethodView):
     @documented(blp)
-    @no_query_args(blp)
-    @blp.response(200, list_schema(RelatedOut, "ArticleRelatedList"), headers=DELIVERY_HEADERS)
+    @previewable
+    @query_args(blp, PreviewArgs)
+    @blp.response(200, list_schema(RelatedOut, "ArticleRelatedList"), headers=PREVIEWABLE_HEADERS)
     @blp.alt_response(301, description=MOVED["description"], headers=MOVED["headers"])
-    def get(self, slug: str) -> Response:
+    def get(self, args: dict[str, Any], slug: str) -> Response:
         """List an article's related articles
 
         Published articles this article links to, with the relation type, anchor text
-        and weight, in the editor's order (a complete list).
+        and weight, in the editor's order (a complete list). With a preview token
+        (`X-Preview-Token` or `preview_token`), the links the article's draft shows,
+        `Cache-Control: private, no-store`.
         """
+        token = _preview_token(args)
+        if token is not None:
+            return _preview(token, slug, lambda draft: _list_text(draft["related"]))
         items = article_service.published_part(slug, "related") if is_slug(slug) else None
         if items is None:
             return _moved_or_missing(slug)
@@ -156,16 +275,17 @@ class ArticleRelated(MethodView):
 @blp.route("/<slug>/jsonld", parameters=ARTICLE_SLUG)
 class ArticleJsonLd(MethodView):
     @documented(blp)
-    @no_query_args(blp)
+    @previewable
+    @query_args(blp, PreviewArgs)
     @blp.response(
         200,
         JsonLdOut,
         content_type=jsonld.CONTENT_TYPE,
-        headers=DELIVERY_HEADERS,
+        headers=PREVIEWABLE_HEADERS,
         example=JSONLD_EXAMPLE,
     )
     @blp.alt_response(301, description=MOVED["description"], headers=MOVED["headers"])
-    def get(self, slug: str) -> Response:
+    def get(self, args: dict[str, Any], slug: str) -> Response:
         """Get an article's schema.org JSON-LD
 
         The article as schema.org structured data (`application/ld+json`), rendered when
@@ -176,9 +296,19 @@ class ArticleJsonLd(MethodView):
         each author and reviewer once as a `Person` with credentials. `<`, `>` and `&` are
         escaped as `\\u003c`, `\\u003e` and `\\u0026`, so the text can be pasted into a
         `<script type="application/ld+json">` element as it is. A former slug answers 301.
+        With a preview token (`X-Preview-Token` or `preview_token`), the draft's JSON-LD,
+        `Cache-Control: private, no-store`.
         """
         if not is_slug(slug):
             raise NotFound("No published article has this slug.")
+        token = _preview_token(args)
+        if token is not None:
+            return _preview(
+                token,
+                slug,
+                lambda draft: jsonld.script_safe(draft["structured_data"]),
+                jsonld.CONTENT_TYPE,
+            )
         if request.headers.get("If-None-Match"):
             # Revalidation usually matches: the ETag follows from the article's alone.
             etag = jsonld.published_etag(slug)
