@@ -18,9 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cms_api.models.base import Base
 
-SEARCH_CONFIG = "cms_search"  # english with unaccent before the stemmer (migration 0003)
-SEARCHABLE_KINDS = ("article", "faq")
-
 
 class SearchEntry(Base):
     """One published article or FAQ as search sees it.

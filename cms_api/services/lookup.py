@@ -211,13 +211,22 @@ matched AS (
 )
 {_TOPIC_ROWS}"""
 # Articles and FAQs with every word of the symptom first, then those with some, by
-# relevance. Each tier of each kind takes the first CANDIDATE_LIMIT matches, as search
-# does, so that common words stay cheap (and one kind cannot crowd out the other).
+# relevance. Each tier of each kind ranks its newest SYMPTOM_CANDIDATES matches only, so
+# that common words stay cheap (read newest first from the (kind, published_at) index
+# until enough match) and one kind cannot crowd out the other; ranking reads the vectors
+# of those only.
+SYMPTOM_CANDIDATES = 200
 _TIER = """(
-    SELECT kind, entity_id, published_at, {bonus} + ts_rank(vector, {any_word}) AS score
-    FROM search_entries
-    WHERE kind = '{kind}' AND vector @@ {words} AND querytree({words}) NOT IN ('', 'T')
-    LIMIT %(cap)s
+    SELECT
+        tier.kind, tier.entity_id, tier.published_at,
+        {bonus} + ts_rank(tier.vector, {any_word}) AS score
+    FROM (
+        SELECT kind, entity_id, published_at, vector
+        FROM search_entries
+        WHERE kind = '{kind}' AND vector @@ {words} AND querytree({words}) NOT IN ('', 'T')
+        ORDER BY published_at DESC
+        LIMIT %(cap)s
+    ) AS tier
 )"""
 _CONTENT_BY_SYMPTOM = (
     "WITH hits AS (\n"
@@ -270,7 +279,7 @@ def by_symptom(symptom: str, *, limit: int) -> LookupResult:
         params: dict[str, Any] = {
             "all_words": " ".join(words),
             "any_word": " or ".join(words),
-            "cap": search.CANDIDATE_LIMIT,
+            "cap": SYMPTOM_CANDIDATES,
             "limit": limit,
         }
         topics = connection.exec_driver_sql(_TOPICS_BY_SYMPTOM, params).all()

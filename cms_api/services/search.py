@@ -226,8 +226,8 @@ class SearchPage:
 
 def _search_sql(*, kind: bool, topics: bool, after: bool) -> str:
     """The search statement: filtered candidates, ranked, one page with snippets."""
-    # Cheap filters first: PostgreSQL checks equally costed conditions in written order,
-    # and a text match may first have to fetch a large vector.
+    # The cheap filters are written before the text match, which may first have to fetch
+    # a large vector.
     filters = ""
     if kind:
         filters += "kind = %(kind)s AND "

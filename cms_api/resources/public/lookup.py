@@ -122,7 +122,8 @@ class Lookup(MethodView):
         `symptom`, or neither, is a 400 problem.
 
         A symptom finds topics by name, code names and description, and articles and FAQs
-        by full-text search: those with every word first, then those with some.
+        by full-text search: those with every word first, then those with some, each
+        group ranked among its newest 200 matches so that common words stay cheap.
         """
         if "code" in args:
             system, code = args["code"]
