@@ -35,6 +35,10 @@ class Settings:
       each process counts in its own memory (fine for one process, lenient for several).
     - ``CMS_QUESTION_RATE_LIMIT``: how many reader questions one client address may send,
       in flask-limiter's notation (default ``5 per minute``).
+    - ``CMS_SEARCH_RATE_LIMIT``: searches one client address may make (default
+      ``120 per minute``).
+    - ``CMS_ADMIN_WRITE_RATE_LIMIT``: admin writes one token may make (default
+      ``1000 per minute``), so a runaway script cannot flood the editorial database.
     - ``CMS_TRUSTED_PROXIES``: how many reverse proxies sit in front of the app (default 0);
       their ``X-Forwarded-For`` then names the client, for rate limits.
     - ``CMS_WEBHOOKS_ALLOW_PRIVATE``: ``true`` lets webhooks target private, loopback and
@@ -52,18 +56,21 @@ class Settings:
     db_connect_timeout: int = 3
     redis_url: str | None = None
     question_rate_limit: str = "5 per minute"
+    search_rate_limit: str = "120 per minute"
+    admin_write_rate_limit: str = "1000 per minute"
     trusted_proxies: int = 0
     webhooks_allow_private: bool = False
 
     def __post_init__(self) -> None:
-        # A typo here would otherwise surface as a 500 on the first reader question.
-        try:
-            parse_many(self.question_rate_limit)
-        except ValueError as error:
-            raise ValueError(
-                f"CMS_QUESTION_RATE_LIMIT {self.question_rate_limit!r} is not a rate limit "
-                "such as '5 per minute'."
-            ) from error
+        # A typo here would otherwise surface as a 500 on the first limited request.
+        for name in ("question_rate_limit", "search_rate_limit", "admin_write_rate_limit"):
+            value = getattr(self, name)
+            try:
+                parse_many(value)
+            except ValueError as error:
+                raise ValueError(
+                    f"CMS_{name.upper()} {value!r} is not a rate limit such as '5 per minute'."
+                ) from error
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -80,6 +87,8 @@ class Settings:
             db_connect_timeout=int(env.get("CMS_DB_CONNECT_TIMEOUT", "3")),
             redis_url=env.get("REDIS_URL") or None,
             question_rate_limit=env.get("CMS_QUESTION_RATE_LIMIT", "5 per minute"),
+            search_rate_limit=env.get("CMS_SEARCH_RATE_LIMIT", "120 per minute"),
+            admin_write_rate_limit=env.get("CMS_ADMIN_WRITE_RATE_LIMIT", "1000 per minute"),
             trusted_proxies=int(env.get("CMS_TRUSTED_PROXIES", "0")),
             webhooks_allow_private=env.get("CMS_WEBHOOKS_ALLOW_PRIVATE", "").strip().lower()
             in ("1", "true", "yes", "on"),

@@ -249,7 +249,7 @@ class ProblemApi(Api):
             }
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
-            if status == http.HTTPStatus.SERVICE_UNAVAILABLE:
+            if status in (http.HTTPStatus.SERVICE_UNAVAILABLE, http.HTTPStatus.TOO_MANY_REQUESTS):
                 response["headers"]["Retry-After"] = "RETRY_AFTER"
             prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
             self.spec.components.response(status.name, response, lazy=True)

@@ -51,7 +51,14 @@ def make_database(server_url: str) -> Iterator:
 def build_app(database_url: str, **overrides: object) -> Flask:
     config: dict[str, object] = {
         "TESTING": True,
-        "CMS_SETTINGS": Settings(database_url=database_url, db_connect_timeout=2),
+        # Generous limits: a whole run searches and writes from one address in a minute;
+        # tests/test_rate_limits.py checks the limits themselves.
+        "CMS_SETTINGS": Settings(
+            database_url=database_url,
+            db_connect_timeout=2,
+            search_rate_limit="100000 per minute",
+            admin_write_rate_limit="100000 per minute",
+        ),
         "SQLALCHEMY_DATABASE_URI": database_url,
     }
     return create_app({**config, **overrides})

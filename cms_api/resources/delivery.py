@@ -30,6 +30,26 @@ LINK_HEADER = {
     "schema": {"type": "string"},
 }
 DELIVERY_HEADERS = {"ETag": ETAG_HEADER, "Cache-Control": CACHE_CONTROL_HEADER}
+
+
+def rate_limit_headers(what: str, example: int) -> dict[str, Any]:
+    """flask-limiter's headers, on every answer of a rate-limited operation."""
+    return {
+        "X-RateLimit-Limit": {
+            "description": f"{what} per window.",
+            "schema": {"type": "integer", "example": example},
+        },
+        "X-RateLimit-Remaining": {
+            "description": "What is left of it in the current window.",
+            "schema": {"type": "integer", "example": example - 1},
+        },
+        "X-RateLimit-Reset": {
+            "description": "When the window ends, in Unix seconds.",
+            "schema": {"type": "integer", "example": 1795000000},
+        },
+    }
+
+
 LIST_HEADERS = {**DELIVERY_HEADERS, "Link": LINK_HEADER}
 
 IF_NONE_MATCH = {

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Generic, Protocol, TypeVar
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
 from cms_api.errors import Problem
 from cms_api.extensions import db
 from cms_api.observability import USER
+from cms_api.ratelimit import rate_limited
 from cms_api.services import accounts, permissions, publishing
 from cms_api.services.audit import Actor
 
@@ -62,12 +64,26 @@ def admin_blueprint(name: str, import_name: str, url_prefix: str, description: s
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITE_VIEWS = frozenset({"post", "put", "patch", "delete"})
+
+
+def _admin_write_limit() -> str:
+    return current_app.config["CMS_SETTINGS"].admin_write_rate_limit
+
+
+def _token_key() -> str:
+    secret = request.headers.get("Authorization", "").partition(" ")[2]
+    return "token:" + hashlib.sha256(secret.strip().encode()).hexdigest()[:32]
 
 
 def authorize(blp: Blueprint, action: str) -> Callable[..., Any]:
     """Require a bearer token whose user's role may perform `action`."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        writes = view.__name__ in WRITE_VIEWS
+        # Counted per token, after authentication: a garbage token gets its 401, not a slot.
+        limited = rate_limited(_admin_write_limit, key_func=_token_key)(view) if writes else view
+
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
@@ -83,10 +99,17 @@ def authorize(blp: Blueprint, action: str) -> Callable[..., Any]:
             if request.method not in SAFE_METHODS:
                 # First, before any row is locked: writers that re-render take turns.
                 publishing.hold_render_lock()
-            return view(*args, **kwargs)
+            return limited(*args, **kwargs)
 
         wrapper = blp.alt_response(401, response="UNAUTHORIZED")(wrapper)
         wrapper = blp.alt_response(403, response="FORBIDDEN")(wrapper)
+        if writes:
+            wrapper = blp.alt_response(
+                429,
+                response="TOO_MANY_REQUESTS",
+                description="This token made more than `CMS_ADMIN_WRITE_RATE_LIMIT` writes "
+                "(1000 a minute by default); retry after `Retry-After` seconds.",
+            )(wrapper)
         return blp.doc(security=BEARER_SECURITY)(wrapper)
 
     return decorator

@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from cms_api.errors import PROBLEM_CONTENT_TYPE, ProblemSchema
 from cms_api.http import delivery_response, next_link
-from cms_api.resources.delivery import DELIVERY_PARAMETERS, LIST_HEADERS, documented, query_args
+from cms_api.ratelimit import rate_limited
+from cms_api.resources.delivery import (
+    DELIVERY_PARAMETERS,
+    LIST_HEADERS,
+    documented,
+    query_args,
+    rate_limit_headers,
+)
 from cms_api.schemas.search import SearchQueryArgs, SearchResultsOut
 from cms_api.services import search
 
@@ -59,17 +67,38 @@ EXAMPLE = {
 }
 
 
+LIMIT = rate_limit_headers("Searches one client address may make", 120)
+
+
+def _search_rate_limit() -> str:
+    # Read per request, so each app (and each test app) uses its own settings.
+    return current_app.config["CMS_SETTINGS"].search_rate_limit
+
+
 @blp.route("", parameters=DELIVERY_PARAMETERS)
 class Search(MethodView):
+    @rate_limited(
+        _search_rate_limit,
+        error_message="Too many searches from this address; retry after `Retry-After` seconds.",
+    )
     @documented(blp, not_found=False)
     @query_args(blp, SearchQueryArgs)
-    @blp.response(200, SearchResultsOut, headers=LIST_HEADERS, example=EXAMPLE)
+    @blp.response(200, SearchResultsOut, headers={**LIST_HEADERS, **LIMIT}, example=EXAMPLE)
+    @blp.alt_response(
+        429,
+        schema=ProblemSchema,
+        content_type=PROBLEM_CONTENT_TYPE,
+        description="Too many searches from this client address.",
+        headers={"Retry-After": "RETRY_AFTER", **LIMIT},
+    )
     def get(self, args: dict[str, Any]) -> Response:
         """Search articles and FAQs
 
         Published articles (title, summary, sections) and FAQs (question, answer) that
         match `q`, most relevant first, each with its title and a snippet highlighted in
-        `<mark>`. Filter with `type` and `topic` (which includes subtopics).
+        `<mark>`. Filter with `type` and `topic` (which includes subtopics). One client
+        address may search `CMS_SEARCH_RATE_LIMIT` times (120 a minute by default); past
+        that the answer is `429` with `Retry-After`.
 
         A query that finds nothing is retried once with its misspelt words corrected
         (`botxo headake` searches `botox headache`); `query.corrected` says so.
