@@ -22,6 +22,7 @@ from cms_api.extensions import db
 from cms_api.models import ApiToken, User
 from cms_api.services import accounts, publishing, workflow
 from cms_api.services.seeding import SeedError, load_seeds
+from cms_api.transfer_cli import TRANSFER_COMMANDS
 from cms_api.webhook_cli import webhooks_group
 
 
@@ -158,6 +159,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
     app.cli.add_command(webhooks_group)
+    for command in TRANSFER_COMMANDS:  # export, import
+        app.cli.add_command(command)
 
 
 cli = FlaskGroup(

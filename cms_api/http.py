@@ -151,8 +151,17 @@ def json_depth(text: str) -> int:
     return deepest
 
 
+# Routes whose body is NDJSON rather than one JSON document, with their size limit. They
+# stream the body line by line and check its type themselves, after authentication.
+NDJSON_BODY_LIMITS = {"/v1/admin/import": 64 * 1024 * 1024}
+
+
 def _check_request_body() -> None:
     """Every request body is JSON (application/json or a +json type), and not absurdly deep."""
+    ndjson_limit = NDJSON_BODY_LIMITS.get(request.path)
+    if ndjson_limit is not None:
+        request.max_content_length = ndjson_limit
+        return
     if not request.content_length:
         return
     if not request.is_json:

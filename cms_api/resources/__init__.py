@@ -25,6 +25,7 @@ def register_blueprints(api: Api) -> None:
     from cms_api.resources.admin import questions as admin_questions
     from cms_api.resources.admin import reviews as admin_reviews
     from cms_api.resources.admin import topics as admin_topics
+    from cms_api.resources.admin import transfer as admin_transfer
     from cms_api.resources.admin import webhooks as admin_webhooks
     from cms_api.resources.public import (
         articles,
@@ -67,6 +68,7 @@ def register_blueprints(api: Api) -> None:
         admin_link_suggestions,
         admin_previews,
         admin_webhooks,
+        admin_transfer,
     )
     for module in (*public, *admin):
         api.register_blueprint(module.blp)

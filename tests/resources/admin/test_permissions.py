@@ -76,6 +76,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/admin/articles/<uuid:article_id>/preview-tokens"): WRITERS,
     ("GET", "/v1/admin/preview-tokens/<uuid:token_id>"): WRITERS,
     ("POST", "/v1/admin/preview-tokens/<uuid:token_id>/revoke"): WRITERS,
+    ("GET", "/v1/admin/export"): {"admin"},
+    ("POST", "/v1/admin/import"): {"admin"},
     ("GET", "/v1/admin/questions"): ALL,
     ("GET", "/v1/admin/questions/<uuid:question_id>"): ALL,
     ("POST", "/v1/admin/questions/<uuid:question_id>/answer"): WRITERS,
