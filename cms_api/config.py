@@ -41,6 +41,8 @@ class Settings:
       ``1000 per minute``), so a runaway script cannot flood the editorial database.
     - ``CMS_TRUSTED_PROXIES``: how many reverse proxies sit in front of the app (default 0);
       their ``X-Forwarded-For`` then names the client, for rate limits.
+    - ``CMS_DOCUMENT_CACHE_MB``: memory each worker may keep published documents in,
+      dropped as soon as PostgreSQL announces a change (default 64; 0 turns it off).
     - ``CMS_WEBHOOKS_ALLOW_PRIVATE``: ``true`` lets webhooks target private, loopback and
       link-local addresses, and plain ``http`` (default false; for tests and local receivers).
     """
@@ -60,6 +62,7 @@ class Settings:
     admin_write_rate_limit: str = "1000 per minute"
     trusted_proxies: int = 0
     webhooks_allow_private: bool = False
+    document_cache_mb: int = 64
 
     def __post_init__(self) -> None:
         # A typo here would otherwise surface as a 500 on the first limited request.
@@ -90,6 +93,7 @@ class Settings:
             search_rate_limit=env.get("CMS_SEARCH_RATE_LIMIT", "120 per minute"),
             admin_write_rate_limit=env.get("CMS_ADMIN_WRITE_RATE_LIMIT", "1000 per minute"),
             trusted_proxies=int(env.get("CMS_TRUSTED_PROXIES", "0")),
+            document_cache_mb=int(env.get("CMS_DOCUMENT_CACHE_MB", "64")),
             webhooks_allow_private=env.get("CMS_WEBHOOKS_ALLOW_PRIVATE", "").strip().lower()
             in ("1", "true", "yes", "on"),
         )

@@ -11,6 +11,7 @@ import psycopg
 from flask import Flask, request
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from cms_api.document_cache import DocumentCache, Entry, conninfo_of
 from cms_api.extensions import db
 from cms_api.http import JSON_CONTENT_TYPE, REQUEST_ID, etag_matches, public_cache_control
 from cms_api.observability import ROUTE
@@ -88,6 +89,7 @@ class PublishedDocumentFastPath:
         with app.app_context():
             self.cache_control = public_cache_control()
         self._engine: Any = None
+        self._cache: DocumentCache | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         if (
@@ -111,7 +113,7 @@ class PublishedDocumentFastPath:
             return self.downstream(environ, start_response)
         if found is None:
             return self.downstream(environ, start_response)
-        body, etag = found
+        data, etag = found
         environ[ROUTE] = RULES[kind]
         supplied_id = environ.get("HTTP_X_REQUEST_ID", "")
         headers = [
@@ -124,21 +126,29 @@ class PublishedDocumentFastPath:
         if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
             start_response("304 NOT MODIFIED", headers)
             return [b""]
-        data = body.encode()
         start_response(
             "200 OK",
             [("Content-Type", JSON_CONTENT_TYPE), ("Content-Length", str(len(data))), *headers],
         )
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [data]
 
-    def _lookup(self, sql: str, kind: str, value: Any) -> tuple[str, str] | None:
+    def _lookup(self, sql: str, kind: str, value: Any) -> Entry | None:
         shared = self.app.extensions.get(SHARED_READ_CONNECTION)
-        if shared is not None:  # the test suite's transaction
+        if shared is not None:  # the test suite's transaction: nothing outlives it
             row = shared.exec_driver_sql(sql, (kind, value)).first()
-            return (row[0], row[1]) if row else None
+            return (row[0].encode(), row[1]) if row else None
         if self._engine is None:
             with self.app.app_context():
                 self._engine = db.engines["delivery"]
+            limit = self.app.config["CMS_SETTINGS"].document_cache_mb
+            if limit > 0:
+                self._cache = DocumentCache(conninfo_of(self._engine), max_bytes=limit << 20)
+        cache, generation = self._cache, 0
+        if cache is not None:
+            entry = cache.get((kind, value))
+            if entry is not None:
+                return entry
+            generation = cache.generation()  # before reading: see DocumentCache.put
         # The pool's DBAPI connection directly: no Connection object, no result wrapping.
         connection = self._engine.raw_connection()
         try:
@@ -151,4 +161,9 @@ class PublishedDocumentFastPath:
             raise
         finally:
             connection.close()
-        return (row[0], row[1]) if row else None
+        if row is None:
+            return None
+        entry = (row[0].encode(), row[1])
+        if cache is not None:
+            cache.put((kind, value), entry, generation)
+        return entry

@@ -9,10 +9,11 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, literal_column, select, text, true
+from sqlalchemy import ColumnElement, delete, event, func, literal_column, select, text, true
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
+from cms_api import document_cache
 from cms_api.errors import Conflict
 from cms_api.extensions import db
 from cms_api.http import etag_for
@@ -592,6 +593,25 @@ def _upsert(rows: list[dict[str, Any]]) -> None:
         for kind, entity_id, slug, inserted in written
     )
     search.index_documents((kind, entity_id) for kind, entity_id, _, _ in written)
+    if written:
+        _announce_change()
+
+
+def _announce_change() -> None:
+    """Tell every worker's document cache, on commit, that published documents changed."""
+    db.session.execute(text(f"NOTIFY {document_cache.CHANNEL}"))
+    db.session.info["documents_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _documents_committed(session: Session) -> None:
+    if session.info.pop("documents_changed", False):
+        document_cache.clear_local()
+
+
+@event.listens_for(Session, "after_rollback")
+def _documents_rolled_back(session: Session) -> None:
+    session.info.pop("documents_changed", None)
 
 
 def _withdraw(kind: str, *criteria: ColumnElement[bool]) -> None:
@@ -603,6 +623,7 @@ def _withdraw(kind: str, *criteria: ColumnElement[bool]) -> None:
     ).all()
     if not removed:
         return
+    _announce_change()
     # Trashed content is "deleted" for feed readers; anything else merely left public view.
     model = _MODELS[kind]
     trashed = set(

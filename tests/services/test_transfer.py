@@ -14,6 +14,7 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
+from cms_api import document_cache
 from cms_api.errors import Problem
 from cms_api.extensions import db
 from cms_api.models import Article, RelatedLink
@@ -92,7 +93,11 @@ def target(target_database: Flask) -> Flask:
     with target_database.app_context():
         tables = ", ".join(table.name for table in db.metadata.sorted_tables)
         db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # Emptied behind publishing's back: say so, as publishing would, so no worker's
+        # document cache keeps serving what was there.
+        db.session.execute(text("NOTIFY cms_documents"))
         db.session.commit()
+    document_cache.clear_local()
     return target_database
 
 
