@@ -111,7 +111,8 @@ class DocumentCache:
                     for _ in _notifications(conn):
                         self.clear()
             except psycopg.Error as error:
-                log.warning("document cache listener: %s", error.__class__.__name__)
+                if self._listening or delay == 1.0:  # once per outage, not every retry
+                    log.warning("document cache listener: %s", error.__class__.__name__)
             self._stop_serving()
             time.sleep(delay)
             delay = min(delay * 2, 30.0)

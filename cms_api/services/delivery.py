@@ -62,8 +62,6 @@ def reading() -> Iterator[Connection]:
 
 # The two reads behind every article request, as plain SQL: they run thousands of times a
 # second, and skipping statement construction and compilation halves their cost.
-_reading = reading  # TODO remove once every caller uses the public name
-
 _DOCUMENT_BY_SLUG = (
     "SELECT body, etag FROM published_documents WHERE kind = %(kind)s AND slug = %(key)s"
 )
