@@ -32,7 +32,7 @@ def published_document(slug: str, *, sections: list[str] | None = None) -> Store
     document = delivery.get_document("article", slug=slug)
     if document is None or not sections:
         return document
-    body = dumps(_only_sections(json.loads(document.body), sections))
+    body = dumps(only_sections(json.loads(document.body), sections))
     return StoredDocument(body=body, etag=etag_for(body))
 
 
@@ -40,7 +40,7 @@ def current_etag(slug: str) -> str | None:
     return delivery.get_etag("article", slug)
 
 
-def _only_sections(article: dict[str, Any], keys: list[str]) -> dict[str, Any]:
+def only_sections(article: dict[str, Any], keys: list[str]) -> dict[str, Any]:
     by_key: dict[str, dict[str, Any]] = {}
     for section in article["sections"]:
         by_key[section["key"]] = section

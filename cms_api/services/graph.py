@@ -777,40 +777,51 @@ def write_graphml(graph: Graph, filters: Filters) -> str:
     head.append(f'<graph id="{GRAPH_NAME}" edgedefault="directed">\n')
     topics = _optional(data.topics, '<data key="n_topics">', "</data>")
     depths = _optional(data.click_depth, '<data key="n_click_depth">', "</data>")
+    rows = _node_rows(data, topics, depths)
     nodes = [
         f'<node id="{slug}"><data key="n_id">{id_}</data><data key="n_title">{title}'
         f'</data><data key="n_url">{url}</data>{topic}<data key="n_inlinks">{inlinks}'
         f'</data><data key="n_outlinks">{outlinks}</data>{depth}<data key="n_link_score">'
         f'{score}</data><data key="n_orphan">{"true" if orphan else "false"}</data></node>\n'
-        for id_, slug, title, url, topic, inlinks, outlinks, depth, score, orphan in zip(
-            data.ids,
-            data.slugs,
-            _xml_all(data.titles),
-            _xml_all(data.urls),
-            topics,
-            data.inlinks,
-            data.outlinks,
-            depths,
-            _texts(data.link_score),
-            data.orphan,
-            strict=True,
-        )
+        for id_, slug, title, url, topic, inlinks, outlinks, depth, score, orphan in rows
     ]
     anchors = _optional(_xml_anchors(data.anchors), '<data key="e_anchor_text">', "</data>")
     edges = [
         f'<edge id="e{number}" source="{source}" target="{target}"><data key="e_relation">'
         f'{relation}</data>{anchor}<data key="e_weight">{weight}</data></edge>\n'
-        for number, source, target, relation, anchor, weight in zip(
-            range(len(anchors)),
-            data.sources,
-            data.targets,
-            data.relations,
-            anchors,
-            _texts(data.weights),
-            strict=True,
-        )
+        for number, source, target, relation, anchor, weight in _edge_rows(data, anchors)
     ]
     return "".join(head) + "".join(nodes) + "".join(edges) + "</graph>\n</graphml>\n"
+
+
+def _node_rows(data: Any, topics: list[str], depths: list[str]) -> Iterator[tuple[Any, ...]]:
+    """Each node's values as both XML formats write them (text escaped), row by row."""
+    return zip(
+        data.ids,
+        data.slugs,
+        _xml_all(data.titles),
+        _xml_all(data.urls),
+        topics,
+        data.inlinks,
+        data.outlinks,
+        depths,
+        _texts(data.link_score),
+        data.orphan,
+        strict=True,
+    )
+
+
+def _edge_rows(data: Any, anchors: list[str]) -> Iterator[tuple[Any, ...]]:
+    """Each edge's number and values as both XML formats write them, row by row."""
+    return zip(
+        range(len(anchors)),
+        data.sources,
+        data.targets,
+        data.relations,
+        anchors,
+        _texts(data.weights),
+        strict=True,
+    )
 
 
 def write_gexf(graph: Graph, filters: Filters) -> str:
@@ -835,40 +846,21 @@ def write_gexf(graph: Graph, filters: Filters) -> str:
     head.append("</attributes>\n<nodes>\n")
     topics = _optional(data.topics, '<attvalue for="topics" value="', '"/>')
     depths = _optional(data.click_depth, '<attvalue for="click_depth" value="', '"/>')
+    rows = _node_rows(data, topics, depths)
     nodes = [
         f'<node id="{slug}" label="{title}"><attvalues><attvalue for="id" value="{id_}"/>'
         f'<attvalue for="url" value="{url}"/>{topic}<attvalue for="inlinks" '
         f'value="{inlinks}"/><attvalue for="outlinks" value="{outlinks}"/>{depth}'
         f'<attvalue for="link_score" value="{score}"/><attvalue for="orphan" '
         f'value="{"true" if orphan else "false"}"/></attvalues></node>\n'
-        for id_, slug, title, url, topic, inlinks, outlinks, depth, score, orphan in zip(
-            data.ids,
-            data.slugs,
-            _xml_all(data.titles),
-            _xml_all(data.urls),
-            topics,
-            data.inlinks,
-            data.outlinks,
-            depths,
-            _texts(data.link_score),
-            data.orphan,
-            strict=True,
-        )
+        for id_, slug, title, url, topic, inlinks, outlinks, depth, score, orphan in rows
     ]
     anchors = _optional(_xml_anchors(data.anchors), '<attvalue for="anchor_text" value="', '"/>')
     edges = [
         f'<edge id="{number}" source="{source}" target="{target}" weight="{weight}">'
         f'<attvalues><attvalue for="relation" value="{relation}"/>{anchor}</attvalues>'
         "</edge>\n"
-        for number, source, target, relation, anchor, weight in zip(
-            range(len(anchors)),
-            data.sources,
-            data.targets,
-            data.relations,
-            anchors,
-            _texts(data.weights),
-            strict=True,
-        )
+        for number, source, target, relation, anchor, weight in _edge_rows(data, anchors)
     ]
     return (
         "".join(head)

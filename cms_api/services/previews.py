@@ -11,21 +11,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from cms_api.errors import NotFound, Problem
 from cms_api.extensions import db
 from cms_api.models import (
     Article,
     ArticleSlug,
-    Faq,
-    Person,
     PreviewToken,
     PublishedDocument,
-    Topic,
 )
-from cms_api.services import audit, editorial, rendering, revisions
-from cms_api.services.articles import _only_sections
+from cms_api.services import audit, editorial, publishing, rendering, revisions
+from cms_api.services.articles import only_sections
 from cms_api.services.audit import Actor
 from cms_api.services.publishing import add_months
 
@@ -223,55 +219,15 @@ class _AsIfPublishedNow:
 
 def render(article: Article) -> dict[str, Any]:
     """The article document that publishing its working copy now would store."""
-    content = revisions.snapshot(article)
-    person_ids = [uuid.UUID(pid) for pid in content["authors"]]
-    topic_ids = [uuid.UUID(tid) for tid in content["topics"]]
-    people = {
-        person.id: person
-        for person in db.session.scalars(
-            select(Person)
-            .where(Person.id.in_(person_ids))
-            .options(selectinload(Person.credentials))
-        )
-    }
-    topics = {
-        topic.id: topic
-        for topic in db.session.scalars(
-            select(Topic).where(Topic.id.in_(topic_ids)).options(selectinload(Topic.codes))
-        )
-    }
-    live = rendering.LiveArticle(
-        article=cast(Article, _AsIfPublishedNow(article, utcnow())),
-        content=content,
-        # Trashed people and topics are left out, as publishing leaves them out.
-        authors=[
-            people[pid] for pid in person_ids if pid in people and people[pid].deleted_at is None
-        ],
-        topics=[
-            topics[tid] for tid in topic_ids if tid in topics and topics[tid].deleted_at is None
-        ],
-    )
-    return rendering.article_document(live, _published_faqs(article.id), _related(article))
+    as_if_published = cast(Article, _AsIfPublishedNow(article, utcnow()))
+    live = publishing.live_articles([(as_if_published, revisions.snapshot(article))])
+    faqs = publishing.public_faqs([article.id]).get(article.id, [])
+    return rendering.article_document(live[article.id], faqs, _related(article))
 
 
 def article_text(document: dict[str, Any], sections: list[str] | None = None) -> str:
     """The previewed article as served, cut down to `sections` as delivery does."""
-    return rendering.dumps(_only_sections(document, sections) if sections else document)
-
-
-def _published_faqs(article_id: uuid.UUID) -> list[Faq]:
-    # The FAQs the article will show once published: the same rule as publishing's.
-    return list(
-        db.session.scalars(
-            select(Faq)
-            .where(
-                Faq.article_id == article_id,
-                Faq.status == "published",
-                Faq.deleted_at.is_(None),
-            )
-            .order_by(Faq.position, Faq.id)
-        )
-    )
+    return rendering.dumps(only_sections(document, sections) if sections else document)
 
 
 def _related(article: Article) -> list[tuple[Any, dict[str, Any]]]:

@@ -193,7 +193,7 @@ def _refresh_batch(ids: list[uuid.UUID]) -> tuple[set[uuid.UUID], set[uuid.UUID]
     summaries = {article_id: rendering.article_summary(item) for article_id, item in live.items()}
     targets = {link.target_id for article in public for link in article.outgoing_links}
     summaries.update(_stored_summaries("article", targets - summaries.keys()))
-    faqs_by_article = _public_faqs(article.id for article in articles)
+    faqs_by_article = public_faqs(article.id for article in articles)
 
     rows = []
     for article in public:
@@ -212,16 +212,23 @@ def _refresh_batch(ids: list[uuid.UUID]) -> tuple[set[uuid.UUID], set[uuid.UUID]
 
 
 def _live_articles(articles: list[Article]) -> dict[uuid.UUID, rendering.LiveArticle]:
-    """Each public article with the content of its live revision and the people and
-    topics that content names, loaded in a few queries whatever the batch size."""
+    """Each public article with the content of its live revision."""
     contents = revisions.snapshots(
         [(article.id, article.live_revision) for article in articles if article.live_revision]
     )
     missing = [article.slug for article in articles if article.id not in contents]
     if missing:
         raise LookupError(f"no live revision stored for {missing}")
-    person_ids = {uuid.UUID(pid) for content in contents.values() for pid in content["authors"]}
-    topic_ids = {uuid.UUID(tid) for content in contents.values() for tid in content["topics"]}
+    return live_articles([(article, contents[article.id]) for article in articles])
+
+
+def live_articles(
+    pairs: list[tuple[Article, dict[str, Any]]],
+) -> dict[uuid.UUID, rendering.LiveArticle]:
+    """Each article with the given content and the people and topics that content names,
+    loaded in two queries whatever the batch size; trashed ones are left out."""
+    person_ids = {uuid.UUID(pid) for _, content in pairs for pid in content["authors"]}
+    topic_ids = {uuid.UUID(tid) for _, content in pairs for tid in content["topics"]}
     people = {
         person.id: person
         for person in db.session.scalars(
@@ -236,22 +243,19 @@ def _live_articles(articles: list[Article]) -> dict[uuid.UUID, rendering.LiveArt
             select(Topic).where(Topic.id.in_(topic_ids)).options(selectinload(Topic.codes))
         )
     }
+
+    def named(ids: list[str], found: dict[uuid.UUID, Any]) -> list[Any]:
+        keys = [uuid.UUID(item) for item in ids]
+        return [found[key] for key in keys if key in found and found[key].deleted_at is None]
+
     return {
         article.id: rendering.LiveArticle(
             article=article,
-            content=contents[article.id],
-            authors=[
-                people[uuid.UUID(pid)]
-                for pid in contents[article.id]["authors"]
-                if uuid.UUID(pid) in people and people[uuid.UUID(pid)].deleted_at is None
-            ],
-            topics=[
-                topics[uuid.UUID(tid)]
-                for tid in contents[article.id]["topics"]
-                if uuid.UUID(tid) in topics and topics[uuid.UUID(tid)].deleted_at is None
-            ],
+            content=content,
+            authors=named(content["authors"], people),
+            topics=named(content["topics"], topics),
         )
-        for article in articles
+        for article, content in pairs
     }
 
 
@@ -303,7 +307,7 @@ def _article_row(
     )
 
 
-def _public_faqs(article_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Faq]]:
+def public_faqs(article_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Faq]]:
     faqs = db.session.scalars(
         select(Faq)
         .where(
