@@ -138,10 +138,10 @@ bodies AS (
     FROM articles AS a
 )
 INSERT INTO published_documents
-    (kind, entity_id, slug, body, summary, etag, tags, published_at, updated_at, sort_title,
-     reviewed_on)
+    (kind, entity_id, slug, body, summary, etag, tags, published_at, updated_at, title,
+     sort_title, topic_slugs, reviewed_on)
 SELECT 'article', id, slug, body::text, summary_json::text, md5(body::text), tags,
-    published_at, published_at, lower(title), published_at::date
+    published_at, published_at, title, lower(title), ARRAY[topic_slug], published_at::date
 FROM bodies
 CROSS JOIN LATERAL (
     SELECT
@@ -157,10 +157,10 @@ CROSS JOIN LATERAL (SELECT summary_json || jsonb_build_object('sections', sectio
 """
 _FAQS = f"""
 INSERT INTO published_documents
-    (kind, entity_id, slug, body, summary, etag, tags, published_at, updated_at, sort_title,
-     reviewed_on)
+    (kind, entity_id, slug, body, summary, etag, tags, published_at, updated_at, title,
+     sort_title, reviewed_on)
 SELECT 'faq', md5('faq' || a.slug || f)::uuid, NULL, faq::text, faq::text, md5(faq::text),
-    a.tags || ('article:' || a.slug), a.published_at, a.published_at, lower(question),
+    a.tags || ('article:' || a.slug), a.published_at, a.published_at, question, lower(question),
     a.published_at::date
 FROM published_documents AS a
 CROSS JOIN generate_series(1, {FAQS_PER_ARTICLE}) AS f

@@ -444,8 +444,8 @@ def check_documents(database_url: str) -> tuple[list[str], dict[str, str]]:
     app = create_app({"CMS_SETTINGS": Settings(database_url=url), "SQLALCHEMY_DATABASE_URI": url})
     problems: list[str] = []
     stored_query = text(
-        "SELECT kind, entity_id, slug, body, summary, etag, tags, sort_title, published_at,"
-        " updated_at, reviewed_on FROM published_documents"
+        "SELECT kind, entity_id, slug, body, summary, etag, tags, title, sort_title, topic_slugs,"
+        " published_at, updated_at, reviewed_on FROM published_documents"
     )
 
     def stored() -> dict[tuple[str, uuid.UUID], dict[str, Any]]:

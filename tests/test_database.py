@@ -13,10 +13,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from cms_api.database import libpq_url, sqlalchemy_url
 from cms_api.extensions import db
+from cms_api.services.seeding import load_seeds
 from tests.conftest import build_app
 
 
@@ -58,6 +59,30 @@ def test_downgrade_to_base_then_upgrade_to_head(make_database):
         assert _differences(app) == []
     finally:
         _dispose(app)
+
+
+def test_the_title_and_topics_backfill_gives_what_publishing_writes(make_database):
+    app = build_app(make_database("backfill"))
+    columns = text(
+        "SELECT kind, entity_id, title, topic_slugs FROM published_documents ORDER BY 1, 2"
+    )
+    try:
+        with app.app_context():
+            upgrade()
+            load_seeds()
+            db.session.commit()
+            written = db.session.execute(columns).all()
+            db.session.remove()
+            downgrade(revision="0005")
+            upgrade()
+            backfilled = db.session.execute(columns).all()
+    finally:
+        _dispose(app)
+
+    kinds = {kind for kind, *_ in written}
+    assert kinds == {"article", "faq", "person", "topic"}
+    assert any(topics for kind, _, _, topics in written if kind == "article")
+    assert backfilled == written
 
 
 STARTER = textwrap.dedent(

@@ -47,7 +47,13 @@ class PublishedDocument(Base):
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The title, name or question as the summary shows it; sort_title is its casefold.
+    title: Mapped[str] = mapped_column(Text)
     sort_title: Mapped[str] = mapped_column(Text)
+    # An article's own topics, in order (tags also hold their ancestors); empty otherwise.
+    topic_slugs: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), default=list, server_default=text("'{}'::text[]")
+    )
     reviewed_on: Mapped[date] = mapped_column(Date)
     rendered_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()

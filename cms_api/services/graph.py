@@ -7,10 +7,11 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain, islice, repeat
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
@@ -19,6 +20,7 @@ from flask import current_app
 
 from cms_api.errors import NotFound
 from cms_api.extensions import db
+from cms_api.models.article import LINK_RELATIONS
 from cms_api.services import site as public_site
 from cms_api.services.delivery import SHARED_READ_CONNECTION
 
@@ -122,8 +124,11 @@ class Site:
         more per related-link hop, -1 where no path leads."""
         return _breadth_first(len(self.slugs), self.source, self.target, self.hubs)
 
-    @cached_property
     def whole(self) -> Graph:
+        """The graph of every article. Not cached here: a graph refers to its site, and a
+        site that also referred to its graph would form a cycle that only the garbage
+        collector frees, keeping a replaced site's hundreds of megabytes alive until it
+        runs. Exports of one version share their rendered bodies instead."""
         return Graph.of(self, np.arange(len(self.slugs)))
 
 
@@ -227,26 +232,33 @@ _VERSION_SQL = """
 SELECT count(*), coalesce(sum(hashtextextended(etag || array_to_string(tags, ' '), 0)), 0)
 FROM published_documents WHERE kind IN ('article', 'topic')
 """
+# The articles as packed columns in one row, in slug order (the aggregates read the sorted
+# rows in turn): a hundred thousand rows become five values and no per-row objects.
+# Title and topics are stored as columns when the document is published, so nothing here
+# parses the stored JSON.
 _NODES_SQL = """
-SELECT entity_id::text, slug, etag, uuid_send(entity_id) FROM published_documents
-WHERE kind = 'article' ORDER BY slug COLLATE "C"
+SELECT string_agg(uuid_send(entity_id), ''), json_agg(entity_id)::text, json_agg(slug)::text,
+       json_agg(title)::text, json_agg(array_to_string(topic_slugs, ' '))::text
+FROM (
+    SELECT entity_id, slug, title, topic_slugs FROM published_documents
+    WHERE kind = 'article' ORDER BY slug COLLATE "C"
+) article
 """
-# Titles and topics as readers see them: from each published summary.
-_DETAILS_SQL = """
-SELECT d.entity_id::text, x.title,
-       (SELECT coalesce(string_agg(t ->> 'slug', ' '), '') FROM jsonb_array_elements(x.topics) t)
-FROM published_documents d, jsonb_to_record(d.summary::jsonb) AS x(title text, topics jsonb)
-WHERE d.kind = 'article'
-"""
-_SOME_DETAILS_SQL = _DETAILS_SQL + " AND d.entity_id = ANY(%(ids)s::uuid[])"
-# Links as packed columns (16-byte ids, doubles, small ints) in one row: half a million
-# links cost one scan and no per-row objects. The aggregates see the rows in one order.
-_EDGES_SQL = """
+# Links the same way (16-byte ids, doubles, one letter per relation), in one scan.
+_EDGES_SQL = (
+    """
 SELECT string_agg(uuid_send(source_id), ''), string_agg(uuid_send(target_id), ''),
        string_agg(float8send(weight), ''),
-       json_agg(relation)::text, json_agg(anchor_text)::text
+       string_agg(CASE relation """
+    + " ".join(
+        f"WHEN '{name}' THEN '{chr(ord('a') + code)}'" for code, name in enumerate(LINK_RELATIONS)
+    )
+    + """ END, ''),
+       json_agg(anchor_text)::text
 FROM related_links WHERE deleted_at IS NULL
 """
+)
+_RELATIONS = np.array(LINK_RELATIONS, dtype=object)
 # A topic page links to the articles its published document lists.
 _HUBS_SQL = """
 SELECT string_agg(uuid_send((item ->> 'id')::uuid), '')
@@ -316,14 +328,14 @@ class _Numbering:
     articles ever share the first eight, the whole 16 bytes are compared instead.
     """
 
-    def __init__(self, keys: list[bytes]) -> None:
-        halves = np.frombuffer(b"".join(keys), ">u8").reshape(-1, 2).astype(np.uint64)
+    def __init__(self, keys: bytes) -> None:
+        halves = np.frombuffer(keys, ">u8").reshape(-1, 2).astype(np.uint64)
         self._high, self._low = halves[:, 0], halves[:, 1]
         self._order = np.argsort(self._high)
         self._sorted = self._high[self._order]
         self._distinct = bool(np.all(np.diff(self._sorted) > 0))
         if not self._distinct:
-            whole = np.frombuffer(b"".join(keys), "S16")
+            whole = np.frombuffer(keys, "S16")
             self._order = np.argsort(whole)
             self._sorted_whole = whole[self._order]
 
@@ -344,60 +356,26 @@ class _Numbering:
         return np.where(match, numbers, -1)
 
 
-class _Details:
-    """Title and topics of each published article, kept per document ETag: a new graph
-    version parses only the summaries that changed."""
-
-    def __init__(self) -> None:
-        self._by_id: dict[str, tuple[str, str, str]] = {}
-
-    def get(self, cursor: Any, ids: list[str], etags: list[str]) -> tuple[list[str], list[str]]:
-        known = self._by_id
-        stale = [
-            item for item, etag in zip(ids, etags, strict=True) if known.get(item, ("",))[0] != etag
-        ]
-        if stale:
-            fresh = (
-                cursor.execute(_DETAILS_SQL)
-                if len(stale) * 2 > len(ids)
-                else cursor.execute(_SOME_DETAILS_SQL, {"ids": stale})
-            ).fetchall()
-            etag_of = dict(zip(ids, etags, strict=True))
-            found = {item: (etag_of.get(item, ""), title, topics) for item, title, topics in fresh}
-            # Only what is published now is kept, so the cache never outgrows the site.
-            known = {item: found.get(item) or known.get(item, ("", "", "")) for item in ids}
-            self._by_id = known
-        return [known[item][1] for item in ids], [known[item][2] for item in ids]
-
-    def clear(self) -> None:
-        self._by_id = {}
-
-
-_DETAILS = _Details()
-
-
 def _load() -> Site:
     with _reading(snapshot=True) as cursor:
         version = _version(cursor)
-        nodes = cursor.execute(_NODES_SQL).fetchall()
-        ids, slugs, etags, keys = ([row[i] for row in nodes] for i in range(4))
-        titles, topics = _DETAILS.get(cursor, ids, etags)
+        keys, ids, slugs, titles, topics = cursor.execute(_NODES_SQL).fetchone()
         sources, targets, weights, relations, anchors = cursor.execute(_EDGES_SQL).fetchone()
         (hubs,) = cursor.execute(_HUBS_SQL).fetchone()
-    number = _Numbering(keys)  # 16-byte ids, as links and topic pages name articles
+    number = _Numbering(keys or b"")  # 16-byte ids, as links and topic pages name articles
     source, target = number(sources), number(targets)
     weight = np.frombuffer(weights or b"", ">f8").astype(np.float64)
-    relation = np.array(json.loads(relations or "[]") or [], dtype=object)
+    relation = _RELATIONS[np.frombuffer((relations or "").encode(), np.uint8) - ord("a")]
     # Only links between two published articles; in (source, target) order.
     published = np.flatnonzero((source >= 0) & (target >= 0))
     order = published[np.lexsort((target[published], source[published]))]
     hub_numbers = number(hubs)
     return Site(
         version=version,
-        ids=ids,
-        slugs=slugs,
-        titles=titles,
-        topics=topics,
+        ids=json.loads(ids or "[]"),
+        slugs=json.loads(slugs or "[]"),
+        titles=json.loads(titles or "[]"),
+        topics=json.loads(topics or "[]"),
         source=source[order],
         target=target[order],
         weight=weight[order],
@@ -433,18 +411,15 @@ class _SiteCache:
 _CACHE = _SiteCache()
 
 
-def forget(*, keep_details: bool = False) -> None:
-    """Drop what this process has loaded (tests and benchmarks start cold with it); with
-    `keep_details`, only the graph, as when a new version arrives."""
+def forget() -> None:
+    """Drop what this process has loaded and rendered (tests and benchmarks start cold)."""
     _CACHE.clear()
     _BODIES.clear()
-    if not keep_details:
-        _DETAILS.clear()
 
 
 def select(site: Site, filters: Filters) -> Graph:
     if filters.topic is None and filters.root is None:
-        return site.whole
+        return site.whole()
     chosen: np.ndarray | None = None
     if filters.topic is not None:
         chosen = _articles_named(site, _TOPIC_SQL, {"tag": f"topic:{filters.topic}"})
@@ -498,7 +473,7 @@ class PreparedExport:
                 # The graph changed between the version check and the load: what is
                 # served is the newer state, under its own tag.
                 etag = _export_etag(site.version, self.format, self.filters)
-            body = WRITERS[self.format](select(site, self.filters), self.filters).encode()
+            body = WRITERS[self.format](select(site, self.filters), self.filters)
             _BODIES.put(etag, body)
         return Export(
             body=body,
@@ -629,7 +604,36 @@ def _texts(values: list[float]) -> list[str]:
     return [cache[value] for value in values]
 
 
-def write_json(graph: Graph, filters: Filters) -> str:
+# Rows per encoded chunk: large enough that joining is C work, small enough that a batch
+# of rows fits in the CPU's caches.
+_BATCH_ROWS = 4096
+
+
+def _encoded(*parts: str | Iterable[str]) -> bytes:
+    """The UTF-8 bytes of `parts` in order, each a text or an iterable of row texts.
+
+    Rows are joined and encoded a batch at a time, so neither a list of every row nor the
+    whole document as one text is ever built: a third less time and memory than joining
+    it all and then encoding it.
+    """
+    chunks: list[bytes] = []
+    for part in parts:
+        if isinstance(part, str):
+            chunks.append(part.encode())
+            continue
+        rows = iter(part)
+        while batch := list(islice(rows, _BATCH_ROWS)):
+            chunks.append("".join(batch).encode())
+    return b"".join(chunks)
+
+
+def _separators(separator: str, count: int) -> Iterator[str]:
+    """What goes before each of `count` rows: nothing before the first, `separator` before
+    each one after."""
+    return chain(("",) if count else (), repeat(separator, count - 1))
+
+
+def write_json(graph: Graph, filters: Filters) -> bytes:
     """networkx's node-link form: nodes keyed by `slug`, edges naming slugs.
 
     Written by hand from the columns: slugs, relations and numbers need no escaping and
@@ -638,12 +642,13 @@ def write_json(graph: Graph, filters: Filters) -> str:
     """
     data = graph.columns
     quote = encode_basestring
-    nodes = [
-        f'{{"id":"{id_}","slug":"{slug}","title":{quote(title)},"url":{quote(url)},'
+    nodes = (
+        f'{comma}{{"id":"{id_}","slug":"{slug}","title":{quote(title)},"url":{quote(url)},'
         f'"topics":{_json_slugs(topics)},"inlinks":{inlinks},"outlinks":{outlinks},'
         f'"click_depth":{"null" if depth is None else depth},"link_score":{score},'
         f'"orphan":{"true" if orphan else "false"}}}'
-        for id_, slug, title, url, topics, inlinks, outlinks, depth, score, orphan in zip(
+        for comma, id_, slug, title, url, topics, inlinks, outlinks, depth, score, orphan in zip(
+            _separators(",", len(data.ids)),
             data.ids,
             data.slugs,
             data.titles,
@@ -656,11 +661,12 @@ def write_json(graph: Graph, filters: Filters) -> str:
             data.orphan,
             strict=True,
         )
-    ]
-    edges = [
-        f'{{"source":"{source}","target":"{target}","relation":"{relation}",'
+    )
+    edges = (
+        f'{comma}{{"source":"{source}","target":"{target}","relation":"{relation}",'
         f'"anchor_text":{"null" if anchor is None else quote(anchor)},"weight":{weight}}}'
-        for source, target, relation, anchor, weight in zip(
+        for comma, source, target, relation, anchor, weight in zip(
+            _separators(",", len(data.sources)),
             data.sources,
             data.targets,
             data.relations,
@@ -668,14 +674,14 @@ def write_json(graph: Graph, filters: Filters) -> str:
             _texts(data.weights),
             strict=True,
         )
-    ]
+    )
     info = json.dumps({"name": GRAPH_NAME, "damping": DAMPING}, separators=(",", ":"))
-    return (
-        f'{{"directed":true,"multigraph":false,"graph":{info},"nodes":['
-        + ",".join(nodes)
-        + '],"edges":['
-        + ",".join(edges)
-        + "]}"
+    return _encoded(
+        f'{{"directed":true,"multigraph":false,"graph":{info},"nodes":[',
+        nodes,
+        '],"edges":[',
+        edges,
+        "]}",
     )
 
 
@@ -696,11 +702,11 @@ def _csv(text: str | None) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def write_csv(graph: Graph, filters: Filters) -> str:
+def write_csv(graph: Graph, filters: Filters) -> bytes:
     """An edge list as Gephi's spreadsheet import reads it, RFC 4180 style. Written by
     hand (a third of the csv module's time): only the anchor text can need quoting."""
     data = graph.columns
-    lines = [
+    lines = (
         f"{source},{target},Directed,{weight},{_csv(anchor)},{relation}\r\n"
         for source, target, weight, anchor, relation in zip(
             data.sources,
@@ -710,8 +716,8 @@ def write_csv(graph: Graph, filters: Filters) -> str:
             data.relations,
             strict=True,
         )
-    ]
-    return "Source,Target,Type,Weight,Anchor,Relation\r\n" + "".join(lines)
+    )
+    return _encoded("Source,Target,Type,Weight,Anchor,Relation\r\n", lines)
 
 
 # XML 1.0 cannot carry most C0 controls even as references; they are dropped.
@@ -759,7 +765,7 @@ def _xml_anchors(anchors: list[str | None]) -> list[str | None]:
     return [None if anchor is None else next(escaped) for anchor in anchors]
 
 
-def write_graphml(graph: Graph, filters: Filters) -> str:
+def write_graphml(graph: Graph, filters: Filters) -> bytes:
     """GraphML, written by hand like the JSON: typed keys for node and edge attributes;
     topics space-separated; a null click depth or anchor, or no topics, is left out."""
     data = graph.columns
@@ -777,21 +783,22 @@ def write_graphml(graph: Graph, filters: Filters) -> str:
     head.append(f'<graph id="{GRAPH_NAME}" edgedefault="directed">\n')
     topics = _optional(data.topics, '<data key="n_topics">', "</data>")
     depths = _optional(data.click_depth, '<data key="n_click_depth">', "</data>")
-    rows = _node_rows(data, topics, depths)
-    nodes = [
+    nodes = (
         f'<node id="{slug}"><data key="n_id">{id_}</data><data key="n_title">{title}'
         f'</data><data key="n_url">{url}</data>{topic}<data key="n_inlinks">{inlinks}'
         f'</data><data key="n_outlinks">{outlinks}</data>{depth}<data key="n_link_score">'
         f'{score}</data><data key="n_orphan">{"true" if orphan else "false"}</data></node>\n'
-        for id_, slug, title, url, topic, inlinks, outlinks, depth, score, orphan in rows
-    ]
+        for id_, slug, title, url, topic, inlinks, outlinks, depth, score, orphan in _node_rows(
+            data, topics, depths
+        )
+    )
     anchors = _optional(_xml_anchors(data.anchors), '<data key="e_anchor_text">', "</data>")
-    edges = [
+    edges = (
         f'<edge id="e{number}" source="{source}" target="{target}"><data key="e_relation">'
         f'{relation}</data>{anchor}<data key="e_weight">{weight}</data></edge>\n'
         for number, source, target, relation, anchor, weight in _edge_rows(data, anchors)
-    ]
-    return "".join(head) + "".join(nodes) + "".join(edges) + "</graph>\n</graphml>\n"
+    )
+    return _encoded("".join(head), nodes, edges, "</graph>\n</graphml>\n")
 
 
 def _node_rows(data: Any, topics: list[str], depths: list[str]) -> Iterator[tuple[Any, ...]]:
@@ -824,7 +831,7 @@ def _edge_rows(data: Any, anchors: list[str]) -> Iterator[tuple[Any, ...]]:
     )
 
 
-def write_gexf(graph: Graph, filters: Filters) -> str:
+def write_gexf(graph: Graph, filters: Filters) -> bytes:
     """GEXF 1.3, written by hand like the JSON: the title is the node label, the link
     weight the edge weight, the rest typed attributes (left out where null or empty)."""
     data = graph.columns
@@ -846,32 +853,33 @@ def write_gexf(graph: Graph, filters: Filters) -> str:
     head.append("</attributes>\n<nodes>\n")
     topics = _optional(data.topics, '<attvalue for="topics" value="', '"/>')
     depths = _optional(data.click_depth, '<attvalue for="click_depth" value="', '"/>')
-    rows = _node_rows(data, topics, depths)
-    nodes = [
+    nodes = (
         f'<node id="{slug}" label="{title}"><attvalues><attvalue for="id" value="{id_}"/>'
         f'<attvalue for="url" value="{url}"/>{topic}<attvalue for="inlinks" '
         f'value="{inlinks}"/><attvalue for="outlinks" value="{outlinks}"/>{depth}'
         f'<attvalue for="link_score" value="{score}"/><attvalue for="orphan" '
         f'value="{"true" if orphan else "false"}"/></attvalues></node>\n'
-        for id_, slug, title, url, topic, inlinks, outlinks, depth, score, orphan in rows
-    ]
+        for id_, slug, title, url, topic, inlinks, outlinks, depth, score, orphan in _node_rows(
+            data, topics, depths
+        )
+    )
     anchors = _optional(_xml_anchors(data.anchors), '<attvalue for="anchor_text" value="', '"/>')
-    edges = [
+    edges = (
         f'<edge id="{number}" source="{source}" target="{target}" weight="{weight}">'
         f'<attvalues><attvalue for="relation" value="{relation}"/>{anchor}</attvalues>'
         "</edge>\n"
         for number, source, target, relation, anchor, weight in _edge_rows(data, anchors)
-    ]
-    return (
-        "".join(head)
-        + "".join(nodes)
-        + "</nodes>\n<edges>\n"
-        + "".join(edges)
-        + "</edges>\n</graph>\n</gexf>\n"
+    )
+    return _encoded(
+        "".join(head),
+        nodes,
+        "</nodes>\n<edges>\n",
+        edges,
+        "</edges>\n</graph>\n</gexf>\n",
     )
 
 
-WRITERS: dict[str, Callable[[Graph, Filters], str]] = {
+WRITERS: dict[str, Callable[[Graph, Filters], bytes]] = {
     "json": write_json,
     "graphml": write_graphml,
     "gexf": write_gexf,
@@ -897,7 +905,7 @@ ORDER BY s.slug COLLATE "C", t.slug COLLATE "C"
 def report() -> str:
     """Orphans, dead ends and broken links of the whole published site, as JSON."""
     site = _CACHE.get(current_version())
-    graph = site.whole
+    graph = site.whole()
     url = _page_url()
 
     def article(number: int) -> dict[str, Any]:

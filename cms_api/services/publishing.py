@@ -302,7 +302,8 @@ def _article_row(
         tags=tags,
         published_at=published_at,
         updated_at=article.content_updated_at or published_at,
-        sort_title=live.content["title"].casefold(),
+        title=live.content["title"],
+        topic_slugs=[topic.slug for topic in live.topics],
         reviewed_on=article.last_reviewed_at or published_at.date(),
     )
 
@@ -366,7 +367,7 @@ def _faq_row(faq: Faq, topics: list[Topic], title: str | None = None) -> dict[st
         tags=tags,
         published_at=published_at,
         updated_at=faq.updated_at or published_at,
-        sort_title=faq.question.casefold(),
+        title=faq.question,
         reviewed_on=published_at.date(),
     )
 
@@ -418,7 +419,7 @@ def refresh_people(person_ids: Iterable[uuid.UUID]) -> None:
                 tags=tags,
                 published_at=person.created_at or now,
                 updated_at=person.updated_at or now,
-                sort_title=person.name.casefold(),
+                title=person.name,
                 reviewed_on=(person.updated_at or now).date(),
             )
         )
@@ -503,7 +504,7 @@ def refresh_topics(
                 tags=tags,
                 published_at=topic.created_at or now,
                 updated_at=topic.updated_at or now,
-                sort_title=topic.name.casefold(),
+                title=topic.name,
                 reviewed_on=(topic.updated_at or now).date(),
             )
         )
@@ -546,8 +547,9 @@ def _row(
     tags: set[str],
     published_at: datetime,
     updated_at: datetime,
-    sort_title: str,
+    title: str,
     reviewed_on: date,
+    topic_slugs: list[str] | None = None,
 ) -> dict[str, Any]:
     body = rendering.dumps(document)
     return {
@@ -560,7 +562,9 @@ def _row(
         "tags": sorted(tags),
         "published_at": published_at,
         "updated_at": updated_at,
-        "sort_title": sort_title,
+        "title": title,
+        "sort_title": title.casefold(),
+        "topic_slugs": topic_slugs or [],
         "reviewed_on": reviewed_on,
     }
 

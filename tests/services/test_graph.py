@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import io
+import json
+import weakref
 
 import networkx as nx
 import numpy as np
@@ -88,12 +91,10 @@ def test_xml_exports_escape_markup_and_drop_what_xml_cannot_carry(app):
 
     with app.test_request_context():
         url = page_url("article", "article-0")
-        whole = site.whole
+        whole = site.whole()
         exports = {
-            "graphml": nx.read_graphml(
-                io.BytesIO(graph.write_graphml(whole, graph.Filters()).encode())
-            ),
-            "gexf": nx.read_gexf(io.BytesIO(graph.write_gexf(whole, graph.Filters()).encode())),
+            "graphml": nx.read_graphml(io.BytesIO(graph.write_graphml(whole, graph.Filters()))),
+            "gexf": nx.read_gexf(io.BytesIO(graph.write_gexf(whole, graph.Filters()))),
         }
 
     for name, read in exports.items():
@@ -115,8 +116,60 @@ def test_article_ids_are_found_by_their_16_bytes_even_when_the_first_8_collide()
     twin = bytes(range(8)) + bytes(range(100, 108))  # same first eight bytes
     other = bytes(range(50, 66))
     for keys in ([first, other], [first, twin, other]):
-        number = graph._Numbering(keys)
+        number = graph._Numbering(b"".join(keys))
 
         looked_up = number(b"".join([other, first, bytes(16), *keys[1:2]]))
 
         assert looked_up.tolist() == [len(keys) - 1, 0, -1, 1]
+
+
+@pytest.mark.parametrize("count", [0, 1, 7])
+def test_exports_come_out_the_same_whatever_the_batch_of_rows(app, monkeypatch, count):
+    site = _chain_site(count)
+    with app.test_request_context():
+        whole = site.whole()
+        written = {name: write(whole, graph.Filters()) for name, write in graph.WRITERS.items()}
+        monkeypatch.setattr(graph, "_BATCH_ROWS", 2)
+        rebatched = {name: write(whole, graph.Filters()) for name, write in graph.WRITERS.items()}
+
+    assert rebatched == written
+    document = json.loads(written["json"])
+    assert [node["slug"] for node in document["nodes"]] == site.slugs
+    assert len(document["edges"]) == max(count - 1, 0)
+    assert written["csv"].count(b"\r\n") == 1 + max(count - 1, 0)
+    assert nx.read_graphml(io.BytesIO(written["graphml"])).number_of_nodes() == count
+
+
+def _chain_site(count: int) -> graph.Site:
+    """`count` articles, each linking to the next, with titles outside ASCII."""
+    return graph.Site(
+        version="chain",
+        ids=[f"00000000-0000-0000-0000-{n:012d}" for n in range(count)],
+        slugs=[f"article-{n}" for n in range(count)],
+        titles=[f"Céphalée n° {n}" for n in range(count)],
+        topics=["headache"] * count,
+        source=np.arange(max(count - 1, 0), dtype=np.int64),
+        target=np.arange(1, max(count, 1), dtype=np.int64),
+        weight=np.full(max(count - 1, 0), 0.5),
+        relation=np.array(["see_also"] * max(count - 1, 0), dtype=object),
+        anchor=[f"next: {n + 1}" for n in range(max(count - 1, 0))],
+        anchor_of=np.arange(max(count - 1, 0)),
+        hubs=np.array([0] if count else [], dtype=np.int64),
+    )
+
+
+def test_a_replaced_site_is_freed_at_once_not_left_to_the_garbage_collector(app):
+    with app.test_request_context():
+        graph.forget()
+        prepared = graph.prepare_export("graphml", graph.Filters())
+        prepared.render()
+        graph.report()
+        loaded = weakref.ref(graph._CACHE.get(prepared.version))
+        assert loaded() is not None
+
+        gc.disable()
+        try:
+            graph.forget()
+            assert loaded() is None
+        finally:
+            gc.enable()

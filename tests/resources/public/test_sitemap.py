@@ -123,9 +123,9 @@ def test_fifty_thousand_and_one_urls_make_two_sitemaps(app, client):
         db.session.execute(
             text(
                 "INSERT INTO published_documents (kind, entity_id, slug, body, summary, etag, "
-                "tags, published_at, updated_at, sort_title, reviewed_on) "
+                "tags, published_at, updated_at, title, sort_title, reviewed_on) "
                 "SELECT 'article', gen_random_uuid(), 'bulk-' || n, '{}', '{}', '\"x\"', '{}', "
-                "now(), now(), 'bulk', current_date FROM generate_series(1, :n) AS n"
+                "now(), now(), 'Bulk', 'bulk', current_date FROM generate_series(1, :n) AS n"
             ),
             {"n": 50_001 - count},
         )
