@@ -15,6 +15,7 @@ from cms_api.document_cache import DocumentCache, Entry, conninfo_of
 from cms_api.extensions import db
 from cms_api.http import JSON_CONTENT_TYPE, REQUEST_ID, etag_matches, public_cache_control
 from cms_api.observability import ROUTE
+from cms_api.schemas.previews import PREVIEW_HEADER_NAME
 from cms_api.services.delivery import SHARED_READ_CONNECTION
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -37,7 +38,7 @@ RULES = {
 }
 SLUG_MAX = 120
 # `X-Preview-Token` as WSGI names it (the query form already falls through).
-PREVIEW_HEADER = "HTTP_X_PREVIEW_TOKEN"
+PREVIEW_HEADER = "HTTP_" + PREVIEW_HEADER_NAME.upper().replace("-", "_")
 DATABASE_ERROR = "cms_api.fast_path_database_error"
 _QUERIES = {
     "slug": "SELECT body, etag FROM published_documents WHERE kind = %s AND slug = %s",
@@ -123,6 +124,8 @@ class PublishedDocumentFastPath:
             ("Access-Control-Allow-Origin", "*"),
             ("Access-Control-Expose-Headers", self.exposed),
         ]
+        if kind == "article":  # as the articles blueprint says: answers vary with a preview
+            headers.append(("Vary", PREVIEW_HEADER_NAME))
         if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
             start_response("304 NOT MODIFIED", headers)
             return [b""]

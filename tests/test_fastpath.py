@@ -124,7 +124,7 @@ def test_a_database_outage_on_the_fast_path_is_the_views_503_problem():
 def test_an_origin_allow_list_leaves_cors_to_the_views(app):
     settings = Settings(
         database_url=app.config["SQLALCHEMY_DATABASE_URI"],
-        cors_origins=["https://www.example-health.org"],
+        cors_origins=["https://www.example-health.org", "https://preview.example-health.org"],
     )
     restricted = build_app(app.config["SQLALCHEMY_DATABASE_URI"], CMS_SETTINGS=settings)
     client = restricted.test_client()
@@ -142,3 +142,6 @@ def test_an_origin_allow_list_leaves_cors_to_the_views(app):
     assert _fast_path(restricted).enabled is False
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://www.example-health.org"
     assert "Access-Control-Allow-Origin" not in other.headers
+    # Both reasons to vary survive together: the origin (flask-cors) and the preview token.
+    varies = {part.strip() for line in allowed.headers.getlist("Vary") for part in line.split(",")}
+    assert {"Origin", "X-Preview-Token"} <= varies

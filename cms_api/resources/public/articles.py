@@ -99,6 +99,15 @@ PREVIEW_REFUSED = {
 }
 
 
+@blp.after_request
+def _vary_with_the_preview_token(response: Response) -> Response:
+    """Every answer about one article depends on the preview token the request carries:
+    `Vary` makes a shared cache keep previews and the public copy apart."""
+    if request.view_args and "slug" in request.view_args:
+        response.vary.add(PREVIEW_HEADER_NAME)
+    return response
+
+
 def previewable(view: Callable[..., Any]) -> Callable[..., Any]:
     """Document the 401 of an operation that takes a preview token."""
     return blp.alt_response(
@@ -204,9 +213,9 @@ class ArticleBySlug(MethodView):
         token still get the published version). Such an answer is `Cache-Control:
         private, no-store`, so no shared cache keeps it. A token that does not open this
         article (unknown, expired, revoked, or minted for another article) answers 401,
-        never the published article instead. Through a shared cache (a CDN) that keys on
-        the URL alone, send the query parameter, or have the cache pass requests carrying
-        the header: otherwise it may answer them with its copy of the published article.
+        never the published article instead. Every answer about an article carries
+        `Vary: X-Preview-Token`, so a shared cache (a CDN) never answers a request that
+        carries a token with its copy of the published article.
         """
         if not is_slug(slug):
             raise NotFound("No published article has this slug.")

@@ -316,3 +316,39 @@ def test_a_browser_frontend_on_another_origin_can_use_the_preview_url(client, ed
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.headers["Cache-Control"] == PRIVATE
+
+
+def test_every_answer_about_an_article_tells_shared_caches_it_varies_with_the_token(client, draft):
+    _, token = draft
+    public = client.get(f"/v1/articles/{PUBLISHED}")
+    answers = {
+        "public": public,
+        "revalidated": client.get(
+            f"/v1/articles/{PUBLISHED}", headers={"If-None-Match": public.headers["ETag"]}
+        ),
+        "sections": client.get(f"/v1/articles/{PUBLISHED}?sections=causes"),
+        "faqs": client.get(f"/v1/articles/{PUBLISHED}/faqs"),
+        "related": client.get(f"/v1/articles/{PUBLISHED}/related"),
+        "jsonld": client.get(f"/v1/articles/{PUBLISHED}/jsonld"),
+        "draft, public": client.get("/v1/articles/sunburn-relief"),
+        "draft, preview": client.get(
+            "/v1/articles/sunburn-relief", headers={"X-Preview-Token": token}
+        ),
+        "refused": client.get("/v1/articles/sunburn-relief", headers={"X-Preview-Token": "x"}),
+    }
+
+    assert {name: answer.status_code for name, answer in answers.items()} == {
+        "public": 200,
+        "revalidated": 304,
+        "sections": 200,
+        "faqs": 200,
+        "related": 200,
+        "jsonld": 200,
+        "draft, public": 404,
+        "draft, preview": 200,
+        "refused": 401,
+    }
+    for name, answer in answers.items():
+        assert "X-Preview-Token" in answer.vary, name
+    # A list is the same for everyone.
+    assert "X-Preview-Token" not in client.get("/v1/articles").vary
