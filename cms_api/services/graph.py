@@ -691,12 +691,19 @@ def _json_slugs(slugs: str) -> str:
 
 
 _CSV_SPECIAL = re.compile('[",\r\n]')
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _csv(text: str | None) -> str:
-    """A CSV field as the csv module quotes it (only when it must)."""
+    """A CSV field as the csv module quotes it (only when it must). A text that a
+    spreadsheet would run as a formula gets a leading apostrophe, as OWASP advises: SEO
+    analysts open this file in Excel as often as in Gephi, and anchor texts are typed by
+    editors."""
     if not text:
         return ""
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
     if _CSV_SPECIAL.search(text) is None:
         return text
     return '"' + text.replace('"', '""') + '"'

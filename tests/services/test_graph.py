@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gc
 import io
 import json
@@ -173,3 +174,24 @@ def test_a_replaced_site_is_freed_at_once_not_left_to_the_garbage_collector(app)
             assert loaded() is None
         finally:
             gc.enable()
+
+
+def test_csv_anchors_that_a_spreadsheet_would_run_are_defused(app):
+    anchors = [
+        '=HYPERLINK("http://evil.example","Click")',
+        "+1 more",
+        "-2",
+        "@SUM(A1)",
+        "\tTabbed",
+        "\rReturned",
+        "Plain, with a comma",
+        "Caf\u00e9 = cafe",
+    ]
+    site = _chain_site(len(anchors) + 1)
+    site.anchor[:] = anchors
+    with app.test_request_context():
+        body = graph.write_csv(site.whole(), graph.Filters()).decode()
+
+    rows = list(csv.DictReader(io.StringIO(body, newline="")))
+    assert [row["Anchor"] for row in rows] == ["'" + anchor for anchor in anchors[:6]] + anchors[6:]
+    assert all(row["Type"] == "Directed" for row in rows)

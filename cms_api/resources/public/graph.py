@@ -165,8 +165,10 @@ class GraphExport(MethodView):
         `format`: `json` (default; networkx's node-link form, read it with
         `networkx.node_link_graph(doc, edges="edges", name="slug")`), `graphml`, `gexf`
         (GEXF 1.3; the title is the node label) or `csv` (the edge list Gephi's
-        spreadsheet import reads: `Source,Target,Type,Weight,Anchor,Relation`). In
-        GraphML and GEXF, `topics` is a space-separated list and a null `click_depth` or
+        spreadsheet import reads: `Source,Target,Type,Weight,Anchor,Relation`; an anchor
+        that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written with a
+        leading `'`, so that a spreadsheet shows it rather than running it as a formula).
+        In GraphML and GEXF, `topics` is a space-separated list and a null `click_depth` or
         `anchor_text` is left out.
 
         `topic` keeps the articles on a topic or its subtopics; `root` (with `depth`,
