@@ -45,6 +45,9 @@ class Settings:
       dropped as soon as PostgreSQL announces a change (default 64; 0 turns it off).
     - ``CMS_WEBHOOKS_ALLOW_PRIVATE``: ``true`` lets webhooks target private, loopback and
       link-local addresses, and plain ``http`` (default false; for tests and local receivers).
+    - ``CMS_WEBHOOK_RETENTION_DAYS``: days a delivered, failed or cancelled webhook delivery
+      (and its attempts) is kept after it finished (default 30; at least 1). Pending ones
+      are never removed.
     """
 
     database_url: str | None = None
@@ -63,6 +66,7 @@ class Settings:
     trusted_proxies: int = 0
     webhooks_allow_private: bool = False
     document_cache_mb: int = 64
+    webhook_retention_days: int = 30
 
     def __post_init__(self) -> None:
         # A typo here would otherwise surface as a 500 on the first limited request.
@@ -74,6 +78,12 @@ class Settings:
                 raise ValueError(
                     f"CMS_{name.upper()} {value!r} is not a rate limit such as '5 per minute'."
                 ) from error
+        # Zero would delete each delivery as it finishes, before an admin could look at it.
+        if self.webhook_retention_days < 1:
+            raise ValueError(
+                f"CMS_WEBHOOK_RETENTION_DAYS {self.webhook_retention_days} must be 1 or more: "
+                "the days finished webhook deliveries are kept."
+            )
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -96,6 +106,7 @@ class Settings:
             document_cache_mb=int(env.get("CMS_DOCUMENT_CACHE_MB", "64")),
             webhooks_allow_private=env.get("CMS_WEBHOOKS_ALLOW_PRIVATE", "").strip().lower()
             in ("1", "true", "yes", "on"),
+            webhook_retention_days=int(env.get("CMS_WEBHOOK_RETENTION_DAYS", "30")),
         )
 
 

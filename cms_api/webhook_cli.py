@@ -1,4 +1,4 @@
-"""`cms-api webhooks ...`: the delivery worker and the review-due notices (cron)."""
+"""`cms-api webhooks ...`: the delivery worker, review-due notices and pruning (cron)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from types import FrameType
 
 import click
@@ -18,7 +19,9 @@ from cms_api.services import webhooks, workflow
 
 log = logging.getLogger(__name__)
 
-webhooks_group = AppGroup("webhooks", help="Deliver webhook events and queue scheduled ones.")
+webhooks_group = AppGroup(
+    "webhooks", help="Deliver webhook events, queue scheduled ones, prune finished ones."
+)
 
 
 @contextmanager
@@ -49,8 +52,13 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     help="Seconds to wait when nothing is due.",
 )
 def deliver_command(once: bool, poll_interval: float) -> None:
-    """Send due webhook deliveries, retrying failures; run as many as you like at once."""
+    """Send due webhook deliveries, retrying failures; run as many as you like at once.
+
+    Running, it also prunes finished deliveries past their retention once an hour
+    (`--once` does not: cron runs `webhooks prune` instead).
+    """
     stop = threading.Event()
+    pruning = webhooks.PruneSchedule()
     attempts = 0
     with _stop_on_signals(stop):
         while not stop.is_set():
@@ -66,6 +74,7 @@ def deliver_command(once: bool, poll_interval: float) -> None:
             attempts += made
             if once:
                 break
+            pruning.run_if_due(should_stop=stop.is_set)
             if not made:
                 stop.wait(poll_interval)
     click.echo(f"Made {attempts} delivery attempt{'s' if attempts != 1 else ''}.")
@@ -80,3 +89,23 @@ def notify_reviews_due_command() -> None:
     added = webhooks.notify_reviews_due(workflow.reviews_due(within_days=0))
     db.session.commit()
     click.echo(f"Queued {added} review.due deliver{'ies' if added != 1 else 'y'}.")
+
+
+@webhooks_group.command("prune")
+@click.option(
+    "--older-than-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep deliveries that finished this many days ago or less "
+    "(default: CMS_WEBHOOK_RETENTION_DAYS).",
+)
+def prune_command(older_than_days: int | None) -> None:
+    """Delete delivered, failed and cancelled deliveries, with their attempts, once past
+    their retention (cron, daily). Pending ones are kept, however old."""
+    older_than = timedelta(days=older_than_days) if older_than_days is not None else None
+    try:
+        removed = webhooks.prune_deliveries(older_than)
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        raise click.ClickException("The database is unavailable.") from error
+    click.echo(f"Removed {removed} finished deliver{'ies' if removed != 1 else 'y'}.")

@@ -73,6 +73,9 @@ class WebhookDelivery(Base):
     `claimed_by`; it then sends without holding a transaction open, and only the holder of
     the claim may record the outcome. A worker that dies mid-send leaves the row to be
     retried when the lease runs out.
+
+    Finished rows (and their attempts) are deleted once `finished_at` is older than the
+    retention (`CMS_WEBHOOK_RETENTION_DAYS`); pending ones are kept however old.
     """
 
     __tablename__ = "webhook_deliveries"
@@ -88,6 +91,12 @@ class WebhookDelivery(Base):
             "ix_webhook_deliveries_due",
             "next_attempt_at",
             postgresql_where=text("status = 'pending'"),
+        ),
+        # What pruning scans for rows past their retention: only the finished ones.
+        Index(
+            "ix_webhook_deliveries_finished",
+            "finished_at",
+            postgresql_where=text("status <> 'pending'"),
         ),
     )
 
@@ -112,6 +121,9 @@ class WebhookDelivery(Base):
         DateTime(timezone=True), server_default=func.clock_timestamp()
     )
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When it was delivered, given up or cancelled (null while pending): retention counts
+    # from here, and a redelivery clears it, so the row's retention starts over.
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     attempts: Mapped[list[WebhookAttempt]] = relationship(
         order_by="WebhookAttempt.id", viewonly=True

@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 
 import urllib3
 from flask import current_app
-from sqlalchemy import DateTime, func, select, tuple_, update
+from sqlalchemy import DateTime, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from cms_api.errors import Conflict, NotFound, Problem
@@ -363,7 +364,7 @@ def delete_endpoint(endpoint: WebhookEndpoint, actor: Actor) -> None:
     db.session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")
-        .values(status="cancelled", claimed_by=None)
+        .values(status="cancelled", claimed_by=None, finished_at=_clock())
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
@@ -662,7 +663,13 @@ def redeliver(endpoint: WebhookEndpoint, delivery_id: uuid.UUID, actor: Actor) -
     db.session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery.id)
-        .values(status="pending", attempt_count=0, next_attempt_at=_clock(), claimed_by=None)
+        .values(
+            status="pending",
+            attempt_count=0,
+            next_attempt_at=_clock(),
+            claimed_by=None,
+            finished_at=None,
+        )
         .execution_options(synchronize_session=False)
     )
     _audit("redeliver", endpoint.id, actor, after={"delivery_id": str(delivery.id)})
@@ -881,9 +888,9 @@ def record_outcome(
         "last_error": outcome.error,
     }
     if outcome.succeeded:
-        values |= {"status": "delivered", "delivered_at": _clock()}
+        values |= {"status": "delivered", "delivered_at": _clock(), "finished_at": _clock()}
     elif claim.number >= policy.max_attempts:
-        values |= {"status": "failed"}
+        values |= {"status": "failed", "finished_at": _clock()}
     else:
         delay = timedelta(seconds=policy.delay(claim.number))
         values |= {"next_attempt_at": _clock() + delay}
@@ -930,3 +937,79 @@ def _claims(policy: RetryPolicy, should_stop: Callable[[], bool]) -> Iterator[Cl
         if claim is None:
             return
         yield claim
+
+
+# -- retention -----------------------------------------------------------------------------
+
+# Rows per DELETE, each in its own transaction: a large backlog never holds one long
+# transaction or locks millions of rows at once.
+PRUNE_BATCH_SIZE = 5000
+# How often a long-running worker prunes; each worker does, and they skip each other's rows.
+PRUNE_INTERVAL = timedelta(hours=1)
+
+
+def retention() -> timedelta:
+    return timedelta(days=current_app.config["CMS_SETTINGS"].webhook_retention_days)
+
+
+def prune_deliveries(
+    older_than: timedelta | None = None,
+    *,
+    batch_size: int = PRUNE_BATCH_SIZE,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Delete deliveries that finished (delivered, failed, cancelled) longer than
+    `older_than` ago (default: the retention setting), with their attempts. Returns how many.
+
+    Pending deliveries are never deleted, however old. Each batch commits on its own, and
+    rows another process holds (a redelivery, a concurrent prune) are skipped, not waited for.
+    """
+    # A value, fixed for the run: the clock function would keep the index from bounding
+    # the scan, and rows finishing meanwhile would keep the loop going.
+    cutoff = db.session.scalar(
+        select(_clock() - (retention() if older_than is None else older_than))
+    )
+    removed = 0
+    while not should_stop():
+        expired = (
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.status != "pending", WebhookDelivery.finished_at < cutoff)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        # The attempts go with their delivery: the foreign key cascades on delete.
+        deleted = db.session.execute(
+            delete(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(expired))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        removed += deleted
+        if deleted < batch_size:
+            break
+    return removed
+
+
+@dataclass
+class PruneSchedule:
+    """Pruning from the delivery worker: at most once per `interval`, never fatal to it."""
+
+    interval: timedelta = PRUNE_INTERVAL
+    last_run: datetime | None = None
+
+    def run_if_due(self, *, should_stop: Callable[[], bool] = lambda: False) -> int | None:
+        """Prune if the interval has passed since the last run; how many went, or None
+        when it was not due or the database failed (logged; tried again next interval)."""
+        now = utcnow()
+        if self.last_run is not None and now - self.last_run < self.interval:
+            return None
+        self.last_run = now
+        try:
+            removed = prune_deliveries(should_stop=should_stop)
+        except SQLAlchemyError as error:
+            db.session.rollback()
+            log.warning("webhook pruning: database error: %s", error.__class__.__name__)
+            return None
+        if removed:
+            log.info("webhook pruning: removed %d finished deliveries", removed)
+        return removed
