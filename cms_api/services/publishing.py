@@ -6,6 +6,7 @@ import calendar
 import json
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -148,10 +149,18 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
     """
     hold_render_lock()
     ids = list(dict.fromkeys(article_ids))
+    fresh: _FreshSummaries | None = None
+    if len(ids) > RENDER_BATCH:
+        # A document embeds the summaries of the articles it links to. Batch by batch,
+        # each batch would re-render every article linking into it (five or six times
+        # each in an import); with every summary taken first, each article and each
+        # article outside the set that links into it is rendered once.
+        fresh = _fresh_summaries(ids)
+        ids += _linking_into(ids)
     people: set[uuid.UUID] = set()
     topics: set[uuid.UUID] = set()
     for start in range(0, len(ids), RENDER_BATCH):
-        batch_people, batch_topics = _refresh_batch(ids[start : start + RENDER_BATCH])
+        batch_people, batch_topics = _refresh_batch(ids[start : start + RENDER_BATCH], fresh)
         people |= batch_people
         topics |= batch_topics
     # Profiles and topic pages list the newest articles: render each once, at the end.
@@ -159,10 +168,30 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
     refresh_topics(topics, with_ancestors=True)
 
 
-def _refresh_batch(ids: list[uuid.UUID]) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
-    """Render one batch of articles; return the people and topics whose pages show them."""
-    # Articles that link here embed this article's summary: render them too.
-    linking = db.session.scalars(
+@dataclass(frozen=True)
+class _FreshSummaries:
+    """The summaries of the articles a refresh renders, taken before any document is."""
+
+    ids: set[uuid.UUID]  # every article the refresh was asked for
+    summaries: dict[uuid.UUID, dict[str, Any]]  # of those that are public
+
+
+def _fresh_summaries(ids: list[uuid.UUID]) -> _FreshSummaries:
+    summaries: dict[uuid.UUID, dict[str, Any]] = {}
+    for start in range(0, len(ids), RENDER_BATCH):
+        articles = db.session.scalars(
+            select(Article).where(Article.id.in_(ids[start : start + RENDER_BATCH]))
+        ).all()
+        live = _live_articles([article for article in articles if is_public(article)])
+        summaries |= {
+            article_id: rendering.article_summary(item) for article_id, item in live.items()
+        }
+    return _FreshSummaries(ids=set(ids), summaries=summaries)
+
+
+def _linking_into(ids: list[uuid.UUID], *, outside: bool = True) -> list[uuid.UUID]:
+    """Public articles with a live link to one of `ids` (with `outside`, not among them)."""
+    query = (
         select(RelatedLink.source_id)
         .join(Article, Article.id == RelatedLink.source_id)
         .where(
@@ -171,7 +200,23 @@ def _refresh_batch(ids: list[uuid.UUID]) -> tuple[set[uuid.UUID], set[uuid.UUID]
             Article.live_revision.is_not(None),
             Article.deleted_at.is_(None),
         )
-    ).all()
+        .distinct()
+        .order_by(RelatedLink.source_id)
+    )
+    if outside:
+        query = query.where(RelatedLink.source_id.not_in(ids))
+    return list(db.session.scalars(query))
+
+
+def _refresh_batch(
+    ids: list[uuid.UUID], fresh: _FreshSummaries | None
+) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """Render one batch of articles; return the people and topics whose pages show them.
+
+    Without `fresh` summaries, the articles that link into the batch embed its summaries
+    and are rendered with it; with them, the caller has put those articles in a batch.
+    """
+    linking = _linking_into(ids, outside=False) if fresh is None else []
     articles = db.session.scalars(
         select(Article).where(Article.id.in_(set(ids) | set(linking))).options(*_ARTICLE_GRAPH)
     ).all()
@@ -192,7 +237,12 @@ def _refresh_batch(ids: list[uuid.UUID]) -> tuple[set[uuid.UUID], set[uuid.UUID]
 
     summaries = {article_id: rendering.article_summary(item) for article_id, item in live.items()}
     targets = {link.target_id for article in public for link in article.outgoing_links}
-    summaries.update(_stored_summaries("article", targets - summaries.keys()))
+    targets -= summaries.keys()
+    if fresh is not None:
+        # What the refresh found public, not what delivery stored before it.
+        summaries |= {item: fresh.summaries[item] for item in targets if item in fresh.summaries}
+        targets -= fresh.ids
+    summaries.update(_stored_summaries("article", targets))
     faqs_by_article = public_faqs(article.id for article in articles)
 
     rows = []

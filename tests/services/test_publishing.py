@@ -6,7 +6,7 @@ import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cms_api.errors import Conflict
 from cms_api.extensions import db
@@ -156,3 +156,86 @@ def test_review_due_date_follows_the_interval_and_clamps_month_ends():
     assert add_months(date(2026, 10, 2), 12) == date(2027, 10, 2)
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2027, 12, 15), 3) == date(2028, 3, 15)
+
+
+def _documents() -> dict[tuple[str, uuid.UUID], tuple[str, str, str, list[str]]]:
+    rows = db.session.execute(
+        select(
+            PublishedDocument.kind,
+            PublishedDocument.entity_id,
+            PublishedDocument.body,
+            PublishedDocument.summary,
+            PublishedDocument.etag,
+            PublishedDocument.tags,
+        )
+    ).all()
+    return {(kind, entity_id): rest for kind, entity_id, *rest in rows}
+
+
+def _make_article_documents_stale(ids: list[uuid.UUID]) -> None:
+    """What delivery holds before a refresh: a summary no render may copy."""
+    db.session.execute(
+        update(PublishedDocument)
+        .where(PublishedDocument.kind == "article", PublishedDocument.entity_id.in_(ids))
+        .values(summary='{"title": "Stale"}', body="{}", etag='"stale"')
+    )
+
+
+def _count_article_renders(monkeypatch) -> list[str]:
+    rendered: list[str] = []
+    render = publishing._article_row
+
+    def counted(live, document, summary):
+        rendered.append(live.article.slug)
+        return render(live, document, summary)
+
+    monkeypatch.setattr(publishing, "_article_row", counted)
+    return rendered
+
+
+def _published_articles() -> list[Article]:
+    return list(
+        db.session.scalars(
+            select(Article).where(Article.live_revision.is_not(None)).order_by(Article.slug)
+        )
+    )
+
+
+def test_a_refresh_in_many_batches_renders_each_article_once_and_as_one_batch(app, monkeypatch):
+    with app.app_context():
+        expected = _documents()
+        articles = _published_articles()
+        ids = [article.id for article in articles]
+        _make_article_documents_stale(ids)
+        monkeypatch.setattr(publishing, "RENDER_BATCH", 2)
+        rendered = _count_article_renders(monkeypatch)
+
+        publishing.refresh_articles(ids)
+
+        assert sorted(rendered) == [article.slug for article in articles]
+        assert _documents() == expected
+        db.session.rollback()
+
+
+def test_an_article_outside_a_large_refresh_that_links_into_it_is_rendered_once(app, monkeypatch):
+    with app.app_context():
+        expected = _documents()
+        outside = _article(SLUG)
+        assert outside.outgoing_links, "the seeds link this article to others"
+        ids = [article.id for article in _published_articles() if article.id != outside.id]
+        _make_article_documents_stale(ids)
+        # Its summary stays what it is: the articles refreshed embed it as stored.
+        db.session.execute(
+            update(PublishedDocument)
+            .where(PublishedDocument.entity_id == outside.id)
+            .values(body="{}", etag='"stale"')
+        )
+        monkeypatch.setattr(publishing, "RENDER_BATCH", 2)
+        rendered = _count_article_renders(monkeypatch)
+
+        publishing.refresh_articles(ids)
+
+        assert rendered.count(SLUG) == 1
+        assert len(rendered) == len(ids) + 1
+        assert _documents() == expected
+        db.session.rollback()
