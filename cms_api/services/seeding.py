@@ -73,8 +73,13 @@ def load_seeds(directory: Path = SEEDS_DIRECTORY) -> SeedReport:
         for review in article.reviews:
             review.revision_number = article.revision_number
     db.session.flush()
-    if new_articles:
-        publishing.publish_articles([article.id for article in new_articles])
+    # Published as of each seed's own date: that is its last substantive change (sitemaps'
+    # lastmod, `updated_at`), not the moment the seeds were loaded.
+    by_date: dict[datetime | None, list[uuid.UUID]] = {}
+    for article in new_articles:
+        by_date.setdefault(article.published_at, []).append(article.id)
+    for published_at, article_ids in by_date.items():
+        publishing.publish_articles(article_ids, at=published_at)
     if new_topic_faqs or report.created.get("topics"):
         publishing.refresh_topics()
     return report

@@ -74,6 +74,14 @@ def test_lastmod_is_the_last_substantive_change_not_the_render_time(client, make
     assert urls[f"{SITE}/people/tobias-lindqvist"] >= lastmod
 
 
+def test_a_seeded_article_was_last_changed_on_its_seed_date_not_when_seeds_were_loaded(client):
+    lastmod = _urls(client.get("/sitemap.xml"))[f"{SITE}/articles/headache-after-botox"]
+    article = client.get("/v1/articles/headache-after-botox").get_json()
+
+    # seeds/articles/headache-after-botox.yaml: published_at 2026-10-05T09:00:00Z
+    assert lastmod == article["updated_at"] == article["published_at"] == "2026-10-05T09:00:00Z"
+
+
 def test_revalidation_answers_304(client):
     first = client.get("/sitemap.xml")
 
