@@ -84,6 +84,12 @@ PREVIEWABLE_HEADERS = {
         "description": "`public, max-age=60, stale-while-revalidate=600` (configurable); "
         "`private, no-store` for a preview.",
     },
+    "Vary": {
+        "description": "`X-Preview-Token`: a shared cache keeps previews and the public "
+        "copy apart. Every answer about one article carries it, 304s and errors included.",
+        "required": True,
+        "schema": {"type": "string", "example": "X-Preview-Token"},
+    },
 }
 PREVIEW_REFUSED = {
     "description": "The preview token (`X-Preview-Token` or `preview_token`) does not open "
