@@ -55,7 +55,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -395,6 +395,30 @@ class Write:
         return self.answer.status is not None and 200 <= self.answer.status < 300
 
 
+Client = Callable[[str, random.Random], None]  # a thread's body: its name, its randomness
+
+
+def start_clients(clients: Iterable[tuple[str, Client, random.Random]]) -> list[threading.Thread]:
+    """A daemon thread per client, started."""
+    threads = []
+    for name, target, rng in clients:
+        thread = threading.Thread(target=target, args=(name, rng), name=name, daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
+def stop_clients(
+    stopping: threading.Event, threads: list[threading.Thread], timeout: float
+) -> list[str]:
+    """Tell the clients to stop and wait for them; the names of any still in a request."""
+    stopping.set()
+    deadline = time.monotonic() + timeout + 10
+    for thread in threads:
+        thread.join(timeout=max(0.1, deadline - time.monotonic()))
+    return [thread.name for thread in threads if thread.is_alive()]
+
+
 class Load:
     """Reader and editor threads against one server, recording every answer."""
 
@@ -421,24 +445,17 @@ class Load:
         return time.monotonic() - self.epoch
 
     def start(self) -> None:
-        workers: list[tuple[str, Callable[[str, random.Random], None]]] = [
+        workers = [
             *((f"reader-{n}", self._read) for n in range(self.readers)),
             *((f"editor-{n}", self._write) for n in range(self.writers)),
         ]
-        for number, (name, target) in enumerate(workers):
-            thread = threading.Thread(
-                target=target, args=(name, random.Random(number)), name=name, daemon=True
-            )
-            thread.start()
-            self.threads.append(thread)
+        self.threads = start_clients(
+            (name, target, random.Random(number)) for number, (name, target) in enumerate(workers)
+        )
 
     def stop(self) -> list[str]:
         """Stop every client; name any that did not finish (a request that hangs)."""
-        self.stopping.set()
-        deadline = time.monotonic() + CLIENT_TIMEOUT + 10
-        for thread in self.threads:
-            thread.join(timeout=max(0.1, deadline - time.monotonic()))
-        return [thread.name for thread in self.threads if thread.is_alive()]
+        return stop_clients(self.stopping, self.threads, CLIENT_TIMEOUT)
 
     def _read(self, actor: str, rng: random.Random) -> None:
         paths = [

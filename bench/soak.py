@@ -53,7 +53,7 @@ from typing import Any
 
 import psycopg
 
-from bench.fault import ROOT, Answer, Gunicorn, bearer, call, prepare
+from bench.fault import ROOT, Answer, Gunicorn, bearer, call, prepare, start_clients, stop_clients
 
 AUTHOR = "miriam-castellanos-reed"
 POOL_TOPIC = "soak-pool"
@@ -119,19 +119,12 @@ class Load:
             *((f"editor-{n}", self._edit) for n in range(self.options.editors)),
             *((f"reader-{n}", self._read) for n in range(self.options.readers)),
         ]
-        for name, target in names:
-            thread = threading.Thread(
-                target=target, args=(name, random.Random(rng.random())), name=name, daemon=True
-            )
-            thread.start()
-            self.threads.append(thread)
+        self.threads = start_clients(
+            (name, target, random.Random(rng.random())) for name, target in names
+        )
 
     def stop(self) -> list[str]:
-        self.stopping.set()
-        deadline = time.monotonic() + CLIENT_TIMEOUT + 10
-        for thread in self.threads:
-            thread.join(timeout=max(0.1, deadline - time.monotonic()))
-        return [thread.name for thread in self.threads if thread.is_alive()]
+        return stop_clients(self.stopping, self.threads, CLIENT_TIMEOUT)
 
     # -- editors
 
