@@ -352,10 +352,9 @@ def prepare(database_url: str, roles: dict[str, str | None]) -> dict[str, str]:
 
     from cms_api import create_app
     from cms_api.config import Settings
-    from cms_api.database import sqlalchemy_url
-    from cms_api.extensions import db
-    from cms_api.services import accounts
-    from cms_api.services.seeding import load_seeds
+    from cms_api.database import db, sqlalchemy_url
+    from cms_api.services.accounts import users
+    from cms_api.services.integrations.seeds import load_seeds
 
     url = sqlalchemy_url(database_url).render_as_string(hide_password=False)
     app = create_app({"CMS_SETTINGS": Settings(database_url=url), "SQLALCHEMY_DATABASE_URI": url})
@@ -364,13 +363,13 @@ def prepare(database_url: str, roles: dict[str, str | None]) -> dict[str, str]:
         upgrade()
         load_seeds()
         for name, role in roles.items():
-            user = accounts.create_user(
+            user = users.create_user(
                 email=f"{name}@example.org",
                 name=name,
                 role=role or name,
                 person_slug=REVIEWER_PERSON if (role or name) == "reviewer" else None,
             )
-            tokens[name] = accounts.issue_token(user, name=name).secret
+            tokens[name] = users.issue_token(user, name=name).secret
         db.session.commit()
         db.session.remove()
         for engine in db.engines.values():

@@ -35,10 +35,9 @@ from sqlalchemy import text
 
 from cms_api import create_app
 from cms_api.config import Settings
-from cms_api.database import drop_database, ensure_database, sqlalchemy_url
-from cms_api.extensions import db
-from cms_api.services import graph as graph_service
-from cms_api.services import publishing
+from cms_api.database import db, drop_database, ensure_database, sqlalchemy_url
+from cms_api.services.discovery import graph as graph_service
+from cms_api.services.publishing import documents as publishing
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROOTS, CHILDREN = 12, 4  # a two-level topic tree of 60 topics; articles sit on the 48 leaves

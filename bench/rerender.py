@@ -28,10 +28,9 @@ from run import publish_articles
 
 from cms_api import create_app
 from cms_api.config import Settings
-from cms_api.database import drop_database, ensure_database
-from cms_api.extensions import db
+from cms_api.database import db, drop_database, ensure_database
 from cms_api.models import Article, PublishedDocument
-from cms_api.services import publishing
+from cms_api.services.publishing import documents as publishing
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE_NAME = "cms_rerender_bench"

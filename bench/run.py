@@ -31,14 +31,14 @@ from loadgen import Request, Result, Scenario
 from cms_api import create_app
 from cms_api.config import Settings
 from cms_api.database import (
+    db,
     drop_database,
     embedded_server_url,
     ensure_database,
     libpq_url,
     sqlalchemy_url,
 )
-from cms_api.extensions import db
-from cms_api.services.publishing import publish_articles
+from cms_api.services.publishing.documents import publish_articles
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent

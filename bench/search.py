@@ -17,10 +17,9 @@ from flask_migrate import upgrade
 
 from cms_api import create_app
 from cms_api.config import Settings
-from cms_api.database import drop_database, ensure_database, libpq_url
-from cms_api.extensions import db
-from cms_api.services import search
-from cms_api.services.seeding import load_seeds
+from cms_api.database import db, drop_database, ensure_database, libpq_url
+from cms_api.services.discovery import search
+from cms_api.services.integrations.seeds import load_seeds
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 FAQS_PER_ARTICLE = 2

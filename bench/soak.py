@@ -428,10 +428,9 @@ def check_documents(database_url: str) -> tuple[list[str], dict[str, str]]:
 
     from cms_api import create_app
     from cms_api.config import Settings
-    from cms_api.database import sqlalchemy_url
-    from cms_api.extensions import db
-    from cms_api.services import publishing
-    from cms_api.services.markdown import to_html
+    from cms_api.database import db, sqlalchemy_url
+    from cms_api.services.publishing import documents as publishing
+    from cms_api.services.publishing.markdown import to_html
 
     url = sqlalchemy_url(database_url).render_as_string(hide_password=False)
     app = create_app({"CMS_SETTINGS": Settings(database_url=url), "SQLALCHEMY_DATABASE_URI": url})

@@ -8,6 +8,8 @@ Errors are RFC 9457 problem documents. Configuration comes from the environment;
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
@@ -18,11 +20,14 @@ from cms_api.config import Settings, flask_config
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config → database → extensions → errors → blueprints."""
-    from cms_api import docs, errors, fastpath, http, observability, ratelimit
+    from cms_api import docs, fastpath, observability, ratelimit
     from cms_api.cli import register_commands
-    from cms_api.database import resolve_database_url
-    from cms_api.extensions import api, cors, db, migrate
+    from cms_api.database import db, resolve_database_url
+    from cms_api.extensions import api, cors, migrate
+    from cms_api.http.problems import register_error_handlers
+    from cms_api.http.requests import register_request_hooks
     from cms_api.resources import register_blueprints
+    from cms_api.services import runtime
 
     app = Flask(__name__, instance_relative_config=False)
     settings: Settings = (test_config or {}).get("CMS_SETTINGS") or Settings.from_environ()
@@ -43,6 +48,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
 
     db.init_app(app)
+    install_runtime(
+        app,
+        runtime.Runtime(
+            settings=lambda: app.config["CMS_SETTINGS"],
+            read_connection=lambda: db.engines["delivery"].connect(),
+            snapshot_connection=lambda: _snapshot_connection(db.engines["delivery"]),
+            document_lookup=fastpath.StoredDocuments(app),
+        ),
+    )
     migrate.init_app(app, db, directory=_migrations_directory())
     cors.init_app(
         app,
@@ -73,12 +87,41 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
     app.config.setdefault("API_SPEC_OPTIONS", docs.spec_options())
     api.init_app(app)
-    http.register_request_hooks(app)
-    errors.register_error_handlers(app)
+    register_request_hooks(app)
+    register_error_handlers(app, api)
     register_blueprints(api)
     docs.register(app)
     register_commands(app)
     return app
+
+
+def install_runtime(app: Flask, runtime: Any) -> None:
+    """Make `runtime` the services' view of this app whenever one of its contexts is pushed."""
+    from flask import appcontext_pushed, g
+
+    from cms_api.services.runtime import EXTENSION_KEY, activate, deactivate, runtime_of
+
+    app.extensions[EXTENSION_KEY] = runtime
+
+    def push(sender: Flask, **_: Any) -> None:
+        g.cms_runtime_token = activate(runtime_of(sender))
+
+    def pop(_error: BaseException | None) -> None:
+        token = g.pop("cms_runtime_token", None)
+        if token is not None:
+            deactivate(token)
+
+    appcontext_pushed.connect(push, app, weak=False)
+    app.teardown_appcontext(pop)
+
+
+@contextmanager
+def _snapshot_connection(engine: Any) -> Iterator[Any]:
+    """A read-only REPEATABLE READ transaction: several statements see one moment."""
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with connection.begin():
+            yield connection
 
 
 def _migrations_directory() -> str:

@@ -17,11 +17,14 @@ from gunicorn.app.base import BaseApplication
 from sqlalchemy import select
 
 from cms_api import create_app
-from cms_api.errors import Problem
-from cms_api.extensions import db
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
+from cms_api.domain.errors import DomainError
 from cms_api.models import ApiToken, User
-from cms_api.services import accounts, publishing, workflow
-from cms_api.services.seeding import SeedError, load_seeds
+from cms_api.services.accounts import users as accounts
+from cms_api.services.editorial import workflow
+from cms_api.services.integrations.seeds import SeedError, load_seeds
+from cms_api.services.publishing import documents as publishing
 from cms_api.transfer_cli import TRANSFER_COMMANDS
 from cms_api.webhook_cli import webhooks_group
 
@@ -66,7 +69,7 @@ def create_user_command(
     try:
         user = accounts.create_user(email=email, name=name, role=role, person_slug=person_slug)
         issued = accounts.issue_token(user, name="cli") if token else None
-    except Problem as error:
+    except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.detail) from error
     db.session.commit()
@@ -85,7 +88,7 @@ def create_token_command(user: str, name: str, expires_in_days: int | None) -> N
     owner = accounts.find_user(user)
     if owner is None:
         raise click.ClickException(f"No user {user!r}.")
-    expires_at = accounts.utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     issued = accounts.issue_token(owner, name=name, expires_at=expires_at)
     db.session.commit()
     click.echo(f"Token {issued.token.id} for {owner.email} (shown once, keep it secret):")
@@ -116,7 +119,7 @@ def list_tokens_command(user: str | None) -> None:
         if owner is None:
             raise click.ClickException(f"No user {user!r}.")
         query = query.where(ApiToken.user_id == owner.id)
-    now = accounts.utcnow()
+    now = utcnow()
     for token, owner in db.session.execute(query):
         state = (
             "revoked"

@@ -67,6 +67,8 @@ class Settings:
     webhooks_allow_private: bool = False
     document_cache_mb: int = 64
     webhook_retention_days: int = 30
+    # The sitemaps.org limit of URLs per sitemap file; past it, an index of numbered sitemaps.
+    sitemap_max_urls: int = 50_000
 
     def __post_init__(self) -> None:
         # A typo here would otherwise surface as a 500 on the first limited request.

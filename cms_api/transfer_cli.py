@@ -8,9 +8,9 @@ from typing import IO, Any
 import click
 from flask.cli import with_appcontext
 
-from cms_api.errors import Problem
-from cms_api.extensions import db
-from cms_api.services import transfer
+from cms_api.database import db
+from cms_api.domain.errors import DomainError
+from cms_api.services.integrations import transfer
 
 
 @click.command("export")
@@ -38,7 +38,7 @@ def import_command(file: IO[bytes], dry_run: bool) -> None:
     started = time.perf_counter()
     try:
         report = transfer.import_(file, dry_run=dry_run)
-    except Problem as error:
+    except DomainError as error:
         db.session.rollback()
         for line, messages in error.extra.get("errors", {}).get("lines", {}).items():
             click.echo(f"line {line}: {_messages(messages)}", err=True)

@@ -14,8 +14,9 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from cms_api.extensions import db
-from cms_api.services import webhooks, workflow
+from cms_api.database import db
+from cms_api.services.editorial import workflow
+from cms_api.services.integrations import webhooks
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -12,14 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy import orm
+from sqlalchemy import Connection, orm
 
 from cms_api import create_app
 from cms_api.config import Settings
-from cms_api.database import drop_database, embedded_server_url, ensure_database, sqlalchemy_url
-from cms_api.extensions import db
-from cms_api.services.delivery import SHARED_READ_CONNECTION
-from cms_api.services.seeding import load_seeds
+from cms_api.database import db, drop_database, embedded_server_url, ensure_database, sqlalchemy_url
+from cms_api.services.integrations.seeds import load_seeds
+from cms_api.services.runtime import runtime_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,17 +98,31 @@ def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
         ),
         scopefunc=_app_ctx_id,
     )
-    # Delivery reads, which use their own autocommit pool in production, share it too.
-    application.extensions[SHARED_READ_CONNECTION] = connection
+    # Delivery reads, which use their own autocommit pool in production, share it too:
+    # the test's connection is injected as every read source the services and fast path use.
+    runtime = runtime_of(application)
+    production_sources = {
+        "read_connection": runtime.read_connection,
+        "snapshot_connection": runtime.snapshot_connection,
+        "document_lookup": runtime.document_lookup,
+    }
+    runtime.read_connection = runtime.snapshot_connection = lambda: nullcontext(connection)
+    runtime.document_lookup = lambda sql, kind, key: _lookup_on(connection, sql, kind, key)
     # No app context stays pushed: each request gets its own, and with it its own session
     # that is closed when the request ends, as in production.
     try:
         yield
     finally:
-        application.extensions.pop(SHARED_READ_CONNECTION, None)
+        for name, source in production_sources.items():
+            setattr(runtime, name, source)
         db.session = original
         outer.rollback()
         connection.close()
+
+
+def _lookup_on(connection: Connection, sql: str, kind: str, key: object):
+    row = connection.exec_driver_sql(sql, (kind, key)).first()
+    return (row[0].encode(), row[1]) if row else None
 
 
 @pytest.fixture
@@ -124,19 +138,19 @@ def runner(app: Flask) -> FlaskCliRunner:
 @pytest.fixture
 def make_token(app: Flask):
     """Create a user with a role (a reviewer linked to a seeded person) and return a token."""
-    from cms_api.services import accounts
+    from cms_api.services.accounts import users
 
     def make(role: str, *, person_slug: str | None = None, email: str | None = None) -> str:
         with app.app_context():
             if role == "reviewer" and person_slug is None:
                 person_slug = "tobias-lindqvist"
-            user = accounts.create_user(
+            user = users.create_user(
                 email=email or f"{role}-{uuid.uuid4().hex[:6]}@example.org",
                 name=f"Test {role}",
                 role=role,
                 person_slug=person_slug,
             )
-            secret = accounts.issue_token(user, name="test").secret
+            secret = users.issue_token(user, name="test").secret
             db.session.commit()
             return secret
 

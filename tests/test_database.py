@@ -15,9 +15,8 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from cms_api.database import libpq_url, sqlalchemy_url
-from cms_api.extensions import db
-from cms_api.services.seeding import load_seeds
+from cms_api.database import db, libpq_url, sqlalchemy_url
+from cms_api.services.integrations.seeds import load_seeds
 from tests.conftest import build_app
 
 

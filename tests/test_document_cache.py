@@ -10,11 +10,12 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import text
 
+from cms_api.database import db
 from cms_api.document_cache import DocumentCache
-from cms_api.extensions import db
-from cms_api.fastpath import PublishedDocumentFastPath
-from cms_api.services import accounts
-from cms_api.services.seeding import load_seeds
+from cms_api.fastpath import StoredDocuments
+from cms_api.services.accounts import users
+from cms_api.services.integrations.seeds import load_seeds
+from cms_api.services.runtime import runtime_of
 from tests.conftest import bearer, build_app
 
 ARTICLE = "/v1/articles/headache-after-botox"
@@ -36,11 +37,10 @@ def committed_app(make_database) -> Iterator[Flask]:
 
 
 def _cache(app: Flask) -> DocumentCache:
-    layer = app.wsgi_app
-    while not isinstance(layer, PublishedDocumentFastPath):
-        layer = layer.downstream
-    assert layer._cache is not None
-    return layer._cache
+    documents = runtime_of(app).document_lookup
+    assert isinstance(documents, StoredDocuments)
+    assert documents.cache is not None
+    return documents.cache
 
 
 def _eventually(check: Callable[[], bool], seconds: float = 10) -> None:
@@ -82,8 +82,8 @@ def test_an_edit_through_the_api_reaches_readers_at_once(committed_app):
     _eventually(lambda: client.get(ARTICLE).status_code == 200 and _cache(committed_app)._listening)
     client.get(ARTICLE)
     with committed_app.app_context():
-        user = accounts.create_user(email="e@example.org", name="E", role="editor")
-        token = accounts.issue_token(user, name="t").secret
+        user = users.create_user(email="e@example.org", name="E", role="editor")
+        token = users.issue_token(user, name="t").secret
         db.session.commit()
     author = client.get(ARTICLE).get_json()["authors"][0]
     found = client.get(f"/v1/admin/people?q={author['slug']}", headers=bearer(token))

@@ -8,7 +8,7 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 from cms_api.config import Settings
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.fastpath import PublishedDocumentFastPath
 from tests.conftest import build_app
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from bench import fault
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import Article
 
 pytestmark = pytest.mark.slow

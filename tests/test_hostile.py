@@ -19,10 +19,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text, update
 
-from cms_api.extensions import db, limiter
-from cms_api.http import NDJSON_BODY_LIMITS
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
+from cms_api.extensions import limiter
+from cms_api.http.requests import NDJSON_BODY_LIMITS
 from cms_api.models import ApiToken, User
-from cms_api.services.publishing import utcnow
 from tests.conftest import bearer
 
 PROBLEM = "application/problem+json"

@@ -170,7 +170,7 @@ def test_bodies_that_are_too_deep_too_big_or_not_json_are_problems(client, path,
 
 
 def test_json_depth_ignores_brackets_inside_strings():
-    from cms_api.http import json_depth
+    from cms_api.domain.json_depth import json_depth
 
     assert json_depth('{"a": "[[[[{{{{", "b": [1, [2]]}') == 3
     assert json_depth('"\\"[[[["') == 0

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
-from cms_api.errors import PROBLEM_KINDS
+from cms_api.http.problems import PROBLEM_KINDS
 
 PROBLEM = "application/problem+json"
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

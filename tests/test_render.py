@@ -6,7 +6,7 @@ import dataclasses
 
 from sqlalchemy import func, select
 
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import ChangeEvent
 
 

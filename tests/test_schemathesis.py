@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
 from sqlalchemy import select
 
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import Article, ArticleSlug
 
 ADMIN = "^/v1/admin/"

@@ -8,9 +8,9 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import Article, Faq, Person, PublishedDocument, RelatedLink, Topic
-from cms_api.services.seeding import SEEDS_DIRECTORY, SeedError, load_seeds
+from cms_api.services.integrations.seeds import SEEDS_DIRECTORY, SeedError, load_seeds
 
 REFERENCE_RELATED = {
     "liver-rash",

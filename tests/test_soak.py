@@ -19,10 +19,10 @@ from werkzeug.serving import make_server
 
 from bench import fault, soak
 from bench.fault import bearer
-from cms_api.database import libpq_url
-from cms_api.extensions import db
-from cms_api.services import accounts, rendering
-from cms_api.services.seeding import load_seeds
+from cms_api.database import db, libpq_url
+from cms_api.services.accounts import users
+from cms_api.services.integrations.seeds import load_seeds
+from cms_api.services.publishing import render as rendering
 from tests.conftest import build_app
 
 pytestmark = pytest.mark.slow
@@ -112,8 +112,8 @@ def live_server(make_database) -> Iterator[tuple[int, dict[str, str]]]:
         upgrade()
         load_seeds()
         tokens = {
-            role: accounts.issue_token(
-                accounts.create_user(
+            role: users.issue_token(
+                users.create_user(
                     email=f"{role}@example.org",
                     name=role,
                     role=role,

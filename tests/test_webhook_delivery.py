@@ -23,10 +23,11 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import Article, WebhookDelivery, WebhookEndpoint
-from cms_api.services import publishing, webhooks
-from cms_api.services.audit import Actor
+from cms_api.services.accounts.audit import Actor
+from cms_api.services.integrations import webhooks
+from cms_api.services.publishing import documents as publishing
 from tests.conftest import ROOT, bearer, build_app
 
 ARTICLE = "headache-after-botox"

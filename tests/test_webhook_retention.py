@@ -14,10 +14,11 @@ from flask_migrate import upgrade
 from sqlalchemy import event, func, select, text
 
 from cms_api.config import Settings
-from cms_api.extensions import db
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
 from cms_api.models import WebhookAttempt, WebhookDelivery
-from cms_api.services import webhooks
-from cms_api.services.audit import Actor
+from cms_api.services.accounts.audit import Actor
+from cms_api.services.integrations import webhooks
 from tests.conftest import build_app
 
 # A literal public address: registering it needs no DNS, and nothing is ever sent to it.
@@ -189,7 +190,7 @@ def test_finishing_records_when_and_a_redelivery_starts_the_clock_again(app):
         assert claim is not None
         assert finished_at(claim.delivery_id) is None
         outcome = webhooks.Outcome(True, 204)
-        webhooks.record_outcome(claim, outcome, attempted_at=webhooks.utcnow(), duration_ms=3)
+        webhooks.record_outcome(claim, outcome, attempted_at=utcnow(), duration_ms=3)
         assert finished_at(claim.delivery_id) is not None
 
         endpoint = webhooks.get_endpoint(endpoint_id)

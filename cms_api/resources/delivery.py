@@ -10,9 +10,10 @@ import marshmallow as ma
 from flask import Response
 from flask_smorest import Blueprint
 
-from cms_api.http import delivery_response, list_body, next_link
+from cms_api.http.conditional import delivery_response
+from cms_api.http.paging import list_body, next_link
 from cms_api.schemas.common import SLUG_MAX, SLUG_PATTERN, NoQueryArgs
-from cms_api.services.delivery import Page
+from cms_api.services.delivery.documents import Page
 
 ETAG_HEADER = {
     "description": "Strong entity tag of this representation; send it back in "

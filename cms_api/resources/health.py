@@ -7,7 +7,7 @@ from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms_api.services import health
+from cms_api.services.delivery import health
 
 blp = Blueprint("health", __name__, description="Probes for load balancers and orchestrators.")
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from cms_api.http.conditional import PREVIEW_HEADER_NAME
 from cms_api.schemas.articles import ArticleDetailArgs
 from cms_api.schemas.common import StrictSchema
-from cms_api.services.previews import (
+from cms_api.services.integrations.previews import (
     DEFAULT_LIFETIME,
     MAX_LIFETIME,
     MAX_TOKEN_LENGTH,
@@ -15,7 +16,6 @@ from cms_api.services.previews import (
 )
 
 R = {"required": True}
-PREVIEW_HEADER_NAME = "X-Preview-Token"
 TOKEN_EXAMPLE = "cmspv_Zm9yIGV4YW1wbGUgb25seSwgbm90IGEgcmVhbCB0b2tlbiE"
 PREVIEW_HELP = (
     "A preview token from `POST /v1/admin/articles/{id}/preview-tokens`. With one, the "

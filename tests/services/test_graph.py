@@ -12,8 +12,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from cms_api.services import graph
-from cms_api.services.site import page_url
+from cms_api.services.discovery import graph
+from cms_api.services.publishing.site import page_url
 
 
 def _random_graph(seed: int, count: int, links: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

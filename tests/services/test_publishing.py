@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select, update
 
-from cms_api.errors import Conflict
-from cms_api.extensions import db
+from cms_api.database import db
+from cms_api.domain.clock import add_months
+from cms_api.domain.errors import Conflict
 from cms_api.models import (
     Article,
     ArticleAuthor,
@@ -19,8 +20,8 @@ from cms_api.models import (
     PublishedDocument,
     RelatedLink,
 )
-from cms_api.services import publishing, revisions
-from cms_api.services.publishing import add_months
+from cms_api.services.editorial import revisions
+from cms_api.services.publishing import documents as publishing
 
 SLUG = "headache-after-botox"
 

@@ -11,11 +11,12 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import event, func, select, text
 
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import Article, ArticleAuthor, Faq, Person, SearchEntry, SearchWord, Section
 from cms_api.models import PublishedDocument as Doc
-from cms_api.services import publishing, search
-from cms_api.services.seeding import load_seeds
+from cms_api.services.discovery import search
+from cms_api.services.integrations.seeds import load_seeds
+from cms_api.services.publishing import documents as publishing
 from tests.conftest import build_app
 
 SEARCHABLE = Doc.kind.in_(["article", "faq"])

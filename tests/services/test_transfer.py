@@ -15,12 +15,16 @@ from flask_migrate import upgrade
 from sqlalchemy import select, text
 
 from cms_api import document_cache
-from cms_api.errors import Problem
-from cms_api.extensions import db
+from cms_api.database import db
+from cms_api.domain.errors import DomainError
 from cms_api.models import Article, RelatedLink
-from cms_api.services import accounts, editorial, links_admin, publishing, transfer
-from cms_api.services.audit import Actor
-from cms_api.services.seeding import load_seeds
+from cms_api.services.accounts import users as accounts
+from cms_api.services.accounts.audit import Actor
+from cms_api.services.editorial import articles as editorial
+from cms_api.services.editorial import links
+from cms_api.services.integrations import transfer
+from cms_api.services.integrations.seeds import load_seeds
+from cms_api.services.publishing import documents as publishing
 from tests.conftest import build_app
 
 ARTICLE = "headache-after-botox"
@@ -72,7 +76,7 @@ def source(make_database) -> Iterator[Flask]:
         editorial.trash_article(articles["lip-filler-swelling"], actor)
         link = db.session.scalars(select(RelatedLink).order_by(RelatedLink.id)).first()
         assert link is not None
-        links_admin.trash_link(link, actor)
+        links.trash_link(link, actor)
         db.session.commit()
     yield app
     _dispose(app)
@@ -116,9 +120,9 @@ def _import(app: Flask, data: str, **options: Any) -> dict[str, Any]:
         return report.as_dict()
 
 
-def _refused(app: Flask, data: str) -> Problem:
+def _refused(app: Flask, data: str) -> DomainError:
     with app.app_context():
-        with pytest.raises(Problem) as refused:
+        with pytest.raises(DomainError) as refused:
             transfer.import_(io.BytesIO(data.encode()))
         db.session.rollback()
     return refused.value

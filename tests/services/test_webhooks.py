@@ -10,7 +10,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from cms_api.extensions import db, limiter
+from cms_api.database import db
+from cms_api.extensions import limiter
 from cms_api.models import (
     Article,
     ArticleAuthor,
@@ -18,9 +19,10 @@ from cms_api.models import (
     PublishedDocument,
     WebhookDelivery,
 )
-from cms_api.services import publishing, webhooks
-from cms_api.services.audit import Actor
-from cms_api.services.webhooks import UrlRefused, check_url
+from cms_api.services.accounts.audit import Actor
+from cms_api.services.integrations import webhooks
+from cms_api.services.integrations.webhooks import UrlRefused, check_url
+from cms_api.services.publishing import documents as publishing
 
 ARTICLE = "headache-after-botox"
 ALL_EVENTS = list(webhooks.EVENTS)

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask.views import MethodView
 
-from cms_api.extensions import db
-from cms_api.resources.admin.common import actor, admin_blueprint, authorize
+from cms_api.database import db
+from cms_api.http.admin import actor, admin_blueprint, authorize
 from cms_api.schemas.admin_misc import (
     IssuedTokenOut,
     TokenIn,
@@ -18,7 +18,7 @@ from cms_api.schemas.admin_misc import (
     UserList,
     UserOut,
 )
-from cms_api.services import accounts
+from cms_api.services.accounts import users as accounts
 
 blp = admin_blueprint(
     "admin_accounts",

@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from flask import g, url_for
 from flask.views import MethodView
 
-from cms_api.errors import InvalidParameter
-from cms_api.extensions import db
-from cms_api.http import decode_cursor, encode_cursor
-from cms_api.resources.admin.common import (
-    ETAG_HEADER,
-    Versioned,
-    actor,
-    admin_blueprint,
-    authorize,
-    if_match,
-)
+from cms_api.database import db
+from cms_api.http.admin import ETAG_HEADER, Versioned, actor, admin_blueprint, authorize, if_match
+from cms_api.http.paging import LINK_HEADER, page_answer
 from cms_api.resources.delivery import query_args
 from cms_api.schemas.admin_articles import (
     ArticleAdminList,
@@ -35,8 +26,9 @@ from cms_api.schemas.admin_articles import (
     RevisionDiffOut,
     RevisionList,
 )
-from cms_api.services import editorial, workflow
-from cms_api.services.editorial import ArticleFilters
+from cms_api.services.editorial import articles as editorial
+from cms_api.services.editorial import workflow
+from cms_api.services.editorial.articles import ArticleFilters
 
 blp = admin_blueprint(
     "admin_articles",
@@ -60,23 +52,13 @@ _etag, _respond, _locked = VERSIONED.etag, VERSIONED.respond, VERSIONED.locked
 class ArticleCollection(MethodView):
     @authorize(blp, "content:read")
     @query_args(blp, ArticleAdminQueryArgs)
-    @blp.response(200, ArticleAdminList)
+    @blp.response(200, ArticleAdminList, headers=LINK_HEADER)
     def get(self, args: dict[str, Any]) -> Any:
         """List articles (drafts included)
 
         Most recently changed first. Filters: `status`, `author`, `topic`, `overdue`
         (review date passed), `q` (text in title, summary or slug).
         """
-        after = None
-        if "cursor" in args:
-            raw_time, raw_id = decode_cursor(args["cursor"], "admin", 2)
-            try:
-                after = (datetime.fromisoformat(str(raw_time)), uuid.UUID(str(raw_id)))
-            except ValueError:
-                raise InvalidParameter(
-                    "Query parameter 'cursor': invalid cursor.",
-                    errors={"query": {"cursor": ["Invalid cursor."]}},
-                ) from None
         filters = ArticleFilters(
             **{
                 k: args[k]
@@ -84,17 +66,8 @@ class ArticleCollection(MethodView):
                 if k in args
             }
         )
-        rows, total = editorial.list_articles(filters, limit=args["limit"], after=after)
-        next_cursor = None
-        if len(rows) > args["limit"]:
-            rows = rows[: args["limit"]]
-            next_cursor = encode_cursor(
-                "admin", [rows[-1].updated_at.isoformat(), str(rows[-1].id)]
-            )
-        return {
-            "items": [editorial.present(article) for article in rows],
-            "page": {"limit": args["limit"], "next_cursor": next_cursor, "total": total},
-        }
+        page = editorial.list_articles(filters, limit=args["limit"], cursor=args.get("cursor"))
+        return page_answer(page, [editorial.present(article) for article in page.items])
 
     @authorize(blp, "content:write")
     @blp.arguments(ArticleCreate, **JSON_BODY)

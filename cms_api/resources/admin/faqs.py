@@ -8,16 +8,9 @@ from typing import Any
 from flask import url_for
 from flask.views import MethodView
 
-from cms_api.extensions import db
-from cms_api.resources.admin.common import (
-    ETAG_HEADER,
-    Versioned,
-    actor,
-    admin_blueprint,
-    authorize,
-    if_match,
-)
-from cms_api.resources.admin.paging import LINK_HEADER, after_changed, changed_key, page
+from cms_api.database import db
+from cms_api.http.admin import ETAG_HEADER, Versioned, actor, admin_blueprint, authorize, if_match
+from cms_api.http.paging import LINK_HEADER, page_answer
 from cms_api.resources.delivery import query_args
 from cms_api.schemas.admin_content import (
     AdminFaqCreate,
@@ -26,8 +19,8 @@ from cms_api.schemas.admin_content import (
     AdminFaqPatch,
     AdminFaqQueryArgs,
 )
-from cms_api.services import faqs_admin
-from cms_api.services.faqs_admin import FaqFilters
+from cms_api.services.editorial import faqs as faqs_admin
+from cms_api.services.editorial.faqs import FaqFilters
 
 blp = admin_blueprint(
     "admin_faqs",
@@ -58,17 +51,8 @@ class FaqCollection(MethodView):
         filters = FaqFilters(
             **{k: args[k] for k in ("article_id", "topic", "status", "q", "trashed") if k in args}
         )
-        rows, total = faqs_admin.list_faqs(
-            filters, limit=args["limit"], after=after_changed(args, "admin-faqs")
-        )
-        return page(
-            rows,
-            limit=args["limit"],
-            total=total,
-            listing="admin-faqs",
-            key=changed_key,
-            present=faqs_admin.present,
-        )
+        page = faqs_admin.list_faqs(filters, limit=args["limit"], cursor=args.get("cursor"))
+        return page_answer(page, [faqs_admin.present(row) for row in page.items])
 
     @authorize(blp, "content:write")
     @blp.arguments(AdminFaqCreate, **JSON_BODY)

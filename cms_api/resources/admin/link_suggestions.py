@@ -8,12 +8,13 @@ from typing import Any
 from flask import url_for
 from flask.views import MethodView
 
-from cms_api.resources.admin.common import ETAG_HEADER, actor, admin_blueprint, authorize
+from cms_api.http.admin import ETAG_HEADER, actor, admin_blueprint, authorize
 from cms_api.resources.admin.links import VERSIONED
 from cms_api.resources.delivery import query_args
 from cms_api.schemas.admin_content import AdminLinkOut
 from cms_api.schemas.graph import LinkSuggestionAccept, LinkSuggestionArgs, LinkSuggestionList
-from cms_api.services import editorial, link_suggestions
+from cms_api.services.discovery import link_suggestions
+from cms_api.services.editorial import articles as editorial
 
 blp = admin_blueprint(
     "admin_link_suggestions",

@@ -8,16 +8,9 @@ from typing import Any
 from flask import url_for
 from flask.views import MethodView
 
-from cms_api.extensions import db
-from cms_api.resources.admin.common import (
-    ETAG_HEADER,
-    Versioned,
-    actor,
-    admin_blueprint,
-    authorize,
-    if_match,
-)
-from cms_api.resources.admin.paging import LINK_HEADER, after_position, page
+from cms_api.database import db
+from cms_api.http.admin import ETAG_HEADER, Versioned, actor, admin_blueprint, authorize, if_match
+from cms_api.http.paging import LINK_HEADER, page_answer
 from cms_api.resources.delivery import query_args
 from cms_api.schemas.admin_content import (
     AdminLinkCreate,
@@ -26,7 +19,8 @@ from cms_api.schemas.admin_content import (
     AdminLinkPatch,
     AdminLinkQueryArgs,
 )
-from cms_api.services import editorial, links_admin
+from cms_api.services.editorial import articles as editorial
+from cms_api.services.editorial import links as links_admin
 
 blp = admin_blueprint(
     "admin_links",
@@ -59,21 +53,14 @@ class ArticleLinks(MethodView):
         The links from this article, in display order; `relation` keeps one kind.
         """
         article = editorial.get_article(article_id, include_trashed=True)
-        rows, total = links_admin.list_links(
+        page = links_admin.list_links(
             article,
             relation=args.get("relation"),
             trashed=args["trashed"],
             limit=args["limit"],
-            after=after_position(args, "admin-links"),
+            cursor=args.get("cursor"),
         )
-        return page(
-            rows,
-            limit=args["limit"],
-            total=total,
-            listing="admin-links",
-            key=lambda link: [link.position, str(link.id)],
-            present=links_admin.present,
-        )
+        return page_answer(page, [links_admin.present(row) for row in page.items])
 
     @authorize(blp, "content:assign")
     @blp.arguments(AdminLinkCreate, **JSON_BODY)

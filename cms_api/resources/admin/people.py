@@ -8,16 +8,9 @@ from typing import Any
 from flask import url_for
 from flask.views import MethodView
 
-from cms_api.extensions import db
-from cms_api.resources.admin.common import (
-    ETAG_HEADER,
-    Versioned,
-    actor,
-    admin_blueprint,
-    authorize,
-    if_match,
-)
-from cms_api.resources.admin.paging import LINK_HEADER, after_changed, changed_key, page
+from cms_api.database import db
+from cms_api.http.admin import ETAG_HEADER, Versioned, actor, admin_blueprint, authorize, if_match
+from cms_api.http.paging import LINK_HEADER, page_answer
 from cms_api.resources.delivery import query_args
 from cms_api.schemas.admin_content import (
     AdminPersonCreate,
@@ -26,8 +19,8 @@ from cms_api.schemas.admin_content import (
     AdminPersonPatch,
     AdminPersonQueryArgs,
 )
-from cms_api.services import people_admin
-from cms_api.services.people_admin import PersonFilters
+from cms_api.services.editorial import people as people_admin
+from cms_api.services.editorial.people import PersonFilters
 
 blp = admin_blueprint(
     "admin_people",
@@ -58,17 +51,8 @@ class PersonCollection(MethodView):
         `q` (text in the name or slug), `specialty`; `trashed=true` lists the trash.
         """
         filters = PersonFilters(**{k: args[k] for k in ("q", "specialty", "trashed") if k in args})
-        rows, total = people_admin.list_people(
-            filters, limit=args["limit"], after=after_changed(args, "admin-people")
-        )
-        return page(
-            rows,
-            limit=args["limit"],
-            total=total,
-            listing="admin-people",
-            key=changed_key,
-            present=people_admin.present,
-        )
+        page = people_admin.list_people(filters, limit=args["limit"], cursor=args.get("cursor"))
+        return page_answer(page, [people_admin.present(row) for row in page.items])
 
     @authorize(blp, "content:write")
     @blp.arguments(AdminPersonCreate, **JSON_BODY)

@@ -9,16 +9,16 @@ from typing import Any
 from flask import url_for
 from flask.views import MethodView
 
-from cms_api.extensions import db
+from cms_api.database import db
+from cms_api.http.admin import actor, admin_blueprint, authorize
 from cms_api.models import PreviewToken
-from cms_api.resources.admin.common import actor, admin_blueprint, authorize
 from cms_api.schemas.previews import (
     IssuedPreviewTokenOut,
     PreviewTokenIn,
     PreviewTokenList,
     PreviewTokenOut,
 )
-from cms_api.services import previews
+from cms_api.services.integrations import previews
 
 blp = admin_blueprint(
     "admin_previews",

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from flask import g, request
 from flask.views import MethodView
 
-from cms_api.errors import InvalidParameter
-from cms_api.extensions import db
-from cms_api.http import decode_cursor, encode_cursor
-from cms_api.models import ReaderQuestion
-from cms_api.resources.admin.common import (
+from cms_api.database import db
+from cms_api.domain.etags import version_etag
+from cms_api.http.admin import (
     ETAG_HEADER,
     IF_MATCH,
     actor,
     admin_blueprint,
     authorize,
     require_if_match,
-    resource_etag,
 )
+from cms_api.http.paging import LINK_HEADER, page_answer
+from cms_api.models import ReaderQuestion
 from cms_api.resources.delivery import query_args
 from cms_api.schemas.questions import (
     QuestionAnswerIn,
@@ -30,7 +28,8 @@ from cms_api.schemas.questions import (
     QuestionPromoteIn,
     QuestionQueryArgs,
 )
-from cms_api.services import permissions, questions
+from cms_api.services.accounts import permissions
+from cms_api.services.editorial import questions
 
 blp = admin_blueprint(
     "admin_questions",
@@ -50,7 +49,7 @@ QUESTION_ID = {"in": "path", "name": "question_id", "description": "The question
 
 
 def _etag(question: ReaderQuestion) -> str:
-    return resource_etag("question", question.id, question.version)
+    return version_etag("question", question.id, question.version)
 
 
 def _present(items: list[ReaderQuestion]) -> list[dict[str, Any]]:
@@ -72,24 +71,11 @@ def _locked(question_id: uuid.UUID) -> ReaderQuestion:
     return question
 
 
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if cursor is None:
-        return None
-    raw_time, raw_id = decode_cursor(cursor, "questions", 2)
-    try:
-        return datetime.fromisoformat(str(raw_time)), uuid.UUID(str(raw_id))
-    except ValueError:
-        raise InvalidParameter(
-            "Query parameter 'cursor': invalid cursor.",
-            errors={"query": {"cursor": ["Invalid cursor."]}},
-        ) from None
-
-
 @blp.route("")
 class QuestionCollection(MethodView):
     @authorize(blp, "content:read")
     @query_args(blp, QuestionQueryArgs)
-    @blp.response(200, QuestionList)
+    @blp.response(200, QuestionList, headers=LINK_HEADER)
     def get(self, args: dict[str, Any]) -> Any:
         """List reader questions
 
@@ -97,19 +83,10 @@ class QuestionCollection(MethodView):
         reader's `email` is shown to roles that may answer, null to the others.
         """
         limit = args["limit"]
-        rows, total = questions.list_questions(
-            status=args.get("status"), limit=limit, after=_after(args.get("cursor"))
+        page = questions.list_questions(
+            status=args.get("status"), limit=limit, cursor=args.get("cursor")
         )
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = encode_cursor(
-                "questions", [rows[-1].created_at.isoformat(), str(rows[-1].id)]
-            )
-        return {
-            "items": _present(rows),
-            "page": {"limit": limit, "next_cursor": next_cursor, "total": total},
-        }
+        return page_answer(page, _present(page.items))
 
 
 @blp.route("/<uuid:question_id>", parameters=[QUESTION_ID])

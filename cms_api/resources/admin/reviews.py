@@ -6,11 +6,12 @@ from typing import Any
 
 from flask.views import MethodView
 
-from cms_api.resources.admin.common import admin_blueprint, authorize
+from cms_api.domain.clock import utcnow
+from cms_api.http.admin import admin_blueprint, authorize
 from cms_api.resources.delivery import query_args
 from cms_api.schemas.admin_misc import ReviewsDueArgs, ReviewsDueList
-from cms_api.services import editorial, workflow
-from cms_api.services.publishing import utcnow
+from cms_api.services.editorial import articles as editorial
+from cms_api.services.editorial import workflow
 
 blp = admin_blueprint(
     "admin_reviews",

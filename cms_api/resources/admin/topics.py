@@ -8,16 +8,9 @@ from typing import Any
 from flask import url_for
 from flask.views import MethodView
 
-from cms_api.extensions import db
-from cms_api.resources.admin.common import (
-    ETAG_HEADER,
-    Versioned,
-    actor,
-    admin_blueprint,
-    authorize,
-    if_match,
-)
-from cms_api.resources.admin.paging import LINK_HEADER, after_changed, changed_key, page
+from cms_api.database import db
+from cms_api.http.admin import ETAG_HEADER, Versioned, actor, admin_blueprint, authorize, if_match
+from cms_api.http.paging import LINK_HEADER, page_answer
 from cms_api.resources.delivery import query_args
 from cms_api.schemas.admin_content import (
     AdminTopicCreate,
@@ -26,8 +19,8 @@ from cms_api.schemas.admin_content import (
     AdminTopicPatch,
     AdminTopicQueryArgs,
 )
-from cms_api.services import topics_admin
-from cms_api.services.topics_admin import TopicFilters
+from cms_api.services.editorial import topics as topics_admin
+from cms_api.services.editorial.topics import TopicFilters
 
 blp = admin_blueprint(
     "admin_topics",
@@ -60,17 +53,8 @@ class TopicCollection(MethodView):
         filters = TopicFilters(
             **{k: args[k] for k in ("parent", "root", "q", "trashed") if k in args}
         )
-        rows, total = topics_admin.list_topics(
-            filters, limit=args["limit"], after=after_changed(args, "admin-topics")
-        )
-        return page(
-            rows,
-            limit=args["limit"],
-            total=total,
-            listing="admin-topics",
-            key=changed_key,
-            present=topics_admin.present,
-        )
+        page = topics_admin.list_topics(filters, limit=args["limit"], cursor=args.get("cursor"))
+        return page_answer(page, [topics_admin.present(row) for row in page.items])
 
     @authorize(blp, "content:write")
     @blp.arguments(AdminTopicCreate, **JSON_BODY)

@@ -9,14 +9,15 @@ from typing import Any
 from flask import Response, request, stream_with_context
 from flask.views import MethodView
 
-from cms_api.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSchema
-from cms_api.extensions import db
-from cms_api.http import NDJSON_BODY_LIMITS
-from cms_api.resources.admin.common import admin_blueprint, authorize
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
+from cms_api.domain.errors import DomainError
+from cms_api.http.admin import admin_blueprint, authorize
+from cms_api.http.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
+from cms_api.http.requests import NDJSON_BODY_LIMITS
 from cms_api.resources.delivery import no_query_args, query_args
 from cms_api.schemas.transfer import ImportArgs, ImportReport
-from cms_api.services import transfer
-from cms_api.services.publishing import utcnow
+from cms_api.services.integrations import transfer
 
 NDJSON = "application/x-ndjson"
 # Also taken as text/plain: what `curl --data-binary` users and tools without an NDJSON
@@ -196,7 +197,7 @@ class ImportView(MethodView):
         edit made meanwhile answers 409.
         """
         if request.mimetype not in IMPORT_TYPES:
-            raise Problem(
+            raise DomainError(
                 f"Send the export as `Content-Type: {NDJSON}`.",
                 status=415,
                 kind="unsupported-media-type",

@@ -9,18 +9,12 @@ from flask import url_for
 from flask.blueprints import BlueprintSetupState
 from flask.views import MethodView
 
-from cms_api.extensions import api, db
+from cms_api.database import db
+from cms_api.extensions import api
+from cms_api.http.admin import ETAG_HEADER, Versioned, actor, admin_blueprint, authorize, if_match
+from cms_api.http.paging import LINK_HEADER, page_answer
 from cms_api.models import WebhookDelivery, WebhookEndpoint
 from cms_api.models.webhook import PING_EVENT, WEBHOOK_EVENTS
-from cms_api.resources.admin.common import (
-    ETAG_HEADER,
-    Versioned,
-    actor,
-    admin_blueprint,
-    authorize,
-    if_match,
-)
-from cms_api.resources.admin.paging import LINK_HEADER, after_changed, page
 from cms_api.resources.delivery import query_args
 from cms_api.schemas.webhooks import (
     EXAMPLE_EVENT,
@@ -35,7 +29,7 @@ from cms_api.schemas.webhooks import (
     WebhookPatch,
     WebhookQueryArgs,
 )
-from cms_api.services import webhooks
+from cms_api.services.integrations import webhooks
 
 ACTION = "webhooks:manage"
 RETRY = webhooks.DEFAULT_RETRY
@@ -120,17 +114,8 @@ class WebhookCollection(MethodView):
 
         Registered endpoints, newest first, without their secrets.
         """
-        rows, total = webhooks.list_endpoints(
-            limit=args["limit"], after=after_changed(args, "webhooks")
-        )
-        return page(
-            rows,
-            limit=args["limit"],
-            total=total,
-            listing="webhooks",
-            key=lambda row: [row.created_at.isoformat(), str(row.id)],
-            present=webhooks.present_endpoint,
-        )
+        page = webhooks.list_endpoints(limit=args["limit"], cursor=args.get("cursor"))
+        return page_answer(page, [webhooks.present_endpoint(row) for row in page.items])
 
     @authorize(blp, ACTION)
     @blp.arguments(WebhookCreate, **JSON_BODY)
@@ -204,20 +189,13 @@ class WebhookDeliveries(MethodView):
         the start of the answer). `status` keeps one state.
         """
         endpoint = webhooks.get_endpoint(webhook_id)
-        rows, total = webhooks.list_deliveries(
+        page = webhooks.list_deliveries(
             endpoint,
             status=args.get("status"),
             limit=args["limit"],
-            after=after_changed(args, "webhook-deliveries"),
+            cursor=args.get("cursor"),
         )
-        return page(
-            rows,
-            limit=args["limit"],
-            total=total,
-            listing="webhook-deliveries",
-            key=_delivery_key,
-            present=webhooks.present_delivery,
-        )
+        return page_answer(page, [webhooks.present_delivery(row) for row in page.items])
 
 
 def _delivery_key(delivery: WebhookDelivery) -> list[Any]:

@@ -10,15 +10,16 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms_api.errors import PROBLEM_CONTENT_TYPE, NotFound, ProblemSchema
-from cms_api.http import (
+from cms_api.domain.errors import NotFound
+from cms_api.domain.etags import etag_for
+from cms_api.http.conditional import (
     JSON_CONTENT_TYPE,
     delivery_response,
-    etag_for,
-    list_body,
     not_modified,
     public_cache_control,
 )
+from cms_api.http.paging import list_body
+from cms_api.http.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
 from cms_api.resources.delivery import (
     CACHE_CONTROL_HEADER,
     DELIVERY_HEADERS,
@@ -46,8 +47,10 @@ from cms_api.schemas.previews import (
     ArticlePreviewArgs,
     PreviewArgs,
 )
-from cms_api.services import articles as article_service
-from cms_api.services import delivery, jsonld, previews
+from cms_api.services.delivery import articles as article_service
+from cms_api.services.delivery import documents as delivery
+from cms_api.services.discovery import jsonld
+from cms_api.services.integrations import previews
 
 blp = Blueprint(
     "articles",

@@ -9,8 +9,8 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms_api.errors import NotFound
-from cms_api.http import delivery_response
+from cms_api.domain.errors import NotFound
+from cms_api.http.conditional import delivery_response
 from cms_api.resources.delivery import (
     DELIVERY_HEADERS,
     DELIVERY_PARAMETERS,
@@ -21,7 +21,7 @@ from cms_api.resources.delivery import (
     query_args,
 )
 from cms_api.schemas.faqs import FaqList, FaqOut, FaqQueryArgs
-from cms_api.services import delivery
+from cms_api.services.delivery import documents as delivery
 
 blp = Blueprint(
     "faqs", __name__, url_prefix="/v1/faqs", description="Published frequently asked questions."

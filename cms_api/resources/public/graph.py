@@ -9,7 +9,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms_api.http import delivery_response, not_modified
+from cms_api.http.conditional import delivery_response, not_modified
 from cms_api.resources.delivery import (
     DELIVERY_HEADERS,
     DELIVERY_PARAMETERS,
@@ -24,7 +24,7 @@ from cms_api.schemas.graph import (
     GraphQueryDoc,
     GraphReportOut,
 )
-from cms_api.services import graph
+from cms_api.services.discovery import graph
 
 blp = Blueprint(
     "graph",

@@ -8,8 +8,8 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms_api.errors import NotFound
-from cms_api.http import delivery_response
+from cms_api.domain.errors import NotFound
+from cms_api.http.conditional import delivery_response
 from cms_api.resources.delivery import (
     DELIVERY_HEADERS,
     DELIVERY_PARAMETERS,
@@ -22,7 +22,7 @@ from cms_api.resources.delivery import (
 )
 from cms_api.schemas.common import is_slug
 from cms_api.schemas.people import PersonDocumentOut, PersonList, PersonQueryArgs
-from cms_api.services import delivery
+from cms_api.services.delivery import documents as delivery
 
 blp = Blueprint(
     "people",

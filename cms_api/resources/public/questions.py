@@ -10,12 +10,13 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms_api.errors import PROBLEM_CONTENT_TYPE, REQUEST_ID_HEADER_REF, Problem, ProblemSchema
-from cms_api.extensions import db
+from cms_api.database import db
+from cms_api.domain.errors import DomainError
+from cms_api.http.problems import PROBLEM_CONTENT_TYPE, REQUEST_ID_HEADER_REF, ProblemSchema
 from cms_api.ratelimit import rate_limited
 from cms_api.resources.delivery import no_query_args
 from cms_api.schemas.questions import QuestionAcceptedOut, QuestionIn
-from cms_api.services import questions
+from cms_api.services.editorial import questions
 
 blp = Blueprint(
     "questions",
@@ -64,7 +65,7 @@ def _json_only(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not request.is_json:
-            raise Problem(
+            raise DomainError(
                 "Send the question as `Content-Type: application/json`.",
                 status=415,
                 kind="unsupported-media-type",

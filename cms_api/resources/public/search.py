@@ -9,8 +9,9 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms_api.errors import PROBLEM_CONTENT_TYPE, ProblemSchema
-from cms_api.http import delivery_response, next_link
+from cms_api.http.conditional import delivery_response
+from cms_api.http.paging import next_link
+from cms_api.http.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
 from cms_api.ratelimit import rate_limited
 from cms_api.resources.delivery import (
     DELIVERY_PARAMETERS,
@@ -20,7 +21,7 @@ from cms_api.resources.delivery import (
     rate_limit_headers,
 )
 from cms_api.schemas.search import SearchQueryArgs, SearchResultsOut
-from cms_api.services import search
+from cms_api.services.discovery import search
 
 blp = Blueprint(
     "search",

@@ -6,15 +6,15 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms_api.errors import NotFound
-from cms_api.http import delivery_response, not_modified
+from cms_api.domain.errors import NotFound
+from cms_api.http.conditional import delivery_response, not_modified
 from cms_api.resources.delivery import (
     DELIVERY_HEADERS,
     DELIVERY_PARAMETERS,
     documented,
     no_query_args,
 )
-from cms_api.services import sitemap
+from cms_api.services.discovery import sitemap
 
 blp = Blueprint("sitemaps", __name__, description="Sitemaps (sitemaps.org protocol) for crawlers.")
 

@@ -11,8 +11,8 @@ import pytest
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
-from cms_api.extensions import db
-from cms_api.services import accounts
+from cms_api.database import db
+from cms_api.services.accounts import users
 from tests.conftest import build_app
 
 ROUNDS = 8
@@ -24,8 +24,8 @@ def live_server(make_database) -> Iterator[tuple[str, int, str]]:
     app = build_app(make_database("live"))
     with app.app_context():
         upgrade()
-        user = accounts.create_user(email="live@example.org", name="Live", role="editor")
-        secret = accounts.issue_token(user, name="live").secret
+        user = users.create_user(email="live@example.org", name="Live", role="editor")
+        secret = users.issue_token(user, name="live").secret
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

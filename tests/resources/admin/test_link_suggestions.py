@@ -6,9 +6,9 @@ import uuid
 
 from sqlalchemy import select
 
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import Article, ArticleAuthor, ArticleTopic, Person, Topic
-from cms_api.services import publishing
+from cms_api.services.publishing import documents as publishing
 from tests.conftest import bearer
 
 NO_ID = "00000000-0000-0000-0000-000000000000"

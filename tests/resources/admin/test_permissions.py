@@ -8,9 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from cms_api.extensions import db
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
 from cms_api.models import ApiToken
-from cms_api.services import accounts
+from cms_api.services.accounts import users as accounts
 from tests.conftest import bearer
 
 ALL = {"admin", "editor", "reviewer", "viewer"}
@@ -122,7 +123,7 @@ def bad_tokens(app, make_token) -> dict[str, str]:
         for secret, change in ((expired, "expire"), (revoked, "revoke")):
             token = db.session.query(ApiToken).filter_by(digest=accounts.token_digest(secret)).one()
             if change == "expire":
-                token.expires_at = accounts.utcnow() - timedelta(seconds=1)
+                token.expires_at = utcnow() - timedelta(seconds=1)
             else:
                 accounts.revoke_token(token)
         db.session.commit()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import PreviewToken
 from tests.conftest import bearer
 

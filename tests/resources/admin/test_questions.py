@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
-from cms_api.extensions import db
-from cms_api.services import questions
+from cms_api.database import db
+from cms_api.services.editorial import questions
 from tests.conftest import bearer
 
 URL = "/v1/admin/questions"

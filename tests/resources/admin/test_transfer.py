@@ -10,8 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from cms_api.extensions import db
-from cms_api.http import NDJSON_BODY_LIMITS
+from cms_api.database import db
+from cms_api.http.requests import NDJSON_BODY_LIMITS
 from cms_api.models import Article
 from tests.conftest import bearer
 

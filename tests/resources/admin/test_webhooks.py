@@ -7,9 +7,9 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import AuditEvent, WebhookDelivery
-from cms_api.services import webhooks
+from cms_api.services.integrations import webhooks
 from tests.conftest import bearer
 
 PROBLEM = "application/problem+json"

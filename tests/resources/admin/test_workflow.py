@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from cms_api.extensions import db
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
 from cms_api.models import Article, Credential, Person
-from cms_api.services.publishing import utcnow
 from tests.conftest import bearer
 
 

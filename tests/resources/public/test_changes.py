@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from cms_api.extensions import db
+from cms_api.database import db
 from tests.conftest import bearer
 
 

@@ -10,11 +10,11 @@ import networkx as nx
 import pytest
 from sqlalchemy import select
 
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import Article, ArticleAuthor, Person, RelatedLink
-from cms_api.services import graph as graph_service
-from cms_api.services import publishing
-from cms_api.services.site import page_url
+from cms_api.services.discovery import graph as graph_service
+from cms_api.services.publishing import documents as publishing
+from cms_api.services.publishing.site import page_url
 from tests.conftest import bearer
 
 SEEDED = {

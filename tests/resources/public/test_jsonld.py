@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import update
 
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import PublishedDocument
 from tests.conftest import bearer
 

@@ -8,9 +8,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import Article, MedicalCode, Topic
-from cms_api.services import publishing
+from cms_api.services.publishing import documents as publishing
 
 BOTOX = "headache-after-botox"
 

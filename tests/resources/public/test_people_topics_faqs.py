@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import Faq
 
 

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from cms_api.extensions import db
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
 from cms_api.models import PreviewToken
-from cms_api.services import previews
+from cms_api.services.integrations import previews
 from tests.conftest import bearer
 
 PUBLISHED = "headache-after-botox"
@@ -185,7 +186,7 @@ def test_an_expired_token_is_refused(app, client, draft):
     _, token = draft
     with app.app_context():
         stored = db.session.query(PreviewToken).filter_by(digest=previews.token_digest(token))
-        stored.one().expires_at = previews.utcnow() - timedelta(seconds=1)
+        stored.one().expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
 
     response = client.get("/v1/articles/sunburn-relief", headers={"X-Preview-Token": token})

@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from cms_api.config import Settings
-from cms_api.extensions import db, limiter
+from cms_api.database import db
+from cms_api.extensions import limiter
 from cms_api.models import Article, ArticleSlug, ReaderQuestion
 from tests.conftest import build_app
 

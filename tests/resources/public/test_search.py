@@ -10,10 +10,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from cms_api.extensions import db
+from cms_api.database import db
 from cms_api.models import Article, ArticleAuthor, ArticleTopic, Faq, Person, Section, Topic
-from cms_api.services import publishing
-from cms_api.services import search as search_service
+from cms_api.services.discovery import search as search_service
+from cms_api.services.publishing import documents as publishing
 
 BOTOX = "headache-after-botox"
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 
 import pytest
 from sqlalchemy import text
 
-from cms_api.extensions import db
+from cms_api.database import db
 from tests.conftest import bearer
 
 NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
@@ -94,7 +95,8 @@ def test_revalidation_answers_304(client):
 
 def test_past_the_limit_the_sitemap_becomes_an_index_of_numbered_sitemaps(app, client):
     expected = _published_pages(client)
-    app.config["CMS_SITEMAP_MAX_URLS"] = 5
+    settings = app.config["CMS_SETTINGS"]
+    app.config["CMS_SETTINGS"] = dataclasses.replace(settings, sitemap_max_urls=5)
     try:
         response = client.get("/sitemap.xml")
         assert response.status_code == 200
@@ -116,7 +118,7 @@ def test_past_the_limit_the_sitemap_becomes_an_index_of_numbered_sitemaps(app, c
         assert missing.status_code == 404
         assert missing.content_type == "application/problem+json"
     finally:
-        app.config.pop("CMS_SITEMAP_MAX_URLS")
+        app.config["CMS_SETTINGS"] = settings
 
 
 @pytest.mark.slow

@@ -1,0 +1,1 @@
+"""The HTTP edge: problem documents, conditional requests, request checks, paging, admin views."""

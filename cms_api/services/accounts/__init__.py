@@ -1,0 +1,1 @@
+"""Accounts: users, bearer tokens, the permission matrix and the audit log."""

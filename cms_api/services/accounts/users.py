@@ -1,0 +1,206 @@
+"""Users and bearer tokens: creation, authentication, revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
+from cms_api.domain.errors import Conflict, DomainError, NotFound
+from cms_api.models import ApiToken, Person, User
+from cms_api.models.user import ROLES
+from cms_api.services.accounts import audit
+from cms_api.services.accounts.audit import Actor
+
+TOKEN_PREFIX = "cms_"
+# last_used_at is a hint, not a log: write it at most once a minute per token.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def token_digest(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough; slow hashes are for passwords.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str
+
+
+def create_user(
+    *,
+    email: str,
+    name: str,
+    role: str,
+    person_slug: str | None = None,
+    actor: Actor | None = None,
+) -> User:
+    if role not in ROLES:
+        raise DomainError(
+            f"Unknown role {role!r}; roles are {', '.join(ROLES)}.",
+            status=422,
+            kind="validation-error",
+            errors={"json": {"role": ["Unknown role."]}},
+        )
+    person = None
+    if person_slug:
+        person = db.session.scalar(select(Person).where(Person.slug == person_slug))
+        if person is None:
+            raise DomainError(
+                f"No person has the slug {person_slug!r}.",
+                status=422,
+                kind="validation-error",
+                errors={"json": {"person": ["Unknown person."]}},
+            )
+    if role == "reviewer" and person is None:
+        raise DomainError(
+            "A reviewer must be linked to a person with credentials.",
+            status=422,
+            kind="validation-error",
+            errors={"json": {"person": ["Required for reviewers."]}},
+        )
+    email = email.strip().lower()
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict(f"A user with the email {email!r} exists.")
+    user = User(id=uuid.uuid4(), email=email, name=name, role=role, person=person)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(
+        actor_id=actor.user_id if actor else None,
+        action="user.create",
+        target_type="user",
+        target_id=user.id,
+        after={"email": email, "role": role, "person": person_slug},
+        request_id=actor.request_id if actor else None,
+    )
+    return user
+
+
+def issue_token(user: User, *, name: str, expires_at: datetime | None = None) -> IssuedToken:
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        name=name,
+        prefix=secret[:12],
+        digest=token_digest(secret),
+        expires_at=expires_at,
+    )
+    db.session.add(token)
+    db.session.flush()
+    return IssuedToken(token=token, secret=secret)
+
+
+def revoke_token(token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.flush()
+
+
+def authenticate(secret: str) -> User | None:
+    """The active user a bearer token belongs to, or None for any token that is not good."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    row = db.session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.digest == token_digest(secret))
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    now = utcnow()
+    if token.revoked_at or user.disabled_at or (token.expires_at and token.expires_at <= now):
+        return None
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        # A plain UPDATE: it must not bump versions or collide with the request's own writes.
+        db.session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        db.session.commit()
+    return user
+
+
+def find_user(email_or_id: str) -> User | None:
+    try:
+        return db.session.get(User, uuid.UUID(email_or_id))
+    except ValueError:
+        return db.session.scalar(select(User).where(User.email == email_or_id.strip().lower()))
+
+
+def issue_token_for(
+    user_id: uuid.UUID, *, name: str, expires_at: datetime | None, actor: Actor
+) -> IssuedToken:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No user has this id.")
+    issued = issue_token(user, name=name, expires_at=expires_at)
+    audit.record(
+        actor_id=actor.user_id,
+        action="token.create",
+        target_type="token",
+        target_id=issued.token.id,
+        after={"user_id": str(user.id), "name": name, "prefix": issued.token.prefix},
+        request_id=actor.request_id,
+    )
+    return issued
+
+
+def revoke_token_by_id(token_id: uuid.UUID, *, actor: Actor) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("No token has this id.")
+    was_revoked = token.revoked_at is not None
+    revoke_token(token)
+    if not was_revoked:
+        audit.record(
+            actor_id=actor.user_id,
+            action="token.revoke",
+            target_type="token",
+            target_id=token.id,
+            before={"revoked_at": None},
+            after={"revoked_at": token.revoked_at.isoformat()},
+            request_id=actor.request_id,
+        )
+    return token
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def list_tokens() -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
+
+
+def present_user(user: User) -> dict[str, object]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "person": user.person.slug if user.person else None,
+        "created_at": user.created_at,
+        "disabled_at": user.disabled_at,
+    }
+
+
+def present_token(token: ApiToken) -> dict[str, object]:
+    return {
+        name: getattr(token, name)
+        for name in (
+            "id",
+            "user_id",
+            "name",
+            "prefix",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+            "last_used_at",
+        )
+    }

@@ -1,0 +1,1 @@
+"""Delivery: reads of published documents, the change feed and readiness."""

@@ -1,0 +1,102 @@
+"""The change feed: record what publishing did to public content, and read it back in order."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert
+
+from cms_api.database import db
+from cms_api.domain.paging import Keyset, whole_number
+from cms_api.models import ChangeEvent
+from cms_api.services.delivery.documents import reading
+from cms_api.services.integrations import webhooks
+from cms_api.services.publishing.render import iso_datetime
+
+# (transaction id, event id): events in commit order; a poll always gets a cursor back.
+FEED_KEYSET = Keyset("changes", (whole_number, whole_number), parameter="since")
+# Where each kind of document is read from delivery once the feed names it.
+_DELIVERY_PATHS = {
+    "article": "/v1/articles/{slug}",
+    "person": "/v1/people/{slug}",
+    "topic": "/v1/topics/{slug}",
+    "faq": "/v1/faqs/{id}",
+}
+
+# Events of transactions still running, or older than one still running, are held back:
+# `transaction_id < xmin` means every transaction that could write a smaller id has ended,
+# so nothing can later appear before a cursor already handed out. A transaction does see
+# its own events (`pg_current_xact_id_if_assigned`); delivery reads never write, so they
+# have no id and that branch only matters to a writer reading its own feed.
+_PAGE = """
+SELECT id, transaction_id, occurred_at, kind, entity_id, slug, action
+FROM change_events
+WHERE (transaction_id, id) > (%(transaction_id)s, %(id)s)
+  AND (transaction_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
+       OR transaction_id = (pg_current_xact_id_if_assigned()::text)::bigint)
+ORDER BY transaction_id, id
+LIMIT %(limit)s
+"""
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    items: list[dict[str, Any]]
+    limit: int
+    next_cursor: str
+    has_more: bool
+
+
+def record(events: Iterable[tuple[str, uuid.UUID, str | None, str]]) -> None:
+    """Append (kind, entity id, slug, action) events in the caller's transaction."""
+    rows = [
+        {"kind": kind, "entity_id": entity_id, "slug": slug, "action": action}
+        for kind, entity_id, slug, action in events
+    ]
+    if rows:
+        db.session.execute(insert(ChangeEvent), rows)
+        # The webhook outbox rows go in the same transaction as the change they announce.
+        webhooks.content_changed(rows)
+
+
+def read(since: str | None, limit: int) -> FeedPage:
+    """Events after the cursor `since` (from the beginning without one), oldest first."""
+    transaction_id, event_id = FEED_KEYSET.decode(since) or (0, 0)
+    with reading() as connection:
+        rows = connection.exec_driver_sql(
+            _PAGE, {"transaction_id": transaction_id, "id": event_id, "limit": limit + 1}
+        ).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    if rows:
+        transaction_id, event_id = rows[-1][1], rows[-1][0]
+    return FeedPage(
+        items=[_item(*row) for row in rows],
+        limit=limit,
+        # Always a cursor, even on an empty page: it is where the next poll starts.
+        next_cursor=FEED_KEYSET.encode([transaction_id, event_id]),
+        has_more=has_more,
+    )
+
+
+def _item(
+    event_id: int,
+    transaction_id: int,
+    occurred_at: Any,
+    kind: str,
+    entity_id: uuid.UUID,
+    slug: str | None,
+    action: str,
+) -> dict[str, Any]:
+    return {
+        "type": f"{kind}.{action}",
+        "kind": kind,
+        "action": action,
+        "id": str(entity_id),
+        "slug": slug,
+        "url": _DELIVERY_PATHS[kind].format(slug=slug, id=entity_id),
+        "occurred_at": iso_datetime(occurred_at),
+    }

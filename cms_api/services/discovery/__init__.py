@@ -1,0 +1,1 @@
+"""Discovery: search, symptom lookup, the link graph, JSON-LD and sitemaps."""

@@ -1,0 +1,339 @@
+"""schema.org JSON-LD for published articles: built at publish time, served as stored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote
+
+from cms_api.domain.errors import NotFound
+from cms_api.domain.etags import etag_for
+from cms_api.models import MedicalCode, Topic
+from cms_api.services import runtime
+from cms_api.services.delivery import documents as delivery
+from cms_api.services.delivery.documents import StoredDocument
+from cms_api.services.publishing import site
+
+CONTENT_TYPE = "application/ld+json"
+CONTEXT = "https://schema.org"
+# Bump when the served text changes for the same stored document (say, the escaping), so
+# that ETags derived from the stored document's ETag change with it.
+SERIALIZATION_VERSION = "1"
+
+CODING_SYSTEMS = {"icd10cm": "ICD-10-CM", "snomed": "SNOMED-CT", "mesh": "MeSH"}
+CREDENTIAL_CATEGORIES = {
+    "degree": "degree",
+    "license": "license",
+    "board_certification": "board certification",
+}
+# A person's specialty as editors write it (compared case-insensitively) → the member of
+# schema.org's MedicalSpecialty enumeration it falls under. Kept small and explicit: a
+# specialty with no clear member (allergy and immunology, internal medicine) is not claimed.
+MEDICAL_SPECIALTIES = {
+    "cardiology": "Cardiovascular",
+    "dermatology": "Dermatology",
+    "procedural dermatology": "Dermatology",
+    "emergency medicine": "Emergency",
+    "family medicine": "PrimaryCare",
+    "gastroenterology": "Gastroenterologic",
+    "headache medicine": "Neurologic",
+    "neurology": "Neurologic",
+    "otolaryngology": "Otolaryngologic",
+    "pediatrics": "Pediatric",
+    "plastic surgery": "PlasticSurgery",
+    "psychiatry": "Psychiatric",
+}
+# Articles are patient education: written for patients and the people who care for them.
+AUDIENCE = {"@type": "MedicalAudience", "audienceType": "Patient"}
+
+
+# -- building (publish time) ---------------------------------------------------------------
+
+
+def article_graph(document: dict[str, Any], topics: list[Topic]) -> dict[str, Any]:
+    """The article's JSON-LD, derived from its public document so the two always agree.
+
+    `topics` are the article's topics (the document's `topics`, as rows), for what the
+    document does not carry: descriptions and the ancestry the breadcrumb follows.
+    """
+    canonical = document["seo"]["canonical_url"] or site.page_url("article", document["slug"])
+    page_id, article_id = f"{canonical}#webpage", f"{canonical}#article"
+    organization = _publisher()
+    people = {person["slug"]: person for person in document["authors"] + document["reviewers"]}
+    page = {
+        "@type": "MedicalWebPage",
+        "@id": page_id,
+        "url": canonical,
+        "name": document["title"],
+        "description": document["seo"]["meta_description"],
+        "about": [_ref(_topic_id(topic.slug)) for topic in topics],
+        "mainEntity": _ref(article_id),
+        "lastReviewed": document["last_reviewed_at"],
+        "reviewedBy": [_ref(_person_id(person["slug"])) for person in document["reviewers"]],
+        "specialty": specialties(people.values()),
+        "medicalAudience": AUDIENCE,
+        "breadcrumb": _breadcrumb(topics, document["title"], canonical),
+        "relatedLink": [
+            site.page_url("article", item["article"]["slug"]) for item in document["related"]
+        ],
+        "publisher": _ref(organization["@id"]),
+    }
+    article = {
+        "@type": "Article",
+        "@id": article_id,
+        "url": canonical,
+        "mainEntityOfPage": _ref(page_id),
+        "headline": document["title"],
+        "description": document["summary"],
+        "datePublished": document["published_at"],
+        "dateModified": document["updated_at"],
+        "author": [_ref(_person_id(person["slug"])) for person in document["authors"]],
+        "publisher": _ref(organization["@id"]),
+        "timeRequired": f"PT{document['reading_time_minutes']}M",
+        "citation": [_citation(item) for item in document["citations"]],
+        "hasPart": [_question(faq, canonical) for faq in document["faqs"]],
+    }
+    graph = [
+        page,
+        article,
+        organization,
+        *(_person(person) for person in people.values()),
+        *(_topic(topic) for topic in topics),
+    ]
+    return _compact({"@context": CONTEXT, "@graph": graph})
+
+
+def specialties(people: Iterable[dict[str, Any]]) -> list[str]:
+    """The MedicalSpecialty members that the people's specialties fall under, in order."""
+    found = [
+        MEDICAL_SPECIALTIES.get(specialty.strip().casefold())
+        for person in people
+        for specialty in person["specialties"]
+    ]
+    return [f"{CONTEXT}/{member}" for member in dict.fromkeys(found) if member]
+
+
+def condition_type(codes: Iterable[MedicalCode]) -> str:
+    """The schema.org type of a topic, decided from its ICD-10-CM codes.
+
+    Chapter R of ICD-10-CM holds symptoms and signs, so a topic coded only there is a
+    `MedicalSignOrSymptom`; any other ICD-10-CM code makes it a `MedicalCondition` (the
+    wider type, also right for a symptom coded elsewhere, such as ear pain). A topic with
+    no ICD-10-CM code (a treatment family such as cosmetic injectables) claims neither.
+    """
+    icd = [item.code.upper() for item in codes if item.system == "icd10cm"]
+    if not icd:
+        return "MedicalEntity"
+    return (
+        "MedicalSignOrSymptom" if all(code.startswith("R") for code in icd) else "MedicalCondition"
+    )
+
+
+def _ref(node_id: str) -> dict[str, str]:
+    return {"@id": node_id}
+
+
+def _person_id(slug: str) -> str:
+    return f"{site.page_url('person', slug)}#person"
+
+
+def _topic_id(slug: str) -> str:
+    return f"{site.page_url('topic', slug)}#topic"
+
+
+def _publisher() -> dict[str, Any]:
+    settings = runtime.settings()
+    logo = settings.publisher_logo_url
+    return {
+        "@type": "Organization",
+        "@id": f"{site.base_url()}/#organization",
+        "name": settings.publisher_name,
+        "url": f"{site.base_url()}/",
+        "logo": {"@type": "ImageObject", "url": logo} if logo else None,
+    }
+
+
+def _person(profile: dict[str, Any]) -> dict[str, Any]:
+    url = site.page_url("person", profile["slug"])
+    return {
+        "@type": "Person",
+        "@id": _person_id(profile["slug"]),
+        "name": profile["name"],
+        "honorificPrefix": profile["honorific_prefix"],
+        "honorificSuffix": profile["honorific_suffix"],
+        "jobTitle": profile["job_title"],
+        "image": profile["photo_url"],
+        "url": url,
+        # Registries and profiles elsewhere that identify the person (ORCID, NPI, ...).
+        "sameAs": [
+            link["url"] for link in profile["profile_links"] if link["url"] not in (None, url)
+        ],
+        "knowsAbout": profile["specialties"],
+        "hasCredential": [_credential(item) for item in profile["credentials"]],
+    }
+
+
+def _credential(item: dict[str, Any]) -> dict[str, Any]:
+    # Only what EducationalOccupationalCredential defines (with Credential, CreativeWork
+    # and Thing): it has no validFrom, so the start of validity is left out; `expires`
+    # (from CreativeWork) carries the end.
+    return {
+        "@type": "EducationalOccupationalCredential",
+        "credentialCategory": CREDENTIAL_CATEGORIES.get(item["kind"], item["kind"]),
+        "name": item["name"],
+        "recognizedBy": {"@type": "Organization", "name": item["issuer"]}
+        if item["issuer"]
+        else None,
+        "validIn": {"@type": "AdministrativeArea", "name": item["jurisdiction"]}
+        if item["jurisdiction"]
+        else None,
+        "identifier": item["number"],
+        "expires": item["valid_until"],
+    }
+
+
+def _topic(topic: Topic) -> dict[str, Any]:
+    return {
+        "@type": condition_type(topic.codes),
+        "@id": _topic_id(topic.slug),
+        "name": topic.name,
+        "description": topic.description,
+        "url": site.page_url("topic", topic.slug),
+        "code": [
+            {
+                "@type": "MedicalCode",
+                "codeValue": item.code,
+                "codingSystem": CODING_SYSTEMS[item.system],
+                "name": item.display,
+            }
+            for item in topic.ordered_codes()
+        ],
+    }
+
+
+def _breadcrumb(topics: list[Topic], title: str, canonical: str) -> dict[str, Any]:
+    """From the root of the first topic's ancestry down to the article itself."""
+    trail: list[tuple[str, str]] = []
+    topic: Topic | None = topics[0] if topics else None
+    seen: set[Any] = set()
+    # A trashed ancestor has no page to link to, so the trail starts below it.
+    while topic is not None and topic.deleted_at is None and topic.id not in seen:
+        seen.add(topic.id)
+        trail.insert(0, (topic.name, site.page_url("topic", topic.slug)))
+        topic = topic.parent
+    trail.append((title, canonical))
+    return {
+        "@type": "BreadcrumbList",
+        "@id": f"{canonical}#breadcrumb",
+        "itemListElement": [
+            {"@type": "ListItem", "position": position, "name": name, "item": url}
+            for position, (name, url) in enumerate(trail, start=1)
+        ],
+    }
+
+
+def _citation(item: dict[str, Any]) -> dict[str, Any]:
+    doi, pmid, url = item["doi"], item["pmid"], item["url"]
+    resolvers = [
+        f"https://doi.org/{quote(doi, safe='/();:')}" if doi else None,
+        f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else None,
+    ]
+    return {
+        "@type": "CreativeWork",
+        "name": item["title"],
+        # The authors are one free-text line ("Alam M, Arndt KA, et al."), not people.
+        "creditText": item["authors"],
+        "publisher": {"@type": "Organization", "name": item["publisher"]}
+        if item["publisher"]
+        else None,
+        "datePublished": str(item["year"]) if item["year"] else None,
+        "url": url,
+        "identifier": [
+            {"@type": "PropertyValue", "propertyID": scheme, "value": value}
+            for scheme, value in (("DOI", doi), ("PMID", pmid))
+            if value
+        ],
+        "sameAs": [link for link in resolvers if link and link != url],
+    }
+
+
+def _question(faq: dict[str, Any], canonical: str) -> dict[str, Any]:
+    return {
+        "@type": "Question",
+        "@id": f"{canonical}#faq-{faq['id']}",
+        "name": faq["question"],
+        "text": faq["question"],
+        "acceptedAnswer": {"@type": "Answer", "text": faq["answer_html"]},
+    }
+
+
+def _compact(value: Any) -> Any:
+    """The value without nulls, empty strings or empty lists and objects, at any depth."""
+    if isinstance(value, dict):
+        items = {key: _compact(item) for key, item in value.items()}
+        return {key: item for key, item in items.items() if item not in (None, "", [], {})}
+    if isinstance(value, list):
+        return [item for item in map(_compact, value) if item not in (None, "", [], {})]
+    return value
+
+
+# -- serving -------------------------------------------------------------------------------
+
+_KEY = '"structured_data":'
+_DECODER = json.JSONDecoder()
+
+
+def script_safe(data: Any) -> str:
+    """JSON text that can be pasted into a `<script type="application/ld+json">` element."""
+    return _escape_markup(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+def _escape_markup(text: str) -> str:
+    # `<`, `>` and `&` can only occur inside JSON strings, where their \u escapes mean the
+    # same: so no `</script>` or `<!--` in a title or an answer can end the element early.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def etag(document_etag: str) -> str:
+    """The JSON-LD's strong ETag, derived from its article document's.
+
+    The served text is a function of the stored document (which embeds it) and of this
+    module's serialization, so the ETag is known from the document's ETag alone and a
+    revalidation answers 304 without reading the body.
+    """
+    return etag_for(f"jsonld/{SERIALIZATION_VERSION}:{document_etag}")
+
+
+def published_etag(slug: str) -> str | None:
+    document_etag = delivery.get_etag("article", slug)
+    return etag(document_etag) if document_etag else None
+
+
+def published(slug: str) -> StoredDocument | None:
+    """The JSON-LD rendered when the article was published, or None if no article has
+    this slug now."""
+    document = delivery.get_document("article", slug=slug)
+    if document is None:
+        return None
+    text = _stored_text(document.body)
+    if text is None:
+        # A document stored before JSON-LD was rendered: it gains it at its next render.
+        raise NotFound("This article's structured data has not been rendered yet.")
+    return StoredDocument(body=_escape_markup(text), etag=etag(document.etag))
+
+
+def _stored_text(body: str) -> str | None:
+    """The JSON text of the stored article's `structured_data`, cut out of its body.
+
+    Only that value is parsed (to find its end), not the whole article: about a quarter
+    of the cost of loading the seeded article and dumping the value again. In JSON text
+    an unescaped `"` only ever bounds a string, so `"structured_data":` is that key, and
+    nothing else in an article document has a key of that name.
+    """
+    start = body.find(_KEY)
+    if start < 0:
+        return None
+    start += len(_KEY)
+    _, end = _DECODER.raw_decode(body, start)
+    return body[start:end]

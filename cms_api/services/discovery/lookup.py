@@ -1,0 +1,299 @@
+"""The symptom-checker lookup: a medical code or a symptom in, published topics, articles
+and FAQs out, best first."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from cms_api.services.delivery.documents import reading
+from cms_api.services.discovery import search
+
+# How each system's codes are written; a code that is not is a 400, not an empty answer.
+CODE_FORMATS: dict[str, re.Pattern[str]] = {
+    # A category (letter, digit, letter or digit), then up to four characters after a dot.
+    "icd10cm": re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$"),
+    # A SNOMED CT identifier: 6 to 18 digits, no leading zero.
+    "snomed": re.compile(r"^[1-9][0-9]{5,17}$"),
+    # A MeSH unique identifier: a letter (D descriptor, C supplementary, ...) and digits.
+    "mesh": re.compile(r"^[A-Z][0-9]{6,9}$"),
+}
+# Systems whose codes nest by prefix: ICD-10-CM's R51 is the parent of R51.9. SNOMED CT
+# and MeSH identifiers carry no hierarchy in their spelling, so they match exactly.
+PREFIX_SYSTEMS = {"icd10cm"}
+_ICD_CATEGORY = 3  # shorter prefixes are chapters, far too broad to call a match
+_SYMPTOM_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    topics: list[str]  # each item already JSON
+    articles: list[str]
+    faqs: list[str]
+    corrected: str | None = None
+
+
+def code_key(system: str, code: str) -> str:
+    """How a code compares: upper case, and for ICD-10-CM without its dot."""
+    code = code.strip().upper()
+    return code.replace(".", "") if system in PREFIX_SYSTEMS else code
+
+
+# Content is gathered from at most this many matched topics, the best first: each costs
+# one index scan, and a code rarely reaches more than a handful.
+CONTENT_TOPICS = 50
+
+# Published topics: a topic is public while it has a published document.
+_LIVE_TOPICS = """
+live_topics AS (
+    SELECT topic.id, topic.slug::text AS slug, topic.name, topic.description, topic.parent_id
+    FROM topics AS topic
+    JOIN published_documents AS document
+        ON document.kind = 'topic' AND document.entity_id = topic.id
+    WHERE topic.deleted_at IS NULL
+)"""
+# Each topic in `matched` (id, relation, matched_code, subtopic_of, score; higher is
+# better) as the lookup lists it, best first.
+_TOPIC_ROWS = """
+SELECT
+    topic.slug,
+    matched.score,
+    jsonb_build_object(
+        'id', topic.id,
+        'slug', topic.slug,
+        'name', topic.name,
+        'url', '/v1/topics/' || topic.slug,
+        'codes', (
+            SELECT coalesce(
+                jsonb_agg(
+                    jsonb_build_object('system', system, 'code', code, 'display', display)
+                    ORDER BY system, code
+                ),
+                '[]'
+            )
+            FROM medical_codes WHERE topic_id = topic.id
+        ),
+        'relation', matched.relation,
+        'matched_code', matched.matched_code,
+        'subtopic_of', matched.subtopic_of
+    )::text
+FROM matched JOIN live_topics AS topic USING (id)
+ORDER BY matched.score DESC, topic.name, topic.id
+"""
+# The best `limit` articles and FAQs of `hits` (kind, entity_id, published_at, score), as
+# their published summaries: documents are read for the rows kept only.
+_CONTENT_ROWS = """
+best AS (
+    SELECT DISTINCT ON (kind, entity_id) kind, entity_id, published_at, score
+    FROM hits
+    ORDER BY kind, entity_id, score DESC
+),
+ranked AS (
+    SELECT kind, entity_id, row_number() OVER (
+        PARTITION BY kind ORDER BY score DESC, published_at DESC, entity_id
+    ) AS n
+    FROM best
+)
+SELECT ranked.kind, document.summary
+FROM ranked JOIN published_documents AS document USING (kind, entity_id)
+WHERE ranked.n <= %(limit)s
+ORDER BY ranked.kind, ranked.n
+"""
+
+# Topics carrying the code, or (ICD-10-CM) a code above or below it, the closest code
+# first; then their subtopics, by their matched topic's closeness and their depth below
+# it.
+_TOPICS_BY_CODE = f"""
+WITH RECURSIVE {_LIVE_TOPICS},
+coded AS (
+    SELECT DISTINCT ON (topic.id)
+        topic.id,
+        code.key,
+        jsonb_build_object('system', code.system, 'code', code.code, 'display', code.display)
+            AS matched_code
+    FROM live_topics AS topic
+    JOIN LATERAL (
+        SELECT system, code, display,
+            CASE WHEN %(prefixes)s THEN replace(upper(code), '.', '') ELSE upper(code) END AS key
+        FROM medical_codes
+        WHERE medical_codes.topic_id = topic.id AND medical_codes.system = %(system)s
+    ) AS code ON true
+    WHERE code.key = %(key)s
+        OR (
+            %(prefixes)s
+            AND length(code.key) >= {_ICD_CATEGORY}
+            AND (starts_with(%(key)s, code.key) OR starts_with(code.key, %(key)s))
+        )
+    ORDER BY topic.id, abs(length(code.key) - length(%(key)s)), code.key
+),
+tree AS (
+    SELECT
+        id,
+        CASE
+            WHEN key = %(key)s THEN 'exact'
+            WHEN starts_with(%(key)s, key) THEN 'broader'
+            ELSE 'narrower'
+        END AS relation,
+        abs(length(key) - length(%(key)s)) AS distance,
+        0 AS depth,
+        matched_code,
+        NULL::text AS subtopic_of,
+        ARRAY[id] AS path
+    FROM coded
+    UNION ALL
+    SELECT
+        child.id,
+        'subtopic',
+        tree.distance,
+        tree.depth + 1,
+        NULL::jsonb,
+        coalesce(tree.subtopic_of, parent.slug),
+        tree.path || child.id
+    FROM tree
+    JOIN live_topics AS parent ON parent.id = tree.id
+    JOIN live_topics AS child ON child.parent_id = tree.id
+    WHERE child.id <> ALL(tree.path)
+),
+matched AS (
+    SELECT DISTINCT ON (tree.id)
+        tree.id, tree.relation, tree.matched_code, tree.subtopic_of, scored.score
+    FROM tree
+    CROSS JOIN LATERAL (
+        SELECT -((tree.depth > 0)::int * 1000000 + tree.distance * 1000 + tree.depth) AS score
+    ) AS scored
+    ORDER BY tree.id, scored.score DESC
+)
+{_TOPIC_ROWS}"""
+
+# One topic's newest articles or FAQs, filed under it directly; planned with the topic's
+# slug known, so that a topic on most content is read newest first from the
+# (kind, published_at) index and a rare one from the topics index.
+_ON_TOPIC = """(
+    SELECT kind, entity_id, published_at, %(score{i})s::integer AS score
+    FROM search_entries
+    WHERE kind = %(kind{i})s AND topics @> ARRAY[%(topic{i})s::text]
+    ORDER BY published_at DESC
+    LIMIT %(limit)s
+)"""
+
+_ALL_WORDS = "websearch_to_tsquery('cms_search', %(all_words)s)"
+_ANY_WORD = "websearch_to_tsquery('cms_search', %(any_word)s)"
+# Topics whose name, code names or description share a word with the symptom.
+_TOPICS_BY_SYMPTOM = f"""
+WITH {_LIVE_TOPICS},
+matched AS (
+    SELECT
+        topic.id,
+        'text' AS relation,
+        NULL::jsonb AS matched_code,
+        NULL::text AS subtopic_of,
+        ts_rank(topic_text.vector, {_ANY_WORD}) AS score
+    FROM live_topics AS topic
+    CROSS JOIN LATERAL (
+        SELECT
+            setweight(to_tsvector('cms_search', topic.name), 'A')
+            || setweight(
+                to_tsvector(
+                    'cms_search',
+                    coalesce(
+                        (SELECT string_agg(display, ' ') FROM medical_codes
+                         WHERE topic_id = topic.id),
+                        ''
+                    )
+                ),
+                'B'
+            )
+            || setweight(to_tsvector('cms_search', coalesce(topic.description, '')), 'C')
+            AS vector
+    ) AS topic_text
+    WHERE topic_text.vector @@ {_ANY_WORD}
+)
+{_TOPIC_ROWS}"""
+# Articles and FAQs with every word of the symptom first, then those with some, by
+# relevance. Each tier of each kind ranks its newest SYMPTOM_CANDIDATES matches only, so
+# that common words stay cheap (read newest first from the (kind, published_at) index
+# until enough match) and one kind cannot crowd out the other; ranking reads the vectors
+# of those only.
+SYMPTOM_CANDIDATES = 200
+_TIER = """(
+    SELECT
+        tier.kind, tier.entity_id, tier.published_at,
+        {bonus} + ts_rank(tier.vector, {any_word}) AS score
+    FROM (
+        SELECT kind, entity_id, published_at, vector
+        FROM search_entries
+        WHERE kind = '{kind}' AND vector @@ {words} AND querytree({words}) NOT IN ('', 'T')
+        ORDER BY published_at DESC
+        LIMIT %(cap)s
+    ) AS tier
+)"""
+_CONTENT_BY_SYMPTOM = (
+    "WITH hits AS (\n"
+    + "\nUNION ALL\n".join(
+        _TIER.format(bonus=bonus, any_word=_ANY_WORD, kind=kind, words=words)
+        for kind in ("article", "faq")
+        for bonus, words in ((1, _ALL_WORDS), (0, _ANY_WORD))
+    )
+    + "\n),\n"
+    + _CONTENT_ROWS
+)
+
+
+def by_code(system: str, code: str, *, limit: int) -> LookupResult:
+    """Published topics with this code (or, in ICD-10-CM, a code above or below it) and
+    their subtopics, and the articles and FAQs filed under any of them."""
+    params = {
+        "system": system,
+        "key": code_key(system, code),
+        "prefixes": system in PREFIX_SYSTEMS,
+    }
+    with reading() as shared, search.planned_for_its_words(shared) as connection:
+        topics = connection.exec_driver_sql(_TOPICS_BY_CODE, params).all()
+        content: list[Any] = []
+        if topics:
+            # Content is scored by the best of the matched topics it is filed under.
+            parts, values = [], {"limit": limit}
+            for i, (slug, score, _) in enumerate(topics[:CONTENT_TOPICS]):
+                for kind in ("article", "faq"):
+                    key = f"{i}_{kind}"
+                    parts.append(_ON_TOPIC.replace("{i}", key))
+                    values.update({f"score{key}": score, f"kind{key}": kind, f"topic{key}": slug})
+            statement = "WITH hits AS (" + "\nUNION ALL\n".join(parts) + "),\n" + _CONTENT_ROWS
+            content = connection.exec_driver_sql(statement, values).all()
+    return _result(topics[:limit], content)
+
+
+def by_symptom(symptom: str, *, limit: int) -> LookupResult:
+    """Published topics, articles and FAQs about the words of a symptom, misspellings
+    corrected."""
+    words = [word for word in _SYMPTOM_WORD.findall(symptom) if word.casefold() != "or"]
+    if not words:
+        return LookupResult(topics=[], articles=[], faqs=[])
+    typed = " ".join(words)
+    with reading() as shared, search.planned_for_its_words(shared) as connection:
+        # Any one word is enough to match, so a misspelt word would quietly count for
+        # nothing: correct first, always.
+        corrected = search.correct(connection, typed)
+        words = (corrected or typed).split()
+        params: dict[str, Any] = {
+            "all_words": " ".join(words),
+            "any_word": " or ".join(words),
+            "cap": SYMPTOM_CANDIDATES,
+            "limit": limit,
+        }
+        topics = connection.exec_driver_sql(_TOPICS_BY_SYMPTOM, params).all()
+        content = connection.exec_driver_sql(_CONTENT_BY_SYMPTOM, params).all()
+    return _result(topics[:limit], content, corrected=corrected)
+
+
+def _result(topics: list[Any], content: list[Any], *, corrected: str | None = None) -> LookupResult:
+    lists: dict[str, list[str]] = {"article": [], "faq": []}
+    for kind, summary in content:
+        lists[kind].append(summary)
+    return LookupResult(
+        topics=[item for _, _, item in topics],
+        articles=lists["article"],
+        faqs=lists["faq"],
+        corrected=corrected,
+    )

@@ -1,0 +1,1 @@
+"""Editorial: writing articles, FAQs, people, topics and links, revisions and review."""

@@ -1,0 +1,514 @@
+"""Editing articles: create, edit, trash and restore, with a revision and an audit entry each."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, or_, select
+
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
+from cms_api.domain.errors import Conflict, DomainError, NotFound
+from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
+from cms_api.models import (
+    Article,
+    ArticleAuthor,
+    ArticleSlug,
+    ArticleTopic,
+    Citation,
+    Faq,
+    MedicalReview,
+    Person,
+    RelatedLink,
+    Revision,
+    Section,
+    Topic,
+)
+from cms_api.services.accounts import audit
+from cms_api.services.accounts.audit import Actor
+from cms_api.services.editorial import revisions
+from cms_api.services.paging import paginate
+from cms_api.services.publishing import documents as publishing
+
+# Fields a plain create or edit may set. Status, authors and reviews have their own calls.
+SCALAR_FIELDS = (
+    "title",
+    "summary",
+    "disclaimer",
+    "call_to_actions",
+    "meta_title",
+    "meta_description",
+    "canonical_url",
+    "review_interval_months",
+)
+STRUCTURED_FIELDS = ("sections", "citations", "topics")
+
+
+def get_article(
+    article_id: uuid.UUID, *, for_update: bool = False, include_trashed: bool = False
+) -> Article:
+    query = select(Article).where(Article.id == article_id)
+    if for_update:
+        # Writers queue on the row, so the If-Match check sees the latest version.
+        query = query.with_for_update()
+    article = db.session.scalar(query)
+    if article is None or (article.deleted_at is not None and not include_trashed):
+        raise NotFound(
+            "No article has this id."
+            if article is None
+            else "The article is in the trash; restore it first."
+        )
+    return article
+
+
+def _slug_taken(slug: str, article_id: uuid.UUID | None) -> bool:
+    other = select(Article.id).where(Article.slug == slug)
+    former = select(ArticleSlug.article_id).where(ArticleSlug.slug == slug)
+    if article_id is not None:
+        other = other.where(Article.id != article_id)
+        former = former.where(ArticleSlug.article_id != article_id)
+    return bool(db.session.scalar(select(exists(other) | exists(former))))
+
+
+def _topics_by_slug(slugs: list[str]) -> list[Topic]:
+    found = {
+        topic.slug: topic
+        for topic in db.session.scalars(
+            select(Topic).where(Topic.slug.in_(slugs), Topic.deleted_at.is_(None))
+        )
+    }
+    unknown = [slug for slug in slugs if slug not in found]
+    if unknown:
+        raise DomainError(
+            f"Unknown topic {', '.join(unknown)}.",
+            status=422,
+            kind="validation-error",
+            errors={"json": {"topics": [f"Unknown topic: {slug}." for slug in unknown]}},
+        )
+    return [found[slug] for slug in dict.fromkeys(slugs)]
+
+
+def _build_sections(article: Article, items: list[dict[str, Any]]) -> list[Section]:
+    keys: list[str] = []
+    sections: list[Section] = []
+    for position, item in enumerate(items):
+        parent = Section(
+            id=uuid.uuid4(),
+            article_id=article.id,
+            key=item["key"],
+            heading=item["heading"],
+            body=item.get("body") or "",
+            position=position,
+        )
+        sections.append(parent)
+        keys.append(item["key"])
+        for child_position, child in enumerate(item.get("subsections") or []):
+            sections.append(
+                Section(
+                    id=uuid.uuid4(),
+                    article_id=article.id,
+                    parent_id=parent.id,
+                    key=child["key"],
+                    heading=child["heading"],
+                    body=child.get("body") or "",
+                    position=child_position,
+                )
+            )
+            keys.append(child["key"])
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise DomainError(
+            f"Section keys must be unique within an article: {', '.join(duplicates)}.",
+            status=422,
+            kind="validation-error",
+            errors={"json": {"sections": [f"Duplicate key: {key}." for key in duplicates]}},
+        )
+    return sections
+
+
+def _apply(article: Article, data: dict[str, Any]) -> None:
+    for name in SCALAR_FIELDS:
+        if name in data:
+            setattr(article, name, data[name])
+    if "sections" in data:
+        # One statement: sub-sections go with their parents (ON DELETE CASCADE), and the
+        # old keys are gone before the new rows reuse them.
+        db.session.flush()
+        db.session.execute(delete(Section).where(Section.article_id == article.id))
+        db.session.expire(article, ["all_sections", "sections"])
+        article.all_sections.extend(_build_sections(article, data["sections"]))
+    if "citations" in data:
+        article.citations = [
+            Citation(position=position, **item) for position, item in enumerate(data["citations"])
+        ]
+    if "topics" in data:
+        article.topic_links.clear()
+        db.session.flush()
+        article.topic_links.extend(
+            ArticleTopic(topic=topic, position=position)
+            for position, topic in enumerate(_topics_by_slug(data["topics"]))
+        )
+
+
+def create_article(data: dict[str, Any], actor: Actor) -> Article:
+    if _slug_taken(data["slug"], None):
+        raise Conflict(
+            f"The slug {data['slug']!r} is already in use.",
+            errors={"json": {"slug": ["Already in use."]}},
+        )
+    article = Article(
+        id=uuid.uuid4(),
+        slug=data["slug"],
+        status="draft",
+        summary="",
+        call_to_actions=[],
+        review_interval_months=12,
+    )
+    db.session.add(article)
+    _apply(article, data)
+    db.session.flush()
+    revisions.record(article, reason="create", author_id=actor.user_id)
+    db.session.flush()
+    audit.record(
+        actor_id=actor.user_id,
+        action="article.create",
+        target_type="article",
+        target_id=article.id,
+        after=revisions.snapshot(article) | {"slug": article.slug},
+        request_id=actor.request_id,
+    )
+    return article
+
+
+def update_article(article: Article, data: dict[str, Any], actor: Actor) -> Article:
+    """Apply a merge patch. A change to the content records a revision, and content that
+    was approved or published goes back to review."""
+    before = revisions.snapshot(article) | {"slug": article.slug}
+    if "slug" in data and data["slug"] != article.slug:
+        if _slug_taken(data["slug"], article.id):
+            raise Conflict(
+                f"The slug {data['slug']!r} is already in use.",
+                errors={"json": {"slug": ["Already in use."]}},
+            )
+        if article.published_at is not None:
+            publishing.change_slug(article.id, data["slug"])
+        else:
+            article.slug = data["slug"]
+    _apply(article, data)
+    db.session.flush()
+    after = revisions.snapshot(article) | {"slug": article.slug}
+    changed_before, changed_after = audit.changed_fields(before, after)
+    content_changed = any(key != "slug" for key in changed_after)
+    if content_changed:
+        revisions.record(article, reason="edit", author_id=actor.user_id)
+        if article.status in ("approved", "published"):
+            article.status = "in_review"
+    elif changed_after:
+        article.updated_at = utcnow()  # a slug-only change still bumps the version
+    db.session.flush()
+    if changed_after:
+        audit.record(
+            actor_id=actor.user_id,
+            action="article.update",
+            target_type="article",
+            target_id=article.id,
+            before=changed_before,
+            after=changed_after,
+            request_id=actor.request_id,
+        )
+    return article
+
+
+def set_authors(article: Article, person_slugs: list[str], actor: Actor) -> Article:
+    people = {
+        person.slug: person
+        for person in db.session.scalars(
+            select(Person).where(Person.slug.in_(person_slugs), Person.deleted_at.is_(None))
+        )
+    }
+    unknown = [slug for slug in person_slugs if slug not in people]
+    if unknown:
+        raise DomainError(
+            f"Unknown person {', '.join(unknown)}.",
+            status=422,
+            kind="validation-error",
+            errors={"json": {"authors": [f"Unknown person: {s}." for s in unknown]}},
+        )
+    before = [link.person.slug for link in article.authorships]
+    article.authorships.clear()
+    db.session.flush()
+    article.authorships.extend(
+        ArticleAuthor(person=people[slug], position=position)
+        for position, slug in enumerate(dict.fromkeys(person_slugs))
+    )
+    db.session.flush()
+    if before != list(dict.fromkeys(person_slugs)):
+        revisions.record(article, reason="authors", author_id=actor.user_id)
+        if article.status in ("approved", "published"):
+            article.status = "in_review"
+        db.session.flush()
+        audit.record(
+            actor_id=actor.user_id,
+            action="article.authors",
+            target_type="article",
+            target_id=article.id,
+            before={"authors": ", ".join(before)},
+            after={"authors": ", ".join(person_slugs)},
+            request_id=actor.request_id,
+        )
+    return article
+
+
+def trash_article(article: Article, actor: Actor) -> None:
+    """Move to the trash: hidden from delivery with its FAQs and links, nothing deleted."""
+    article.deleted_at = utcnow()
+    db.session.flush()
+    publishing.refresh_articles([article.id])
+    audit.record(
+        actor_id=actor.user_id,
+        action="article.trash",
+        target_type="article",
+        target_id=article.id,
+        before={"deleted_at": None},
+        after={"deleted_at": article.deleted_at.isoformat()},
+        request_id=actor.request_id,
+    )
+
+
+def restore_article(article: Article, actor: Actor) -> Article:
+    if article.deleted_at is None:
+        raise Conflict("The article is not in the trash.")
+    trashed_at = article.deleted_at
+    article.deleted_at = None
+    db.session.flush()
+    publishing.refresh_articles([article.id])
+    audit.record(
+        actor_id=actor.user_id,
+        action="article.restore",
+        target_type="article",
+        target_id=article.id,
+        before={"deleted_at": trashed_at.isoformat()},
+        after={"deleted_at": None},
+        request_id=actor.request_id,
+    )
+    return article
+
+
+@dataclass(frozen=True)
+class ArticleFilters:
+    status: str | None = None
+    author: str | None = None
+    topic: str | None = None
+    overdue: bool | None = None
+    q: str | None = None
+    trashed: bool = False
+
+
+ARTICLES_KEYSET = Keyset("admin-articles", (aware_datetime, uuid_value))
+
+
+def list_articles(filters: ArticleFilters, *, limit: int, cursor: str | None) -> Page[Article]:
+    """Articles by most recently changed first, keyset-paginated on (updated_at, id)."""
+    conditions = [
+        Article.deleted_at.is_not(None) if filters.trashed else Article.deleted_at.is_(None)
+    ]
+    if filters.status:
+        conditions.append(Article.status == filters.status)
+    if filters.author:
+        conditions.append(
+            Article.authorships.any(ArticleAuthor.person.has(Person.slug == filters.author))
+        )
+    if filters.topic:
+        conditions.append(
+            Article.topic_links.any(ArticleTopic.topic.has(Topic.slug == filters.topic))
+        )
+    if filters.overdue is not None:
+        overdue = and_(
+            Article.live_revision.is_not(None), Article.next_review_due < func.current_date()
+        )
+        conditions.append(overdue if filters.overdue else ~overdue)
+    if filters.q:
+        pattern = (
+            "%" + filters.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        )
+        conditions.append(
+            or_(
+                Article.title.ilike(pattern),
+                Article.summary.ilike(pattern),
+                Article.slug.ilike(pattern),
+            )
+        )
+    return paginate(
+        select(Article),
+        conditions,
+        order=(Article.updated_at, Article.id),
+        descending=True,
+        keyset=ARTICLES_KEYSET,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+# -- revisions -----------------------------------------------------------------------------
+
+
+def list_revisions(article: Article) -> list[Revision]:
+    return list(
+        db.session.scalars(
+            select(Revision)
+            .where(Revision.article_id == article.id)
+            .order_by(Revision.number.desc())
+        )
+    )
+
+
+def get_revision(article: Article, number: int) -> Revision:
+    revision = db.session.scalar(
+        select(Revision).where(Revision.article_id == article.id, Revision.number == number)
+    )
+    if revision is None:
+        raise NotFound(f"The article has no revision {number}.")
+    return revision
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per field: the old and new value of every field that differs."""
+    return {
+        key: {"from": old.get(key), "to": new.get(key)}
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    }
+
+
+def restore_revision(article: Article, number: int, actor: Actor) -> Article:
+    """Make an old revision's content current again, as a new revision."""
+    content = get_revision(article, number).snapshot
+    people = {
+        str(p.id): p
+        for p in db.session.scalars(
+            select(Person).where(Person.id.in_([uuid.UUID(pid) for pid in content["authors"]]))
+        )
+    }
+    topics = {
+        str(t.id): t.slug
+        for t in db.session.scalars(
+            select(Topic).where(Topic.id.in_([uuid.UUID(tid) for tid in content["topics"]]))
+        )
+    }
+    data = {name: content.get(name) for name in SCALAR_FIELDS}
+    data["sections"] = content["sections"]
+    data["citations"] = content["citations"]
+    data["topics"] = [topics[tid] for tid in content["topics"] if tid in topics]
+    before = revisions.snapshot(article)
+    _apply(article, data)
+    article.authorships.clear()
+    db.session.flush()
+    article.authorships.extend(
+        ArticleAuthor(person=people[pid], position=position)
+        for position, pid in enumerate(content["authors"])
+        if pid in people
+    )
+    db.session.flush()
+    revisions.record(article, reason=f"restore:{number}", author_id=actor.user_id)
+    if article.status in ("approved", "published"):
+        article.status = "in_review"
+    db.session.flush()
+    changed_before, changed_after = audit.changed_fields(before, revisions.snapshot(article))
+    audit.record(
+        actor_id=actor.user_id,
+        action="article.restore_revision",
+        target_type="article",
+        target_id=article.id,
+        before=changed_before,
+        after=changed_after | {"restored_revision": number},
+        request_id=actor.request_id,
+    )
+    return article
+
+
+# -- what the admin representation shows ------------------------------------------------------
+
+
+def approval_is_current(article: Article) -> MedicalReview | None:
+    """The approval of the current revision by a reviewer who is not an author, if any."""
+    authors = {link.person_id for link in article.authorships}
+    for review in article.reviews:
+        if review.revision_number == article.revision_number and review.reviewer_id not in authors:
+            return review
+    return None
+
+
+def review_flags(article: Article, today: date | None = None) -> list[str]:
+    """Warnings an editor should see: expired reviewer credentials, overdue review."""
+    today = today or utcnow().date()
+    flags = []
+    for review in article.reviews[:1]:
+        expired = [
+            c.name
+            for c in review.reviewer.credentials
+            if c.valid_until is not None and c.valid_until < today
+        ]
+        if expired:
+            flags.append(
+                f"Reviewer {review.reviewer.name} has expired credentials: {', '.join(expired)}."
+            )
+    if article.next_review_due and article.next_review_due < today and article.live_revision:
+        flags.append(f"Medical review overdue since {article.next_review_due.isoformat()}.")
+    return flags
+
+
+def faqs_and_links_of(article_id: uuid.UUID) -> tuple[list[Faq], list[RelatedLink]]:
+    faqs = list(db.session.scalars(select(Faq).where(Faq.article_id == article_id)))
+    links = list(db.session.scalars(select(RelatedLink).where(RelatedLink.source_id == article_id)))
+    return faqs, links
+
+
+def present(article: Article) -> dict[str, Any]:
+    """The admin representation: the working copy with its Markdown, state and warnings."""
+    # Imported here because workflow imports this module.
+    from cms_api.services.editorial.workflow import allowed_transitions
+
+    content = revisions.snapshot(article)
+    return {
+        **{
+            name: getattr(article, name)
+            for name in (
+                "id",
+                "slug",
+                "status",
+                "version",
+                "revision_number",
+                "live_revision",
+                "published_at",
+                "content_updated_at",
+                "last_reviewed_at",
+                "next_review_due",
+                "publish_at",
+                "created_at",
+                "updated_at",
+                "deleted_at",
+            )
+        },
+        **{name: content[name] for name in (*SCALAR_FIELDS, "sections", "citations")},
+        "topics": [
+            link.topic.slug for link in sorted(article.topic_links, key=lambda x: x.position)
+        ],
+        "authors": [
+            link.person.slug for link in sorted(article.authorships, key=lambda x: x.position)
+        ],
+        "reviews": [
+            {
+                "reviewer": review.reviewer.slug,
+                "reviewed_at": review.reviewed_at,
+                "revision_number": review.revision_number,
+                "notes": review.notes,
+            }
+            for review in article.reviews
+        ],
+        "approval_current": approval_is_current(article) is not None,
+        "review_flags": review_flags(article),
+        "allowed_transitions": allowed_transitions(article),
+    }

@@ -1,0 +1,176 @@
+"""What the admin services for FAQs, people, topics and links share: lookups, lists, trash."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from psycopg import errors as pg_errors
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.exc import IntegrityError
+
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
+from cms_api.domain.errors import Conflict, DomainError, NotFound
+from cms_api.domain.paging import Keyset, Page
+from cms_api.models import Faq, Person, Topic
+from cms_api.services.accounts import audit
+from cms_api.services.accounts.audit import Actor
+from cms_api.services.paging import paginate
+
+# The content types that have a version column and a trash.
+Trashable = TypeVar("Trashable", Faq, Person, Topic)
+
+
+def fetch(
+    model: type[Trashable],
+    entity_id: uuid.UUID,
+    *,
+    label: str,
+    for_update: bool = False,
+    include_trashed: bool = False,
+) -> Trashable:
+    """One row by id; trashed rows only when asked for, so edits need a restore first."""
+    query = select(model).where(model.id == entity_id)
+    if for_update:
+        # Writers queue on the row, so the If-Match check sees the latest version.
+        query = query.with_for_update()
+    entity = db.session.scalar(query)
+    if entity is None:
+        raise NotFound(f"No {label} has this id.")
+    if entity.deleted_at is not None and not include_trashed:
+        raise NotFound(f"The {label} is in the trash; restore it first.")
+    return entity
+
+
+def invalid(field: str, message: str) -> DomainError:
+    """A 422 naming one body field, shaped like marshmallow's own validation errors."""
+    return DomainError(
+        message, status=422, kind="validation-error", errors={"json": {field: [message]}}
+    )
+
+
+def slug_conflict(slug: str) -> Conflict:
+    return Conflict(
+        f"The slug {slug!r} is already in use.", errors={"json": {"slug": ["Already in use."]}}
+    )
+
+
+@contextmanager
+def unique_or_conflict(field: str) -> Iterator[None]:
+    """Turn a unique violation that raced past the pre-check into a 409, not a 500."""
+    try:
+        yield
+    except IntegrityError as error:
+        if isinstance(error.orig, pg_errors.UniqueViolation):
+            raise Conflict(
+                f"The {field} is already in use.", errors={"json": {field: ["Already in use."]}}
+            ) from None
+        raise
+
+
+def like_pattern(text: str) -> str:
+    """`text` anywhere, with LIKE's wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+    return f"%{escaped}%"
+
+
+def jsonable(value: Any) -> Any:
+    """A value as the audit log's JSONB can hold it."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    return value
+
+
+def record_update(
+    kind: str, entity_id: uuid.UUID, before: dict[str, Any], after: dict[str, Any], actor: Actor
+) -> bool:
+    """Audit the fields an edit changed; False (and nothing recorded) when none did."""
+    changed_before, changed_after = audit.changed_fields(jsonable(before), jsonable(after))
+    if not changed_after:
+        return False
+    audit.record(
+        actor_id=actor.user_id,
+        action=f"{kind}.update",
+        target_type=kind,
+        target_id=entity_id,
+        before=changed_before,
+        after=changed_after,
+        request_id=actor.request_id,
+    )
+    return True
+
+
+def record_create(kind: str, entity_id: uuid.UUID, after: dict[str, Any], actor: Actor) -> None:
+    audit.record(
+        actor_id=actor.user_id,
+        action=f"{kind}.create",
+        target_type=kind,
+        target_id=entity_id,
+        after=jsonable(after),
+        request_id=actor.request_id,
+    )
+
+
+def move_to_trash(entity: Trashable, kind: str, actor: Actor) -> None:
+    """Mark trashed (nothing is deleted) and audit it; the caller re-renders."""
+    entity.deleted_at = utcnow()
+    db.session.flush()
+    audit.record(
+        actor_id=actor.user_id,
+        action=f"{kind}.trash",
+        target_type=kind,
+        target_id=entity.id,
+        before={"deleted_at": None},
+        after={"deleted_at": entity.deleted_at.isoformat()},
+        request_id=actor.request_id,
+    )
+
+
+def take_out_of_trash(entity: Trashable, kind: str, actor: Actor) -> None:
+    """Clear the trash mark and audit it; the caller re-renders."""
+    if entity.deleted_at is None:
+        raise Conflict(f"The {kind} is not in the trash.")
+    trashed_at = entity.deleted_at
+    entity.deleted_at = None
+    db.session.flush()
+    audit.record(
+        actor_id=actor.user_id,
+        action=f"{kind}.restore",
+        target_type=kind,
+        target_id=entity.id,
+        before={"deleted_at": trashed_at.isoformat()},
+        after={"deleted_at": None},
+        request_id=actor.request_id,
+    )
+
+
+def recently_changed(
+    model: type[Trashable],
+    conditions: list[ColumnElement[bool]],
+    *,
+    trashed: bool,
+    keyset: Keyset,
+    cursor: str | None,
+    limit: int,
+) -> Page[Trashable]:
+    """Most recently changed first (on `updated_at`, `id`), in the trash or out of it."""
+    in_trash = model.deleted_at.is_not(None) if trashed else model.deleted_at.is_(None)
+    return paginate(
+        select(model),
+        [in_trash, *conditions],
+        order=(model.updated_at, model.id),
+        descending=True,
+        keyset=keyset,
+        cursor=cursor,
+        limit=limit,
+    )

@@ -1,0 +1,180 @@
+"""Editing related-article links; each write re-renders the article the link starts from."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+
+from cms_api.database import db
+from cms_api.domain.errors import Conflict, NotFound
+from cms_api.domain.paging import Keyset, Page, uuid_value, whole_number
+from cms_api.models import Article, RelatedLink
+from cms_api.services.accounts import audit
+from cms_api.services.accounts.audit import Actor
+from cms_api.services.editorial.common import (
+    invalid,
+    jsonable,
+    move_to_trash,
+    take_out_of_trash,
+    unique_or_conflict,
+)
+from cms_api.services.paging import paginate
+from cms_api.services.publishing import documents as publishing
+
+FIELDS = ("relation", "weight", "anchor_text", "position")
+
+
+def get_link(
+    link_id: uuid.UUID, *, for_update: bool = False, include_trashed: bool = True
+) -> RelatedLink:
+    query = select(RelatedLink).where(RelatedLink.id == link_id)
+    if for_update:
+        # Writers queue on the row, so the If-Match check sees the latest state.
+        query = query.with_for_update()
+    link = db.session.scalar(query)
+    if link is None or (link.deleted_at is not None and not include_trashed):
+        raise NotFound("No link has this id." if link is None else "The link is in the trash.")
+    return link
+
+
+def _state(link: RelatedLink) -> dict[str, Any]:
+    """The whole link, as the audit log keeps it."""
+    return jsonable(
+        {
+            "source_id": link.source_id,
+            "target_id": link.target_id,
+            **{name: getattr(link, name) for name in FIELDS},
+        }
+    )
+
+
+def _rerender(source_id: uuid.UUID) -> None:
+    """Re-render the article the link starts from (and what embeds that article)."""
+    source = db.session.get(Article, source_id)
+    if source is not None:
+        # A link list loaded earlier in this session would not show this write.
+        db.session.expire(source, ["outgoing_links"])
+    publishing.refresh_articles([source_id])
+
+
+def _audit(action: str, link: RelatedLink, before: Any, after: Any, actor: Actor) -> None:
+    audit.record(
+        actor_id=actor.user_id,
+        action=f"link.{action}",
+        target_type="link",
+        target_id=link.id,
+        before=before,
+        after=after,
+        request_id=actor.request_id,
+    )
+
+
+def create_link(source: Article, data: dict[str, Any], actor: Actor) -> RelatedLink:
+    target_id: uuid.UUID = data["target_id"]
+    if target_id == source.id:
+        raise invalid("target_id", "An article cannot link to itself.")
+    target = db.session.get(Article, target_id)
+    if target is None or target.deleted_at is not None:
+        raise invalid("target_id", "No article (outside the trash) has this id.")
+    duplicate = db.session.scalar(
+        select(RelatedLink.id).where(
+            RelatedLink.source_id == source.id, RelatedLink.target_id == target_id
+        )
+    )
+    if duplicate is not None:
+        raise Conflict(
+            f"The article already links to this one (link {duplicate}); edit that link.",
+            errors={"json": {"target_id": ["Already linked."]}},
+        )
+    position = data.get("position")
+    if position is None:
+        # Appended after the article's other links.
+        last = db.session.scalar(
+            select(func.max(RelatedLink.position)).where(RelatedLink.source_id == source.id)
+        )
+        position = 0 if last is None else last + 1
+    link = RelatedLink(
+        id=uuid.uuid4(),
+        source_id=source.id,
+        target_id=target_id,
+        relation=data["relation"],
+        weight=data["weight"],
+        anchor_text=data.get("anchor_text"),
+        position=position,
+    )
+    db.session.add(link)
+    with unique_or_conflict("target_id"):
+        db.session.flush()
+    _rerender(source.id)
+    _audit("create", link, None, _state(link), actor)
+    return link
+
+
+def update_link(link: RelatedLink, data: dict[str, Any], actor: Actor) -> RelatedLink:
+    """Apply a merge patch. The target is what the link is; to change it, delete the link
+    and create another."""
+    before = _state(link)
+    for name in FIELDS:
+        if name in data:
+            setattr(link, name, data[name])
+    db.session.flush()
+    changed_before, changed_after = audit.changed_fields(before, _state(link))
+    if changed_after:
+        _rerender(link.source_id)
+        _audit("update", link, changed_before, changed_after, actor)
+    return link
+
+
+def trash_link(link: RelatedLink, actor: Actor) -> None:
+    """Move the link to the trash: readers stop seeing it; `restore_link` brings it back."""
+    move_to_trash(link, "link", actor)
+    _rerender(link.source_id)
+
+
+def restore_link(link: RelatedLink, actor: Actor) -> RelatedLink:
+    take_out_of_trash(link, "link", actor)
+    _rerender(link.source_id)
+    return link
+
+
+# Display order: (position, id).
+LINKS_KEYSET = Keyset("admin-links", (whole_number, uuid_value))
+
+
+def list_links(
+    source: Article,
+    *,
+    relation: str | None,
+    trashed: bool,
+    limit: int,
+    cursor: str | None,
+) -> Page[RelatedLink]:
+    """An article's outgoing links in display order, keyset-paginated on (position, id)."""
+    conditions: list[ColumnElement[bool]] = [
+        RelatedLink.source_id == source.id,
+        RelatedLink.deleted_at.is_not(None) if trashed else RelatedLink.deleted_at.is_(None),
+    ]
+    if relation is not None:
+        conditions.append(RelatedLink.relation == relation)
+    return paginate(
+        select(RelatedLink),
+        conditions,
+        order=(RelatedLink.position, RelatedLink.id),
+        descending=False,
+        keyset=LINKS_KEYSET,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def present(link: RelatedLink) -> dict[str, Any]:
+    return {
+        "id": link.id,
+        "source_id": link.source_id,
+        "target_id": link.target_id,
+        "target": link.target.slug,
+        **{name: getattr(link, name) for name in FIELDS},
+        "deleted_at": link.deleted_at,
+    }

@@ -1,0 +1,172 @@
+"""Editing people and their credentials; every change re-renders the articles that show them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, or_, select
+
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
+from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
+from cms_api.models import Credential, Person
+from cms_api.services.accounts.audit import Actor
+from cms_api.services.editorial.common import (
+    fetch,
+    like_pattern,
+    move_to_trash,
+    recently_changed,
+    record_create,
+    record_update,
+    slug_conflict,
+    take_out_of_trash,
+    unique_or_conflict,
+)
+from cms_api.services.publishing import documents as publishing
+
+FIELDS = (
+    "slug",
+    "name",
+    "honorific_prefix",
+    "honorific_suffix",
+    "job_title",
+    "bio",
+    "photo_url",
+    "profile_links",
+    "specialties",
+)
+CREDENTIAL_FIELDS = (
+    "kind",
+    "name",
+    "issuer",
+    "jurisdiction",
+    "number",
+    "valid_from",
+    "valid_until",
+    "verified_at",
+)
+
+
+def get_person(
+    person_id: uuid.UUID, *, for_update: bool = False, include_trashed: bool = False
+) -> Person:
+    return fetch(
+        Person, person_id, label="person", for_update=for_update, include_trashed=include_trashed
+    )
+
+
+def _slug_taken(slug: str, person_id: uuid.UUID | None) -> bool:
+    # Trashed people keep their slug: restoring one must not find it taken.
+    query = select(Person.id).where(Person.slug == slug)
+    if person_id is not None:
+        query = query.where(Person.id != person_id)
+    return bool(db.session.scalar(select(exists(query))))
+
+
+def _credentials(person: Person) -> list[dict[str, Any]]:
+    return [
+        {name: getattr(item, name) for name in CREDENTIAL_FIELDS} for item in person.credentials
+    ]
+
+
+def _state(person: Person) -> dict[str, Any]:
+    """What the audit log compares before and after a write."""
+    return {
+        **{name: getattr(person, name) for name in FIELDS},
+        "credentials": _credentials(person),
+    }
+
+
+def _apply(person: Person, data: dict[str, Any]) -> None:
+    if "slug" in data and data["slug"] != person.slug and _slug_taken(data["slug"], person.id):
+        raise slug_conflict(data["slug"])
+    for name in FIELDS:
+        if name in data:
+            setattr(person, name, data[name])
+    if "credentials" in data and data["credentials"] != _credentials(person):
+        # Replaced whole: the list an editor sends is the person's credentials now.
+        person.credentials = [
+            Credential(position=position, **item)
+            for position, item in enumerate(data["credentials"])
+        ]
+        # They live in their own table; touching the row bumps the version (and so the
+        # ETag) even when only they changed.
+        person.updated_at = utcnow()
+
+
+def create_person(data: dict[str, Any], actor: Actor) -> Person:
+    if _slug_taken(data["slug"], None):
+        raise slug_conflict(data["slug"])
+    person = Person(id=uuid.uuid4(), profile_links=[], specialties=[], credentials=[])
+    _apply(person, data)
+    db.session.add(person)
+    with unique_or_conflict("slug"):
+        db.session.flush()
+    # No published work names a new person yet, so there is nothing to re-render.
+    record_create("person", person.id, _state(person), actor)
+    return person
+
+
+def update_person(person: Person, data: dict[str, Any], actor: Actor) -> Person:
+    """Apply a merge patch: only the fields sent change; credentials are replaced whole."""
+    before = _state(person)
+    _apply(person, data)
+    with unique_or_conflict("slug"):
+        db.session.flush()
+    if record_update("person", person.id, before, _state(person), actor):
+        publishing.person_changed(person.id)
+    return person
+
+
+def trash_person(person: Person, actor: Actor) -> None:
+    """Move to the trash: the profile leaves delivery, and the articles naming the person
+    as an author re-render without them. Nothing is deleted."""
+    move_to_trash(person, "person", actor)
+    publishing.person_changed(person.id)
+
+
+def restore_person(person: Person, actor: Actor) -> Person:
+    take_out_of_trash(person, "person", actor)
+    publishing.person_changed(person.id)
+    return person
+
+
+@dataclass(frozen=True)
+class PersonFilters:
+    q: str | None = None
+    specialty: str | None = None
+    trashed: bool = False
+
+
+# Most recently changed first: (updated_at, id).
+PEOPLE_KEYSET = Keyset("admin-people", (aware_datetime, uuid_value))
+
+
+def list_people(filters: PersonFilters, *, limit: int, cursor: str | None) -> Page[Person]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.q:
+        pattern = like_pattern(filters.q)
+        conditions.append(or_(Person.name.ilike(pattern), Person.slug.ilike(pattern)))
+    if filters.specialty:
+        conditions.append(Person.specialties.contains([filters.specialty]))
+    return recently_changed(
+        Person,
+        conditions,
+        trashed=filters.trashed,
+        keyset=PEOPLE_KEYSET,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+def present(person: Person) -> dict[str, Any]:
+    """The admin representation: the Markdown bio and every credential."""
+    return {
+        **{
+            name: getattr(person, name)
+            for name in ("id", *FIELDS, "version", "created_at", "updated_at", "deleted_at")
+        },
+        "credentials": _credentials(person),
+    }

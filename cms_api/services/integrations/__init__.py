@@ -1,0 +1,1 @@
+"""Integrations: webhooks, NDJSON transfer, draft previews and the sample seeds."""

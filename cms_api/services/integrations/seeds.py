@@ -1,0 +1,311 @@
+"""Load the sample content in seeds/ idempotently, publishing through the publishing service."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select, text
+
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
+from cms_api.models import (
+    Article,
+    ArticleAuthor,
+    ArticleTopic,
+    Citation,
+    Credential,
+    Faq,
+    MedicalCode,
+    MedicalReview,
+    Person,
+    RelatedLink,
+    Section,
+    Topic,
+)
+from cms_api.services.editorial import revisions
+from cms_api.services.publishing import documents as publishing
+
+SEEDS_DIRECTORY = Path(__file__).resolve().parents[3] / "seeds"
+# Any constant will do: it serialises concurrent seed runs on one database.
+_SEED_LOCK = 0x5EED
+
+
+class SeedError(ValueError):
+    """The seed files are inconsistent (an unknown slug, a missing field)."""
+
+
+@dataclass
+class SeedReport:
+    created: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, count: int = 1) -> None:
+        self.created[kind] = self.created.get(kind, 0) + count
+
+    @property
+    def changed(self) -> bool:
+        return any(self.created.values())
+
+
+def _load(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def load_seeds(directory: Path = SEEDS_DIRECTORY) -> SeedReport:
+    """Create whatever seeded content is missing; running it twice changes nothing."""
+    db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEED_LOCK})
+    report = SeedReport()
+    people = _seed_people(_load(directory / "people.yaml") or [], report)
+    topics = _seed_topics(_load(directory / "topics.yaml") or [], report)
+    articles = [_load(path) for path in sorted((directory / "articles").glob("*.yaml"))]
+    new_articles = _seed_articles(articles, people, topics, report)
+    faqs_path = directory / "faqs.yaml"
+    new_topic_faqs = _seed_topic_faqs(
+        _load(faqs_path) if faqs_path.exists() else [], topics, report
+    )
+    db.session.flush()
+    for article in new_articles:
+        # Seeded articles arrive reviewed: revision 1 is what the reviewer approved.
+        revisions.record(article, reason="seed")
+        for review in article.reviews:
+            review.revision_number = article.revision_number
+    db.session.flush()
+    # Published as of each seed's own date: that is its last substantive change (sitemaps'
+    # lastmod, `updated_at`), not the moment the seeds were loaded.
+    by_date: dict[datetime | None, list[uuid.UUID]] = {}
+    for article in new_articles:
+        by_date.setdefault(article.published_at, []).append(article.id)
+    for published_at, article_ids in by_date.items():
+        publishing.publish_articles(article_ids, at=published_at)
+    if new_topic_faqs or report.created.get("topics"):
+        publishing.refresh_topics()
+    return report
+
+
+def _lookup(index: dict[str, Any], slug: str, what: str, where: str) -> Any:
+    try:
+        return index[slug]
+    except KeyError:
+        raise SeedError(f"{where}: unknown {what} {slug!r}") from None
+
+
+def _date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _seed_people(entries: list[dict[str, Any]], report: SeedReport) -> dict[str, Person]:
+    existing = {p.slug: p for p in db.session.scalars(select(Person))}
+    for entry in entries:
+        if entry["slug"] in existing:
+            continue
+        person = Person(
+            id=uuid.uuid4(),
+            slug=entry["slug"],
+            name=entry["name"],
+            honorific_prefix=entry.get("honorific_prefix"),
+            honorific_suffix=entry.get("honorific_suffix"),
+            job_title=entry.get("job_title"),
+            bio=entry.get("bio"),
+            photo_url=entry.get("photo_url"),
+            profile_links=entry.get("profile_links") or [],
+            specialties=entry.get("specialties") or [],
+            credentials=[
+                Credential(
+                    position=position,
+                    kind=item["kind"],
+                    name=item["name"],
+                    issuer=item.get("issuer"),
+                    jurisdiction=item.get("jurisdiction"),
+                    number=item.get("number"),
+                    valid_from=_date(item.get("valid_from")),
+                    valid_until=_date(item.get("valid_until")),
+                    verified_at=_datetime(item.get("verified_at")),
+                )
+                for position, item in enumerate(entry.get("credentials") or [])
+            ],
+        )
+        db.session.add(person)
+        existing[person.slug] = person
+        report.add("people")
+    return existing
+
+
+def _seed_topics(entries: list[dict[str, Any]], report: SeedReport) -> dict[str, Topic]:
+    existing = {t.slug: t for t in db.session.scalars(select(Topic))}
+    for position, entry in enumerate(entries):
+        if entry["slug"] in existing:
+            continue
+        parent = entry.get("parent")
+        topic = Topic(
+            id=uuid.uuid4(),
+            slug=entry["slug"],
+            name=entry["name"],
+            description=entry.get("description"),
+            parent=_lookup(existing, parent, "topic", entry["slug"]) if parent else None,
+            position=position,
+            codes=[
+                MedicalCode(system=item["system"], code=str(item["code"]), display=item["display"])
+                for item in entry.get("codes") or []
+            ],
+        )
+        db.session.add(topic)
+        existing[topic.slug] = topic
+        report.add("topics")
+    return existing
+
+
+def _seed_articles(
+    entries: list[dict[str, Any]],
+    people: dict[str, Person],
+    topics: dict[str, Topic],
+    report: SeedReport,
+) -> list[uuid.UUID]:
+    existing = {a.slug: a for a in db.session.scalars(select(Article))}
+    created: dict[str, Article] = {}
+    for entry in entries:
+        if entry["slug"] in existing:
+            continue
+        article = _build_article(entry, people, topics)
+        db.session.add(article)
+        existing[article.slug] = created[article.slug] = article
+        report.add("articles")
+        report.add("faqs", len(entry.get("faqs") or []))
+    for entry in entries:
+        article = created.get(entry["slug"])
+        if article is None:
+            continue
+        for position, link in enumerate(entry.get("related") or []):
+            target = _lookup(existing, link["target"], "article", entry["slug"])
+            db.session.add(
+                RelatedLink(
+                    source_id=article.id,
+                    target_id=target.id,
+                    relation=link.get("relation", "see_also"),
+                    weight=float(link.get("weight", 0.5)),
+                    anchor_text=link.get("anchor_text"),
+                    position=position,
+                )
+            )
+            report.add("related_links")
+    return list(created.values())
+
+
+def _sections(
+    entries: list[dict[str, Any]], article: Article, parent: Section | None = None
+) -> list[Section]:
+    sections = []
+    for position, entry in enumerate(entries):
+        section = Section(
+            id=uuid.uuid4(),
+            article=article,
+            parent_id=parent.id if parent else None,
+            key=entry["key"],
+            heading=entry["heading"],
+            body=entry.get("body") or "",
+            position=position,
+        )
+        sections.append(section)
+        sections += _sections(entry.get("subsections") or [], article, section)
+    return sections
+
+
+def _build_article(
+    entry: dict[str, Any], people: dict[str, Person], topics: dict[str, Topic]
+) -> Article:
+    slug = entry["slug"]
+    seo = entry.get("seo") or {}
+    reviews = entry.get("reviews") or []
+    article = Article(
+        id=uuid.uuid4(),
+        slug=slug,
+        title=entry["title"],
+        summary=entry.get("summary") or "",
+        status="approved" if reviews else "draft",
+        disclaimer=entry.get("disclaimer"),
+        call_to_actions=entry.get("call_to_actions") or [],
+        meta_title=seo.get("meta_title"),
+        meta_description=seo.get("meta_description"),
+        canonical_url=seo.get("canonical_url"),
+        review_interval_months=int(entry.get("review_interval_months") or 12),
+        published_at=_datetime(entry.get("published_at")),
+    )
+    article.all_sections = _sections(entry.get("sections") or [], article)
+    article.citations = [
+        Citation(
+            position=position,
+            title=item["title"],
+            authors=item.get("authors"),
+            publisher=item.get("publisher"),
+            year=item.get("year"),
+            doi=item.get("doi"),
+            pmid=str(item["pmid"]) if item.get("pmid") else None,
+            url=item.get("url"),
+        )
+        for position, item in enumerate(entry.get("citations") or [])
+    ]
+    article.authorships = [
+        ArticleAuthor(person=_lookup(people, author, "person", slug), position=position)
+        for position, author in enumerate(entry.get("authors") or [])
+    ]
+    article.reviews = [
+        MedicalReview(
+            reviewer=_lookup(people, review["reviewer"], "person", slug),
+            reviewed_at=_date(review["reviewed_at"]),
+            notes=review.get("notes"),
+        )
+        for review in reviews
+    ]
+    if reviews:
+        article.last_reviewed_at = max(_date(review["reviewed_at"]) for review in reviews)
+    article.topic_links = [
+        ArticleTopic(topic=_lookup(topics, topic, "topic", slug), position=position)
+        for position, topic in enumerate(entry.get("topics") or [])
+    ]
+    for position, item in enumerate(entry.get("faqs") or []):
+        db.session.add(
+            Faq(
+                article=article,
+                question=item["question"],
+                answer=item["answer"],
+                position=position,
+                status="published",
+            )
+        )
+    return article
+
+
+def _seed_topic_faqs(
+    entries: list[dict[str, Any]], topics: dict[str, Topic], report: SeedReport
+) -> int:
+    existing = {tuple(row) for row in db.session.execute(select(Faq.topic_id, Faq.question))}
+    created = 0
+    for position, entry in enumerate(entries):
+        topic = _lookup(topics, entry["topic"], "topic", "faqs.yaml")
+        if (topic.id, entry["question"]) in existing:
+            continue
+        db.session.add(
+            Faq(
+                topic=topic,
+                question=entry["question"],
+                answer=entry["answer"],
+                position=position,
+                status="published",
+                published_at=utcnow(),
+            )
+        )
+        created += 1
+        report.add("topic_faqs")
+    return created

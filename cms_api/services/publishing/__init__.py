@@ -1,0 +1,1 @@
+"""Publishing: rendering public documents once and announcing each change."""
