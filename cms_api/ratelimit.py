@@ -7,8 +7,12 @@ from functools import partial, wraps
 from typing import Any
 
 from flask import Flask, Response, g
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 
-from cms_api.extensions import limiter
+# No default limits: only the operations that decorate themselves are limited. Storage and
+# headers come from the app config (RATELIMIT_*), see config.py.
+limiter = Limiter(key_func=get_remote_address)
 
 
 def init_app(app: Flask) -> None:

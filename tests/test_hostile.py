@@ -21,9 +21,9 @@ from sqlalchemy import select, text, update
 
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
-from cms_api.extensions import limiter
 from cms_api.http.requests import NDJSON_BODY_LIMITS
 from cms_api.models import ApiToken, User
+from cms_api.ratelimit import limiter
 from tests.conftest import bearer
 
 PROBLEM = "application/problem+json"

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from cms_api.database import db
 from cms_api.models import Article, ArticleAuthor, Faq, MedicalCode, Person
 from cms_api.services.delivery import documents as delivery
-from cms_api.services.discovery import jsonld
 from cms_api.services.publishing import documents as publishing
+from cms_api.services.publishing import jsonld
 
 SLUG = "headache-after-botox"
 BASE = "https://www.example-health.org"

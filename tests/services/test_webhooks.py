@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from cms_api.database import db
-from cms_api.extensions import limiter
 from cms_api.models import (
     Article,
     ArticleAuthor,
@@ -19,6 +18,7 @@ from cms_api.models import (
     PublishedDocument,
     WebhookDelivery,
 )
+from cms_api.ratelimit import limiter
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.integrations import webhooks
 from cms_api.services.integrations.webhooks import UrlRefused, check_url

@@ -13,8 +13,8 @@ from cms_api.resources.admin.links import VERSIONED
 from cms_api.resources.delivery import query_args
 from cms_api.schemas.admin_content import AdminLinkOut
 from cms_api.schemas.graph import LinkSuggestionAccept, LinkSuggestionArgs, LinkSuggestionList
-from cms_api.services.discovery import link_suggestions
 from cms_api.services.editorial import articles as editorial
+from cms_api.services.editorial import link_suggestions
 
 blp = admin_blueprint(
     "admin_link_suggestions",

@@ -49,8 +49,8 @@ from cms_api.schemas.previews import (
 )
 from cms_api.services.delivery import articles as article_service
 from cms_api.services.delivery import documents as delivery
-from cms_api.services.discovery import jsonld
 from cms_api.services.integrations import previews
+from cms_api.services.publishing import jsonld
 
 blp = Blueprint(
     "articles",

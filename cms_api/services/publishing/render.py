@@ -15,7 +15,7 @@ from cms_api.models import (
     Person,
     Topic,
 )
-from cms_api.services.discovery import jsonld
+from cms_api.services.publishing import jsonld
 from cms_api.services.publishing.markdown import reading_time_minutes, to_html, word_count
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from cms_api.config import Settings
 from cms_api.database import db
-from cms_api.extensions import limiter
 from cms_api.models import Article, ArticleSlug, ReaderQuestion
+from cms_api.ratelimit import limiter
 from tests.conftest import build_app
 
 PROBLEM = "application/problem+json"
