@@ -7,7 +7,7 @@ in `article_topics`, five `related_links` and a `published_documents` row whose 
 tags and etag have the shape publishing gives them (an incompressible padding stands in
 for the rendered body, so the table is as wide on disk). One article in a hundred is a
 draft, so the report has broken links to find. The topic pages are rendered by the real
-service (`publishing.refresh_topics`), since click depth starts from them.
+service (`publishing.topics.refresh_topics`), since click depth starts from them.
 
     .venv/bin/python bench/graph.py                       # 10,000 and 100,000 articles
     .venv/bin/python bench/graph.py --sizes 10000 --repeat 5
@@ -36,8 +36,8 @@ from sqlalchemy import text
 from cms_api import create_app
 from cms_api.config import Settings
 from cms_api.database import db, drop_database, ensure_database, sqlalchemy_url
-from cms_api.services.discovery import graph as graph_service
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.discovery.graph import cache as graph_cache
+from cms_api.services.publishing.topics import refresh_topics
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROOTS, CHILDREN = 12, 4  # a two-level topic tree of 60 topics; articles sit on the 48 leaves
@@ -160,7 +160,7 @@ def build_corpus(app: Flask, size: int) -> None:
             db.session.execute(text(statement), params)
         log(f"{size:,} articles inserted in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
-        publishing.refresh_topics()  # the hubs: each topic page embeds its newest articles
+        refresh_topics()  # the hubs: each topic page embeds its newest articles
         db.session.commit()
         log(f"topic pages rendered in {time.perf_counter() - started:.1f} s")
         # This machine's local server runs without autovacuum: give the planner statistics.
@@ -201,7 +201,7 @@ def measure(app: Flask, size: int, repeat: int) -> list[dict[str, Any]]:
     for label, url in REQUESTS:
 
         def cold(url: str = url) -> Any:
-            graph_service.forget()
+            graph_cache.forget()
             return client.get(url)
 
         cold_s, cold_cpu, response = timed(cold, repeat)

@@ -2,7 +2,7 @@
 
 The corpus (bench/corpus.py) is published through the real service with links to any
 article, not only older ones, so that most articles are linked to from other batches.
-Then every stored article document is made stale and `publishing.refresh_articles` is
+Then every stored article document is made stale and `refresh_articles` is
 timed over all the articles in one call, counting the article documents it renders.
 The transaction is rolled back, so the database can be measured again with `--reuse`.
 
@@ -30,7 +30,7 @@ from cms_api import create_app
 from cms_api.config import Settings
 from cms_api.database import db, drop_database, ensure_database
 from cms_api.models import Article, PublishedDocument
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.publishing import articles as article_documents
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE_NAME = "cms_rerender_bench"
@@ -61,21 +61,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"corpus of {args.articles:,} published in {time.perf_counter() - started:.0f} s")
         ids = list(db.session.scalars(select(Article.id).order_by(Article.id)))
         rendered = 0
-        render = publishing._article_row
+        render = article_documents._article_row
 
         def counted(*row: Any) -> dict[str, Any]:
             nonlocal rendered
             rendered += 1
             return render(*row)
 
-        publishing._article_row = counted  # type: ignore[assignment]
+        article_documents._article_row = counted  # type: ignore[assignment]
         db.session.execute(
             update(PublishedDocument)
             .where(PublishedDocument.kind == "article")
             .values(etag='"stale"')  # so that every document is written again
         )
         started = time.perf_counter()
-        publishing.refresh_articles(ids)
+        article_documents.refresh_articles(ids)
         db.session.flush()
         seconds = time.perf_counter() - started
         db.session.rollback()

@@ -38,7 +38,7 @@ from cms_api.database import (
     libpq_url,
     sqlalchemy_url,
 )
-from cms_api.services.publishing.documents import publish_articles
+from cms_api.services.publishing.articles import publish_articles
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent

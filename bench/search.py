@@ -18,8 +18,9 @@ from flask_migrate import upgrade
 from cms_api import create_app
 from cms_api.config import Settings
 from cms_api.database import db, drop_database, ensure_database, libpq_url
-from cms_api.services.discovery import search
+from cms_api.domain.search import CANDIDATE_LIMIT
 from cms_api.services.integrations.seeds import load_seeds
+from cms_api.services.publishing import search_index
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 FAQS_PER_ARTICLE = 2
@@ -229,7 +230,7 @@ def build(app: Flask, url: str, articles: int) -> dict[str, float]:
         indexes = connection.exec_driver_sql(_SEARCH_INDEXES).all()
         for name, _definition in indexes:
             connection.exec_driver_sql(f'DROP INDEX "{name}"')
-        search.reindex_all(connection)  # index_documents' statements, over every document
+        search_index.reindex_all(connection)  # index_documents' statements, over every document
         for _name, definition in indexes:
             connection.exec_driver_sql(definition)
         db.session.commit()
@@ -338,7 +339,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.getLogger("cms_api.access").setLevel(logging.WARNING)
     results = [run_size(args.database_url, size, args) for size in args.sizes]
-    print(json.dumps({"candidate_limit": search.CANDIDATE_LIMIT, "sizes": results}, indent=2))
+    print(json.dumps({"candidate_limit": CANDIDATE_LIMIT, "sizes": results}, indent=2))
 
 
 if __name__ == "__main__":

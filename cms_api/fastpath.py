@@ -14,9 +14,9 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from cms_api.database import db
 from cms_api.document_cache import DocumentCache, Entry, conninfo_of
 from cms_api.domain.etags import etag_matches
+from cms_api.domain.headers import PREVIEW_HEADER_NAME
 from cms_api.http.conditional import (
     JSON_CONTENT_TYPE,
-    PREVIEW_HEADER_NAME,
     public_cache_control,
 )
 from cms_api.http.requests import REQUEST_ID

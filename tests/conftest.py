@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -14,12 +17,15 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import Connection, orm
+from werkzeug.serving import make_server
 
 from cms_api import create_app
 from cms_api.config import Settings
 from cms_api.database import db, drop_database, embedded_server_url, ensure_database, sqlalchemy_url
 from cms_api.services.integrations.seeds import load_seeds
 from cms_api.services.runtime import runtime_of
+from tests.support.api import REVIEWER_PERSON
+from tests.support.api import bearer as bearer  # tests import it from here too
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,6 +82,57 @@ def app(make_database) -> Iterator[Flask]:
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def committed_app(make_database) -> Iterator[Flask]:
+    """An app over a seeded database of its own, whose commits are real.
+
+    For what one rolled-back test transaction cannot show: other connections, announcements
+    on commit, several workers at once. Webhook receivers in tests listen on loopback.
+    """
+    application = build_app(make_database("committed"))
+    settings = application.config["CMS_SETTINGS"]
+    application.config["CMS_SETTINGS"] = dataclasses.replace(settings, webhooks_allow_private=True)
+    with application.app_context():
+        upgrade()
+        load_seeds()
+        db.session.commit()
+        db.session.remove()
+    yield application
+    with application.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture
+def live_server(committed_app: Flask) -> Iterator[tuple[int, dict[str, str]]]:
+    """A threaded HTTP server over the committed app: its port, and an editor's and a
+    reviewer's token."""
+    from cms_api.services.accounts import users
+
+    with committed_app.app_context():
+        tokens = {
+            role: users.issue_token(
+                users.create_user(
+                    email=f"{role}@example.org",
+                    name=role,
+                    role=role,
+                    person_slug=REVIEWER_PERSON if role == "reviewer" else None,
+                ),
+                name=role,
+            ).secret
+            for role in ("editor", "reviewer")
+        }
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, committed_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_port, tokens
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 @pytest.fixture(autouse=True)
@@ -157,5 +214,20 @@ def make_token(app: Flask):
     return make
 
 
-def bearer(token: str, **headers: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", **headers}
+@pytest.fixture
+def admin_token(make_token) -> str:
+    return make_token("admin")
+
+
+@pytest.fixture
+def editor(make_token) -> str:
+    return make_token("editor")
+
+
+@pytest.fixture(scope="session")
+def document(app: Flask) -> dict[str, Any]:
+    """The OpenAPI document as served: every operation the API has now, new ones included."""
+    response = app.test_client().get("/openapi.json")
+    assert response.status_code == 200
+    assert response.content_type == "application/json"
+    return response.get_json()

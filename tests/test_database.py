@@ -96,7 +96,7 @@ STARTER = textwrap.dedent(
 )
 
 
-@pytest.mark.slow
+@pytest.mark.multiprocess
 def test_two_processes_start_one_embedded_server_and_the_last_stops_it(tmp_path: Path):
     instance = tmp_path / "instance"
     starters = [

@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy import text
 
 from cms_api.database import db
 from cms_api.document_cache import DocumentCache
 from cms_api.fastpath import StoredDocuments
 from cms_api.services.accounts import users
-from cms_api.services.integrations.seeds import load_seeds
 from cms_api.services.runtime import runtime_of
-from tests.conftest import bearer, build_app
+from tests.conftest import bearer
 
 ARTICLE = "/v1/articles/headache-after-botox"
-
-
-@pytest.fixture
-def committed_app(make_database) -> Iterator[Flask]:
-    """An app over its own database, with real commits (no test transaction to share)."""
-    app = build_app(make_database("cache"))
-    with app.app_context():
-        upgrade()
-        load_seeds()
-        db.session.commit()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        for engine in db.engines.values():
-            engine.dispose()
 
 
 def _cache(app: Flask) -> DocumentCache:

@@ -101,7 +101,7 @@ def _get(url: str) -> bytes:
     return urllib.request.urlopen(url, timeout=30).read()
 
 
-@pytest.mark.slow
+@pytest.mark.multiprocess
 def test_gunicorn_workers_metrics_add_up_and_the_config_loads(app, tmp_path: Path):
     port = _free_port()
     environment = {

@@ -1,1 +1,1 @@
-"""Flask-free building blocks every layer shares: errors, the clock, ETags, keyset paging."""
+"""Flask-free building blocks every layer shares: errors, clock, ETags, paging, vocabularies."""

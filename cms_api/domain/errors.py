@@ -1,12 +1,11 @@
-"""Errors the domain raises for its callers to act on; the HTTP layer answers them as problems.
-
-Each carries the RFC 9457 problem `kind` it is reported as and the HTTP status that kind
-maps to, as plain data, so services stay free of any web framework.
-"""
+"""Errors the domain raises for its callers to act on; the HTTP layer answers them as problems."""
 
 from __future__ import annotations
 
 from typing import Any
+
+# Each carries the RFC 9457 problem `kind` it is reported as and the HTTP status that kind
+# maps to, as plain data, so services stay free of any web framework.
 
 
 class DomainError(Exception):

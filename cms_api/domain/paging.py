@@ -1,10 +1,4 @@
-"""Keyset pagination, the one way every listing pages: opaque cursors that name their listing.
-
-A cursor is the sort key of the last row served, base64url JSON, prefixed with the listing's
-name, so a cursor from one listing (or sort order) is refused by another. Anything that does
-not decode to the listing's key, value by value, is an `InvalidParameter` (a 400), never a
-silent first page.
-"""
+"""Keyset pagination, the one way every listing pages: opaque cursors that name their listing."""
 
 from __future__ import annotations
 
@@ -17,6 +11,11 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from cms_api.domain.errors import InvalidParameter
+
+# A cursor is the sort key of the last row served, base64url JSON, prefixed with the listing's
+# name, so a cursor from one listing (or sort order) is refused by another. Anything that does
+# not decode to the listing's key, value by value, is an `InvalidParameter` (a 400), never a
+# silent first page.
 
 T = TypeVar("T")
 INT_MAX = 2**63 - 1

@@ -1,55 +1,51 @@
-"""What every admin view shares: bearer authentication, the permission check, If-Match."""
+"""The admin blueprint: bearer authentication, the permission check, `no-store`, write limits."""
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any
 
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
-from cms_api.database import db
-from cms_api.domain.errors import DomainError, Forbidden, Unauthorized
-from cms_api.domain.etags import if_match_allows, version_etag
+from cms_api.domain.errors import Forbidden, Unauthorized
+from cms_api.http.arguments import query_args
 from cms_api.observability import USER
 from cms_api.ratelimit import rate_limited
 from cms_api.services.accounts import permissions, users
 from cms_api.services.accounts.audit import Actor
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.publishing.render_lock import hold_render_lock
 
 BEARER_SECURITY = [{"bearerAuth": []}]
 
 
-class _HasVersion(Protocol):
-    id: uuid.UUID
-    version: int
-
-
-Entity = TypeVar("Entity", bound=_HasVersion)
-IF_MATCH = {
-    "in": "header",
-    "name": "If-Match",
-    "required": True,
-    "description": "The ETag of the version you edited. Missing: 428; stale: 412.",
-    "schema": {"type": "string"},
-}
 ETAG_HEADER = {
     "ETag": {"description": "The resource's current version.", "schema": {"type": "string"}}
 }
 
 
-def admin_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> Blueprint:
-    blp = Blueprint(name, import_name, url_prefix=url_prefix, description=description)
+class AdminBlueprint(Blueprint):
+    """A flask-smorest blueprint under /v1/admin: answers are never cached, and every
+    operation states the permission it needs with `authorize`."""
 
-    @blp.after_request
-    def no_store(response: Response) -> Response:
-        response.headers["Cache-Control"] = "no-store"
-        return response
+    def __init__(self, name: str, import_name: str, *, url_prefix: str, description: str):
+        super().__init__(name, import_name, url_prefix=url_prefix, description=description)
+        self.after_request(_no_store)
 
-    return blp
+    def authorize(self, action: str) -> Callable[..., Any]:
+        """Require a bearer token whose user's role may perform `action`."""
+        return authorize(self, action)
+
+    def query_args(self, schema: type) -> Callable[..., Any]:
+        """Query-string arguments: unknown or malformed ones are a 400 problem."""
+        return query_args(self, schema)
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -87,7 +83,7 @@ def authorize(blp: Blueprint, action: str) -> Callable[..., Any]:
             request.environ[USER] = str(user.id)  # for the access log
             if request.method not in SAFE_METHODS:
                 # First, before any row is locked: writers that re-render take turns.
-                publishing.hold_render_lock()
+                hold_render_lock()
             return limited(*args, **kwargs)
 
         wrapper = blp.alt_response(401, response="UNAUTHORIZED")(wrapper)
@@ -106,61 +102,3 @@ def authorize(blp: Blueprint, action: str) -> Callable[..., Any]:
 
 def actor() -> Actor:
     return Actor(user_id=g.user.id, request_id=g.get("request_id"))
-
-
-class Versioned(Generic[Entity]):
-    """How the admin views of one kind of object answer with its version and check it."""
-
-    def __init__(
-        self,
-        kind: str,
-        present: Callable[[Entity], dict[str, Any]],
-        fetch_for_update: Callable[[uuid.UUID], Entity],
-    ) -> None:
-        self.kind = kind
-        self.present = present
-        self.fetch_for_update = fetch_for_update
-
-    def etag(self, entity: Entity) -> str:
-        return version_etag(self.kind, entity.id, entity.version)
-
-    def respond(self, entity: Entity, status: int = 200, **headers: str) -> Any:
-        """Commit the write and answer with the object and its new ETag."""
-        db.session.commit()
-        return self.present(entity), status, {"ETag": self.etag(entity), **headers}
-
-    def locked(self, entity_id: uuid.UUID) -> Entity:
-        """The object, locked for this transaction, after checking If-Match against it."""
-        entity = self.fetch_for_update(entity_id)
-        require_if_match(self.etag(entity))
-        return entity
-
-
-def require_if_match(current_etag: str) -> None:
-    """Refuse a write made without, or against an old, version of the resource."""
-    header = request.headers.get("If-Match")
-    if not header:
-        raise DomainError(
-            "Send If-Match with the ETag you last read, so no one else's edit is lost.",
-            status=428,
-            kind="precondition-required",
-            current_etag=current_etag,
-        )
-    if not if_match_allows(header, current_etag):
-        raise DomainError(
-            "The resource changed since you read it; reload, reapply your edit, retry.",
-            status=412,
-            kind="precondition-failed",
-            current_etag=current_etag,
-        )
-
-
-def if_match(blp: Blueprint) -> Callable[..., Any]:
-    """Document the If-Match precondition and its 412/428 answers."""
-
-    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
-        view = blp.alt_response(412, response="PRECONDITION_FAILED")(view)
-        view = blp.alt_response(428, response="PRECONDITION_REQUIRED")(view)
-        return blp.doc(parameters=[IF_MATCH])(view)
-
-    return decorator

@@ -7,8 +7,6 @@ from flask import Response, current_app, request
 from cms_api.domain.etags import etag_for, etag_matches
 
 JSON_CONTENT_TYPE = "application/json"
-# Where a frontend sends a draft preview token; answers about an article vary on it.
-PREVIEW_HEADER_NAME = "X-Preview-Token"
 
 
 def not_modified(etag: str) -> bool:

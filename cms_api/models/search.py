@@ -22,8 +22,9 @@ from cms_api.models.base import Base
 class SearchEntry(Base):
     """One published article or FAQ as search sees it.
 
-    Rows are (re)built from `published_documents` by `services.search.index_documents`,
-    and leave with their document: the foreign key cascades when a document is withdrawn.
+    Rows are (re)built from `published_documents` by
+    `services.publishing.search_index.index_documents`, and leave with their document:
+    the foreign key cascades when a document is withdrawn.
     """
 
     __tablename__ = "search_entries"

@@ -6,13 +6,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import marshmallow as ma
 from flask import Response
 from flask_smorest import Blueprint
 
 from cms_api.http.conditional import delivery_response
 from cms_api.http.paging import list_body, next_link
-from cms_api.schemas.common import SLUG_MAX, SLUG_PATTERN, NoQueryArgs
+from cms_api.schemas.common import SLUG_MAX, SLUG_PATTERN
 from cms_api.services.delivery.documents import Page
 
 ETAG_HEADER = {
@@ -76,21 +75,6 @@ def slug_parameters(description: str, example: str) -> list[dict[str, Any]]:
         "example": example,
     }
     return [slug, *DELIVERY_PARAMETERS]
-
-
-def query_args(blp: Blueprint, schema: type) -> Callable[..., Any]:
-    """Query-string arguments: unknown or malformed ones are a 400 problem."""
-    return blp.arguments(
-        schema, location="query", error_status_code=400, unknown=ma.RAISE, as_kwargs=False
-    )
-
-
-def no_query_args(blp: Blueprint) -> Callable[..., Any]:
-    """For an operation without query parameters: any query parameter is a 400 problem."""
-    # As keyword arguments, the (always empty) result leaves the view's signature alone.
-    return blp.arguments(
-        NoQueryArgs, location="query", error_status_code=400, unknown=ma.RAISE, as_kwargs=True
-    )
 
 
 def documented(blp: Blueprint, *, not_found: bool = True) -> Callable[..., Any]:

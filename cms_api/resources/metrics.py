@@ -6,8 +6,8 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from cms_api.http.arguments import no_query_args
 from cms_api.observability import metrics_response
-from cms_api.resources.delivery import no_query_args
 
 blp = Blueprint("metrics", __name__, description="Operational metrics.")
 

@@ -107,10 +107,6 @@ def _storable(value: Any) -> bool:
     return True
 
 
-class NoQueryArgs(StrictSchema):
-    """An operation without query parameters: any query parameter is an error."""
-
-
 class PageArgs(StrictSchema):
     limit = ma.fields.Integer(
         load_default=20,

@@ -7,12 +7,12 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
+from cms_api.domain.medical_codes import CODE_FORMATS
 from cms_api.models.topic import CODE_SYSTEMS as SYSTEM_NAMES
 from cms_api.schemas.articles import ArticleSummaryOut
 from cms_api.schemas.common import StrictSchema, free_text, slug_field, text
 from cms_api.schemas.faqs import FaqOut
 from cms_api.schemas.topics import MedicalCodeOut
-from cms_api.services.discovery.lookup import CODE_FORMATS
 
 R = {"required": True}
 KNOWN_SYSTEMS = ", ".join(CODE_FORMATS)

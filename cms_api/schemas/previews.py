@@ -5,15 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from cms_api.http.conditional import PREVIEW_HEADER_NAME
+from cms_api.domain.headers import PREVIEW_HEADER_NAME
+from cms_api.domain.previews import DEFAULT_LIFETIME, MAX_LIFETIME, MAX_TOKEN_LENGTH, MIN_LIFETIME
 from cms_api.schemas.articles import ArticleDetailArgs
 from cms_api.schemas.common import StrictSchema
-from cms_api.services.integrations.previews import (
-    DEFAULT_LIFETIME,
-    MAX_LIFETIME,
-    MAX_TOKEN_LENGTH,
-    MIN_LIFETIME,
-)
 
 R = {"required": True}
 TOKEN_EXAMPLE = "cmspv_Zm9yIGV4YW1wbGUgb25seSwgbm90IGEgcmVhbCB0b2tlbiE"

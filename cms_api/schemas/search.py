@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from cms_api.domain.search import CANDIDATE_LIMIT
 from cms_api.schemas.common import PageArgs, PageInfo, free_text, slug_field, text
-from cms_api.services.discovery.search import CANDIDATE_LIMIT
 
 R = {"required": True}
 SEARCH_TYPES = ["article", "faq"]

@@ -7,14 +7,14 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
+from cms_api.domain.errors import ValidationFailed
+from cms_api.domain.transfer_format import FORMAT, FORMAT_VERSION
 from cms_api.models.article import ARTICLE_STATUSES, LINK_RELATIONS
 from cms_api.models.faq import FAQ_STATUSES
 from cms_api.models.person import CREDENTIAL_KINDS
 from cms_api.models.topic import CODE_SYSTEMS
 from cms_api.schemas.common import Rfc3339DateTime, StrictSchema
 
-FORMAT = "cms-api-export"
-FORMAT_VERSION = 1
 INT_MAX = 2**31 - 1  # PostgreSQL's integer: a larger number would only fail at the database
 
 
@@ -318,6 +318,39 @@ class EndRecord(StrictSchema):
         values=ma.fields.Integer(strict=True, validate=validate.Range(min=0)),
         required=True,
     )
+
+
+# Every record type of the format, each with its schema (one instance: loading keeps no state).
+SCHEMAS: dict[str, ma.Schema] = {
+    "header": HeaderRecord(),
+    "person": PersonRecord(),
+    "credential": CredentialRecord(),
+    "topic": TopicRecord(),
+    "medical_code": MedicalCodeRecord(),
+    "article": ArticleRecord(),
+    "former_slug": FormerSlugRecord(),
+    "section": SectionRecord(),
+    "citation": CitationRecord(),
+    "article_author": ArticleAuthorRecord(),
+    "article_topic": ArticleTopicRecord(),
+    "medical_review": MedicalReviewRecord(),
+    "faq": FaqRecord(),
+    "related_link": RelatedLinkRecord(),
+    "revision": RevisionRecord(),
+    "end": EndRecord(),
+}
+
+
+class TransferRecords:
+    """The schemas above as the transfer service checks an import's records with them:
+    callers pass it to the import, so the service itself needs no marshmallow."""
+
+    def load(self, type_: str, record: dict[str, Any]) -> dict[str, Any]:
+        """The record's values, typed; ValidationFailed with marshmallow's messages by field."""
+        try:
+            return SCHEMAS[type_].load(record)
+        except ma.ValidationError as error:
+            raise ValidationFailed(f"Invalid {type_} record.", errors=error.messages) from None
 
 
 # -- HTTP ----------------------------------------------------------------------------------

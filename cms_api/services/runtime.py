@@ -1,9 +1,4 @@
-"""What services need from the running application, injected by it: settings and read connections.
-
-The application factory builds one `Runtime` per app and makes it current for as long as an
-app context is pushed, so services read settings and open delivery connections without
-importing the web framework. Tests inject a different read connection the same way.
-"""
+"""What services need from the running app, injected by it: settings and read connections."""
 
 from __future__ import annotations
 
@@ -16,6 +11,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from cms_api.config import Settings
+
+# The application factory builds one `Runtime` per app and makes it current for as long as an
+# app context is pushed, so services read settings and open delivery connections without
+# importing the web framework. Tests inject a different read connection the same way.
 
 
 @dataclass

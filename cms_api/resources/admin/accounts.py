@@ -8,8 +8,8 @@ from typing import Any
 from flask.views import MethodView
 
 from cms_api.database import db
-from cms_api.http.admin import actor, admin_blueprint, authorize
-from cms_api.schemas.admin_misc import (
+from cms_api.http.admin import AdminBlueprint, actor
+from cms_api.schemas.admin.accounts import (
     IssuedTokenOut,
     TokenIn,
     TokenList,
@@ -20,7 +20,7 @@ from cms_api.schemas.admin_misc import (
 )
 from cms_api.services.accounts import users as accounts
 
-blp = admin_blueprint(
+blp = AdminBlueprint(
     "admin_accounts",
     __name__,
     url_prefix="/v1/admin",
@@ -30,7 +30,7 @@ blp = admin_blueprint(
 
 @blp.route("/users")
 class UserCollection(MethodView):
-    @authorize(blp, "accounts:manage")
+    @blp.authorize("accounts:manage")
     @blp.response(200, UserList)
     def get(self) -> Any:
         """List users
@@ -39,7 +39,7 @@ class UserCollection(MethodView):
         """
         return {"items": [accounts.present_user(user) for user in accounts.list_users()]}
 
-    @authorize(blp, "accounts:manage")
+    @blp.authorize("accounts:manage")
     @blp.arguments(UserIn)
     @blp.response(201, UserOut)
     @blp.alt_response(409, response="CONFLICT")
@@ -61,7 +61,7 @@ class UserCollection(MethodView):
 
 @blp.route("/tokens")
 class TokenCollection(MethodView):
-    @authorize(blp, "accounts:manage")
+    @blp.authorize("accounts:manage")
     @blp.response(200, TokenList)
     def get(self) -> Any:
         """List tokens (never their secrets)
@@ -70,7 +70,7 @@ class TokenCollection(MethodView):
         """
         return {"items": accounts.list_tokens()}
 
-    @authorize(blp, "accounts:manage")
+    @blp.authorize("accounts:manage")
     @blp.arguments(TokenIn)
     @blp.response(201, IssuedTokenOut)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -89,7 +89,7 @@ class TokenCollection(MethodView):
 
 @blp.route("/tokens/<uuid:token_id>/revoke")
 class TokenRevoke(MethodView):
-    @authorize(blp, "accounts:manage")
+    @blp.authorize("accounts:manage")
     @blp.response(200, TokenOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, token_id: uuid.UUID) -> Any:

@@ -5,14 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import g, url_for
+from flask import g
 from flask.views import MethodView
 
-from cms_api.database import db
-from cms_api.http.admin import ETAG_HEADER, Versioned, actor, admin_blueprint, authorize, if_match
-from cms_api.http.paging import LINK_HEADER, page_answer
-from cms_api.resources.delivery import query_args
-from cms_api.schemas.admin_articles import (
+from cms_api.http.admin import ETAG_HEADER, AdminBlueprint, actor
+from cms_api.http.admin_resource import (
+    JSON_BODY,
+    AdminResource,
+    StandardViews,
+    ViewDocs,
+    ViewNames,
+    ViewSchemas,
+)
+from cms_api.models import Article
+from cms_api.schemas.admin.articles import (
     ArticleAdminList,
     ArticleAdminOut,
     ArticleAdminQueryArgs,
@@ -27,148 +33,82 @@ from cms_api.schemas.admin_articles import (
     RevisionList,
 )
 from cms_api.services.editorial import articles as editorial
-from cms_api.services.editorial import workflow
-from cms_api.services.editorial.articles import ArticleFilters
+from cms_api.services.editorial import history, workflow
+from cms_api.services.editorial.articles import ARTICLES
 
-blp = admin_blueprint(
+blp = AdminBlueprint(
     "admin_articles",
     __name__,
     url_prefix="/v1/admin/articles",
     description="Write and review articles: drafts, edits, the medical-review workflow, "
     "revisions and the trash.",
 )
-JSON_BODY = {"content_type": "application/json"}
+RESOURCE = AdminResource.of(blp, ARTICLES, id_parameter="article_id")
 
-
-VERSIONED = Versioned(
-    "article",
-    editorial.present,
-    lambda article_id: editorial.get_article(article_id, for_update=True),
-)
-_etag, _respond, _locked = VERSIONED.etag, VERSIONED.respond, VERSIONED.locked
-
-
-@blp.route("")
-class ArticleCollection(MethodView):
-    @authorize(blp, "content:read")
-    @query_args(blp, ArticleAdminQueryArgs)
-    @blp.response(200, ArticleAdminList, headers=LINK_HEADER)
-    def get(self, args: dict[str, Any]) -> Any:
-        """List articles (drafts included)
+StandardViews(
+    RESOURCE,
+    ARTICLES,
+    schemas=ViewSchemas(
+        query=ArticleAdminQueryArgs,
+        page=ArticleAdminList,
+        out=ArticleAdminOut,
+        create=ArticleCreate,
+        patch=ArticlePatch,
+    ),
+    names=ViewNames("ArticleCollection", "ArticleById", "ArticleRestore"),
+    docs=ViewDocs(
+        list="""List articles (drafts included)
 
         Most recently changed first. Filters: `status`, `author`, `topic`, `overdue`
         (review date passed), `q` (text in title, summary or slug).
-        """
-        filters = ArticleFilters(
-            **{
-                k: args[k]
-                for k in ("status", "author", "topic", "overdue", "q", "trashed")
-                if k in args
-            }
-        )
-        page = editorial.list_articles(filters, limit=args["limit"], cursor=args.get("cursor"))
-        return page_answer(page, [editorial.present(article) for article in page.items])
-
-    @authorize(blp, "content:write")
-    @blp.arguments(ArticleCreate, **JSON_BODY)
-    @blp.response(
-        201,
-        ArticleAdminOut,
-        headers={
-            **ETAG_HEADER,
-            "Location": {"description": "The new article's address.", "schema": {"type": "string"}},
-        },
-    )
-    @blp.alt_response(409, response="CONFLICT")
-    def post(self, data: dict[str, Any]) -> Any:
-        """Create a draft article
+        """,
+        create="""Create a draft article
 
         Slugs are unique (a 409 otherwise), including slugs articles used to have. Set
         authors with `PUT .../authors`; the status starts at `draft`.
-        """
-        article = editorial.create_article(data, actor())
-        location = url_for("admin_articles.ArticleById", article_id=article.id)
-        return _respond(article, 201, Location=location)
-
-
-@blp.route("/<uuid:article_id>")
-class ArticleById(MethodView):
-    @authorize(blp, "content:read")
-    @blp.response(200, ArticleAdminOut, headers=ETAG_HEADER)
-    @blp.alt_response(404, response="NOT_FOUND")
-    def get(self, article_id: uuid.UUID) -> Any:
-        """Get an article's working copy
+        """,
+        created_location="The new article's address.",
+        get="""Get an article's working copy
 
         The current content with its Markdown, workflow status, revision numbers, reviews,
         whether the current revision is approved, warnings for editors, and the workflow
         moves allowed from here. Trashed articles answer too (see `deleted_at`).
-        """
-        article = editorial.get_article(article_id, include_trashed=True)
-        return editorial.present(article), 200, {"ETag": _etag(article)}
-
-    @authorize(blp, "content:write")
-    @if_match(blp)
-    @blp.arguments(ArticlePatch, **JSON_BODY)
-    @blp.response(200, ArticleAdminOut, headers=ETAG_HEADER)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    def patch(self, data: dict[str, Any], article_id: uuid.UUID) -> Any:
-        """Edit an article (JSON merge patch)
+        """,
+        patch="""Edit an article (JSON merge patch)
 
         Only the fields sent change; lists are replaced whole. A change to the content
         records a revision; approved or published content goes back to `in_review`. The
         published version stays live until the new revision is approved and published.
-        """
-        article = _locked(article_id)
-        return _respond(editorial.update_article(article, data, actor()))
-
-    @authorize(blp, "content:write")
-    @if_match(blp)
-    @blp.response(204)
-    @blp.alt_response(404, response="NOT_FOUND")
-    def delete(self, article_id: uuid.UUID) -> Any:
-        """Move an article to the trash
+        """,
+        delete="""Move an article to the trash
 
         It disappears from delivery with its FAQs; nothing is deleted and
         `POST .../restore` brings it back.
-        """
-        editorial.trash_article(_locked(article_id), actor())
-        db.session.commit()
-        return "", 204
+        """,
+        restore="""Restore an article from the trash
+
+        It comes back in the state it was trashed in; if it was published, readers see it
+        again (409 if it is not in the trash).
+        """,
+    ),
+).register()
 
 
 @blp.route("/<uuid:article_id>/authors")
 class ArticleAuthors(MethodView):
-    @authorize(blp, "content:assign")
-    @if_match(blp)
+    @blp.authorize("content:assign")
     @blp.arguments(AuthorsIn, **JSON_BODY)
     @blp.response(200, ArticleAdminOut, headers=ETAG_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
-    def put(self, data: dict[str, Any], article_id: uuid.UUID) -> Any:
+    @RESOURCE.locked
+    def put(self, data: dict[str, Any], article: Article) -> Any:
         """Set an article's authors
 
         Person slugs, in display order. Authors are not part of a plain edit, so no edit can
         change who signed an article by accident; a change records a revision and sends
         approved content back to review.
         """
-        article = _locked(article_id)
-        return _respond(editorial.set_authors(article, data["authors"], actor()))
-
-
-@blp.route("/<uuid:article_id>/restore")
-class ArticleRestore(MethodView):
-    @authorize(blp, "content:write")
-    @blp.response(200, ArticleAdminOut, headers=ETAG_HEADER)
-    @blp.alt_response(404, response="NOT_FOUND")
-    @blp.alt_response(409, response="CONFLICT")
-    def post(self, article_id: uuid.UUID) -> Any:
-        """Restore an article from the trash
-
-        It comes back in the state it was trashed in; if it was published, readers see it
-        again (409 if it is not in the trash).
-        """
-        article = editorial.get_article(article_id, for_update=True, include_trashed=True)
-        return _respond(editorial.restore_article(article, actor()))
+        return RESOURCE.answer(editorial.set_authors(article, data["authors"], actor()))
 
 
 def _transition_view(name: str, action: str, summary: str, schema: type | None) -> None:
@@ -183,7 +123,7 @@ def _transition_view(name: str, action: str, summary: str, schema: type | None) 
             workflow.publish(article, actor(), publish_at=data.get("publish_at"))
         else:
             getattr(workflow, name)(article, actor())
-        return _respond(article)
+        return RESOURCE.answer(article)
 
     post.__doc__ = summary
     view = blp.alt_response(409, response="CONFLICT")(post)
@@ -191,7 +131,7 @@ def _transition_view(name: str, action: str, summary: str, schema: type | None) 
     view = blp.response(200, ArticleAdminOut, headers=ETAG_HEADER)(view)
     if schema is not None:
         view = blp.arguments(schema, required=False, **JSON_BODY)(view)
-    view = authorize(blp, action)(view)
+    view = blp.authorize(action)(view)
     blp.route(f"/<uuid:article_id>/{name}", endpoint=f"transition_{name}")(
         type(f"Article{name.title().replace('-', '')}", (MethodView,), {"post": view})
     )
@@ -239,7 +179,7 @@ _transition_view(
 
 @blp.route("/<uuid:article_id>/revisions")
 class ArticleRevisions(MethodView):
-    @authorize(blp, "content:read")
+    @blp.authorize("content:read")
     @blp.response(200, RevisionList)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, article_id: uuid.UUID) -> Any:
@@ -248,12 +188,12 @@ class ArticleRevisions(MethodView):
         Every save records one: its number, why (create, edit, authors, restore:N) and who.
         """
         article = editorial.get_article(article_id, include_trashed=True)
-        return {"items": editorial.list_revisions(article)}
+        return {"items": history.list_revisions(article)}
 
 
 @blp.route("/<uuid:article_id>/revisions/<int:number>")
 class ArticleRevision(MethodView):
-    @authorize(blp, "content:read")
+    @blp.authorize("content:read")
     @blp.response(200, RevisionDetailOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, article_id: uuid.UUID, number: int) -> Any:
@@ -263,13 +203,13 @@ class ArticleRevision(MethodView):
         topic ids.
         """
         article = editorial.get_article(article_id, include_trashed=True)
-        return editorial.get_revision(article, number)
+        return history.get_revision(article, number)
 
 
 @blp.route("/<uuid:article_id>/revisions/<int:number>/diff")
 class ArticleRevisionDiff(MethodView):
-    @authorize(blp, "content:read")
-    @query_args(blp, RevisionDiffArgs)
+    @blp.authorize("content:read")
+    @blp.query_args(RevisionDiffArgs)
     @blp.response(200, RevisionDiffOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args: dict[str, Any], article_id: uuid.UUID, number: int) -> Any:
@@ -279,25 +219,24 @@ class ArticleRevisionDiff(MethodView):
         """
         article = editorial.get_article(article_id, include_trashed=True)
         against = args.get("against", number - 1)
-        new = editorial.get_revision(article, number)
-        old = editorial.get_revision(article, against)
+        new = history.get_revision(article, number)
+        old = history.get_revision(article, against)
         return {
             "from_revision": against,
             "to_revision": number,
-            "changes": editorial.diff(old.snapshot, new.snapshot),
+            "changes": history.diff(old.snapshot, new.snapshot),
         }
 
 
 @blp.route("/<uuid:article_id>/revisions/<int:number>/restore")
 class ArticleRevisionRestore(MethodView):
-    @authorize(blp, "content:write")
-    @if_match(blp)
+    @blp.authorize("content:write")
     @blp.response(200, ArticleAdminOut, headers=ETAG_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
-    def post(self, article_id: uuid.UUID, number: int) -> Any:
+    @RESOURCE.locked
+    def post(self, article: Article, number: int) -> Any:
         """Restore a revision's content
 
         The old content becomes a new revision; history is never rewritten.
         """
-        article = _locked(article_id)
-        return _respond(editorial.restore_revision(article, number, actor()))
+        return RESOURCE.answer(history.restore_revision(article, number, actor()))

@@ -6,21 +6,20 @@ from typing import Any
 
 from flask.views import MethodView
 
-from cms_api.http.admin import admin_blueprint, authorize
+from cms_api.http.admin import AdminBlueprint
 from cms_api.http.paging import LINK_HEADER, page_answer
-from cms_api.resources.delivery import query_args
-from cms_api.schemas.admin_misc import AuditList, AuditQueryArgs
+from cms_api.schemas.admin.audit import AuditList, AuditQueryArgs
 from cms_api.services.accounts import audit
 
-blp = admin_blueprint(
+blp = AdminBlueprint(
     "admin_audit", __name__, url_prefix="/v1/admin/audit", description="Who changed what, and when."
 )
 
 
 @blp.route("")
 class AuditLog(MethodView):
-    @authorize(blp, "audit:read")
-    @query_args(blp, AuditQueryArgs)
+    @blp.authorize("audit:read")
+    @blp.query_args(AuditQueryArgs)
     @blp.response(200, AuditList, headers=LINK_HEADER)
     def get(self, args: dict[str, Any]) -> Any:
         """List audit events, newest first

@@ -8,15 +8,14 @@ from typing import Any
 from flask import url_for
 from flask.views import MethodView
 
-from cms_api.http.admin import ETAG_HEADER, actor, admin_blueprint, authorize
-from cms_api.resources.admin.links import VERSIONED
-from cms_api.resources.delivery import query_args
-from cms_api.schemas.admin_content import AdminLinkOut
+from cms_api.http.admin import ETAG_HEADER, AdminBlueprint, actor
+from cms_api.resources.admin.links import RESOURCE as LINK_RESOURCE
+from cms_api.schemas.admin.links import AdminLinkOut
 from cms_api.schemas.graph import LinkSuggestionAccept, LinkSuggestionArgs, LinkSuggestionList
 from cms_api.services.editorial import articles as editorial
 from cms_api.services.editorial import link_suggestions
 
-blp = admin_blueprint(
+blp = AdminBlueprint(
     "admin_link_suggestions",
     __name__,
     url_prefix="/v1/admin",
@@ -27,8 +26,8 @@ blp = admin_blueprint(
 
 @blp.route("/articles/<uuid:article_id>/link-suggestions")
 class LinkSuggestions(MethodView):
-    @authorize(blp, "content:read")
-    @query_args(blp, LinkSuggestionArgs)
+    @blp.authorize("content:read")
+    @blp.query_args(LinkSuggestionArgs)
     @blp.response(200, LinkSuggestionList)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args: dict[str, Any], article_id: uuid.UUID) -> Any:
@@ -53,7 +52,7 @@ class LinkSuggestions(MethodView):
 
 @blp.route("/articles/<uuid:article_id>/link-suggestions/<uuid:target_id>/accept")
 class LinkSuggestionAcceptance(MethodView):
-    @authorize(blp, "content:assign")
+    @blp.authorize("content:assign")
     @blp.arguments(LinkSuggestionAccept, required=False, content_type="application/json")
     @blp.response(
         201,
@@ -78,4 +77,4 @@ class LinkSuggestionAcceptance(MethodView):
         source = editorial.get_article(article_id)
         link = link_suggestions.accept(source, target_id, data or {}, actor())
         location = url_for("admin_links.LinkById", link_id=link.id)
-        return VERSIONED.respond(link, 201, Location=location)
+        return LINK_RESOURCE.answer(link, 201, Location=location)

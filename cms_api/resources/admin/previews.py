@@ -10,7 +10,7 @@ from flask import url_for
 from flask.views import MethodView
 
 from cms_api.database import db
-from cms_api.http.admin import actor, admin_blueprint, authorize
+from cms_api.http.admin import AdminBlueprint, actor
 from cms_api.models import PreviewToken
 from cms_api.schemas.previews import (
     IssuedPreviewTokenOut,
@@ -20,7 +20,7 @@ from cms_api.schemas.previews import (
 )
 from cms_api.services.integrations import previews
 
-blp = admin_blueprint(
+blp = AdminBlueprint(
     "admin_previews",
     __name__,
     url_prefix="/v1/admin",
@@ -44,7 +44,7 @@ def _present(token: PreviewToken) -> dict[str, Any]:
 
 @blp.route("/articles/<uuid:article_id>/preview-tokens")
 class ArticlePreviewTokens(MethodView):
-    @authorize(blp, "previews:create")
+    @blp.authorize("previews:create")
     @blp.arguments(PreviewTokenIn, required=False, content_type="application/json")
     @blp.response(
         201,
@@ -79,7 +79,7 @@ class ArticlePreviewTokens(MethodView):
         location = url_for("admin_previews.PreviewTokenById", token_id=issued.token.id)
         return body, 201, {"Location": location}
 
-    @authorize(blp, "previews:create")
+    @blp.authorize("previews:create")
     @blp.response(200, PreviewTokenList)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, article_id: uuid.UUID) -> Any:
@@ -93,7 +93,7 @@ class ArticlePreviewTokens(MethodView):
 
 @blp.route("/preview-tokens/<uuid:token_id>")
 class PreviewTokenById(MethodView):
-    @authorize(blp, "previews:create")
+    @blp.authorize("previews:create")
     @blp.response(200, PreviewTokenOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, token_id: uuid.UUID) -> Any:
@@ -106,7 +106,7 @@ class PreviewTokenById(MethodView):
 
 @blp.route("/preview-tokens/<uuid:token_id>/revoke")
 class PreviewTokenRevoke(MethodView):
-    @authorize(blp, "previews:create")
+    @blp.authorize("previews:create")
     @blp.response(200, PreviewTokenOut)
     @blp.alt_response(404, response="NOT_FOUND")
     def post(self, token_id: uuid.UUID) -> Any:

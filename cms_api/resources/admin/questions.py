@@ -5,22 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import g, request
+from flask import g
 from flask.views import MethodView
 
-from cms_api.database import db
-from cms_api.domain.etags import version_etag
-from cms_api.http.admin import (
-    ETAG_HEADER,
-    IF_MATCH,
-    actor,
-    admin_blueprint,
-    authorize,
-    require_if_match,
-)
+from cms_api.http.admin import ETAG_HEADER, AdminBlueprint, actor
+from cms_api.http.admin_resource import JSON_BODY, AdminResource
 from cms_api.http.paging import LINK_HEADER, page_answer
 from cms_api.models import ReaderQuestion
-from cms_api.resources.delivery import query_args
 from cms_api.schemas.questions import (
     QuestionAnswerIn,
     QuestionList,
@@ -31,25 +22,14 @@ from cms_api.schemas.questions import (
 from cms_api.services.accounts import permissions
 from cms_api.services.editorial import questions
 
-blp = admin_blueprint(
+blp = AdminBlueprint(
     "admin_questions",
     __name__,
     url_prefix="/v1/admin/questions",
     description="Readers' questions: list them, answer or reject them, or promote one into "
     "a published FAQ of an article.",
 )
-JSON_BODY = {"content_type": "application/json"}
-# Deciding on a question is a POST, so If-Match is optional; sent, it is checked.
-OPTIONAL_IF_MATCH = {
-    **IF_MATCH,
-    "required": False,
-    "description": "The ETag of the version you read. Optional; when sent and stale: 412.",
-}
 QUESTION_ID = {"in": "path", "name": "question_id", "description": "The question's id."}
-
-
-def _etag(question: ReaderQuestion) -> str:
-    return version_etag("question", question.id, question.version)
 
 
 def _present(items: list[ReaderQuestion]) -> list[dict[str, Any]]:
@@ -58,23 +38,25 @@ def _present(items: list[ReaderQuestion]) -> list[dict[str, Any]]:
     return questions.present(items, include_email=include_email)
 
 
-def _respond(question: ReaderQuestion) -> Any:
-    db.session.commit()
-    return _present([question])[0], 200, {"ETag": _etag(question)}
+def _get_question(
+    question_id: uuid.UUID, *, for_update: bool = False, include_trashed: bool = False
+) -> ReaderQuestion:
+    return questions.get_question(question_id, for_update=for_update)
 
 
-def _locked(question_id: uuid.UUID) -> ReaderQuestion:
-    """The question, locked for this transaction, after checking If-Match when it was sent."""
-    question = questions.get_question(question_id, for_update=True)
-    if request.headers.get("If-Match"):
-        require_if_match(_etag(question))
-    return question
+RESOURCE = AdminResource(
+    blp,
+    kind="question",
+    id_parameter="question_id",
+    present=lambda question: _present([question])[0],
+    fetch=_get_question,
+)
 
 
 @blp.route("")
 class QuestionCollection(MethodView):
-    @authorize(blp, "content:read")
-    @query_args(blp, QuestionQueryArgs)
+    @blp.authorize("content:read")
+    @blp.query_args(QuestionQueryArgs)
     @blp.response(200, QuestionList, headers=LINK_HEADER)
     def get(self, args: dict[str, Any]) -> Any:
         """List reader questions
@@ -91,7 +73,7 @@ class QuestionCollection(MethodView):
 
 @blp.route("/<uuid:question_id>", parameters=[QUESTION_ID])
 class QuestionById(MethodView):
-    @authorize(blp, "content:read")
+    @blp.authorize("content:read")
     @blp.response(200, QuestionOut, headers=ETAG_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, question_id: uuid.UUID) -> Any:
@@ -101,16 +83,16 @@ class QuestionById(MethodView):
         only to roles that manage questions.
         """
         question = questions.get_question(question_id)
-        return _present([question])[0], 200, {"ETag": _etag(question)}
+        return RESOURCE.show(question)
 
 
 def _decision(view: Any) -> Any:
-    """What every decision shares: editors only, optional If-Match, 404, 409."""
+    """What every decision shares: editors only, 404 and 409. Each decision's view is
+    `RESOURCE.locked(required=False)`: deciding is a POST, so If-Match is optional; sent,
+    it is checked."""
     view = blp.alt_response(409, response="CONFLICT")(view)
     view = blp.alt_response(404, response="NOT_FOUND")(view)
-    view = blp.alt_response(412, response="PRECONDITION_FAILED")(view)
-    view = blp.doc(parameters=[OPTIONAL_IF_MATCH])(view)
-    return authorize(blp, "questions:manage")(view)
+    return blp.authorize("questions:manage")(view)
 
 
 @blp.route("/<uuid:question_id>/answer", parameters=[QUESTION_ID])
@@ -118,27 +100,28 @@ class QuestionAnswer(MethodView):
     @_decision
     @blp.arguments(QuestionAnswerIn, **JSON_BODY)
     @blp.response(200, QuestionOut, headers=ETAG_HEADER)
-    def post(self, data: dict[str, Any], question_id: uuid.UUID) -> Any:
+    @RESOURCE.locked(required=False)
+    def post(self, data: dict[str, Any], question: ReaderQuestion) -> Any:
         """Answer a reader question
 
         `new` or `answered` → `answered`; answering again replaces the answer. The answer
         is kept with the question (it is not sent to the reader by this API).
         """
-        question = _locked(question_id)
-        return _respond(questions.answer(question, data["answer"], actor()))
+        return RESOURCE.answer(questions.answer(question, data["answer"], actor()))
 
 
 @blp.route("/<uuid:question_id>/reject", parameters=[QUESTION_ID])
 class QuestionReject(MethodView):
     @_decision
     @blp.response(200, QuestionOut, headers=ETAG_HEADER)
-    def post(self, question_id: uuid.UUID) -> Any:
+    @RESOURCE.locked(required=False)
+    def post(self, question: ReaderQuestion) -> Any:
         """Reject a reader question
 
         `new` or `answered` → `rejected`, for spam, off-topic questions or requests for
         personal medical advice. Rejected questions stay listed; the decision is final.
         """
-        return _respond(questions.reject(_locked(question_id), actor()))
+        return RESOURCE.answer(questions.reject(question, actor()))
 
 
 @blp.route("/<uuid:question_id>/promote", parameters=[QUESTION_ID])
@@ -147,7 +130,8 @@ class QuestionPromote(MethodView):
     @blp.arguments(QuestionPromoteIn, required=False, **JSON_BODY)
     @blp.response(200, QuestionOut, headers=ETAG_HEADER)
     @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-    def post(self, data: dict[str, Any], question_id: uuid.UUID) -> Any:
+    @RESOURCE.locked(required=False)
+    def post(self, data: dict[str, Any], question: ReaderQuestion) -> Any:
         """Promote a reader question into an FAQ
 
         `new` or `answered` → `promoted`: a published FAQ is added at the end of an
@@ -156,5 +140,4 @@ class QuestionPromote(MethodView):
         with the question's answer unless `answer` gives one. A published article shows the
         FAQ at once; a draft shows it when published. `faq_id` names the new FAQ.
         """
-        question = _locked(question_id)
-        return _respond(questions.promote(question, data or {}, actor()))
+        return RESOURCE.answer(questions.promote(question, data or {}, actor()))

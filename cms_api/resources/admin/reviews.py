@@ -7,13 +7,12 @@ from typing import Any
 from flask.views import MethodView
 
 from cms_api.domain.clock import utcnow
-from cms_api.http.admin import admin_blueprint, authorize
-from cms_api.resources.delivery import query_args
-from cms_api.schemas.admin_misc import ReviewsDueArgs, ReviewsDueList
+from cms_api.http.admin import AdminBlueprint
+from cms_api.schemas.admin.reviews import ReviewsDueArgs, ReviewsDueList
 from cms_api.services.editorial import articles as editorial
 from cms_api.services.editorial import workflow
 
-blp = admin_blueprint(
+blp = AdminBlueprint(
     "admin_reviews",
     __name__,
     url_prefix="/v1/admin/reviews",
@@ -23,8 +22,8 @@ blp = admin_blueprint(
 
 @blp.route("/due")
 class ReviewsDue(MethodView):
-    @authorize(blp, "content:read")
-    @query_args(blp, ReviewsDueArgs)
+    @blp.authorize("content:read")
+    @blp.query_args(ReviewsDueArgs)
     @blp.response(200, ReviewsDueList)
     def get(self, args: dict[str, Any]) -> Any:
         """List published articles due for medical review

@@ -12,12 +12,12 @@ from flask.views import MethodView
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import DomainError
-from cms_api.http.admin import admin_blueprint, authorize
+from cms_api.http.admin import AdminBlueprint
+from cms_api.http.arguments import no_query_args
 from cms_api.http.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
 from cms_api.http.requests import NDJSON_BODY_LIMITS
-from cms_api.resources.delivery import no_query_args, query_args
-from cms_api.schemas.transfer import ImportArgs, ImportReport
-from cms_api.services.integrations import transfer
+from cms_api.schemas.transfer import ImportArgs, ImportReport, TransferRecords
+from cms_api.services.integrations.transfer import export, importer
 
 NDJSON = "application/x-ndjson"
 # Also taken as text/plain: what `curl --data-binary` users and tools without an NDJSON
@@ -25,7 +25,7 @@ NDJSON = "application/x-ndjson"
 IMPORT_TYPES = (NDJSON, "text/plain")
 IMPORT_PATH = "/v1/admin/import"
 
-blp = admin_blueprint(
+blp = AdminBlueprint(
     "admin_transfer",
     __name__,
     url_prefix="/v1/admin",
@@ -52,7 +52,7 @@ EXPORT_EXAMPLE = "\n".join(
 
 @blp.route("/export")
 class ExportView(MethodView):
-    @authorize(blp, "content:transfer")
+    @blp.authorize("content:transfer")
     @no_query_args(blp)
     @blp.doc(
         responses={
@@ -106,7 +106,7 @@ def _stream() -> Iterator[bytes]:
     # reading the line did.
     chunk: list[bytes] = []
     size = 0
-    for line in transfer.export_lines():
+    for line in export.export_lines():
         data = line.encode()
         chunk.append(data)
         size += len(data)
@@ -119,8 +119,8 @@ def _stream() -> Iterator[bytes]:
 
 @blp.route("/import")
 class ImportView(MethodView):
-    @authorize(blp, "content:transfer")
-    @query_args(blp, ImportArgs)
+    @blp.authorize("content:transfer")
+    @blp.query_args(ImportArgs)
     @blp.doc(
         requestBody={
             "required": True,
@@ -204,6 +204,6 @@ class ImportView(MethodView):
             )
         # Buffered, so lines are read a block at a time rather than byte by byte.
         lines = io.BufferedReader(request.stream)  # type: ignore[arg-type]
-        report = transfer.import_(lines, dry_run=args["dry_run"])
+        report = importer.import_(lines, TransferRecords(), dry_run=args["dry_run"])
         db.session.commit()
         return report.as_dict()

@@ -11,11 +11,11 @@ from flask.views import MethodView
 
 from cms_api.database import db
 from cms_api.extensions import api
-from cms_api.http.admin import ETAG_HEADER, Versioned, actor, admin_blueprint, authorize, if_match
+from cms_api.http.admin import ETAG_HEADER, AdminBlueprint, actor
+from cms_api.http.admin_resource import JSON_BODY, AdminResource
 from cms_api.http.paging import LINK_HEADER, page_answer
 from cms_api.models import WebhookDelivery, WebhookEndpoint
 from cms_api.models.webhook import PING_EVENT, WEBHOOK_EVENTS
-from cms_api.resources.delivery import query_args
 from cms_api.schemas.webhooks import (
     EXAMPLE_EVENT,
     DeliveryList,
@@ -29,10 +29,10 @@ from cms_api.schemas.webhooks import (
     WebhookPatch,
     WebhookQueryArgs,
 )
-from cms_api.services.integrations import webhooks
+from cms_api.services.integrations.webhooks import deliveries, endpoints, worker
 
 ACTION = "webhooks:manage"
-RETRY = webhooks.DEFAULT_RETRY
+RETRY = worker.DEFAULT_RETRY
 SIGNING = """\
 **Signature.** `Webhook-Signature: t=<timestamp>,v1=<signature>`, where `<signature>` is
 the lowercase hex HMAC-SHA256 keyed with the webhook's secret (its UTF-8 bytes, prefix
@@ -69,7 +69,7 @@ deletion the keys come from the article's current authors, reviewers and topics.
 
 {SIGNING}
 
-**Delivery.** A 2xx answer within {webhooks.READ_TIMEOUT_SECONDS:g} seconds acknowledges the
+**Delivery.** A 2xx answer within {worker.READ_TIMEOUT_SECONDS:g} seconds acknowledges the
 event. Anything else (another status, a redirect, which is never followed, a timeout, a
 refused connection) is retried with exponential backoff and jitter: about
 {RETRY.base_seconds:g} s, then doubling up to {RETRY.cap_seconds / 3600:g} h between
@@ -88,36 +88,46 @@ address checked. `CMS_WEBHOOKS_ALLOW_PRIVATE=true` lifts this (and allows `http`
 **Secrets.** Send a `secret` when creating, or let cms-api generate one: it is then in the
 create response, once. No response ever shows it again; `PATCH` a new one to rotate it."""
 
-blp = admin_blueprint("admin_webhooks", __name__, "/v1/admin/webhooks", DESCRIPTION)
-JSON_BODY = {"content_type": "application/json"}
+blp = AdminBlueprint(
+    "admin_webhooks", __name__, url_prefix="/v1/admin/webhooks", description=DESCRIPTION
+)
 WEBHOOK_ID = {"in": "path", "name": "webhook_id", "description": "The webhook's id."}
 DELIVERY_ID = {"in": "path", "name": "delivery_id", "description": "The delivery's id."}
 LOCATION_HEADER = {
     "Location": {"description": "The new webhook's address.", "schema": {"type": "string"}}
 }
 
-VERSIONED = Versioned[WebhookEndpoint](
-    "webhook",
-    webhooks.present_endpoint,
-    lambda webhook_id: webhooks.get_endpoint(webhook_id, for_update=True),
+
+def _get_endpoint(
+    webhook_id: uuid.UUID, *, for_update: bool = False, include_trashed: bool = False
+) -> WebhookEndpoint:
+    # Deleted webhooks are gone for good: there is no trash to include.
+    return endpoints.get_endpoint(webhook_id, for_update=for_update)
+
+
+RESOURCE = AdminResource(
+    blp,
+    kind="webhook",
+    id_parameter="webhook_id",
+    present=endpoints.present_endpoint,
+    fetch=_get_endpoint,
 )
-_etag, _respond, _locked = VERSIONED.etag, VERSIONED.respond, VERSIONED.locked
 
 
 @blp.route("")
 class WebhookCollection(MethodView):
-    @authorize(blp, ACTION)
-    @query_args(blp, WebhookQueryArgs)
+    @blp.authorize(ACTION)
+    @blp.query_args(WebhookQueryArgs)
     @blp.response(200, WebhookList, headers=LINK_HEADER)
     def get(self, args: dict[str, Any]) -> Any:
         """List webhooks
 
         Registered endpoints, newest first, without their secrets.
         """
-        page = webhooks.list_endpoints(limit=args["limit"], cursor=args.get("cursor"))
-        return page_answer(page, [webhooks.present_endpoint(row) for row in page.items])
+        page = endpoints.list_endpoints(limit=args["limit"], cursor=args.get("cursor"))
+        return page_answer(page, [endpoints.present_endpoint(row) for row in page.items])
 
-    @authorize(blp, ACTION)
+    @blp.authorize(ACTION)
     @blp.arguments(WebhookCreate, **JSON_BODY)
     @blp.response(201, WebhookCreatedOut, headers={**ETAG_HEADER, **LOCATION_HEADER})
     def post(self, data: dict[str, Any]) -> Any:
@@ -126,16 +136,16 @@ class WebhookCollection(MethodView):
         The URL must be https on a public address (422 otherwise). Without `secret`, one
         is generated and returned in `secret`, this once; with one, `secret` is null.
         """
-        endpoint, generated = webhooks.create_endpoint(data, actor())
+        endpoint, generated = endpoints.create_endpoint(data, actor())
         db.session.commit()
-        body = {**webhooks.present_endpoint(endpoint), "secret": generated}
+        body = {**endpoints.present_endpoint(endpoint), "secret": generated}
         location = url_for("admin_webhooks.WebhookById", webhook_id=endpoint.id)
-        return body, 201, {"ETag": _etag(endpoint), "Location": location}
+        return body, 201, {"ETag": RESOURCE.etag(endpoint), "Location": location}
 
 
 @blp.route("/<uuid:webhook_id>", parameters=[WEBHOOK_ID])
 class WebhookById(MethodView):
-    @authorize(blp, ACTION)
+    @blp.authorize(ACTION)
     @blp.response(200, WebhookOut, headers=ETAG_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, webhook_id: uuid.UUID) -> Any:
@@ -143,43 +153,41 @@ class WebhookById(MethodView):
 
         Its URL, events, description and whether it is active; never its secret.
         """
-        endpoint = webhooks.get_endpoint(webhook_id)
-        return webhooks.present_endpoint(endpoint), 200, {"ETag": _etag(endpoint)}
+        return RESOURCE.show(endpoints.get_endpoint(webhook_id))
 
-    @authorize(blp, ACTION)
-    @if_match(blp)
+    @blp.authorize(ACTION)
     @blp.arguments(WebhookPatch, **JSON_BODY)
     @blp.response(200, WebhookOut, headers=ETAG_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
-    def patch(self, data: dict[str, Any], webhook_id: uuid.UUID) -> Any:
+    @RESOURCE.locked
+    def patch(self, data: dict[str, Any], endpoint: WebhookEndpoint) -> Any:
         """Edit a webhook (JSON merge patch)
 
         Only the fields sent change. A new URL is checked like a new webhook's; a new
         `secret` signs every later attempt, retries of earlier events included;
         `active: false` pauses the endpoint.
         """
-        endpoint = _locked(webhook_id)
-        return _respond(webhooks.update_endpoint(endpoint, data, actor()))
+        return RESOURCE.answer(endpoints.update_endpoint(endpoint, data, actor()))
 
-    @authorize(blp, ACTION)
-    @if_match(blp)
+    @blp.authorize(ACTION)
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
-    def delete(self, webhook_id: uuid.UUID) -> Any:
+    @RESOURCE.locked
+    def delete(self, endpoint: WebhookEndpoint) -> Any:
         """Delete a webhook
 
         Nothing more is sent to it: queued deliveries are cancelled and its secret is
         erased. The audit log keeps what it was.
         """
-        webhooks.delete_endpoint(_locked(webhook_id), actor())
+        endpoints.delete_endpoint(endpoint, actor())
         db.session.commit()
         return "", 204
 
 
 @blp.route("/<uuid:webhook_id>/deliveries", parameters=[WEBHOOK_ID])
 class WebhookDeliveries(MethodView):
-    @authorize(blp, ACTION)
-    @query_args(blp, DeliveryQueryArgs)
+    @blp.authorize(ACTION)
+    @blp.query_args(DeliveryQueryArgs)
     @blp.response(200, DeliveryList, headers=LINK_HEADER)
     @blp.alt_response(404, response="NOT_FOUND")
     def get(self, args: dict[str, Any], webhook_id: uuid.UUID) -> Any:
@@ -188,14 +196,14 @@ class WebhookDeliveries(MethodView):
         Newest first, each with its payload and every attempt (status code, error, time,
         the start of the answer). `status` keeps one state.
         """
-        endpoint = webhooks.get_endpoint(webhook_id)
-        page = webhooks.list_deliveries(
+        endpoint = endpoints.get_endpoint(webhook_id)
+        page = deliveries.list_deliveries(
             endpoint,
             status=args.get("status"),
             limit=args["limit"],
             cursor=args.get("cursor"),
         )
-        return page_answer(page, [webhooks.present_delivery(row) for row in page.items])
+        return page_answer(page, [deliveries.present_delivery(row) for row in page.items])
 
 
 def _delivery_key(delivery: WebhookDelivery) -> list[Any]:
@@ -207,7 +215,7 @@ def _delivery_key(delivery: WebhookDelivery) -> list[Any]:
     parameters=[WEBHOOK_ID, DELIVERY_ID],
 )
 class WebhookRedeliver(MethodView):
-    @authorize(blp, ACTION)
+    @blp.authorize(ACTION)
     @blp.response(202, DeliveryOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -218,15 +226,15 @@ class WebhookRedeliver(MethodView):
         the same `Webhook-Id`, so a receiver that already has it can ignore it. 409 while
         a worker is sending it, or while the webhook is inactive.
         """
-        endpoint = webhooks.get_endpoint(webhook_id)
-        delivery = webhooks.redeliver(endpoint, delivery_id, actor())
+        endpoint = endpoints.get_endpoint(webhook_id)
+        delivery = deliveries.redeliver(endpoint, delivery_id, actor())
         db.session.commit()
-        return webhooks.present_delivery(delivery), 202
+        return deliveries.present_delivery(delivery), 202
 
 
 @blp.route("/<uuid:webhook_id>/ping", parameters=[WEBHOOK_ID])
 class WebhookPing(MethodView):
-    @authorize(blp, ACTION)
+    @blp.authorize(ACTION)
     @blp.response(202, DeliveryOut)
     @blp.alt_response(404, response="NOT_FOUND")
     @blp.alt_response(409, response="CONFLICT")
@@ -236,10 +244,10 @@ class WebhookPing(MethodView):
         Queues a `webhook.ping` event to this webhook alone (signed like any other), to
         check a receiver. 409 while the webhook is inactive.
         """
-        endpoint = webhooks.get_endpoint(webhook_id)
-        delivery = webhooks.ping(endpoint, actor())
+        endpoint = endpoints.get_endpoint(webhook_id)
+        delivery = deliveries.ping(endpoint, actor())
         db.session.commit()
-        return webhooks.present_delivery(delivery), 202
+        return deliveries.present_delivery(delivery), 202
 
 
 # -- the requests cms-api sends, in the OpenAPI 3.1 `webhooks` section ----------------------

@@ -12,6 +12,8 @@ from flask_smorest import Blueprint
 
 from cms_api.domain.errors import NotFound
 from cms_api.domain.etags import etag_for
+from cms_api.domain.headers import PREVIEW_HEADER_NAME
+from cms_api.http.arguments import query_args
 from cms_api.http.conditional import (
     JSON_CONTENT_TYPE,
     delivery_response,
@@ -28,7 +30,6 @@ from cms_api.resources.delivery import (
     complete_list_response,
     documented,
     page_response,
-    query_args,
     slug_parameters,
 )
 from cms_api.schemas.articles import (
@@ -41,12 +42,7 @@ from cms_api.schemas.articles import (
 )
 from cms_api.schemas.common import is_slug, list_schema
 from cms_api.schemas.faqs import FaqEntryOut
-from cms_api.schemas.previews import (
-    PREVIEW_HEADER,
-    PREVIEW_HEADER_NAME,
-    ArticlePreviewArgs,
-    PreviewArgs,
-)
+from cms_api.schemas.previews import PREVIEW_HEADER, ArticlePreviewArgs, PreviewArgs
 from cms_api.services.delivery import articles as article_service
 from cms_api.services.delivery import documents as delivery
 from cms_api.services.integrations import previews

@@ -9,9 +9,10 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from cms_api.http.arguments import query_args
 from cms_api.http.conditional import delivery_response
 from cms_api.http.paging import next_link
-from cms_api.resources.delivery import DELIVERY_PARAMETERS, LIST_HEADERS, documented, query_args
+from cms_api.resources.delivery import DELIVERY_PARAMETERS, LIST_HEADERS, documented
 from cms_api.schemas.changes import ChangeFeed, ChangeFeedArgs
 from cms_api.services.delivery import changes
 

@@ -10,15 +10,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cms_api.domain.errors import NotFound
+from cms_api.http.arguments import no_query_args, query_args
 from cms_api.http.conditional import delivery_response
 from cms_api.resources.delivery import (
     DELIVERY_HEADERS,
     DELIVERY_PARAMETERS,
     LIST_HEADERS,
     documented,
-    no_query_args,
     page_response,
-    query_args,
 )
 from cms_api.schemas.faqs import FaqList, FaqOut, FaqQueryArgs
 from cms_api.services.delivery import documents as delivery

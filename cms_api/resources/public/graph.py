@@ -9,14 +9,9 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from cms_api.http.arguments import no_query_args, query_args
 from cms_api.http.conditional import delivery_response, not_modified
-from cms_api.resources.delivery import (
-    DELIVERY_HEADERS,
-    DELIVERY_PARAMETERS,
-    documented,
-    no_query_args,
-    query_args,
-)
+from cms_api.resources.delivery import DELIVERY_HEADERS, DELIVERY_PARAMETERS, documented
 from cms_api.schemas.graph import (
     NEIGHBOURHOOD_PARAMETER,
     GraphOut,
@@ -24,7 +19,9 @@ from cms_api.schemas.graph import (
     GraphQueryDoc,
     GraphReportOut,
 )
-from cms_api.services.discovery import graph
+from cms_api.services.discovery.graph.export import prepare_export
+from cms_api.services.discovery.graph.report import report
+from cms_api.services.discovery.graph.selection import Filters
 
 blp = Blueprint(
     "graph",
@@ -177,8 +174,8 @@ class GraphExport(MethodView):
         and inlinks, outlinks, link score and orphan describe that graph, so any tool
         reading the file computes the same; click depth always measures the whole site.
         """
-        filters = graph.Filters(topic=args.get("topic"), root=args.get("root"), depth=args["depth"])
-        prepared = graph.prepare_export(args["format"], filters)
+        filters = Filters(topic=args.get("topic"), root=args.get("root"), depth=args["depth"])
+        prepared = prepare_export(args["format"], filters)
         if not_modified(prepared.etag):
             return delivery_response("", etag=prepared.etag)
         export = prepared.render()
@@ -204,4 +201,4 @@ class GraphReport(MethodView):
         live links from a published article to one readers cannot see (trashed, or not
         published), with the reason. Each list is complete, in slug order.
         """
-        return delivery_response(graph.report())
+        return delivery_response(report())

@@ -12,9 +12,9 @@ from flask_smorest import Blueprint
 
 from cms_api.database import db
 from cms_api.domain.errors import DomainError
+from cms_api.http.arguments import no_query_args
 from cms_api.http.problems import PROBLEM_CONTENT_TYPE, REQUEST_ID_HEADER_REF, ProblemSchema
 from cms_api.ratelimit import rate_limited
-from cms_api.resources.delivery import no_query_args
 from cms_api.schemas.questions import QuestionAcceptedOut, QuestionIn
 from cms_api.services.editorial import questions
 

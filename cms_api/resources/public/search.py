@@ -9,6 +9,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from cms_api.http.arguments import query_args
 from cms_api.http.conditional import delivery_response
 from cms_api.http.paging import next_link
 from cms_api.http.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
@@ -17,7 +18,6 @@ from cms_api.resources.delivery import (
     DELIVERY_PARAMETERS,
     LIST_HEADERS,
     documented,
-    query_args,
     rate_limit_headers,
 )
 from cms_api.schemas.search import SearchQueryArgs, SearchResultsOut

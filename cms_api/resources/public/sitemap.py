@@ -7,13 +7,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cms_api.domain.errors import NotFound
+from cms_api.http.arguments import no_query_args
 from cms_api.http.conditional import delivery_response, not_modified
-from cms_api.resources.delivery import (
-    DELIVERY_HEADERS,
-    DELIVERY_PARAMETERS,
-    documented,
-    no_query_args,
-)
+from cms_api.resources.delivery import DELIVERY_HEADERS, DELIVERY_PARAMETERS, documented
 from cms_api.services.discovery import sitemap
 
 blp = Blueprint("sitemaps", __name__, description="Sitemaps (sitemaps.org protocol) for crawlers.")

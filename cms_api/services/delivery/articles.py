@@ -7,9 +7,9 @@ from typing import Any
 
 from cms_api.domain.errors import InvalidParameter
 from cms_api.domain.etags import etag_for
+from cms_api.domain.formats import dumps
 from cms_api.services.delivery import documents as delivery
 from cms_api.services.delivery.documents import Page, StoredDocument
-from cms_api.services.publishing.render import dumps
 
 
 def list_published(args: dict[str, Any]) -> Page:

@@ -1,20 +1,14 @@
-"""The change feed: record what publishing did to public content, and read it back in order."""
+"""The change feed read back: what publishing did to public content, in commit order."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
-
-from cms_api.database import db
+from cms_api.domain.formats import iso_datetime
 from cms_api.domain.paging import Keyset, whole_number
-from cms_api.models import ChangeEvent
 from cms_api.services.delivery.documents import reading
-from cms_api.services.integrations import webhooks
-from cms_api.services.publishing.render import iso_datetime
 
 # (transaction id, event id): events in commit order; a poll always gets a cursor back.
 FEED_KEYSET = Keyset("changes", (whole_number, whole_number), parameter="since")
@@ -48,18 +42,6 @@ class FeedPage:
     limit: int
     next_cursor: str
     has_more: bool
-
-
-def record(events: Iterable[tuple[str, uuid.UUID, str | None, str]]) -> None:
-    """Append (kind, entity id, slug, action) events in the caller's transaction."""
-    rows = [
-        {"kind": kind, "entity_id": entity_id, "slug": slug, "action": action}
-        for kind, entity_id, slug, action in events
-    ]
-    if rows:
-        db.session.execute(insert(ChangeEvent), rows)
-        # The webhook outbox rows go in the same transaction as the change they announce.
-        webhooks.content_changed(rows)
 
 
 def read(since: str | None, limit: int) -> FeedPage:

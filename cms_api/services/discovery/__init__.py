@@ -1,1 +1,1 @@
-"""Discovery: search, symptom lookup, the link graph, JSON-LD and sitemaps."""
+"""Discovery: search with typo correction, symptom lookup, the link graph and sitemaps."""

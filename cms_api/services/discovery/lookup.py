@@ -1,5 +1,4 @@
-"""The symptom-checker lookup: a medical code or a symptom in, published topics, articles
-and FAQs out, best first."""
+"""The symptom-checker lookup: a code or symptom in; published topics, articles, FAQs out."""
 
 from __future__ import annotations
 
@@ -8,17 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cms_api.services.delivery.documents import reading
-from cms_api.services.discovery import search
+from cms_api.services.discovery import search, spelling
 
-# How each system's codes are written; a code that is not is a 400, not an empty answer.
-CODE_FORMATS: dict[str, re.Pattern[str]] = {
-    # A category (letter, digit, letter or digit), then up to four characters after a dot.
-    "icd10cm": re.compile(r"^[A-Z][0-9][0-9A-Z](?:\.?[0-9A-Z]{1,4})?$"),
-    # A SNOMED CT identifier: 6 to 18 digits, no leading zero.
-    "snomed": re.compile(r"^[1-9][0-9]{5,17}$"),
-    # A MeSH unique identifier: a letter (D descriptor, C supplementary, ...) and digits.
-    "mesh": re.compile(r"^[A-Z][0-9]{6,9}$"),
-}
 # Systems whose codes nest by prefix: ICD-10-CM's R51 is the parent of R51.9. SNOMED CT
 # and MeSH identifiers carry no hierarchy in their spelling, so they match exactly.
 PREFIX_SYSTEMS = {"icd10cm"}
@@ -274,7 +264,7 @@ def by_symptom(symptom: str, *, limit: int) -> LookupResult:
     with reading() as shared, search.planned_for_its_words(shared) as connection:
         # Any one word is enough to match, so a misspelt word would quietly count for
         # nothing: correct first, always.
-        corrected = search.correct(connection, typed)
+        corrected = spelling.correct(connection, typed)
         words = (corrected or typed).split()
         params: dict[str, Any] = {
             "all_words": " ".join(words),

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
 
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
-from cms_api.domain.errors import Conflict, DomainError, NotFound
+from cms_api.domain.errors import Conflict, DomainError
 from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
 from cms_api.models import (
     Article,
@@ -23,15 +23,22 @@ from cms_api.models import (
     MedicalReview,
     Person,
     RelatedLink,
-    Revision,
     Section,
     Topic,
 )
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
-from cms_api.services.editorial import revisions
-from cms_api.services.paging import paginate
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.editorial.common import (
+    ContentType,
+    fetch,
+    like_pattern,
+    move_to_trash,
+    recently_changed,
+    take_out_of_trash,
+)
+from cms_api.services.editorial.transitions import allowed_transitions
+from cms_api.services.publishing import revisions
+from cms_api.services.publishing.articles import change_slug, refresh_articles
 
 # Fields a plain create or edit may set. Status, authors and reviews have their own calls.
 SCALAR_FIELDS = (
@@ -50,18 +57,9 @@ STRUCTURED_FIELDS = ("sections", "citations", "topics")
 def get_article(
     article_id: uuid.UUID, *, for_update: bool = False, include_trashed: bool = False
 ) -> Article:
-    query = select(Article).where(Article.id == article_id)
-    if for_update:
-        # Writers queue on the row, so the If-Match check sees the latest version.
-        query = query.with_for_update()
-    article = db.session.scalar(query)
-    if article is None or (article.deleted_at is not None and not include_trashed):
-        raise NotFound(
-            "No article has this id."
-            if article is None
-            else "The article is in the trash; restore it first."
-        )
-    return article
+    return fetch(
+        Article, article_id, label="article", for_update=for_update, include_trashed=include_trashed
+    )
 
 
 def _slug_taken(slug: str, article_id: uuid.UUID | None) -> bool:
@@ -129,7 +127,7 @@ def _build_sections(article: Article, items: list[dict[str, Any]]) -> list[Secti
     return sections
 
 
-def _apply(article: Article, data: dict[str, Any]) -> None:
+def apply_content(article: Article, data: dict[str, Any]) -> None:
     for name in SCALAR_FIELDS:
         if name in data:
             setattr(article, name, data[name])
@@ -168,7 +166,7 @@ def create_article(data: dict[str, Any], actor: Actor) -> Article:
         review_interval_months=12,
     )
     db.session.add(article)
-    _apply(article, data)
+    apply_content(article, data)
     db.session.flush()
     revisions.record(article, reason="create", author_id=actor.user_id)
     db.session.flush()
@@ -194,10 +192,10 @@ def update_article(article: Article, data: dict[str, Any], actor: Actor) -> Arti
                 errors={"json": {"slug": ["Already in use."]}},
             )
         if article.published_at is not None:
-            publishing.change_slug(article.id, data["slug"])
+            change_slug(article.id, data["slug"])
         else:
             article.slug = data["slug"]
-    _apply(article, data)
+    apply_content(article, data)
     db.session.flush()
     after = revisions.snapshot(article) | {"slug": article.slug}
     changed_before, changed_after = audit.changed_fields(before, after)
@@ -264,36 +262,13 @@ def set_authors(article: Article, person_slugs: list[str], actor: Actor) -> Arti
 
 def trash_article(article: Article, actor: Actor) -> None:
     """Move to the trash: hidden from delivery with its FAQs and links, nothing deleted."""
-    article.deleted_at = utcnow()
-    db.session.flush()
-    publishing.refresh_articles([article.id])
-    audit.record(
-        actor_id=actor.user_id,
-        action="article.trash",
-        target_type="article",
-        target_id=article.id,
-        before={"deleted_at": None},
-        after={"deleted_at": article.deleted_at.isoformat()},
-        request_id=actor.request_id,
-    )
+    move_to_trash(article, "article", actor)
+    refresh_articles([article.id])
 
 
 def restore_article(article: Article, actor: Actor) -> Article:
-    if article.deleted_at is None:
-        raise Conflict("The article is not in the trash.")
-    trashed_at = article.deleted_at
-    article.deleted_at = None
-    db.session.flush()
-    publishing.refresh_articles([article.id])
-    audit.record(
-        actor_id=actor.user_id,
-        action="article.restore",
-        target_type="article",
-        target_id=article.id,
-        before={"deleted_at": trashed_at.isoformat()},
-        after={"deleted_at": None},
-        request_id=actor.request_id,
-    )
+    take_out_of_trash(article, "article", actor)
+    refresh_articles([article.id])
     return article
 
 
@@ -312,9 +287,7 @@ ARTICLES_KEYSET = Keyset("admin-articles", (aware_datetime, uuid_value))
 
 def list_articles(filters: ArticleFilters, *, limit: int, cursor: str | None) -> Page[Article]:
     """Articles by most recently changed first, keyset-paginated on (updated_at, id)."""
-    conditions = [
-        Article.deleted_at.is_not(None) if filters.trashed else Article.deleted_at.is_(None)
-    ]
+    conditions: list[ColumnElement[bool]] = []
     if filters.status:
         conditions.append(Article.status == filters.status)
     if filters.author:
@@ -331,9 +304,7 @@ def list_articles(filters: ArticleFilters, *, limit: int, cursor: str | None) ->
         )
         conditions.append(overdue if filters.overdue else ~overdue)
     if filters.q:
-        pattern = (
-            "%" + filters.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-        )
+        pattern = like_pattern(filters.q)
         conditions.append(
             or_(
                 Article.title.ilike(pattern),
@@ -341,92 +312,14 @@ def list_articles(filters: ArticleFilters, *, limit: int, cursor: str | None) ->
                 Article.slug.ilike(pattern),
             )
         )
-    return paginate(
-        select(Article),
+    return recently_changed(
+        Article,
         conditions,
-        order=(Article.updated_at, Article.id),
-        descending=True,
+        trashed=filters.trashed,
         keyset=ARTICLES_KEYSET,
         cursor=cursor,
         limit=limit,
     )
-
-
-# -- revisions -----------------------------------------------------------------------------
-
-
-def list_revisions(article: Article) -> list[Revision]:
-    return list(
-        db.session.scalars(
-            select(Revision)
-            .where(Revision.article_id == article.id)
-            .order_by(Revision.number.desc())
-        )
-    )
-
-
-def get_revision(article: Article, number: int) -> Revision:
-    revision = db.session.scalar(
-        select(Revision).where(Revision.article_id == article.id, Revision.number == number)
-    )
-    if revision is None:
-        raise NotFound(f"The article has no revision {number}.")
-    return revision
-
-
-def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per field: the old and new value of every field that differs."""
-    return {
-        key: {"from": old.get(key), "to": new.get(key)}
-        for key in sorted(set(old) | set(new))
-        if old.get(key) != new.get(key)
-    }
-
-
-def restore_revision(article: Article, number: int, actor: Actor) -> Article:
-    """Make an old revision's content current again, as a new revision."""
-    content = get_revision(article, number).snapshot
-    people = {
-        str(p.id): p
-        for p in db.session.scalars(
-            select(Person).where(Person.id.in_([uuid.UUID(pid) for pid in content["authors"]]))
-        )
-    }
-    topics = {
-        str(t.id): t.slug
-        for t in db.session.scalars(
-            select(Topic).where(Topic.id.in_([uuid.UUID(tid) for tid in content["topics"]]))
-        )
-    }
-    data = {name: content.get(name) for name in SCALAR_FIELDS}
-    data["sections"] = content["sections"]
-    data["citations"] = content["citations"]
-    data["topics"] = [topics[tid] for tid in content["topics"] if tid in topics]
-    before = revisions.snapshot(article)
-    _apply(article, data)
-    article.authorships.clear()
-    db.session.flush()
-    article.authorships.extend(
-        ArticleAuthor(person=people[pid], position=position)
-        for position, pid in enumerate(content["authors"])
-        if pid in people
-    )
-    db.session.flush()
-    revisions.record(article, reason=f"restore:{number}", author_id=actor.user_id)
-    if article.status in ("approved", "published"):
-        article.status = "in_review"
-    db.session.flush()
-    changed_before, changed_after = audit.changed_fields(before, revisions.snapshot(article))
-    audit.record(
-        actor_id=actor.user_id,
-        action="article.restore_revision",
-        target_type="article",
-        target_id=article.id,
-        before=changed_before,
-        after=changed_after | {"restored_revision": number},
-        request_id=actor.request_id,
-    )
-    return article
 
 
 # -- what the admin representation shows ------------------------------------------------------
@@ -468,9 +361,6 @@ def faqs_and_links_of(article_id: uuid.UUID) -> tuple[list[Faq], list[RelatedLin
 
 def present(article: Article) -> dict[str, Any]:
     """The admin representation: the working copy with its Markdown, state and warnings."""
-    # Imported here because workflow imports this module.
-    from cms_api.services.editorial.workflow import allowed_transitions
-
     content = revisions.snapshot(article)
     return {
         **{
@@ -512,3 +402,16 @@ def present(article: Article) -> dict[str, Any]:
         "review_flags": review_flags(article),
         "allowed_transitions": allowed_transitions(article),
     }
+
+
+ARTICLES = ContentType[Article](
+    kind="article",
+    get=get_article,
+    update=update_article,
+    trash=trash_article,
+    restore=restore_article,
+    present=present,
+    filters=ArticleFilters,
+    list=list_articles,
+    create=create_article,
+)

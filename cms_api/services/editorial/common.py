@@ -1,12 +1,13 @@
-"""What the admin services for FAQs, people, topics and links share: lookups, lists, trash."""
+"""The contract every editable content type keeps (lookups, lists, audit, trash), in one place."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from psycopg import errors as pg_errors
 from sqlalchemy import ColumnElement, select
@@ -16,13 +17,33 @@ from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import Conflict, DomainError, NotFound
 from cms_api.domain.paging import Keyset, Page
-from cms_api.models import Faq, Person, Topic
+from cms_api.models import Article, Faq, Person, RelatedLink, Topic
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.paging import paginate
 
 # The content types that have a version column and a trash.
-Trashable = TypeVar("Trashable", Faq, Person, Topic)
+Trashable = TypeVar("Trashable", Article, Faq, Person, Topic, RelatedLink)
+
+
+@dataclass(frozen=True)
+class ContentType(Generic[Trashable]):
+    """One kind of editable content with a version and a trash, as the admin API drives it.
+
+    `get(id, *, for_update=False, include_trashed=False)` refuses trashed rows unless asked,
+    so an edit needs a restore first. `list(filters, *, limit, cursor)` and `create` are
+    None where the content is listed or created under another object (an article's links).
+    """
+
+    kind: str  # names its ETags and audit actions
+    get: Callable[..., Trashable]
+    update: Callable[[Trashable, dict[str, Any], Actor], Trashable]
+    trash: Callable[[Trashable, Actor], None]
+    restore: Callable[[Trashable, Actor], Trashable]
+    present: Callable[[Trashable], dict[str, Any]]
+    filters: type | None = None
+    list: Callable[..., Page[Trashable]] | None = None
+    create: Callable[[dict[str, Any], Actor], Trashable] | None = None
 
 
 def fetch(

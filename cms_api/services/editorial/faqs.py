@@ -13,6 +13,7 @@ from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
 from cms_api.models import Article, Faq, Topic
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.editorial.common import (
+    ContentType,
     fetch,
     invalid,
     like_pattern,
@@ -22,7 +23,8 @@ from cms_api.services.editorial.common import (
     record_update,
     take_out_of_trash,
 )
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.publishing.articles import refresh_articles
+from cms_api.services.publishing.topics import refresh_topics
 
 FIELDS = ("question", "answer", "position", "status")
 OWNER_FIELDS = ("article_id", "topic")
@@ -83,9 +85,9 @@ def _rerender(faq: Faq, *owners: tuple[uuid.UUID | None, uuid.UUID | None]) -> N
     articles = {article_id for article_id, _ in owners if article_id is not None}
     topics = {topic_id for _, topic_id in owners if topic_id is not None}
     if articles:
-        publishing.refresh_articles(articles)
+        refresh_articles(articles)
     if topics:
-        publishing.refresh_topics(topics)
+        refresh_topics(topics)
 
 
 def create_faq(data: dict[str, Any], actor: Actor) -> Faq:
@@ -181,3 +183,16 @@ def present(faq: Faq) -> dict[str, Any]:
         "article": faq.article.slug if faq.article else None,
         "topic": faq.topic.slug if faq.topic else None,
     }
+
+
+FAQS = ContentType[Faq](
+    kind="faq",
+    get=get_faq,
+    update=update_faq,
+    trash=trash_faq,
+    restore=restore_faq,
+    present=present,
+    filters=FaqFilters,
+    list=list_faqs,
+    create=create_faq,
+)

@@ -14,6 +14,7 @@ from cms_api.models import Article, RelatedLink
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.editorial.common import (
+    ContentType,
     invalid,
     jsonable,
     move_to_trash,
@@ -21,7 +22,7 @@ from cms_api.services.editorial.common import (
     unique_or_conflict,
 )
 from cms_api.services.paging import paginate
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.publishing.articles import refresh_articles
 
 FIELDS = ("relation", "weight", "anchor_text", "position")
 
@@ -56,7 +57,7 @@ def _rerender(source_id: uuid.UUID) -> None:
     if source is not None:
         # A link list loaded earlier in this session would not show this write.
         db.session.expire(source, ["outgoing_links"])
-    publishing.refresh_articles([source_id])
+    refresh_articles([source_id])
 
 
 def _audit(action: str, link: RelatedLink, before: Any, after: Any, actor: Actor) -> None:
@@ -178,3 +179,14 @@ def present(link: RelatedLink) -> dict[str, Any]:
         **{name: getattr(link, name) for name in FIELDS},
         "deleted_at": link.deleted_at,
     }
+
+
+# Listed and created under their source article (see list_links, create_link).
+LINKS = ContentType[RelatedLink](
+    kind="link",
+    get=get_link,
+    update=update_link,
+    trash=trash_link,
+    restore=restore_link,
+    present=present,
+)

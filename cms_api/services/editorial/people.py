@@ -14,6 +14,7 @@ from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
 from cms_api.models import Credential, Person
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.editorial.common import (
+    ContentType,
     fetch,
     like_pattern,
     move_to_trash,
@@ -24,7 +25,7 @@ from cms_api.services.editorial.common import (
     take_out_of_trash,
     unique_or_conflict,
 )
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.publishing.cascade import person_changed
 
 FIELDS = (
     "slug",
@@ -116,7 +117,7 @@ def update_person(person: Person, data: dict[str, Any], actor: Actor) -> Person:
     with unique_or_conflict("slug"):
         db.session.flush()
     if record_update("person", person.id, before, _state(person), actor):
-        publishing.person_changed(person.id)
+        person_changed(person.id)
     return person
 
 
@@ -124,12 +125,12 @@ def trash_person(person: Person, actor: Actor) -> None:
     """Move to the trash: the profile leaves delivery, and the articles naming the person
     as an author re-render without them. Nothing is deleted."""
     move_to_trash(person, "person", actor)
-    publishing.person_changed(person.id)
+    person_changed(person.id)
 
 
 def restore_person(person: Person, actor: Actor) -> Person:
     take_out_of_trash(person, "person", actor)
-    publishing.person_changed(person.id)
+    person_changed(person.id)
     return person
 
 
@@ -170,3 +171,16 @@ def present(person: Person) -> dict[str, Any]:
         },
         "credentials": _credentials(person),
     }
+
+
+PEOPLE = ContentType[Person](
+    kind="person",
+    get=get_person,
+    update=update_person,
+    trash=trash_person,
+    restore=restore_person,
+    present=present,
+    filters=PersonFilters,
+    list=list_people,
+    create=create_person,
+)

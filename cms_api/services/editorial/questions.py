@@ -14,9 +14,9 @@ from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
 from cms_api.models import Article, ArticleSlug, Faq, ReaderQuestion, Topic
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
-from cms_api.services.integrations import webhooks
 from cms_api.services.paging import paginate
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.publishing import outbox
+from cms_api.services.publishing.articles import is_public, refresh_articles
 
 # An FAQ shows at most this much question; a longer reader question needs rewording first.
 FAQ_QUESTION_MAX: int = Faq.__table__.c.question.type.length
@@ -50,7 +50,7 @@ def _public_article(slug: str) -> Article | None:
             .join(ArticleSlug, ArticleSlug.article_id == Article.id)
             .where(ArticleSlug.slug == slug)
         )
-    return article if article is not None and publishing.is_public(article) else None
+    return article if article is not None and is_public(article) else None
 
 
 def submit(data: dict[str, Any]) -> ReaderQuestion:
@@ -72,7 +72,7 @@ def submit(data: dict[str, Any]) -> ReaderQuestion:
         question.topic_id = topic_id
     db.session.add(question)
     db.session.flush()
-    webhooks.question_received(question)
+    outbox.question_received(question)
     return question
 
 
@@ -252,9 +252,9 @@ def promote(question: ReaderQuestion, data: dict[str, Any], actor: Actor) -> Rea
     question.faq_id = faq.id
     question.handled_at = now
     db.session.flush()
-    if publishing.is_public(article):
+    if is_public(article):
         # Readers see the new FAQ with the article (and at /v1/faqs) right away.
-        publishing.refresh_articles([article.id])
+        refresh_articles([article.id])
     audit.record(
         actor_id=actor.user_id,
         action="faq.create",

@@ -16,6 +16,7 @@ from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
 from cms_api.models import ArticleTopic, MedicalCode, Topic
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.editorial.common import (
+    ContentType,
     fetch,
     invalid,
     like_pattern,
@@ -27,7 +28,8 @@ from cms_api.services.editorial.common import (
     take_out_of_trash,
     unique_or_conflict,
 )
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.publishing.articles import refresh_articles
+from cms_api.services.publishing.cascade import topic_changed
 
 FIELDS = ("slug", "name", "description", "position")
 CODE_FIELDS = ("system", "code", "display")
@@ -135,12 +137,12 @@ def _rerender(topic: Topic, *, moved: bool) -> None:
     ancestor's slug as a filter tag."""
     if moved:
         subtree = subtree_ids(topic.id) - {topic.id}
-        publishing.refresh_articles(
+        refresh_articles(
             db.session.scalars(
                 select(ArticleTopic.article_id).where(ArticleTopic.topic_id.in_(subtree))
             ).all()
         )
-    publishing.topic_changed(topic.id)
+    topic_changed(topic.id)
 
 
 def create_topic(data: dict[str, Any], actor: Actor) -> Topic:
@@ -238,3 +240,16 @@ def present(topic: Topic) -> dict[str, Any]:
         "children": [child.slug for child in topic.children if child.deleted_at is None],
         "codes": _codes(topic),
     }
+
+
+TOPICS = ContentType[Topic](
+    kind="topic",
+    get=get_topic,
+    update=update_topic,
+    trash=trash_topic,
+    restore=restore_topic,
+    present=present,
+    filters=TopicFilters,
+    list=list_topics,
+    create=create_topic,
+)

@@ -13,24 +13,9 @@ from cms_api.models import Article, MedicalReview, User
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.editorial.articles import approval_is_current
-from cms_api.services.publishing import documents as publishing
-
-# transition → the statuses it may start from.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "submit": ("draft",),
-    "approve": ("in_review",),
-    "request-changes": ("in_review", "approved"),
-    "publish": ("approved",),
-    "unpublish": ("draft", "in_review", "approved", "published"),
-    "archive": ("draft", "in_review", "approved", "published"),
-}
-
-
-def allowed_transitions(article: Article) -> list[str]:
-    allowed = [name for name, sources in TRANSITIONS.items() if article.status in sources]
-    if article.live_revision is None and "unpublish" in allowed:
-        allowed.remove("unpublish")
-    return allowed
+from cms_api.services.editorial.transitions import allowed_transitions
+from cms_api.services.publishing.articles import publish_articles, unpublish_article
+from cms_api.services.publishing.render_lock import hold_render_lock
 
 
 def _check(article: Article, transition: str) -> None:
@@ -121,7 +106,7 @@ def publish(article: Article, actor: Actor, *, publish_at: datetime | None = Non
         article.publish_at = publish_at
         _log(article, "schedule", actor, before, publish_at=publish_at.isoformat())
         return article
-    publishing.publish_articles([article.id])
+    publish_articles([article.id])
     _log(article, "publish", actor, before, revision=article.live_revision)
     return article
 
@@ -129,7 +114,7 @@ def publish(article: Article, actor: Actor, *, publish_at: datetime | None = Non
 def unpublish(article: Article, actor: Actor) -> Article:
     _check(article, "unpublish")
     before = article.status
-    publishing.unpublish_article(article.id, status="draft")
+    unpublish_article(article.id, status="draft")
     _log(article, "unpublish", actor, before)
     return article
 
@@ -137,7 +122,7 @@ def unpublish(article: Article, actor: Actor) -> Article:
 def archive(article: Article, actor: Actor) -> Article:
     _check(article, "archive")
     before = article.status
-    publishing.unpublish_article(article.id, status="archived")
+    unpublish_article(article.id, status="archived")
     _log(article, "archive", actor, before)
     return article
 
@@ -147,7 +132,7 @@ def publish_due(now: datetime | None = None) -> list[Article]:
     rows another run is publishing are skipped, not waited for."""
     now = now or utcnow()
     # Before locking any article: an editor's write holds this lock while it locks rows.
-    publishing.hold_render_lock()
+    hold_render_lock()
     due = db.session.scalars(
         select(Article)
         .where(
@@ -157,7 +142,7 @@ def publish_due(now: datetime | None = None) -> list[Article]:
     ).all()
     published = [article for article in due if approval_is_current(article) is not None]
     if published:
-        publishing.publish_articles([article.id for article in published])
+        publish_articles([article.id for article in published])
         for article in published:
             _log(
                 article,

@@ -15,29 +15,24 @@ from sqlalchemy import select
 from cms_api.database import db
 from cms_api.domain.clock import add_months, utcnow
 from cms_api.domain.errors import DomainError, NotFound
+from cms_api.domain.formats import dumps, iso_datetime
+from cms_api.domain.previews import MAX_LIFETIME, MAX_TOKEN_LENGTH, MIN_LIFETIME, TOKEN_PREFIX
 from cms_api.models import (
     Article,
     ArticleSlug,
     PreviewToken,
     PublishedDocument,
+    Revision,
 )
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.delivery.articles import only_sections
 from cms_api.services.editorial import articles as editorial
-from cms_api.services.editorial import revisions
-from cms_api.services.publishing import documents as publishing
 from cms_api.services.publishing import render as rendering
+from cms_api.services.publishing import revisions
+from cms_api.services.publishing.articles import live_articles
+from cms_api.services.publishing.faqs import public_faqs
 
-# Distinct from admin tokens (`cms_`), so neither is mistaken for the other in a config
-# file or a leak report.
-TOKEN_PREFIX = "cmspv_"
-DEFAULT_LIFETIME = timedelta(hours=1)
-MIN_LIFETIME = timedelta(minutes=1)
-# Long enough for a review meeting or a day's edits, short enough that a forwarded link
-# stops showing an unreviewed medical draft by the next day.
-MAX_LIFETIME = timedelta(hours=24)
-MAX_TOKEN_LENGTH = 200
 CHALLENGE = 'PreviewToken realm="cms-api"'
 
 
@@ -173,9 +168,7 @@ def article_for(secret: str, slug: str) -> Article:
     if token.revoked_at is not None:
         raise InvalidPreviewToken("The preview token was revoked.")
     if token.expires_at <= utcnow():
-        raise InvalidPreviewToken(
-            f"The preview token expired at {rendering.iso_datetime(token.expires_at)}."
-        )
+        raise InvalidPreviewToken(f"The preview token expired at {iso_datetime(token.expires_at)}.")
     article = db.session.get(Article, token.article_id)
     if article is None or article.deleted_at is not None:
         raise InvalidPreviewToken("The article of this preview token is in the trash.")
@@ -191,21 +184,23 @@ def article_for(secret: str, slug: str) -> Article:
     return article
 
 
-class _AsIfPublishedNow:
-    """The article row as publishing its working copy now would leave it.
+class _AsIfPublished:
+    """The article row as publishing its working copy would leave it.
 
     Rendering reads dates, reviews and the live revision from the row; this answers
-    those as `publishing.publish_articles` would set them, and everything else from the
-    row, which stays untouched (the preview must never write).
+    those as `publish_articles` would set them, and everything else from the
+    row, which stays untouched (the preview must never write). What publishing would
+    date "now" is dated when the working copy last changed: a preview of unchanged
+    content is then the same bytes with the same ETag, so revalidating it answers 304.
     """
 
-    def __init__(self, article: Article, now: datetime) -> None:
+    def __init__(self, article: Article, changed_at: datetime) -> None:
         self._article = article
         # Reviews of the working copy count, as they will once it is live.
         self.live_revision = article.revision_number or None
-        self.published_at = article.published_at or now
+        self.published_at = article.published_at or changed_at
         edited = article.live_revision != article.revision_number
-        updated = now if edited and article.published_at else article.content_updated_at
+        updated = changed_at if edited and article.published_at else article.content_updated_at
         self.content_updated_at = updated or self.published_at
         self.next_review_due = (
             add_months(article.last_reviewed_at, article.review_interval_months)
@@ -218,16 +213,26 @@ class _AsIfPublishedNow:
 
 
 def render(article: Article) -> dict[str, Any]:
-    """The article document that publishing its working copy now would store."""
-    as_if_published = cast(Article, _AsIfPublishedNow(article, utcnow()))
-    live = publishing.live_articles([(as_if_published, revisions.snapshot(article))])
-    faqs = publishing.public_faqs([article.id]).get(article.id, [])
+    """The article document that publishing its working copy would store."""
+    as_if_published = cast(Article, _AsIfPublished(article, _working_copy_changed_at(article)))
+    live = live_articles([(as_if_published, revisions.snapshot(article))])
+    faqs = public_faqs([article.id]).get(article.id, [])
     return rendering.article_document(live[article.id], faqs, _related(article))
+
+
+def _working_copy_changed_at(article: Article) -> datetime:
+    """When the working copy took its content: its current revision's save."""
+    saved = db.session.scalar(
+        select(Revision.created_at).where(
+            Revision.article_id == article.id, Revision.number == article.revision_number
+        )
+    )
+    return saved or article.updated_at
 
 
 def article_text(document: dict[str, Any], sections: list[str] | None = None) -> str:
     """The previewed article as served, cut down to `sections` as delivery does."""
-    return rendering.dumps(only_sections(document, sections) if sections else document)
+    return dumps(only_sections(document, sections) if sections else document)
 
 
 def _related(article: Article) -> list[tuple[Any, dict[str, Any]]]:

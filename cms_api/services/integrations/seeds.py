@@ -27,8 +27,9 @@ from cms_api.models import (
     Section,
     Topic,
 )
-from cms_api.services.editorial import revisions
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.publishing import revisions
+from cms_api.services.publishing.articles import publish_articles
+from cms_api.services.publishing.topics import refresh_topics
 
 SEEDS_DIRECTORY = Path(__file__).resolve().parents[3] / "seeds"
 # Any constant will do: it serialises concurrent seed runs on one database.
@@ -81,9 +82,9 @@ def load_seeds(directory: Path = SEEDS_DIRECTORY) -> SeedReport:
     for article in new_articles:
         by_date.setdefault(article.published_at, []).append(article.id)
     for published_at, article_ids in by_date.items():
-        publishing.publish_articles(article_ids, at=published_at)
+        publish_articles(article_ids, at=published_at)
     if new_topic_faqs or report.created.get("topics"):
-        publishing.refresh_topics()
+        refresh_topics()
     return report
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from typing import Any
 
+from cms_api.domain.formats import iso_date, iso_datetime
 from cms_api.models import (
     Article,
     Credential,
@@ -17,20 +16,6 @@ from cms_api.models import (
 )
 from cms_api.services.publishing import jsonld
 from cms_api.services.publishing.markdown import reading_time_minutes, to_html, word_count
-
-
-def iso_datetime(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def iso_date(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def dumps(document: dict[str, Any]) -> str:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 def article_path(slug: str) -> str:

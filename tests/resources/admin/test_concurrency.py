@@ -5,45 +5,16 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-from collections.abc import Iterator
-
-import pytest
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
-
-from cms_api.database import db
-from cms_api.services.accounts import users
-from tests.conftest import build_app
 
 ROUNDS = 8
-
-
-@pytest.fixture(scope="module")
-def live_server(make_database) -> Iterator[tuple[str, int, str]]:
-    """A threaded HTTP server over its own committed database, and an editor's token."""
-    app = build_app(make_database("live"))
-    with app.app_context():
-        upgrade()
-        user = users.create_user(email="live@example.org", name="Live", role="editor")
-        secret = users.issue_token(user, name="live").secret
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield "127.0.0.1", server.server_port, secret
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
 
 
 def _request(
     server, method: str, path: str, body: dict | None = None, headers: dict[str, str] | None = None
 ) -> tuple[int, dict[str, str], dict]:
-    host, port, secret = server
-    connection = http.client.HTTPConnection(host, port, timeout=30)
+    port, tokens = server
+    secret = tokens["editor"]
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         connection.request(
             method,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from cms_api.database import db
 from cms_api.models import Article, ArticleAuthor, ArticleTopic, Person, Topic
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.publishing.articles import publish_article
 from tests.conftest import bearer
 
 NO_ID = "00000000-0000-0000-0000-000000000000"
@@ -27,7 +27,7 @@ def _publish(app, slug: str, title: str, summary: str, topics: list[str]) -> Non
         ]
         db.session.add(article)
         db.session.flush()
-        publishing.publish_article(article.id)
+        publish_article(article.id)
         db.session.commit()
 
 

@@ -16,11 +16,6 @@ DRAFT = {"slug": "sunburn-relief", "title": "Sunburn Relief", "summary": "Cool t
 
 
 @pytest.fixture
-def editor(make_token) -> str:
-    return make_token("editor")
-
-
-@pytest.fixture
 def article_id(client, editor) -> str:
     created = client.post("/v1/admin/articles", json=DRAFT, headers=bearer(editor))
     assert created.status_code == 201, created.get_json()

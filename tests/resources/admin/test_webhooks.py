@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from cms_api.database import db
 from cms_api.models import AuditEvent, WebhookDelivery
-from cms_api.services.integrations import webhooks
+from cms_api.services.integrations.webhooks import worker
+from cms_api.services.publishing import outbox
 from tests.conftest import bearer
 
 PROBLEM = "application/problem+json"
@@ -158,7 +159,7 @@ def _queue(app, webhook_id: str, count: int) -> list[str]:
     """Queue `count` review.due events for the webhook; its delivery ids, oldest first."""
     with app.app_context():
         for number in range(count):
-            assert webhooks.emit("review.due", {"n": number}) == 1
+            assert outbox.emit("review.due", {"n": number}) == 1
         db.session.commit()
         rows = db.session.scalars(
             select(WebhookDelivery.id)
@@ -223,7 +224,7 @@ def test_a_delivery_being_sent_cannot_be_redelivered(app, client, admin):
     created = _create(client, admin, events=["review.due"])
     (delivery_id,) = _queue(app, created["id"], 1)
     with app.app_context():
-        assert webhooks.claim_next() is not None  # a worker holds it now
+        assert worker.claim_next() is not None  # a worker holds it now
 
     response = client.post(
         f"/v1/admin/webhooks/{created['id']}/deliveries/{delivery_id}/redeliver",

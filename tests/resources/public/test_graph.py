@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from cms_api.database import db
 from cms_api.models import Article, ArticleAuthor, Person, RelatedLink
-from cms_api.services.discovery import graph as graph_service
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.discovery.graph import cache as graph_cache
+from cms_api.services.publishing.articles import publish_article
 from cms_api.services.publishing.site import page_url
 from tests.conftest import bearer
 
@@ -32,9 +32,9 @@ BOTOX = "headache-after-botox"
 @pytest.fixture(autouse=True)
 def _cold_cache():
     # Each test's data lives in its own rolled-back transaction; so does its graph.
-    graph_service.forget()
+    graph_cache.forget()
     yield
-    graph_service.forget()
+    graph_cache.forget()
 
 
 def _json(client, query: str = "") -> dict:
@@ -66,7 +66,7 @@ def _publish_new(app, slug: str, *, links_from: list[str] = ()) -> None:
             source_id = db.session.scalar(select(Article.id).where(Article.slug == source))
             db.session.add(RelatedLink(source_id=source_id, target_id=article.id, weight=0.9))
         db.session.flush()
-        publishing.publish_article(article.id)
+        publish_article(article.id)
         db.session.commit()
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from cms_api.database import db
 from cms_api.models import Article, MedicalCode, Topic
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.publishing.articles import unpublish_article
+from cms_api.services.publishing.topics import refresh_topics
 
 BOTOX = "headache-after-botox"
 
@@ -158,13 +159,11 @@ def test_a_symptom_with_nothing_to_look_for_finds_nothing(client):
 
 def test_only_published_content_is_found(app, client):
     with app.app_context():
-        publishing.unpublish_article(
-            db.session.scalar(select(Article.id).where(Article.slug == BOTOX))
-        )
+        unpublish_article(db.session.scalar(select(Article.id).where(Article.slug == BOTOX)))
         ear_pain = _topic("ear-pain")
         ear_pain.deleted_at = datetime.now(UTC)
         db.session.flush()
-        publishing.refresh_topics([ear_pain.id])
+        refresh_topics([ear_pain.id])
         db.session.commit()
 
     headache = lookup(client, "code=icd10cm:R51.9")

@@ -40,11 +40,6 @@ def _mint(client, editor: str, article_id: str, **body: int) -> str:
 
 
 @pytest.fixture
-def editor(make_token) -> str:
-    return make_token("editor")
-
-
-@pytest.fixture
 def draft(client, editor) -> tuple[str, str]:
     """A never-published draft created over the admin API: its id and a preview token."""
     created = client.post("/v1/admin/articles", json=DRAFT, headers=bearer(editor))
@@ -75,7 +70,7 @@ def test_a_frontend_previews_a_draft_that_was_never_published(client, draft):
     assert [section["key"] for section in article["sections"]] == ["overview", "treatment"]
     assert article["sections"][1]["body_html"] == "<p>Cool the skin with <em>water</em>.</p>"
     assert [topic["slug"] for topic in article["topics"]] == ["skin-rash"]
-    # Dated as if published now, so the page renders as it will on the day.
+    # Dated as if published when its working copy last changed, so the page renders whole.
     assert article["published_at"] is not None
     assert article["structured_data"]["@graph"]
     # Readers still get nothing.
@@ -146,6 +141,41 @@ def test_revalidating_a_preview_never_answers_from_the_published_etag(client, ed
     assert stale.get_json()["summary"] == "Edited."
     assert same.status_code == 304
     assert same.headers["Cache-Control"] == PRIVATE
+
+
+def _preview_etag(client, slug: str, token: str) -> str:
+    response = client.get(f"/v1/articles/{slug}", headers={"X-Preview-Token": token})
+    assert response.status_code == 200, response.get_json()
+    return response.headers["ETag"]
+
+
+@pytest.mark.parametrize("slug", [DRAFT["slug"], PUBLISHED], ids=["draft", "edited-published"])
+def test_a_preview_keeps_its_etag_until_the_working_copy_changes(
+    client, editor, draft, monkeypatch, slug
+):
+    article_id = draft[0] if slug == DRAFT["slug"] else _article_id(client, editor, slug)
+    url = f"/v1/admin/articles/{article_id}"
+
+    def edit(summary: str) -> None:
+        etag = client.get(url, headers=bearer(editor)).headers["ETag"]
+        edited = client.patch(
+            url, json={"summary": summary}, headers=bearer(editor, **{"If-Match": etag})
+        )
+        assert edited.status_code == 200, edited.get_json()
+
+    if slug == PUBLISHED:
+        edit("Edited, not yet published.")
+    token = _mint(client, editor, article_id)
+    first = _preview_etag(client, slug, token)
+    a_second_later = utcnow() + timedelta(seconds=1)
+    monkeypatch.setattr(previews, "utcnow", lambda: a_second_later)
+
+    again = _preview_etag(client, slug, token)
+    edit("Edited once more.")
+    after_the_edit = _preview_etag(client, slug, token)
+
+    assert again == first
+    assert after_the_edit != first
 
 
 def test_preview_selects_sections_like_delivery(client, draft):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from cms_api.database import db
 from cms_api.models import Article, ArticleAuthor, ArticleTopic, Faq, Person, Section, Topic
 from cms_api.services.discovery import search as search_service
-from cms_api.services.publishing import documents as publishing
+from cms_api.services.publishing.articles import publish_article, unpublish_article
 
 BOTOX = "headache-after-botox"
 
@@ -44,7 +44,7 @@ def publish(
                 Faq(article=article, question=question, answer=answer, position=position)
             )
         db.session.flush()
-        publishing.publish_article(article.id)
+        publish_article(article.id)
         db.session.commit()
         return article.id
 
@@ -208,7 +208,7 @@ def test_the_candidate_cap_bounds_ranking_and_says_so(client, monkeypatch):
 def test_a_withdrawn_article_and_its_faqs_leave_the_results(app, client):
     with app.app_context():
         article_id = db.session.scalar(select(Article.id).where(Article.slug == BOTOX))
-        publishing.unpublish_article(article_id)
+        unpublish_article(article_id)
         db.session.commit()
 
     results = hits(client, "q=botox")

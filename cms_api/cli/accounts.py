@@ -1,0 +1,103 @@
+"""`cms-api users ...` and `cms-api tokens ...`: admin API users and their bearer tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
+from cms_api.domain.errors import DomainError
+from cms_api.models import ApiToken, User
+from cms_api.services.accounts import users as accounts
+
+users_group = AppGroup("users", help="Manage admin API users.")
+tokens_group = AppGroup("tokens", help="Manage bearer tokens.")
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "editor", "reviewer", "viewer"]))
+@click.option("--person", "person_slug", help="Slug of the person a reviewer signs off as.")
+@click.option(
+    "--token/--no-token",
+    default=True,
+    show_default=True,
+    help="Also issue a bearer token and print it (shown once).",
+)
+def create_user_command(
+    email: str, name: str, role: str, person_slug: str | None, token: bool
+) -> None:
+    """Create a user (and, by default, a first token)."""
+
+    try:
+        user = accounts.create_user(email=email, name=name, role=role, person_slug=person_slug)
+        issued = accounts.issue_token(user, name="cli") if token else None
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.detail) from error
+    db.session.commit()
+    click.echo(f"Created {role} {user.email} ({user.id}).")
+    if issued:
+        click.echo(f"Token (shown once, keep it secret): {issued.secret}")
+
+
+@tokens_group.command("create")
+@click.argument("user")
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+@click.option("--expires-in-days", type=click.IntRange(min=1), help="Expire after N days.")
+def create_token_command(user: str, name: str, expires_in_days: int | None) -> None:
+    """Issue a token for USER (an email or id); it is printed once."""
+
+    owner = accounts.find_user(user)
+    if owner is None:
+        raise click.ClickException(f"No user {user!r}.")
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    issued = accounts.issue_token(owner, name=name, expires_at=expires_at)
+    db.session.commit()
+    click.echo(f"Token {issued.token.id} for {owner.email} (shown once, keep it secret):")
+    click.echo(issued.secret)
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=click.UUID)
+def revoke_token_command(token_id: uuid.UUID) -> None:
+    """Revoke a token by its id."""
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"No token {token_id}.")
+    accounts.revoke_token(token)
+    db.session.commit()
+    click.echo(f"Revoked {token_id}.")
+
+
+@tokens_group.command("list")
+@click.option("--user", help="Only this user's tokens (email or id).")
+def list_tokens_command(user: str | None) -> None:
+    """List tokens: id, owner, name, prefix, state, expiry and last use."""
+
+    query = select(ApiToken, User).join(User).order_by(User.email, ApiToken.created_at)
+    if user:
+        owner = accounts.find_user(user)
+        if owner is None:
+            raise click.ClickException(f"No user {user!r}.")
+        query = query.where(ApiToken.user_id == owner.id)
+    now = utcnow()
+    for token, owner in db.session.execute(query):
+        state = (
+            "revoked"
+            if token.revoked_at
+            else "expired"
+            if token.expires_at and token.expires_at <= now
+            else "active"
+        )
+        click.echo(
+            f"{token.id}  {owner.email}  {token.name}  {token.prefix}…  {state}  "
+            f"expires={token.expires_at or '-'}  last_used={token.last_used_at or '-'}"
+        )

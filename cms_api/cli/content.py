@@ -1,0 +1,49 @@
+"""`cms-api seed`, `publish-due` and `render`: sample content, due schedules, stored documents."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from cms_api.database import db
+from cms_api.services.editorial import workflow
+from cms_api.services.integrations.seeds import SeedError, load_seeds
+from cms_api.services.publishing.cascade import rerender_everything
+
+
+@click.command("seed")
+@with_appcontext
+def seed_command() -> None:
+    """Load the sample content in seeds/ (creates only what is missing)."""
+    try:
+        report = load_seeds()
+    except SeedError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    if report.changed:
+        created = ", ".join(f"{count} {kind}" for kind, count in report.created.items())
+        click.echo(f"Seeded: {created}.")
+    else:
+        click.echo("Seed content already present; nothing changed.")
+
+
+@click.command("publish-due")
+@with_appcontext
+def publish_due_command() -> None:
+    """Publish approved articles whose scheduled time has come (safe to run every minute)."""
+    published = workflow.publish_due()
+    db.session.commit()
+    for article in published:
+        click.echo(f"Published {article.slug} (revision {article.live_revision}).")
+    if not published:
+        click.echo("Nothing due.")
+
+
+@click.command("render")
+@with_appcontext
+def render_command() -> None:
+    """Render every published document again, e.g. after CMS_PUBLIC_BASE_URL changes."""
+    count = rerender_everything()
+    db.session.commit()
+    click.echo(f"Rendered {count} published articles, their FAQs, people and topics.")

@@ -1,0 +1,60 @@
+"""`cms-api serve`: apply migrations, load the sample content and serve the API with gunicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from gunicorn.app.base import BaseApplication
+
+from cms_api import create_app
+from cms_api.database import db
+
+
+@click.command("serve")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="Address to listen on.")
+@click.option(
+    "--workers",
+    type=int,
+    default=lambda: int(os.environ.get("WEB_CONCURRENCY", "3")),
+    show_default="WEB_CONCURRENCY or 3",
+    help="gunicorn worker processes.",
+)
+@click.option(
+    "--seed/--no-seed", default=True, show_default=True, help="Load the sample content first."
+)
+@with_appcontext
+def serve_command(bind: str, workers: int, seed: bool) -> None:
+    """Apply migrations, load the sample content and serve the API with gunicorn."""
+    upgrade()
+    if seed:
+        current_app.cli.commands["seed"].callback()  # type: ignore[misc]
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    db.engine.dispose()  # workers open their own connections after the fork
+    # Workers use this process's database, including an embedded server it started.
+    os.environ["DATABASE_URL"] = url
+    from cms_api import gunicorn_conf
+
+    _Gunicorn({**gunicorn_conf.SETTINGS, "bind": bind, "workers": workers}).run()
+
+
+class _Gunicorn:
+    """gunicorn, in this process, so an embedded database outlives the workers."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        class Application(BaseApplication):  # type: ignore[misc]
+            def load_config(self) -> None:
+                for key, value in options.items():
+                    self.cfg.set(key, value)
+
+            def load(self) -> Any:
+                return create_app()
+
+        self._application = Application()
+
+    def run(self) -> None:
+        self._application.run()

@@ -1,0 +1,1 @@
+"""Request and response shapes of the admin API, one module per admin resource."""

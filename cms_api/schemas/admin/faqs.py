@@ -1,0 +1,90 @@
+"""Shapes of the admin FAQ resource: writes, reads, lists."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from cms_api.models.faq import FAQ_STATUSES
+from cms_api.schemas.admin import fields
+from cms_api.schemas.common import (
+    PageArgs,
+    StrictSchema,
+    list_schema,
+    nullable_text,
+    slug_field,
+    text,
+)
+
+
+class AdminFaqPatch(StrictSchema):
+    """Fields an edit may change (JSON merge patch: omitted fields are left alone). Naming
+    an `article_id` or a `topic` moves the FAQ there; it belongs to exactly one."""
+
+    question = ma.fields.String(
+        validate=validate.Length(min=1, max=500),
+        metadata={"example": "How long does a headache after Botox last?"},
+    )
+    answer = ma.fields.String(
+        validate=validate.Length(min=1, max=20_000), metadata=fields.markdown()
+    )
+    position = ma.fields.Integer(
+        validate=fields.POSITION, metadata={"description": "Display order."}
+    )
+    status = ma.fields.String(
+        validate=validate.OneOf(list(FAQ_STATUSES)),
+        metadata={
+            "description": "`published` FAQs are shown with their published article or topic."
+        },
+    )
+    article_id = ma.fields.UUID(
+        allow_none=True, metadata={"description": "The article the FAQ belongs to."}
+    )
+    topic = slug_field(
+        allow_none=True,
+        metadata={"description": "The topic the FAQ belongs to.", "example": "headache"},
+    )
+
+
+class AdminFaqCreate(AdminFaqPatch):
+    question = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"example": "How long does a headache after Botox last?"},
+    )
+    answer = ma.fields.String(
+        required=True, validate=validate.Length(min=1, max=20_000), metadata=fields.markdown()
+    )
+    position = ma.fields.Integer(load_default=0, validate=fields.POSITION)
+    status = ma.fields.String(
+        load_default="draft",
+        validate=validate.OneOf(list(FAQ_STATUSES)),
+        metadata={"description": "Starts as `draft` unless given."},
+    )
+
+
+class AdminFaqOut(ma.Schema):
+    id = ma.fields.UUID(**fields.R)
+    question = text("How long does a headache after Botox last?", **fields.R)
+    answer = text("Most settle within a day or two.", **fields.R, metadata=fields.markdown())
+    position = ma.fields.Integer(**fields.R)
+    status = text("draft", validate=validate.OneOf(list(FAQ_STATUSES)), **fields.R)
+    article_id = ma.fields.UUID(required=True, allow_none=True)
+    article = nullable_text("headache-after-botox", metadata={"description": "Article slug."})
+    topic = nullable_text("headache", metadata={"description": "Topic slug."})
+    published_at = ma.fields.DateTime(required=True, allow_none=True)
+    version = ma.fields.Integer(**fields.R, metadata={"description": "Bumped by every save."})
+    created_at = ma.fields.DateTime(**fields.R)
+    updated_at = ma.fields.DateTime(**fields.R)
+    deleted_at = ma.fields.DateTime(required=True, allow_none=True)
+
+
+class AdminFaqQueryArgs(PageArgs):
+    article_id = ma.fields.UUID(metadata={"description": "FAQs of this article."})
+    topic = slug_field(metadata={"description": "FAQs of this topic.", "example": "headache"})
+    status = ma.fields.String(validate=validate.OneOf(list(FAQ_STATUSES)))
+    q = fields.q("Text in the question or answer.")
+    trashed = fields.trashed()
+
+
+AdminFaqList = list_schema(AdminFaqOut, "AdminFaqList")

@@ -1,0 +1,138 @@
+"""Shapes of the admin people resource: profiles, credentials, lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import validate
+
+from cms_api.models.person import CREDENTIAL_KINDS
+from cms_api.schemas.admin import fields
+from cms_api.schemas.common import (
+    PageArgs,
+    StrictSchema,
+    free_text,
+    list_schema,
+    nullable_text,
+    slug_field,
+    text,
+)
+
+
+class AdminCredentialIn(StrictSchema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(list(CREDENTIAL_KINDS)))
+    name = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"example": "Board Certification in Neurology"},
+    )
+    issuer = fields.optional(200, load_default=None)
+    jurisdiction = fields.optional(120, load_default=None)
+    number = fields.optional(80, load_default=None)
+    valid_from = ma.fields.Date(allow_none=True, load_default=None)
+    valid_until = ma.fields.Date(
+        allow_none=True, load_default=None, metadata={"description": "On or after `valid_from`."}
+    )
+    verified_at = ma.fields.AwareDateTime(
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "When an editor checked it with the issuer."},
+    )
+
+    @ma.validates_schema
+    def _validity_ordered(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start is not None and end is not None and end < start:
+            raise ma.ValidationError("Must not be before valid_from.", "valid_until")
+
+
+class AdminProfileLinkIn(StrictSchema):
+    kind = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=40), validate.Regexp(r"^[a-z0-9_-]+$")],
+        metadata={"example": "orcid"},
+    )
+    url = fields.url(required=True, metadata={"example": "https://orcid.org/0000-0002-9473-8150"})
+
+
+class AdminPersonPatch(StrictSchema):
+    """Fields an edit may change (JSON merge patch: omitted fields are left alone, lists
+    are replaced whole)."""
+
+    slug = slug_field(metadata={"example": "miriam-castellanos-reed"})
+    name = ma.fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"example": "Miriam Castellanos-Reed"}
+    )
+    honorific_prefix = fields.optional(40, metadata={"example": "Dr."})
+    honorific_suffix = fields.optional(80, metadata={"example": "MD"})
+    job_title = fields.optional(200, metadata={"example": "Neurologist"})
+    bio = fields.optional(20_000, metadata=fields.markdown())
+    photo_url = fields.url(allow_none=True)
+    profile_links = ma.fields.List(
+        ma.fields.Nested(AdminProfileLinkIn),
+        validate=validate.Length(max=20),
+        metadata={"description": "Identity links (ORCID, NPI, a website): schema.org `sameAs`."},
+    )
+    specialties = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=1, max=120)),
+        validate=validate.Length(max=20),
+        metadata={"example": ["Neurology", "Headache medicine"]},
+    )
+    credentials = ma.fields.List(
+        ma.fields.Nested(AdminCredentialIn),
+        validate=validate.Length(max=50),
+        metadata={"description": "Replaced whole: the list sent is the person's credentials."},
+    )
+
+
+class AdminPersonCreate(AdminPersonPatch):
+    slug = slug_field(required=True, metadata={"example": "miriam-castellanos-reed"})
+    name = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"example": "Miriam Castellanos-Reed"},
+    )
+
+
+class AdminCredentialOut(ma.Schema):
+    kind = text("license", validate=validate.OneOf(list(CREDENTIAL_KINDS)), **fields.R)
+    name = text("Physician and Surgeon License", **fields.R)
+    issuer = nullable_text()
+    jurisdiction = nullable_text()
+    number = nullable_text()
+    valid_from = ma.fields.Date(required=True, allow_none=True)
+    valid_until = ma.fields.Date(required=True, allow_none=True)
+    verified_at = ma.fields.DateTime(required=True, allow_none=True)
+
+
+class AdminProfileLinkOut(ma.Schema):
+    kind = text("orcid", **fields.R)
+    url = text("https://orcid.org/0000-0002-9473-8150", **fields.R)
+
+
+class AdminPersonOut(ma.Schema):
+    id = ma.fields.UUID(**fields.R)
+    slug = slug_field(**fields.R, metadata={"example": "miriam-castellanos-reed"})
+    name = text("Miriam Castellanos-Reed", **fields.R)
+    honorific_prefix = nullable_text("Dr.")
+    honorific_suffix = nullable_text("MD")
+    job_title = nullable_text("Neurologist")
+    bio = nullable_text(metadata=fields.markdown())
+    photo_url = nullable_text()
+    profile_links = ma.fields.List(ma.fields.Nested(AdminProfileLinkOut), **fields.R)
+    specialties = ma.fields.List(ma.fields.String(), **fields.R)
+    credentials = ma.fields.List(ma.fields.Nested(AdminCredentialOut), **fields.R)
+    version = ma.fields.Integer(**fields.R, metadata={"description": "Bumped by every save."})
+    created_at = ma.fields.DateTime(**fields.R)
+    updated_at = ma.fields.DateTime(**fields.R)
+    deleted_at = ma.fields.DateTime(required=True, allow_none=True)
+
+
+class AdminPersonQueryArgs(PageArgs):
+    q = fields.q("Text in the name or slug.")
+    specialty = free_text(120, metadata={"example": "Neurology"})
+    trashed = fields.trashed()
+
+
+AdminPersonList = list_schema(AdminPersonOut, "AdminPersonList")

@@ -1,0 +1,105 @@
+"""Shapes of the admin topic resource: the tree, medical codes, lists."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from cms_api.schemas.admin import fields
+from cms_api.schemas.common import (
+    CODE_SYSTEMS,
+    PageArgs,
+    StrictSchema,
+    list_schema,
+    nullable_text,
+    slug_field,
+    text,
+)
+
+
+class AdminCodeIn(StrictSchema):
+    system = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(CODE_SYSTEMS),
+        metadata={"description": "`icd10cm` (ICD-10-CM), `snomed` (SNOMED CT) or `mesh` (MeSH)."},
+    )
+    code = ma.fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9.\-]{1,40}$"),
+        metadata={"example": "R51.9"},
+    )
+    display = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=300),
+        metadata={"example": "Headache, unspecified"},
+    )
+
+
+class AdminTopicPatch(StrictSchema):
+    """Fields an edit may change (JSON merge patch: omitted fields are left alone, codes
+    are replaced whole)."""
+
+    slug = slug_field(metadata={"example": "headache"})
+    name = ma.fields.String(
+        validate=validate.Length(min=1, max=200), metadata={"example": "Headache"}
+    )
+    description = fields.optional(5000, metadata={"description": "Plain text."})
+    parent = slug_field(
+        allow_none=True,
+        metadata={
+            "description": "The parent topic's slug; null for a root.",
+            "example": "neurological-symptoms",
+        },
+    )
+    position = ma.fields.Integer(
+        validate=fields.POSITION, metadata={"description": "Order among its siblings."}
+    )
+    codes = ma.fields.List(
+        ma.fields.Nested(AdminCodeIn),
+        validate=validate.Length(max=50),
+        metadata={"description": "Replaced whole: the list sent is the topic's codes."},
+    )
+
+
+class AdminTopicCreate(AdminTopicPatch):
+    slug = slug_field(required=True, metadata={"example": "cluster-headache"})
+    name = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"example": "Cluster headache"},
+    )
+
+
+class AdminCodeOut(ma.Schema):
+    system = text("icd10cm", validate=validate.OneOf(CODE_SYSTEMS), **fields.R)
+    code = text("R51.9", **fields.R)
+    display = text("Headache, unspecified", **fields.R)
+
+
+class AdminTopicOut(ma.Schema):
+    id = ma.fields.UUID(**fields.R)
+    slug = slug_field(**fields.R, metadata={"example": "headache"})
+    name = text("Headache", **fields.R)
+    description = nullable_text()
+    parent = nullable_text("neurological-symptoms", metadata={"description": "Parent slug."})
+    children = ma.fields.List(
+        ma.fields.String(),
+        **fields.R,
+        metadata={"description": "Slugs of subtopics not in the trash."},
+    )
+    position = ma.fields.Integer(**fields.R)
+    codes = ma.fields.List(ma.fields.Nested(AdminCodeOut), **fields.R)
+    version = ma.fields.Integer(**fields.R, metadata={"description": "Bumped by every save."})
+    created_at = ma.fields.DateTime(**fields.R)
+    updated_at = ma.fields.DateTime(**fields.R)
+    deleted_at = ma.fields.DateTime(required=True, allow_none=True)
+
+
+class AdminTopicQueryArgs(PageArgs):
+    parent = slug_field(metadata={"description": "Children of this topic."})
+    root = ma.fields.Boolean(metadata={"description": "Only roots (true) or only subtopics."})
+    q = fields.q("Text in the name or slug.")
+    trashed = fields.trashed()
+
+
+AdminTopicList = list_schema(AdminTopicOut, "AdminTopicList")

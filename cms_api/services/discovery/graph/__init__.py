@@ -1,0 +1,1 @@
+"""The related-article graph: published articles, their links, SEO metrics, and exports."""

@@ -1,0 +1,101 @@
+"""Graph exports by format: their ETag known up front, their body rendered once per version."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cms_api.services import runtime
+from cms_api.services.discovery.graph.cache import BODIES, SITES
+from cms_api.services.discovery.graph.csv_writer import write_csv
+from cms_api.services.discovery.graph.json_writer import write_json
+from cms_api.services.discovery.graph.loading import current_version
+from cms_api.services.discovery.graph.model import Graph
+from cms_api.services.discovery.graph.selection import Filters, select
+from cms_api.services.discovery.graph.xml_writers import write_gexf, write_graphml
+
+# Part of every export's ETag: bump it when the serialisation changes, so no cache keeps
+# an old rendering under a still-valid tag.
+RENDER_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    content_type: str
+    extension: str
+    disposition: str
+
+
+FORMATS: dict[str, ExportFormat] = {
+    "json": ExportFormat("application/json", "json", "inline"),
+    "graphml": ExportFormat("application/graphml+xml", "graphml", "attachment"),
+    "gexf": ExportFormat("application/gexf+xml", "gexf", "attachment"),
+    "csv": ExportFormat("text/csv; charset=utf-8", "csv", "attachment"),
+}
+
+WRITERS: dict[str, Callable[[Graph, Filters], bytes]] = {
+    "json": write_json,
+    "graphml": write_graphml,
+    "gexf": write_gexf,
+    "csv": write_csv,
+}
+
+
+@dataclass(frozen=True)
+class Export:
+    body: bytes
+    etag: str
+    content_type: str
+    filename: str
+    disposition: str
+
+
+@dataclass(frozen=True)
+class PreparedExport:
+    """An export whose ETag is known before anything is loaded or rendered."""
+
+    format: str
+    filters: Filters
+    version: str
+    etag: str
+
+    def render(self) -> Export:
+        kind = FORMATS[self.format]
+        etag = self.etag
+        body = BODIES.get(etag)
+        if body is None:
+            site = SITES.get(self.version)
+            if site.version != self.version:
+                # The graph changed between the version check and the load: what is
+                # served is the newer state, under its own tag.
+                etag = _export_etag(site.version, self.format, self.filters)
+            body = WRITERS[self.format](select(site, self.filters), self.filters)
+            BODIES.put(etag, body)
+        return Export(
+            body=body,
+            etag=etag,
+            content_type=kind.content_type,
+            filename=self.filters.filename(kind.extension),
+            disposition=kind.disposition,
+        )
+
+
+def _export_etag(version: str, export_format: str, filters: Filters) -> str:
+    settings = runtime.settings()
+    key = "\n".join(
+        [RENDER_VERSION, version, export_format, filters.key(), settings.public_base_url]
+    )
+    return '"graph-' + hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + '"'
+
+
+def prepare_export(export_format: str, filters: Filters) -> PreparedExport:
+    """The ETag of an export, from the graph's version alone (one small query), so a
+    matching If-None-Match costs no load and no rendering."""
+    version = current_version()
+    return PreparedExport(
+        format=export_format,
+        filters=filters,
+        version=version,
+        etag=_export_etag(version, export_format, filters),
+    )

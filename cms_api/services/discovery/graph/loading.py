@@ -1,0 +1,141 @@
+"""Loading the published site from PostgreSQL as arrays, and the version it was loaded at."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from cms_api.models.article import LINK_RELATIONS
+from cms_api.services import runtime
+from cms_api.services.discovery.graph.model import Site
+
+# Everything the graph shows comes from published documents (what readers see, not drafts)
+# and live links between them. A link edit re-renders its source's document (its related
+# list shows relation, anchor and weight), so this digest of the documents' tags and ETags
+# moves whenever the graph can.
+_VERSION_SQL = """
+SELECT count(*), coalesce(sum(hashtextextended(etag || array_to_string(tags, ' '), 0)), 0)
+FROM published_documents WHERE kind IN ('article', 'topic')
+"""
+# The articles as packed columns in one row, in slug order (the aggregates read the sorted
+# rows in turn): a hundred thousand rows become five values and no per-row objects.
+# Title and topics are stored as columns when the document is published, so nothing here
+# parses the stored JSON.
+_NODES_SQL = """
+SELECT string_agg(uuid_send(entity_id), ''), json_agg(entity_id)::text, json_agg(slug)::text,
+       json_agg(title)::text, json_agg(array_to_string(topic_slugs, ' '))::text
+FROM (
+    SELECT entity_id, slug, title, topic_slugs FROM published_documents
+    WHERE kind = 'article' ORDER BY slug COLLATE "C"
+) article
+"""
+# Links the same way (16-byte ids, doubles, one letter per relation), in one scan.
+_EDGES_SQL = (
+    """
+SELECT string_agg(uuid_send(source_id), ''), string_agg(uuid_send(target_id), ''),
+       string_agg(float8send(weight), ''),
+       string_agg(CASE relation """
+    + " ".join(
+        f"WHEN '{name}' THEN '{chr(ord('a') + code)}'" for code, name in enumerate(LINK_RELATIONS)
+    )
+    + """ END, ''),
+       json_agg(anchor_text)::text
+FROM related_links WHERE deleted_at IS NULL
+"""
+)
+_RELATIONS = np.array(LINK_RELATIONS, dtype=object)
+# A topic page links to the articles its published document lists.
+_HUBS_SQL = """
+SELECT string_agg(uuid_send((item ->> 'id')::uuid), '')
+FROM published_documents t, json_array_elements(t.body::json -> 'articles' -> 'items') item
+WHERE t.kind = 'topic'
+"""
+
+
+@contextmanager
+def reading(*, snapshot: bool = False) -> Iterator[Any]:
+    """A DB-API cursor on a delivery connection; with `snapshot`, inside one
+    repeatable-read transaction, so that several statements see one state."""
+    with (runtime.snapshot if snapshot else runtime.reading)() as connection:
+        yield connection.connection.cursor()
+
+
+def _version(cursor: Any) -> str:
+    count, digest = cursor.execute(_VERSION_SQL).fetchone()
+    return f"{count}.{digest}"
+
+
+def current_version() -> str:
+    """A digest of everything the graph is made of; it changes whenever the graph may."""
+    with reading() as cursor:
+        return _version(cursor)
+
+
+class Numbering:
+    """Article numbers by 16-byte id, looked up for a whole column of ids at once.
+
+    The ids are random (UUID 4), so their first eight bytes, as an integer, tell articles
+    apart and make a fast sorted index; the other eight confirm each match. Should two
+    articles ever share the first eight, the whole 16 bytes are compared instead.
+    """
+
+    def __init__(self, keys: bytes) -> None:
+        halves = np.frombuffer(keys, ">u8").reshape(-1, 2).astype(np.uint64)
+        self._high, self._low = halves[:, 0], halves[:, 1]
+        self._order = np.argsort(self._high)
+        self._sorted = self._high[self._order]
+        self._distinct = bool(np.all(np.diff(self._sorted) > 0))
+        if not self._distinct:
+            whole = np.frombuffer(keys, "S16")
+            self._order = np.argsort(whole)
+            self._sorted_whole = whole[self._order]
+
+    def __call__(self, wanted: bytes | None) -> np.ndarray:
+        """The number of the article each id in `wanted` names; -1 for none."""
+        count = len(wanted or b"") // 16
+        if not count or not len(self._order):
+            return np.full(count, -1, dtype=np.int64)
+        assert wanted is not None
+        if not self._distinct:
+            looked_up = np.frombuffer(wanted, "S16")
+            found = np.minimum(np.searchsorted(self._sorted_whole, looked_up), len(self._order) - 1)
+            return np.where(self._sorted_whole[found] == looked_up, self._order[found], -1)
+        halves = np.frombuffer(wanted, ">u8").reshape(-1, 2).astype(np.uint64)
+        found = np.minimum(np.searchsorted(self._sorted, halves[:, 0]), len(self._order) - 1)
+        numbers = self._order[found]
+        match = (self._sorted[found] == halves[:, 0]) & (self._low[numbers] == halves[:, 1])
+        return np.where(match, numbers, -1)
+
+
+def load() -> Site:
+    with reading(snapshot=True) as cursor:
+        version = _version(cursor)
+        keys, ids, slugs, titles, topics = cursor.execute(_NODES_SQL).fetchone()
+        sources, targets, weights, relations, anchors = cursor.execute(_EDGES_SQL).fetchone()
+        (hubs,) = cursor.execute(_HUBS_SQL).fetchone()
+    number = Numbering(keys or b"")  # 16-byte ids, as links and topic pages name articles
+    source, target = number(sources), number(targets)
+    weight = np.frombuffer(weights or b"", ">f8").astype(np.float64)
+    relation = _RELATIONS[np.frombuffer((relations or "").encode(), np.uint8) - ord("a")]
+    # Only links between two published articles; in (source, target) order.
+    published = np.flatnonzero((source >= 0) & (target >= 0))
+    order = published[np.lexsort((target[published], source[published]))]
+    hub_numbers = number(hubs)
+    return Site(
+        version=version,
+        ids=json.loads(ids or "[]"),
+        slugs=json.loads(slugs or "[]"),
+        titles=json.loads(titles or "[]"),
+        topics=json.loads(topics or "[]"),
+        source=source[order],
+        target=target[order],
+        weight=weight[order],
+        relation=relation[order],
+        anchor=json.loads(anchors or "[]"),
+        anchor_of=order,
+        hubs=np.unique(hub_numbers[hub_numbers >= 0]),
+    )

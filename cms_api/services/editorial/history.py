@@ -1,0 +1,90 @@
+"""An article's history: its revisions, the differences between two, restoring an old one."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from cms_api.database import db
+from cms_api.domain.errors import NotFound
+from cms_api.models import Article, ArticleAuthor, Person, Revision, Topic
+from cms_api.services.accounts import audit
+from cms_api.services.accounts.audit import Actor
+from cms_api.services.editorial.articles import SCALAR_FIELDS, apply_content
+from cms_api.services.publishing import revisions
+
+
+def list_revisions(article: Article) -> list[Revision]:
+    return list(
+        db.session.scalars(
+            select(Revision)
+            .where(Revision.article_id == article.id)
+            .order_by(Revision.number.desc())
+        )
+    )
+
+
+def get_revision(article: Article, number: int) -> Revision:
+    revision = db.session.scalar(
+        select(Revision).where(Revision.article_id == article.id, Revision.number == number)
+    )
+    if revision is None:
+        raise NotFound(f"The article has no revision {number}.")
+    return revision
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per field: the old and new value of every field that differs."""
+    return {
+        key: {"from": old.get(key), "to": new.get(key)}
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    }
+
+
+def restore_revision(article: Article, number: int, actor: Actor) -> Article:
+    """Make an old revision's content current again, as a new revision."""
+    content = get_revision(article, number).snapshot
+    people = {
+        str(p.id): p
+        for p in db.session.scalars(
+            select(Person).where(Person.id.in_([uuid.UUID(pid) for pid in content["authors"]]))
+        )
+    }
+    topics = {
+        str(t.id): t.slug
+        for t in db.session.scalars(
+            select(Topic).where(Topic.id.in_([uuid.UUID(tid) for tid in content["topics"]]))
+        )
+    }
+    data = {name: content.get(name) for name in SCALAR_FIELDS}
+    data["sections"] = content["sections"]
+    data["citations"] = content["citations"]
+    data["topics"] = [topics[tid] for tid in content["topics"] if tid in topics]
+    before = revisions.snapshot(article)
+    apply_content(article, data)
+    article.authorships.clear()
+    db.session.flush()
+    article.authorships.extend(
+        ArticleAuthor(person=people[pid], position=position)
+        for position, pid in enumerate(content["authors"])
+        if pid in people
+    )
+    db.session.flush()
+    revisions.record(article, reason=f"restore:{number}", author_id=actor.user_id)
+    if article.status in ("approved", "published"):
+        article.status = "in_review"
+    db.session.flush()
+    changed_before, changed_after = audit.changed_fields(before, revisions.snapshot(article))
+    audit.record(
+        actor_id=actor.user_id,
+        action="article.restore_revision",
+        target_type="article",
+        target_id=article.id,
+        before=changed_before,
+        after=changed_after | {"restored_revision": number},
+        request_id=actor.request_id,
+    )
+    return article

@@ -1,0 +1,189 @@
+"""Checks of an import that no single line can make: references, uniqueness, ownership, trees."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import Connection, text
+
+from cms_api.services.integrations.transfer.kinds import (
+    KIND,
+    KINDS,
+    SHARED_REFERENCES,
+    UNIQUE_IN_FILE,
+    Kind,
+)
+from cms_api.services.integrations.transfer.report import MAX_REPORTED, LineErrors
+
+
+def check(connection: Connection) -> None:
+    """Check the staged records against each other and this database; raise TransferInvalid
+    naming the lines at fault."""
+    errors = LineErrors()
+    for sql, name, message in _checks():
+        rows = connection.execute(text(sql + f" LIMIT {MAX_REPORTED}")).all()
+        for line, *values in rows:
+            errors.add(line, name, message.format(*values))
+    if errors:
+        raise errors.problem("inconsistent with the file or with this database")
+
+
+def _checks() -> Iterator[tuple[str, str, str]]:
+    """(SQL selecting the line and the message's values, the field, the message)."""
+    for kind in KINDS:
+        yield _duplicates(kind, kind.key, f"The same {kind.name} is on line {{0}}.")
+    for name, columns in UNIQUE_IN_FILE:
+        kind = KIND[name]
+        listed = " and ".join(columns)
+        yield _duplicates(kind, columns, f"The {listed} of line {{0}} again.")
+    for kind in KINDS:
+        if kind.owner:
+            column, owner = kind.owner
+            yield _missing(kind, column, owner, in_database=False)
+    for name, column, target in SHARED_REFERENCES:
+        yield _missing(KIND[name], column, target, in_database=True)
+    yield from _ownership_checks()
+    yield from _slug_checks()
+    yield from _structure_checks()
+
+
+def _duplicates(kind: Kind, columns: tuple[str, ...], message: str) -> tuple[str, str, str]:
+    listed = ", ".join(columns)
+    return (
+        f"SELECT line, first FROM (SELECT line, min(line) OVER (PARTITION BY {listed}) AS first"
+        f" FROM {kind.staging}) AS found WHERE line <> first ORDER BY line",
+        columns[-1],
+        message,
+    )
+
+
+def _missing(kind: Kind, column: str, target: str, *, in_database: bool) -> tuple[str, str, str]:
+    parent = KIND[target]
+    sql = (
+        f"SELECT line, {column} FROM {kind.staging} AS s WHERE {column} IS NOT NULL"
+        f" AND NOT EXISTS (SELECT 1 FROM {parent.staging} AS p WHERE p.id = s.{column})"
+    )
+    if in_database:
+        sql += f" AND NOT EXISTS (SELECT 1 FROM {parent.table.name} AS p WHERE p.id = s.{column})"
+        where = "neither in the file nor in this database"
+    else:
+        where = f"not in the file, and a {kind.name} comes with its {target}"
+    return sql + " ORDER BY line", column, f"Unknown {target} {{0}}: {where}."
+
+
+def _ownership_checks() -> Iterator[tuple[str, str, str]]:
+    # A row the target has under another owner that the file leaves alone would be taken
+    # from it: the file describes one aggregate and would silently change another.
+    for kind in KINDS:
+        if not kind.owner or kind.owner[0] in kind.key:
+            continue
+        column, owner = kind.owner
+        joined = " AND ".join(f"t.{name} = s.{name}" for name in kind.key)
+        yield (
+            f"SELECT s.line, t.{column} FROM {kind.staging} AS s"
+            f" JOIN {kind.table.name} AS t ON {joined}"
+            f" WHERE t.{column} <> s.{column}"
+            f" AND NOT EXISTS (SELECT 1 FROM {KIND[owner].staging} AS o WHERE o.id = t.{column})"
+            " ORDER BY s.line",
+            column,
+            f"In this database this {kind.name} belongs to {owner} {{0}}, which the file "
+            "does not include.",
+        )
+    # The same for a pair of articles: one link joins them, whichever file it came from.
+    yield (
+        "SELECT s.line, t.id FROM pg_temp.transfer_related_links AS s"
+        " JOIN related_links AS t ON t.source_id = s.source_id AND t.target_id = s.target_id"
+        " WHERE t.id <> s.id"
+        " AND NOT EXISTS (SELECT 1 FROM pg_temp.transfer_related_links AS o WHERE o.id = t.id)"
+        " ORDER BY s.line",
+        "target_id",
+        "This database already links these articles, with link {0}.",
+    )
+
+
+def _slug_checks() -> Iterator[tuple[str, str, str]]:
+    for name in ("person", "topic", "article"):
+        kind = KIND[name]
+        yield (
+            f"SELECT s.line, s.slug, t.id FROM {kind.staging} AS s"
+            f" JOIN {kind.table.name} AS t ON t.slug = s.slug AND t.id <> s.id"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {kind.staging} AS o WHERE o.id = t.id)"
+            " ORDER BY s.line",
+            "slug",
+            f"The slug {{0!r}} belongs to another {name} ({{1}}) in this database.",
+        )
+    # A slug answers for one article: as its current slug, or as a redirect to it.
+    yield (
+        "SELECT f.line, f.slug, a.line FROM pg_temp.transfer_article_slugs AS f"
+        " JOIN pg_temp.transfer_articles AS a ON a.slug = f.slug ORDER BY f.line",
+        "slug",
+        "{0!r} is also the current slug of the article on line {1}.",
+    )
+    yield (
+        "SELECT a.line, a.slug, f.article_id FROM pg_temp.transfer_articles AS a"
+        " JOIN article_slugs AS f ON f.slug = a.slug"
+        " WHERE NOT EXISTS"
+        " (SELECT 1 FROM pg_temp.transfer_articles AS o WHERE o.id = f.article_id)"
+        " ORDER BY a.line",
+        "slug",
+        "{0!r} redirects to article {1} in this database.",
+    )
+    yield (
+        "SELECT f.line, f.slug, a.id FROM pg_temp.transfer_article_slugs AS f"
+        " JOIN articles AS a ON a.slug = f.slug"
+        " WHERE NOT EXISTS (SELECT 1 FROM pg_temp.transfer_articles AS o WHERE o.id = a.id)"
+        " ORDER BY f.line",
+        "slug",
+        "{0!r} is the current slug of article {1} in this database.",
+    )
+
+
+def _structure_checks() -> Iterator[tuple[str, str, str]]:
+    yield (
+        "SELECT s.line, s.parent_id FROM pg_temp.transfer_sections AS s"
+        " WHERE s.parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_temp.transfer_sections"
+        " AS p WHERE p.id = s.parent_id AND p.article_id = s.article_id) ORDER BY s.line",
+        "parent_id",
+        "Unknown section {0}: a subsection's parent is a section of the same article.",
+    )
+    # Rendering reads the live revision; the working copy is the revision editors edit.
+    for column in ("live_revision", "revision_number"):
+        yield (
+            f"SELECT a.line, a.{column} FROM pg_temp.transfer_articles AS a"
+            f" WHERE a.{column} > 0 AND NOT EXISTS (SELECT 1 FROM pg_temp.transfer_revisions"
+            f" AS r WHERE r.article_id = a.id AND r.number = a.{column}) ORDER BY a.line",
+            column,
+            "The file has no revision {0} of this article.",
+        )
+    # Walking up from each imported topic through the tree the import would leave must
+    # end at a root; rendering walks the same way to build breadcrumbs.
+    yield (
+        _loops(
+            "SELECT id, parent_id FROM pg_temp.transfer_topics UNION ALL SELECT id, parent_id"
+            " FROM topics AS t WHERE NOT EXISTS"
+            " (SELECT 1 FROM pg_temp.transfer_topics AS o WHERE o.id = t.id)",
+            "pg_temp.transfer_topics",
+        ),
+        "parent_id",
+        "Its parents lead back to it (through topic {0}).",
+    )
+    yield (
+        _loops("SELECT id, parent_id FROM pg_temp.transfer_sections", "pg_temp.transfer_sections"),
+        "parent_id",
+        "Its parents lead back to it (through section {0}).",
+    )
+
+
+def _loops(tree: str, staged: str) -> str:
+    """Lines of staged rows whose chain of parents repeats a row."""
+    return (
+        f"WITH RECURSIVE tree AS ({tree}),"
+        f" walk(start, node, seen, looped) AS ("
+        f" SELECT id, parent_id, ARRAY[id], false FROM {staged} WHERE parent_id IS NOT NULL"
+        " UNION ALL SELECT walk.start, tree.parent_id, walk.seen || tree.id,"
+        " tree.id = ANY(walk.seen) FROM walk JOIN tree ON tree.id = walk.node"
+        " WHERE NOT walk.looped)"
+        f" SELECT s.line, walk.seen[cardinality(walk.seen)] FROM walk"
+        f" JOIN {staged} AS s ON s.id = walk.start"
+        " WHERE walk.looped ORDER BY s.line"
+    )

@@ -1,0 +1,1 @@
+"""Signed webhooks: endpoints, the delivery worker with its retries, and retention."""

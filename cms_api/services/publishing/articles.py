@@ -1,0 +1,334 @@
+"""Article documents: publish, unpublish and re-render articles and what embeds them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from cms_api.database import db
+from cms_api.domain.clock import add_months, utcnow
+from cms_api.domain.errors import Conflict
+from cms_api.models import (
+    Article,
+    ArticleSlug,
+    MedicalReview,
+    Person,
+    PublishedDocument,
+    RelatedLink,
+    Topic,
+)
+from cms_api.services.publishing import render as rendering
+from cms_api.services.publishing import revisions, store
+from cms_api.services.publishing.faqs import public_faqs, refresh_faqs_of
+from cms_api.services.publishing.people import refresh_people
+from cms_api.services.publishing.render_lock import hold_render_lock
+from cms_api.services.publishing.topics import refresh_topics
+
+# How many articles one batch loads and renders at once.
+RENDER_BATCH = 500
+
+# What rendering needs beyond the live revision's snapshot.
+_ARTICLE_GRAPH = (
+    selectinload(Article.reviews)
+    .selectinload(MedicalReview.reviewer)
+    .selectinload(Person.credentials),
+    selectinload(Article.outgoing_links),
+)
+# What a snapshot of the working copy needs.
+_REVISION_GRAPH = (
+    selectinload(Article.all_sections),
+    selectinload(Article.citations),
+    selectinload(Article.authorships),
+    selectinload(Article.topic_links),
+)
+
+
+def is_public(article: Article) -> bool:
+    """Readers see an article while it has a live revision and is not in the trash."""
+    return article.live_revision is not None and article.deleted_at is None
+
+
+def publish_article(article_id: uuid.UUID, *, at: datetime | None = None) -> Article:
+    """Make an article's current revision public and render everything that shows it."""
+    return publish_articles([article_id], at=at)[0]
+
+
+def publish_articles(article_ids: list[uuid.UUID], *, at: datetime | None = None) -> list[Article]:
+    """Publish the current revision of several articles, rendering each document once."""
+    when = at or utcnow()
+    articles = db.session.scalars(
+        select(Article).where(Article.id.in_(article_ids)).options(*_REVISION_GRAPH)
+    ).all()
+    if len(articles) != len(set(article_ids)):
+        raise LookupError(set(article_ids) - {article.id for article in articles})
+    for article in articles:
+        if not article.revision_number:
+            revisions.record(article, reason="publish")
+        if article.live_revision != article.revision_number:
+            # New content goes live: that is the last substantive change readers see.
+            article.content_updated_at = when if article.published_at else None
+            article.live_revision = article.revision_number
+        article.status = "published"
+        article.published_at = article.published_at or when
+        article.content_updated_at = article.content_updated_at or article.published_at
+        article.publish_at = None
+        if article.last_reviewed_at:
+            article.next_review_due = add_months(
+                article.last_reviewed_at, article.review_interval_months
+            )
+    db.session.flush()
+    refresh_articles(article_ids)
+    return list(articles)
+
+
+def unpublish_article(article_id: uuid.UUID, *, status: str = "draft") -> None:
+    """Withdraw an article from readers; its document and its FAQs' documents go."""
+    article = db.session.get(Article, article_id)
+    if article is None:
+        raise LookupError(article_id)
+    article.status = status
+    article.live_revision = None
+    db.session.flush()
+    refresh_articles([article.id])
+
+
+def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
+    """Re-render the given articles and every document that embeds them.
+
+    An article that is no longer public loses its document (and its FAQs theirs), so
+    delivery can only ever serve published content.
+    """
+    hold_render_lock()
+    ids = list(dict.fromkeys(article_ids))
+    fresh: _FreshSummaries | None = None
+    if len(ids) > RENDER_BATCH:
+        # A document embeds the summaries of the articles it links to. Batch by batch,
+        # each batch would re-render every article linking into it (five or six times
+        # each in an import); with every summary taken first, each article and each
+        # article outside the set that links into it is rendered once.
+        fresh = _fresh_summaries(ids)
+        ids += _linking_into(ids)
+    people: set[uuid.UUID] = set()
+    topics: set[uuid.UUID] = set()
+    for start in range(0, len(ids), RENDER_BATCH):
+        batch_people, batch_topics = _refresh_batch(ids[start : start + RENDER_BATCH], fresh)
+        people |= batch_people
+        topics |= batch_topics
+    # Profiles and topic pages list the newest articles: render each once, at the end.
+    refresh_people(people)
+    refresh_topics(topics, with_ancestors=True)
+
+
+@dataclass(frozen=True)
+class _FreshSummaries:
+    """The summaries of the articles a refresh renders, taken before any document is."""
+
+    ids: set[uuid.UUID]  # every article the refresh was asked for
+    summaries: dict[uuid.UUID, dict[str, Any]]  # of those that are public
+
+
+def _fresh_summaries(ids: list[uuid.UUID]) -> _FreshSummaries:
+    summaries: dict[uuid.UUID, dict[str, Any]] = {}
+    for start in range(0, len(ids), RENDER_BATCH):
+        articles = db.session.scalars(
+            select(Article).where(Article.id.in_(ids[start : start + RENDER_BATCH]))
+        ).all()
+        live = _live_articles([article for article in articles if is_public(article)])
+        summaries |= {
+            article_id: rendering.article_summary(item) for article_id, item in live.items()
+        }
+    return _FreshSummaries(ids=set(ids), summaries=summaries)
+
+
+def _linking_into(ids: list[uuid.UUID], *, outside: bool = True) -> list[uuid.UUID]:
+    """Public articles with a live link to one of `ids` (with `outside`, not among them)."""
+    query = (
+        select(RelatedLink.source_id)
+        .join(Article, Article.id == RelatedLink.source_id)
+        .where(
+            RelatedLink.target_id.in_(ids),
+            RelatedLink.deleted_at.is_(None),
+            Article.live_revision.is_not(None),
+            Article.deleted_at.is_(None),
+        )
+        .distinct()
+        .order_by(RelatedLink.source_id)
+    )
+    if outside:
+        query = query.where(RelatedLink.source_id.not_in(ids))
+    return list(db.session.scalars(query))
+
+
+def _refresh_batch(
+    ids: list[uuid.UUID], fresh: _FreshSummaries | None
+) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """Render one batch of articles; return the people and topics whose pages show them.
+
+    Without `fresh` summaries, the articles that link into the batch embed its summaries
+    and are rendered with it; with them, the caller has put those articles in a batch.
+    """
+    linking = _linking_into(ids, outside=False) if fresh is None else []
+    articles = db.session.scalars(
+        select(Article).where(Article.id.in_(set(ids) | set(linking))).options(*_ARTICLE_GRAPH)
+    ).all()
+    public = [article for article in articles if is_public(article)]
+    live = _live_articles(public)
+
+    # Profiles and topic pages list these articles: those named before and after re-render.
+    people, topics = _named_in_documents([article.id for article in articles])
+    for item in live.values():
+        people.update(person.id for person in item.authors)
+        topics.update(topic.id for topic in item.topics)
+    for article in articles:
+        people.update(review.reviewer_id for review in article.reviews)
+
+    gone = [article.id for article in articles if not is_public(article)]
+    if gone:
+        store.withdraw("article", PublishedDocument.entity_id.in_(gone))
+
+    summaries = {article_id: rendering.article_summary(item) for article_id, item in live.items()}
+    targets = {link.target_id for article in public for link in article.outgoing_links}
+    targets -= summaries.keys()
+    if fresh is not None:
+        # What the refresh found public, not what delivery stored before it.
+        summaries |= {item: fresh.summaries[item] for item in targets if item in fresh.summaries}
+        targets -= fresh.ids
+    summaries.update(store.stored_summaries("article", targets))
+    faqs_by_article = public_faqs(article.id for article in articles)
+
+    rows = []
+    for article in public:
+        related = [
+            (link, summaries[link.target_id])
+            for link in article.outgoing_links
+            if link.target_id in summaries
+        ]
+        faqs = faqs_by_article.get(article.id, [])
+        document = rendering.article_document(live[article.id], faqs, related)
+        rows.append(_article_row(live[article.id], document, summaries[article.id]))
+    store.upsert(rows)
+
+    refresh_faqs_of(live, articles, faqs_by_article)
+    return people, topics
+
+
+def _live_articles(articles: list[Article]) -> dict[uuid.UUID, rendering.LiveArticle]:
+    """Each public article with the content of its live revision."""
+    contents = revisions.snapshots(
+        [(article.id, article.live_revision) for article in articles if article.live_revision]
+    )
+    missing = [article.slug for article in articles if article.id not in contents]
+    if missing:
+        raise LookupError(f"no live revision stored for {missing}")
+    return live_articles([(article, contents[article.id]) for article in articles])
+
+
+def live_articles(
+    pairs: list[tuple[Article, dict[str, Any]]],
+) -> dict[uuid.UUID, rendering.LiveArticle]:
+    """Each article with the given content and the people and topics that content names,
+    loaded in two queries whatever the batch size; trashed ones are left out."""
+    person_ids = {uuid.UUID(pid) for _, content in pairs for pid in content["authors"]}
+    topic_ids = {uuid.UUID(tid) for _, content in pairs for tid in content["topics"]}
+    people = {
+        person.id: person
+        for person in db.session.scalars(
+            select(Person)
+            .where(Person.id.in_(person_ids))
+            .options(selectinload(Person.credentials))
+        )
+    }
+    topics = {
+        topic.id: topic
+        for topic in db.session.scalars(
+            select(Topic).where(Topic.id.in_(topic_ids)).options(selectinload(Topic.codes))
+        )
+    }
+
+    def named(ids: list[str], found: dict[uuid.UUID, Any]) -> list[Any]:
+        keys = [uuid.UUID(item) for item in ids]
+        return [found[key] for key in keys if key in found and found[key].deleted_at is None]
+
+    return {
+        article.id: rendering.LiveArticle(
+            article=article,
+            content=content,
+            authors=named(content["authors"], people),
+            topics=named(content["topics"], topics),
+        )
+        for article, content in pairs
+    }
+
+
+def _named_in_documents(article_ids: list[uuid.UUID]) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """The people and topics the current documents of these articles are tagged with."""
+    tags = db.session.scalars(
+        select(func.unnest(PublishedDocument.tags)).where(
+            PublishedDocument.kind == "article", PublishedDocument.entity_id.in_(article_ids)
+        )
+    ).all()
+    slugs: dict[str, set[str]] = {"author": set(), "reviewer": set(), "topic": set()}
+    for tag in tags:
+        kind, _, slug = tag.partition(":")
+        if kind in slugs:
+            slugs[kind].add(slug)
+    people = set(
+        db.session.scalars(
+            select(Person.id).where(Person.slug.in_(slugs["author"] | slugs["reviewer"]))
+        )
+    )
+    topics = set(db.session.scalars(select(Topic.id).where(Topic.slug.in_(slugs["topic"]))))
+    return people, topics
+
+
+def _article_row(
+    live: rendering.LiveArticle, document: dict[str, Any], summary: dict[str, Any]
+) -> dict[str, Any]:
+    article = live.article
+    tags = {f"author:{person.slug}" for person in live.authors}
+    tags |= {f"reviewer:{review['slug']}" for review in document["reviewers"]}
+    for topic in live.topics:
+        tags |= {f"code:{item.system}:{item.code.upper()}" for item in topic.codes}
+        ancestor: Topic | None = topic
+        while ancestor is not None:
+            tags.add(f"topic:{ancestor.slug}")
+            ancestor = ancestor.parent
+    published_at = article.published_at or utcnow()
+    return store.row(
+        "article",
+        article.id,
+        slug=article.slug,
+        document=document,
+        summary=summary,
+        tags=tags,
+        published_at=published_at,
+        updated_at=article.content_updated_at or published_at,
+        title=live.content["title"],
+        topic_slugs=[topic.slug for topic in live.topics],
+        reviewed_on=article.last_reviewed_at or published_at.date(),
+    )
+
+
+def change_slug(article_id: uuid.UUID, new_slug: str) -> None:
+    """Give an article a new slug; the old one keeps answering with a redirect."""
+    article = db.session.get(Article, article_id)
+    if article is None:
+        raise LookupError(article_id)
+    if article.slug == new_slug:
+        return
+    taken = db.session.scalar(select(Article.id).where(Article.slug == new_slug))
+    former = db.session.get(ArticleSlug, new_slug)
+    if taken is not None or (former is not None and former.article_id != article.id):
+        raise Conflict(f"The slug {new_slug!r} is already in use.")
+    if former is not None:
+        db.session.delete(former)  # moving back to a former slug
+    db.session.add(ArticleSlug(slug=article.slug, article_id=article.id))
+    article.slug = new_slug
+    db.session.flush()
+    refresh_articles([article.id])

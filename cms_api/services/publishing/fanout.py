@@ -1,0 +1,63 @@
+"""The fan-out: everyone who follows published documents hears of each change, on commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import event, insert, text
+from sqlalchemy.orm import Session
+
+from cms_api import document_cache
+from cms_api.database import db
+from cms_api.models import ChangeEvent
+from cms_api.services.publishing import outbox, search_index
+
+# (kind, entity id, slug, action): one published document that was published, updated,
+# unpublished or deleted.
+Change = tuple[str, uuid.UUID, str | None, str]
+
+# Actions that leave a document in place; a withdrawn one leaves the search index by
+# itself (the foreign key cascades).
+_STORED = ("published", "updated")
+
+
+def announce(changes: Iterable[Change]) -> None:
+    """Tell the change feed, the search index, every worker's document cache and the
+    webhook outbox what happened to these documents.
+
+    Everything is written in the caller's transaction, so it all becomes visible when the
+    change does, and not at all if it rolls back. The documents are already stored (or
+    gone): the index and the webhooks' surrogate keys are read from them.
+    """
+    events = [
+        {"kind": kind, "entity_id": entity_id, "slug": slug, "action": action}
+        for kind, entity_id, slug, action in changes
+    ]
+    if not events:
+        return
+    db.session.execute(insert(ChangeEvent), events)
+    search_index.index_documents(
+        (item["kind"], item["entity_id"]) for item in events if item["action"] in _STORED
+    )
+    _notify_document_caches()
+    outbox.content_changed(events)
+
+
+def _notify_document_caches() -> None:
+    """Tell every worker's document cache, on commit, that published documents changed."""
+    db.session.execute(text(f"NOTIFY {document_cache.CHANNEL}"))
+    # This process's caches hear it too, through their listener thread, milliseconds
+    # later; clearing them at commit makes the writer's own next read fresh.
+    db.session.info["documents_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _documents_committed(session: Session) -> None:
+    if session.info.pop("documents_changed", False):
+        document_cache.clear_local()
+
+
+@event.listens_for(Session, "after_rollback")
+def _documents_rolled_back(session: Session) -> None:
+    session.info.pop("documents_changed", None)

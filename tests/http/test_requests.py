@@ -1,0 +1,35 @@
+"""Checks on every request before routing: its request id, and a body that is JSON, not too deep."""
+
+from __future__ import annotations
+
+import pytest
+
+PROBLEM = "application/problem+json"
+
+
+def test_request_id_is_echoed_or_made_up(client):
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
+        == "abc-123"
+    )
+    made_up = client.get("/healthz", headers={"X-Request-ID": "bad id\twith tab"})
+    assert made_up.headers["X-Request-ID"] not in ("", "bad id\twith tab")
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [("/v1/questions", "POST"), ("/v1/admin/articles", "POST"), ("/v1/admin/faqs", "POST")],
+)
+def test_bodies_that_are_too_deep_too_big_or_not_json_are_problems(client, path, method):
+    cases = [
+        ("[" * 5000 + "]" * 5000, "application/json", 400),
+        ('{"a":' * 40 + "1" + "}" * 40, "application/merge-patch+json", 400),
+        ("x" * (1024 * 1024 + 1), "application/json", 413),
+        ("question=hello", "application/x-www-form-urlencoded", 415),
+        ("hello", "text/plain", 415),
+    ]
+    for body, content_type, status in cases:
+        response = client.open(path, method=method, data=body, content_type=content_type)
+        assert response.status_code == status, (content_type, status, response.get_json())
+        assert response.content_type == PROBLEM
+        assert response.get_json()["status"] == status
