@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from cms_api.database import db
 from cms_api.domain.errors import DomainError
-from cms_api.schemas.transfer import TransferRecords
+from cms_api.schemas.admin.transfer import TransferRecords
 from cms_api.services.integrations.transfer import export, importer
 
 

@@ -154,3 +154,18 @@ def text(example: str | None = None, **kwargs) -> ma.fields.String:
 
 def nullable_text(example: str | None = None, **kwargs) -> ma.fields.String:
     return text(example, required=True, allow_none=True, **kwargs)
+
+
+class StrippedText(ma.fields.String):
+    """Text without surrounding whitespace, holding only what PostgreSQL can store."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        # A NUL or a lone surrogate (JSON's "\ud800") would fail in the database instead.
+        if "\x00" in text:
+            raise ma.ValidationError("Must not contain NUL characters.")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ma.ValidationError("Must be valid Unicode text.") from None
+        return text

@@ -10,8 +10,12 @@ from flask.views import MethodView
 
 from cms_api.http.admin import ETAG_HEADER, AdminBlueprint, actor
 from cms_api.resources.admin.links import RESOURCE as LINK_RESOURCE
+from cms_api.schemas.admin.link_suggestions import (
+    LinkSuggestionAccept,
+    LinkSuggestionArgs,
+    LinkSuggestionList,
+)
 from cms_api.schemas.admin.links import AdminLinkOut
-from cms_api.schemas.graph import LinkSuggestionAccept, LinkSuggestionArgs, LinkSuggestionList
 from cms_api.services.editorial import articles as editorial
 from cms_api.services.editorial import link_suggestions
 

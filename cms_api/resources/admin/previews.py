@@ -12,7 +12,7 @@ from flask.views import MethodView
 from cms_api.database import db
 from cms_api.http.admin import AdminBlueprint, actor
 from cms_api.models import PreviewToken
-from cms_api.schemas.previews import (
+from cms_api.schemas.admin.previews import (
     IssuedPreviewTokenOut,
     PreviewTokenIn,
     PreviewTokenList,

@@ -12,7 +12,7 @@ from cms_api.http.admin import ETAG_HEADER, AdminBlueprint, actor
 from cms_api.http.admin_resource import JSON_BODY, AdminResource
 from cms_api.http.paging import LINK_HEADER, page_answer
 from cms_api.models import ReaderQuestion
-from cms_api.schemas.questions import (
+from cms_api.schemas.admin.questions import (
     QuestionAnswerIn,
     QuestionList,
     QuestionOut,

@@ -16,7 +16,7 @@ from cms_api.http.admin import AdminBlueprint
 from cms_api.http.arguments import no_query_args
 from cms_api.http.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
 from cms_api.http.requests import NDJSON_BODY_LIMITS
-from cms_api.schemas.transfer import ImportArgs, ImportReport, TransferRecords
+from cms_api.schemas.admin.transfer import ImportArgs, ImportReport, TransferRecords
 from cms_api.services.integrations.transfer import export, importer
 
 NDJSON = "application/x-ndjson"

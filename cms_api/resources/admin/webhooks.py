@@ -16,7 +16,7 @@ from cms_api.http.admin_resource import JSON_BODY, AdminResource
 from cms_api.http.paging import LINK_HEADER, page_answer
 from cms_api.models import WebhookDelivery, WebhookEndpoint
 from cms_api.models.webhook import PING_EVENT, WEBHOOK_EVENTS
-from cms_api.schemas.webhooks import (
+from cms_api.schemas.admin.webhooks import (
     EXAMPLE_EVENT,
     DeliveryList,
     DeliveryOut,

@@ -32,7 +32,8 @@ from cms_api.resources.delivery import (
     page_response,
     slug_parameters,
 )
-from cms_api.schemas.articles import (
+from cms_api.schemas.common import is_slug, list_schema
+from cms_api.schemas.public.articles import (
     JSONLD_EXAMPLE,
     ArticleList,
     ArticleOut,
@@ -40,9 +41,8 @@ from cms_api.schemas.articles import (
     JsonLdOut,
     RelatedOut,
 )
-from cms_api.schemas.common import is_slug, list_schema
-from cms_api.schemas.faqs import FaqEntryOut
-from cms_api.schemas.previews import PREVIEW_HEADER, ArticlePreviewArgs, PreviewArgs
+from cms_api.schemas.public.faqs import FaqEntryOut
+from cms_api.schemas.public.previews import PREVIEW_HEADER, ArticlePreviewArgs, PreviewArgs
 from cms_api.services.delivery import articles as article_service
 from cms_api.services.delivery import documents as delivery
 from cms_api.services.integrations import previews

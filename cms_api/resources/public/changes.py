@@ -13,7 +13,7 @@ from cms_api.http.arguments import query_args
 from cms_api.http.conditional import delivery_response
 from cms_api.http.paging import next_link
 from cms_api.resources.delivery import DELIVERY_PARAMETERS, LIST_HEADERS, documented
-from cms_api.schemas.changes import ChangeFeed, ChangeFeedArgs
+from cms_api.schemas.public.changes import ChangeFeed, ChangeFeedArgs
 from cms_api.services.delivery import changes
 
 blp = Blueprint(

@@ -19,7 +19,7 @@ from cms_api.resources.delivery import (
     documented,
     page_response,
 )
-from cms_api.schemas.faqs import FaqList, FaqOut, FaqQueryArgs
+from cms_api.schemas.public.faqs import FaqList, FaqOut, FaqQueryArgs
 from cms_api.services.delivery import documents as delivery
 
 blp = Blueprint(

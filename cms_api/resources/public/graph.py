@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from cms_api.http.arguments import no_query_args, query_args
 from cms_api.http.conditional import delivery_response, not_modified
 from cms_api.resources.delivery import DELIVERY_HEADERS, DELIVERY_PARAMETERS, documented
-from cms_api.schemas.graph import (
+from cms_api.schemas.public.graph import (
     NEIGHBOURHOOD_PARAMETER,
     GraphOut,
     GraphQueryArgs,

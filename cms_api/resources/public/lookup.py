@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from cms_api.http.arguments import query_args
 from cms_api.http.conditional import delivery_response
 from cms_api.resources.delivery import DELIVERY_HEADERS, DELIVERY_PARAMETERS, documented
-from cms_api.schemas.lookup import LOOKUP_QUERY_PARAMETER, LookupArgs, LookupOut
+from cms_api.schemas.public.lookup import LOOKUP_QUERY_PARAMETER, LookupArgs, LookupOut
 from cms_api.services.discovery import lookup
 
 blp = Blueprint(

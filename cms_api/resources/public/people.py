@@ -20,7 +20,7 @@ from cms_api.resources.delivery import (
     slug_parameters,
 )
 from cms_api.schemas.common import is_slug
-from cms_api.schemas.people import PersonDocumentOut, PersonList, PersonQueryArgs
+from cms_api.schemas.public.people import PersonDocumentOut, PersonList, PersonQueryArgs
 from cms_api.services.delivery import documents as delivery
 
 blp = Blueprint(

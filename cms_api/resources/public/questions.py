@@ -15,7 +15,7 @@ from cms_api.domain.errors import DomainError
 from cms_api.http.arguments import no_query_args
 from cms_api.http.problems import PROBLEM_CONTENT_TYPE, REQUEST_ID_HEADER_REF, ProblemSchema
 from cms_api.ratelimit import rate_limited
-from cms_api.schemas.questions import QuestionAcceptedOut, QuestionIn
+from cms_api.schemas.public.questions import QuestionAcceptedOut, QuestionIn
 from cms_api.services.editorial import questions
 
 blp = Blueprint(

@@ -20,7 +20,7 @@ from cms_api.resources.delivery import (
     documented,
     rate_limit_headers,
 )
-from cms_api.schemas.search import SearchQueryArgs, SearchResultsOut
+from cms_api.schemas.public.search import SearchQueryArgs, SearchResultsOut
 from cms_api.services.discovery import search
 
 blp = Blueprint(

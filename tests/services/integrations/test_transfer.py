@@ -18,7 +18,7 @@ from cms_api import document_cache
 from cms_api.database import db
 from cms_api.domain.errors import DomainError
 from cms_api.models import Article, RelatedLink
-from cms_api.schemas.transfer import SCHEMAS, TransferRecords
+from cms_api.schemas.admin.transfer import SCHEMAS, TransferRecords
 from cms_api.services.accounts import users as accounts
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.editorial import articles as editorial

@@ -1,4 +1,4 @@
-"""Shapes of reader questions: what a reader sends, and what editors read and decide."""
+"""Shapes of the editors' queue of reader questions and their decisions."""
 
 from __future__ import annotations
 
@@ -9,78 +9,24 @@ from marshmallow import validate
 
 from cms_api.models.faq import Faq
 from cms_api.models.question import QUESTION_STATUSES
-from cms_api.schemas.common import PageArgs, StrictSchema, list_schema, nullable_text, slug_field
+from cms_api.schemas.common import (
+    PageArgs,
+    StrictSchema,
+    StrippedText,
+    list_schema,
+    nullable_text,
+    slug_field,
+)
+from cms_api.schemas.public.questions import QUESTION_MIN
 
 R = {"required": True}
-QUESTION_MIN, QUESTION_MAX = 10, 2000
+
+
 # What the FAQ's question column holds; a longer reader question needs rewording first.
 FAQ_QUESTION_MAX: int = Faq.__table__.c.question.type.length
+
+
 ANSWER_MAX = 20_000
-
-
-class StrippedText(ma.fields.String):
-    """Text without surrounding whitespace, holding only what PostgreSQL can store."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        # A NUL or a lone surrogate (JSON's "\ud800") would fail in the database instead.
-        if "\x00" in text:
-            raise ma.ValidationError("Must not contain NUL characters.")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ma.ValidationError("Must be valid Unicode text.") from None
-        return text
-
-
-class QuestionIn(StrictSchema):
-    question = StrippedText(
-        **R,
-        validate=validate.Length(min=QUESTION_MIN, max=QUESTION_MAX),
-        metadata={
-            "description": f"The question, {QUESTION_MIN} to {QUESTION_MAX} characters "
-            "(surrounding whitespace is ignored).",
-            "example": "Can a headache after Botox start a week later?",
-        },
-    )
-    article = slug_field(
-        allow_none=True,
-        load_default=None,
-        metadata={
-            "description": "The published article the question is about. Not with `topic`.",
-            "example": "headache-after-botox",
-        },
-    )
-    topic = slug_field(
-        allow_none=True,
-        load_default=None,
-        metadata={
-            "description": "The topic the question is about. Not with `article`.",
-            "example": "headache",
-        },
-    )
-    email = ma.fields.Email(
-        allow_none=True,
-        load_default=None,
-        validate=validate.Length(max=320),
-        metadata={
-            "description": "Where an editor may reply; never published.",
-            "example": "reader@example.org",
-        },
-    )
-
-    @ma.validates_schema
-    def _article_or_topic(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("article") is not None and data.get("topic") is not None:
-            message = "Give an article or a topic, not both."
-            raise ma.ValidationError({"article": [message], "topic": [message]})
-
-
-class QuestionAcceptedOut(ma.Schema):
-    id = ma.fields.UUID(**R, metadata={"description": "The question's id, for support."})
-    status = ma.fields.String(
-        **R, metadata={"description": "Always `new`: an editor reviews it.", "example": "new"}
-    )
 
 
 class QuestionOut(ma.Schema):

@@ -1,4 +1,4 @@
-"""Shapes of draft preview: minting a preview token, and sending one to delivery."""
+"""Shapes of the admin preview tokens: minting, listing, revoking."""
 
 from __future__ import annotations
 
@@ -6,53 +6,11 @@ import marshmallow as ma
 from marshmallow import validate
 
 from cms_api.domain.headers import PREVIEW_HEADER_NAME
-from cms_api.domain.previews import DEFAULT_LIFETIME, MAX_LIFETIME, MAX_TOKEN_LENGTH, MIN_LIFETIME
-from cms_api.schemas.articles import ArticleDetailArgs
+from cms_api.domain.previews import DEFAULT_LIFETIME, MAX_LIFETIME, MIN_LIFETIME
 from cms_api.schemas.common import StrictSchema
+from cms_api.schemas.public.previews import TOKEN_EXAMPLE
 
 R = {"required": True}
-TOKEN_EXAMPLE = "cmspv_Zm9yIGV4YW1wbGUgb25seSwgbm90IGEgcmVhbCB0b2tlbiE"
-PREVIEW_HELP = (
-    "A preview token from `POST /v1/admin/articles/{id}/preview-tokens`. With one, the "
-    "answer is the article's current draft (its working copy, rendered as publishing would "
-    "render it), even if it was never published, with `Cache-Control: private, no-store`. "
-    "A token that is unknown, expired, revoked or minted for another article answers 401."
-)
-# Route-level, so it joins the query parameters `arguments` documents instead of
-# replacing them.
-PREVIEW_HEADER = {
-    "in": "header",
-    "name": PREVIEW_HEADER_NAME,
-    "required": False,
-    "description": f"{PREVIEW_HELP} The preferred way to send it: headers stay out of URLs, "
-    "access logs and `Referer`.",
-    "schema": {"type": "string"},
-    "example": TOKEN_EXAMPLE,
-}
-
-
-def _preview_token_field() -> ma.fields.String:
-    return ma.fields.String(
-        # The alphabet tokens are minted in (URL-safe base64 after the prefix).
-        validate=[
-            validate.Length(min=1, max=MAX_TOKEN_LENGTH),
-            validate.Regexp(r"^[A-Za-z0-9_-]+$"),
-        ],
-        metadata={
-            "description": f"{PREVIEW_HELP} The same as the `{PREVIEW_HEADER_NAME}` header, "
-            "for frontends that can only pass a URL; send one or the other (two different "
-            "tokens are a 401).",
-            "example": TOKEN_EXAMPLE,
-        },
-    )
-
-
-class PreviewArgs(StrictSchema):
-    preview_token = _preview_token_field()
-
-
-class ArticlePreviewArgs(ArticleDetailArgs):
-    preview_token = _preview_token_field()
 
 
 class PreviewTokenIn(StrictSchema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from cms_api.schemas.common import PageArgs, list_schema, slug_field, text
-from cms_api.schemas.topics import TopicRefOut
+from cms_api.schemas.public.topics import TopicRefOut
 
 R = {"required": True}
 

@@ -9,10 +9,10 @@ from marshmallow import validate
 
 from cms_api.domain.medical_codes import CODE_FORMATS
 from cms_api.models.topic import CODE_SYSTEMS as SYSTEM_NAMES
-from cms_api.schemas.articles import ArticleSummaryOut
 from cms_api.schemas.common import StrictSchema, free_text, slug_field, text
-from cms_api.schemas.faqs import FaqOut
-from cms_api.schemas.topics import MedicalCodeOut
+from cms_api.schemas.public.articles import ArticleSummaryOut
+from cms_api.schemas.public.faqs import FaqOut
+from cms_api.schemas.public.topics import MedicalCodeOut
 
 R = {"required": True}
 KNOWN_SYSTEMS = ", ".join(CODE_FORMATS)

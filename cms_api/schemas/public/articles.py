@@ -16,9 +16,9 @@ from cms_api.schemas.common import (
     slug_field,
     text,
 )
-from cms_api.schemas.faqs import FaqEntryOut
-from cms_api.schemas.people import PersonProfileOut, ReviewerOut
-from cms_api.schemas.topics import TopicRefOut, TopicSummaryOut
+from cms_api.schemas.public.faqs import FaqEntryOut
+from cms_api.schemas.public.people import PersonProfileOut, ReviewerOut
+from cms_api.schemas.public.topics import TopicRefOut, TopicSummaryOut
 
 R = {"required": True}
 ARTICLE_SORTS = ["-published_at", "published_at", "-updated_at", "title", "-last_reviewed_at"]

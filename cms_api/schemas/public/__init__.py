@@ -1,0 +1,1 @@
+"""Request and response shapes of the public delivery API, one module per public resource."""
