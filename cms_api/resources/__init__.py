@@ -4,6 +4,33 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from cms_api.resources import health, metrics
+from cms_api.resources.admin import accounts as admin_accounts
+from cms_api.resources.admin import articles as admin_articles
+from cms_api.resources.admin import audit as admin_audit
+from cms_api.resources.admin import faqs as admin_faqs
+from cms_api.resources.admin import link_suggestions as admin_link_suggestions
+from cms_api.resources.admin import links as admin_links
+from cms_api.resources.admin import people as admin_people
+from cms_api.resources.admin import previews as admin_previews
+from cms_api.resources.admin import questions as admin_questions
+from cms_api.resources.admin import reviews as admin_reviews
+from cms_api.resources.admin import topics as admin_topics
+from cms_api.resources.admin import transfer as admin_transfer
+from cms_api.resources.admin import webhooks as admin_webhooks
+from cms_api.resources.public import (
+    articles,
+    changes,
+    faqs,
+    graph,
+    lookup,
+    people,
+    questions,
+    search,
+    sitemap,
+    topics,
+)
+
 BEARER_SCHEME = {
     "type": "http",
     "scheme": "bearer",
@@ -12,33 +39,6 @@ BEARER_SCHEME = {
 
 
 def register_blueprints(api: Api) -> None:
-    # Imported here: the views import the extensions, which must exist first.
-    from cms_api.resources import health, metrics
-    from cms_api.resources.admin import accounts as admin_accounts
-    from cms_api.resources.admin import articles as admin_articles
-    from cms_api.resources.admin import audit as admin_audit
-    from cms_api.resources.admin import faqs as admin_faqs
-    from cms_api.resources.admin import link_suggestions as admin_link_suggestions
-    from cms_api.resources.admin import links as admin_links
-    from cms_api.resources.admin import people as admin_people
-    from cms_api.resources.admin import previews as admin_previews
-    from cms_api.resources.admin import questions as admin_questions
-    from cms_api.resources.admin import reviews as admin_reviews
-    from cms_api.resources.admin import topics as admin_topics
-    from cms_api.resources.admin import transfer as admin_transfer
-    from cms_api.resources.admin import webhooks as admin_webhooks
-    from cms_api.resources.public import (
-        articles,
-        changes,
-        faqs,
-        graph,
-        lookup,
-        people,
-        questions,
-        search,
-        sitemap,
-        topics,
-    )
 
     api.spec.components.security_scheme("bearerAuth", BEARER_SCHEME)
     public = (

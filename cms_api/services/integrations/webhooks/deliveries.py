@@ -9,13 +9,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from cms_api.database import db
+from cms_api.database import db, db_now
 from cms_api.domain.errors import Conflict, NotFound
 from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
 from cms_api.models import WebhookDelivery, WebhookEndpoint
 from cms_api.models.webhook import PING_EVENT
 from cms_api.services.accounts.audit import Actor
-from cms_api.services.integrations.webhooks.clock import db_now
 from cms_api.services.integrations.webhooks.endpoints import audit_change
 from cms_api.services.paging import paginate
 from cms_api.services.publishing import outbox

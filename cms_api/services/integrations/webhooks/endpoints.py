@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from cms_api.database import db
+from cms_api.database import db, db_now
 from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import DomainError, NotFound
 from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
@@ -17,7 +17,6 @@ from cms_api.models.webhook import WEBHOOK_EVENTS
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.integrations.webhooks.addresses import UrlRefused, allow_private, check_url
-from cms_api.services.integrations.webhooks.clock import db_now
 from cms_api.services.integrations.webhooks.signing import new_secret
 from cms_api.services.paging import paginate
 

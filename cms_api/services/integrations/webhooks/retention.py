@@ -10,11 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from cms_api.database import db
+from cms_api.database import db, db_now
 from cms_api.domain.clock import utcnow
 from cms_api.models import WebhookDelivery
 from cms_api.services import runtime
-from cms_api.services.integrations.webhooks.clock import db_now
 
 log = logging.getLogger(__name__)
 

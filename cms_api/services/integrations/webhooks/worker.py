@@ -14,11 +14,10 @@ from typing import Any
 import urllib3
 from sqlalchemy import select, update
 
-from cms_api.database import db
+from cms_api.database import db, db_now
 from cms_api.domain.clock import utcnow
 from cms_api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from cms_api.services.integrations.webhooks.addresses import UrlRefused, allow_private, check_url
-from cms_api.services.integrations.webhooks.clock import db_now
 from cms_api.services.integrations.webhooks.signing import signature
 
 log = logging.getLogger(__name__)
