@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,13 @@ from limits import parse_many
 
 def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+    except (ValueError, UnicodeEncodeError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,16 @@ class Settings:
       in seconds (defaults 60 and 600).
     - ``CMS_PUBLIC_BASE_URL``: absolute base of the publisher's site, used for canonical
       links, sitemaps, the link graph and JSON-LD (default ``https://www.example-health.org``).
+    - ``CMS_IMAGE_HOSTS``: comma-separated hosts that images in Markdown may come from
+      (default: the host of ``CMS_PUBLIC_BASE_URL``). Relative image URLs are always
+      allowed; an image from any other host is replaced by its alt text, so no page
+      carries a tracking pixel.
+    - ``CMS_API_BASE_URL``: the API's own public address (default ``http://localhost``),
+      the start of every absolute URL it emits: `Link` next pages, the sitemap index,
+      preview URLs. Never taken from the request's ``Host``, which a client chooses.
+    - ``CMS_RATE_LIMITS_PER_WORKER``: ``true`` accepts that, without ``REDIS_URL``, each
+      gunicorn worker counts rate limits alone, so the limits are multiplied by the workers
+      (default false: more than one worker without ``REDIS_URL`` refuses to start).
     - ``CMS_PUBLISHER_NAME`` / ``CMS_PUBLISHER_LOGO_URL``: the organisation named as
       publisher in schema.org JSON-LD (default ``Example Health``; no logo).
     - ``CMS_DB_CONNECT_TIMEOUT``: seconds before a database connection attempt gives up
@@ -48,6 +66,14 @@ class Settings:
     - ``CMS_WEBHOOK_RETENTION_DAYS``: days a delivered, failed or cancelled webhook delivery
       (and its attempts) is kept after it finished (default 30; at least 1). Pending ones
       are never removed.
+    - ``CMS_TOKEN_MAX_LIFETIME_DAYS``: the longest a bearer token may live, in days (default
+      90; at least 1). A token issued without an expiry gets this one; a later one is refused.
+    - ``CMS_SECRET_KEYS``: comma-separated Fernet keys (``cms-api webhooks generate-key``)
+      that encrypt webhook signing secrets at rest. The first encrypts, all decrypt: to
+      rotate, put a new key first, run ``cms-api webhooks rotate-secrets``, then drop the old
+      one. Unset, a key generated once under the instance folder (``webhook-secret.key``)
+      is used and each process logs a warning: fine on a laptop, not in production, where
+      the key must not sit beside the data it protects.
     """
 
     database_url: str | None = None
@@ -56,6 +82,10 @@ class Settings:
     cache_max_age: int = 60
     cache_stale_while_revalidate: int = 600
     public_base_url: str = "https://www.example-health.org"
+    # Lower-case host names; empty means the host of public_base_url.
+    image_hosts: list[str] = field(default_factory=list)
+    api_base_url: str = "http://localhost"
+    rate_limits_per_worker: bool = False
     publisher_name: str = "Example Health"
     publisher_logo_url: str | None = None
     db_connect_timeout: int = 3
@@ -67,6 +97,8 @@ class Settings:
     webhooks_allow_private: bool = False
     document_cache_mb: int = 64
     webhook_retention_days: int = 30
+    token_max_lifetime_days: int = 90
+    secret_keys: list[str] = field(default_factory=list)
     # The sitemaps.org limit of URLs per sitemap file; past it, an index of numbered sitemaps.
     sitemap_max_urls: int = 50_000
 
@@ -86,6 +118,25 @@ class Settings:
                 f"CMS_WEBHOOK_RETENTION_DAYS {self.webhook_retention_days} must be 1 or more: "
                 "the days finished webhook deliveries are kept."
             )
+        # Every absolute URL the API emits starts with it: a relative or query-carrying one
+        # would make them all wrong.
+        scheme, _, rest = self.api_base_url.partition("://")
+        if scheme not in ("http", "https") or not rest.strip("/") or any(c in rest for c in "?#"):
+            raise ValueError(
+                f"CMS_API_BASE_URL {self.api_base_url!r} must be an absolute http(s) URL "
+                "without query or fragment, such as 'https://api.example-health.org'."
+            )
+        # A token that never expires is what this cap exists to prevent.
+        if self.token_max_lifetime_days < 1:
+            raise ValueError(
+                f"CMS_TOKEN_MAX_LIFETIME_DAYS {self.token_max_lifetime_days} must be 1 or more."
+            )
+        for position, key in enumerate(self.secret_keys, start=1):
+            if not _is_fernet_key(key):
+                raise ValueError(
+                    f"CMS_SECRET_KEYS entry {position} is not a Fernet key (32 bytes, url-safe "
+                    "base64); `cms-api webhooks generate-key` prints one."
+                )
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -97,6 +148,10 @@ class Settings:
             cache_max_age=int(env.get("CMS_CACHE_MAX_AGE", "60")),
             cache_stale_while_revalidate=int(env.get("CMS_CACHE_STALE_WHILE_REVALIDATE", "600")),
             public_base_url=env.get("CMS_PUBLIC_BASE_URL", "https://www.example-health.org"),
+            image_hosts=[host.lower() for host in _split(env.get("CMS_IMAGE_HOSTS", ""))],
+            api_base_url=env.get("CMS_API_BASE_URL") or "http://localhost",
+            rate_limits_per_worker=env.get("CMS_RATE_LIMITS_PER_WORKER", "").strip().lower()
+            in ("1", "true", "yes", "on"),
             publisher_name=env.get("CMS_PUBLISHER_NAME", "Example Health"),
             publisher_logo_url=env.get("CMS_PUBLISHER_LOGO_URL") or None,
             db_connect_timeout=int(env.get("CMS_DB_CONNECT_TIMEOUT", "3")),
@@ -109,6 +164,8 @@ class Settings:
             webhooks_allow_private=env.get("CMS_WEBHOOKS_ALLOW_PRIVATE", "").strip().lower()
             in ("1", "true", "yes", "on"),
             webhook_retention_days=int(env.get("CMS_WEBHOOK_RETENTION_DAYS", "30")),
+            token_max_lifetime_days=int(env.get("CMS_TOKEN_MAX_LIFETIME_DAYS", "90")),
+            secret_keys=_split(env.get("CMS_SECRET_KEYS", "")),
         )
 
 

@@ -10,7 +10,8 @@ from typing import Any
 bind = os.environ.get("CMS_BIND", "0.0.0.0:8000")
 # Requests are short and wait on PostgreSQL: a few sync workers per core keep the cores busy.
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
-worker_class = "sync"
+# gunicorn's sync worker, answering what gunicorn refuses itself as problems (ProblemWorker).
+worker_class = "cms_api.gunicorn_conf.ProblemWorker"
 # A request slower than this is stuck (a database query is bounded far below it): the
 # worker is killed and replaced instead of holding a slot forever.
 timeout = int(os.environ.get("CMS_WORKER_TIMEOUT", "30"))
@@ -24,9 +25,70 @@ max_requests_jitter = max_requests // 10
 # The app writes one JSON access log line per request itself (cms_api.access).
 accesslog = None
 errorlog = "-"
+# Above the app's documented limits (cms_api.http.requests: a 16384-byte URL, 100 header
+# fields of at most 8192 bytes), so clients meet those, answered as problems by the app.
+# gunicorn's longest request line is 8190 bytes, or unbounded (0: 1 MiB in its parser).
+limit_request_line = 0
+limit_request_fields = 200
+limit_request_field_size = 16384
 
 # Every worker writes its metrics here, and /metrics adds them up.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="cms-api-metrics-"))
+
+
+def _problem_worker() -> type:
+    """gunicorn's sync worker whose own error answers are RFC 9457 problems, not HTML."""
+    import re
+    import uuid
+
+    from gunicorn.workers.sync import SyncWorker
+
+    status_line = re.compile(rb"^HTTP/1\.[01] (\d{3}) ([^\r\n]*)")
+
+    class ProblemSocket:
+        """The client socket, rewriting the HTML error page gunicorn writes to a problem."""
+
+        def __init__(self, sock: Any) -> None:
+            self._sock = sock
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._sock, name)
+
+        def sendall(self, data: bytes) -> None:
+            from cms_api.http.requests import problem_bytes, problem_headers
+
+            match = status_line.match(data)
+            if match is None:
+                self._sock.sendall(data)
+                return
+            status, reason = int(match[1]), match[2].decode("latin-1")
+            request_id = uuid.uuid4().hex
+            detail = "The server could not read the request." if status < 500 else reason
+            if status == 414:
+                detail = "The request line is too long."
+            elif status == 431:
+                detail = "The request's header fields are too many or too large."
+            body = problem_bytes(status, reason, detail, request_id)
+            head = [f"HTTP/1.1 {status} {reason}", "Connection: close"]
+            head += [f"{name}: {value}" for name, value in problem_headers(body, request_id)]
+            self._sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+
+    class ProblemWorker(SyncWorker):
+        def handle_error(self, req: Any, client: Any, addr: Any, exc: Exception) -> None:
+            super().handle_error(req, ProblemSocket(client), addr, exc)
+
+    return ProblemWorker
+
+
+ProblemWorker = _problem_worker()
+
+
+def on_starting(server: Any) -> None:
+    """Refuse several workers that would each count rate limits alone (cms_api.ratelimit)."""
+    from cms_api.config import Settings
+    from cms_api.ratelimit import check_workers
+
+    check_workers(server.cfg.workers, Settings.from_environ())
 
 
 def child_exit(server: Any, worker: Any) -> None:
@@ -46,5 +108,9 @@ SETTINGS = {
     "max_requests_jitter": max_requests_jitter,
     "accesslog": accesslog,
     "errorlog": errorlog,
+    "limit_request_line": limit_request_line,
+    "limit_request_fields": limit_request_fields,
+    "limit_request_field_size": limit_request_field_size,
+    "on_starting": on_starting,
     "child_exit": child_exit,
 }

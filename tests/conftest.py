@@ -28,6 +28,8 @@ from tests.support.api import REVIEWER_PERSON
 from tests.support.api import bearer as bearer  # tests import it from here too
 
 ROOT = Path(__file__).resolve().parent.parent
+# Encrypts webhook secrets in tests, so no run writes a development key under instance/.
+TEST_SECRET_KEY = "uZqZzO7C8jo2U3gMRLSRBhCauctjm1wTK-UrHTmBhD4="
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +66,7 @@ def build_app(database_url: str, **overrides: object) -> Flask:
             db_connect_timeout=2,
             search_rate_limit="100000 per minute",
             admin_write_rate_limit="100000 per minute",
+            secret_keys=[TEST_SECRET_KEY],
         ),
         "SQLALCHEMY_DATABASE_URI": database_url,
     }

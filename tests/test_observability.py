@@ -109,6 +109,8 @@ def test_gunicorn_workers_metrics_add_up_and_the_config_loads(app, tmp_path: Pat
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
         "WEB_CONCURRENCY": "2",
+        # No Redis here: these workers may count rate limits alone (this test counts metrics).
+        "CMS_RATE_LIMITS_PER_WORKER": "true",
         # Each worker retires after 5 requests: the 30 are answered by several processes,
         # some of them gone by the time /metrics is read.
         "CMS_MAX_REQUESTS": "5",

@@ -13,6 +13,7 @@ from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import DomainError
 from cms_api.models import ApiToken, User
+from cms_api.models.user import ROLES
 from cms_api.services.accounts import users as accounts
 
 users_group = AppGroup("users", help="Manage admin API users.")
@@ -22,7 +23,7 @@ tokens_group = AppGroup("tokens", help="Manage bearer tokens.")
 @users_group.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "editor", "reviewer", "viewer"]))
+@click.option("--role", required=True, type=click.Choice(list(ROLES)))
 @click.option("--person", "person_slug", help="Slug of the person a reviewer signs off as.")
 @click.option(
     "--token/--no-token",
@@ -47,18 +48,75 @@ def create_user_command(
         click.echo(f"Token (shown once, keep it secret): {issued.secret}")
 
 
+def _user(email_or_id: str) -> User:
+    user = accounts.find_user(email_or_id)
+    if user is None:
+        raise click.ClickException(f"No user {email_or_id!r}.")
+    return user
+
+
+@users_group.command("set-role")
+@click.argument("user")
+@click.argument("role", type=click.Choice(list(ROLES)))
+@click.option("--person", "person_slug", help="Slug of the person a reviewer signs off as.")
+def set_role_command(user: str, role: str, person_slug: str | None) -> None:
+    """Give USER (an email or id) another ROLE; it applies from their next request."""
+
+    target = _user(user)
+    data = {"role": role} | ({"person": person_slug} if person_slug else {})
+    try:
+        accounts.update_user(target, data)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.detail) from error
+    db.session.commit()
+    click.echo(f"{target.email} is now {role}.")
+
+
+@users_group.command("disable")
+@click.argument("user")
+def disable_user_command(user: str) -> None:
+    """Disable USER (an email or id) and revoke every token they hold."""
+
+    target = _user(user)
+    try:
+        revoked = accounts.disable_user(target)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.detail) from error
+    db.session.commit()
+    click.echo(f"Disabled {target.email}; revoked {revoked} token{'s' if revoked != 1 else ''}.")
+
+
+@users_group.command("enable")
+@click.argument("user")
+def enable_user_command(user: str) -> None:
+    """Enable a disabled USER again (their old tokens stay revoked: issue a new one)."""
+
+    target = _user(user)
+    accounts.enable_user(target)
+    db.session.commit()
+    click.echo(f"Enabled {target.email}.")
+
+
 @tokens_group.command("create")
 @click.argument("user")
 @click.option("--name", default="cli", show_default=True, help="What the token is for.")
-@click.option("--expires-in-days", type=click.IntRange(min=1), help="Expire after N days.")
+@click.option(
+    "--expires-in-days",
+    type=click.IntRange(min=1),
+    help="Expire after N days (default and maximum: CMS_TOKEN_MAX_LIFETIME_DAYS).",
+)
 def create_token_command(user: str, name: str, expires_in_days: int | None) -> None:
     """Issue a token for USER (an email or id); it is printed once."""
 
-    owner = accounts.find_user(user)
-    if owner is None:
-        raise click.ClickException(f"No user {user!r}.")
+    owner = _user(user)
     expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
-    issued = accounts.issue_token(owner, name=name, expires_at=expires_at)
+    try:
+        issued = accounts.issue_token(owner, name=name, expires_at=expires_at)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.detail) from error
     db.session.commit()
     click.echo(f"Token {issued.token.id} for {owner.email} (shown once, keep it secret):")
     click.echo(issued.secret)
@@ -84,9 +142,7 @@ def list_tokens_command(user: str | None) -> None:
 
     query = select(ApiToken, User).join(User).order_by(User.email, ApiToken.created_at)
     if user:
-        owner = accounts.find_user(user)
-        if owner is None:
-            raise click.ClickException(f"No user {user!r}.")
+        owner = _user(user)
         query = query.where(ApiToken.user_id == owner.id)
     now = utcnow()
     for token, owner in db.session.execute(query):

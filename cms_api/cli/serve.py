@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from gunicorn.app.base import BaseApplication
 
-from cms_api import create_app
+from cms_api import create_app, ratelimit
 from cms_api.database import db
 
 
@@ -20,16 +20,24 @@ from cms_api.database import db
 @click.option(
     "--workers",
     type=int,
-    default=lambda: int(os.environ.get("WEB_CONCURRENCY", "3")),
-    show_default="WEB_CONCURRENCY or 3",
-    help="gunicorn worker processes.",
+    default=None,
+    show_default="WEB_CONCURRENCY, else 3 with REDIS_URL and 1 without",
+    help="gunicorn worker processes. More than one needs REDIS_URL, where they share "
+    "rate-limit counters (or CMS_RATE_LIMITS_PER_WORKER=true).",
 )
 @click.option(
     "--seed/--no-seed", default=True, show_default=True, help="Load the sample content first."
 )
 @with_appcontext
-def serve_command(bind: str, workers: int, seed: bool) -> None:
+def serve_command(bind: str, workers: int | None, seed: bool) -> None:
     """Apply migrations, load the sample content and serve the API with gunicorn."""
+    settings = current_app.config["CMS_SETTINGS"]
+    if workers is None:
+        workers = int(os.environ.get("WEB_CONCURRENCY") or (3 if settings.redis_url else 1))
+    # Before migrating: a refusal should cost nothing (gunicorn_conf checks it again).
+    problem = ratelimit.worker_problem(workers, settings)
+    if problem is not None:
+        raise click.UsageError(problem)
     upgrade()
     if seed:
         current_app.cli.commands["seed"].callback()  # type: ignore[misc]
@@ -37,6 +45,11 @@ def serve_command(bind: str, workers: int, seed: bool) -> None:
     db.engine.dispose()  # workers open their own connections after the fork
     # Workers use this process's database, including an embedded server it started.
     os.environ["DATABASE_URL"] = url
+    # Unset, the address served here is the API's public one: its links must lead back here.
+    if not os.environ.get("CMS_API_BASE_URL") and not bind.startswith(("unix:", "fd:")):
+        host, _, port = bind.rpartition(":") if ":" in bind else (bind, "", "8000")
+        host = "localhost" if host in ("", "0.0.0.0", "[::]") else host
+        os.environ["CMS_API_BASE_URL"] = f"http://{host}:{port}"
     from cms_api import gunicorn_conf
 
     _Gunicorn({**gunicorn_conf.SETTINGS, "bind": bind, "workers": workers}).run()

@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cms_api.database import db
 from cms_api.services.editorial import workflow
-from cms_api.services.integrations.webhooks import retention, worker
+from cms_api.services.integrations.webhooks import endpoints, retention, signing, worker
 from cms_api.services.publishing import outbox
 
 log = logging.getLogger(__name__)
@@ -111,3 +111,24 @@ def prune_command(older_than_days: int | None) -> None:
         db.session.rollback()
         raise click.ClickException("The database is unavailable.") from error
     click.echo(f"Removed {removed} finished deliver{'ies' if removed != 1 else 'y'}.")
+
+
+@webhooks_group.command("generate-key")
+def generate_key_command() -> None:
+    """Print a new key for CMS_SECRET_KEYS (it encrypts webhook secrets at rest)."""
+    click.echo(signing.new_key())
+
+
+@webhooks_group.command("rotate-secrets")
+def rotate_secrets_command() -> None:
+    """Encrypt every webhook secret again with the first key of CMS_SECRET_KEYS.
+
+    To rotate: put the new key first (keep the old ones after it), restart, run this, then
+    remove the old keys.
+    """
+    try:
+        rotated = endpoints.rotate_secrets()
+    except signing.SecretKeyError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Re-encrypted {rotated} webhook secret{'s' if rotated != 1 else ''}.")

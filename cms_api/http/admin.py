@@ -12,10 +12,12 @@ from flask_smorest import Blueprint
 
 from cms_api.domain.errors import Forbidden, Unauthorized
 from cms_api.http.arguments import query_args
+from cms_api.http.requests import BODY_CHECKED_AFTER_AUTH, check_request_body
 from cms_api.observability import USER
 from cms_api.ratelimit import rate_limited
 from cms_api.services.accounts import permissions, users
 from cms_api.services.accounts.audit import Actor
+from cms_api.services.publishing import render_lock
 from cms_api.services.publishing.render_lock import hold_render_lock
 
 BEARER_SECURITY = [{"bearerAuth": []}]
@@ -81,14 +83,26 @@ def authorize(blp: Blueprint, action: str) -> Callable[..., Any]:
                 raise Forbidden(f"The {user.role} role may not do this ({action}).")
             g.user = user
             request.environ[USER] = str(user.id)  # for the access log
+            # Only now, for a known caller, is the body read, and all of it before the
+            # lock: a body arriving slowly must not keep every other writer waiting.
+            check_request_body()
             if request.method not in SAFE_METHODS:
-                # First, before any row is locked: writers that re-render take turns.
-                hold_render_lock()
+                # Then, before any row is locked: writers that re-render take turns, each
+                # waiting a bounded time (a 503 with Retry-After past it).
+                hold_render_lock(bounded=True)
             return limited(*args, **kwargs)
+
+        setattr(wrapper, BODY_CHECKED_AFTER_AUTH, True)
 
         wrapper = blp.alt_response(401, response="UNAUTHORIZED")(wrapper)
         wrapper = blp.alt_response(403, response="FORBIDDEN")(wrapper)
         if writes:
+            wrapper = blp.alt_response(
+                503,
+                response="SERVICE_UNAVAILABLE",
+                description="Other writes held the content for longer than "
+                f"{render_lock.WAIT_SECONDS:g} s; retry after `Retry-After` seconds.",
+            )(wrapper)
             wrapper = blp.alt_response(
                 429,
                 response="TOO_MANY_REQUESTS",

@@ -10,11 +10,12 @@ from flask import Response, request
 
 from cms_api.domain.paging import Page
 from cms_api.http.conditional import delivery_response
+from cms_api.http.urls import absolute_url
 
 LINK_HEADER = {
     "Link": {
-        "description": 'RFC 8288 link to the next page: `<...>; rel="next"`; absent on the '
-        "last page.",
+        "description": 'RFC 8288 link to the next page: `<...>; rel="next"`, an absolute '
+        "URL at the API's public address (`CMS_API_BASE_URL`); absent on the last page.",
         "schema": {"type": "string"},
     }
 }
@@ -26,7 +27,8 @@ def next_link(next_cursor: str | None, *, parameter: str = "cursor") -> dict[str
         return {}
     args = [(key, value) for key, value in request.args.items(multi=True) if key != parameter]
     args.append((parameter, next_cursor))
-    return {"Link": f'<{request.base_url}?{urlencode(args)}>; rel="next"'}
+    address = absolute_url(f"{request.path}?{urlencode(args)}")
+    return {"Link": f'<{address}>; rel="next"'}
 
 
 def list_body(items: list[str], *, limit: int, next_cursor: str | None, total: int) -> str:

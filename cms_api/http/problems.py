@@ -47,6 +47,9 @@ PROBLEM_KINDS: dict[str, str] = {
     "precondition-required": "A write needs `If-Match` with the version the client last read.",
     "rate-limited": "Too many requests; retry after `Retry-After` seconds.",
     "database-unavailable": "The database cannot be reached; retry after `Retry-After` seconds.",
+    "busy": "Other writes held the content too long; retry after `Retry-After` seconds.",
+    "uri-too-long": "The URL is over 16384 bytes.",
+    "header-fields-too-large": "Over 100 header fields, or one over 8192 bytes.",
     "internal-error": "An unexpected error; it has been logged under `request_id`.",
 }
 

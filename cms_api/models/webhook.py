@@ -40,9 +40,10 @@ DELIVERY_STATUSES = ("pending", "delivered", "failed", "cancelled")
 class WebhookEndpoint(Base):
     """A URL that receives signed event notifications.
 
-    The secret is kept as written (the worker signs with it); the API never shows it again
-    after creation. Deleting an endpoint keeps the row for its delivery history, wipes the
-    secret and cancels what was still pending.
+    The secret is stored encrypted (Fernet, with the first of CMS_SECRET_KEYS); the worker
+    decrypts it to sign, and the API never shows it again after creation. Deleting an
+    endpoint keeps the row for its delivery history, wipes the secret and cancels what was
+    still pending.
     """
 
     __tablename__ = "webhook_endpoints"
@@ -52,7 +53,8 @@ class WebhookEndpoint(Base):
     url: Mapped[str] = mapped_column(String(2048))
     description: Mapped[str | None] = mapped_column(String(500))
     events: Mapped[list[str]] = mapped_column(ARRAY(String(40)))
-    secret: Mapped[str] = mapped_column(String(200))
+    # Ciphertext: a 200-character secret becomes about 360 characters.
+    secret: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()

@@ -9,6 +9,7 @@ from cms_api.resources.admin import accounts as admin_accounts
 from cms_api.resources.admin import articles as admin_articles
 from cms_api.resources.admin import audit as admin_audit
 from cms_api.resources.admin import faqs as admin_faqs
+from cms_api.resources.admin import graph as admin_graph
 from cms_api.resources.admin import link_suggestions as admin_link_suggestions
 from cms_api.resources.admin import links as admin_links
 from cms_api.resources.admin import people as admin_people
@@ -66,6 +67,7 @@ def register_blueprints(api: Api) -> None:
         admin_topics,
         admin_links,
         admin_link_suggestions,
+        admin_graph,
         admin_previews,
         admin_webhooks,
         admin_transfer,

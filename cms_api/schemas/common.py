@@ -1,4 +1,4 @@
-"""Fields and schemas shared by every resource: slugs, pagination, list envelopes."""
+"""Fields and schemas shared by every resource: slugs, whole numbers, text, pagination, lists."""
 
 from __future__ import annotations
 
@@ -24,16 +24,65 @@ def slug_field(**kwargs) -> ma.fields.String:
     )
 
 
+# Characters no text field takes: C0 controls but tab, line feed and carriage return (NUL
+# cannot even be stored; the others are invisible, or terminal escapes in an editor's
+# log viewer), and the noncharacters U+FFFE and U+FFFF (byte-order confusion). Written as
+# escapes, which Python and the JSON Schema pattern in the document both read.
+CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff"
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+TEXT_PATTERN = f"^[^{CONTROL_CHARACTERS}]*$"
+TEXT_ERROR = "Must not contain control characters (other than tab and line breaks)."
+
+
 def free_text(max_length: int, **kwargs: Any) -> ma.fields.String:
-    """Text a client types (a search term, a filter value): anything but NUL, which
-    PostgreSQL cannot store or compare, so the document says so too."""
+    """Text a client types (a search term, a filter value): anything but a control
+    character, which the document says too."""
     return ma.fields.String(
         validate=[
             validate.Length(min=1, max=max_length),
-            validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL characters."),
+            validate.Regexp(TEXT_PATTERN, error=TEXT_ERROR),
         ],
         **kwargs,
     )
+
+
+_ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+class Integer(ma.fields.Integer):
+    """A whole number. In JSON, a number without a fraction (`12`, or `12.0`): marshmallow's
+    own Integer takes `12.5` and stores 12, and takes the string `"12"`. In a query string,
+    ASCII digits only: Python's int() also reads full-width and Arabic-Indic digits.
+
+    Every StrictSchema reads its Integer fields with this one (see `on_bind_field`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            # Query strings and forms come as a MultiDict; only there is a string a number.
+            if getattr(data, "getlist", None) is None or not _ASCII_INTEGER.fullmatch(value):
+                raise self.make_error("invalid")
+        elif isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _read_strictly(field: ma.fields.Field) -> None:
+    """Make plain Integer fields, also inside lists and dicts, read as `Integer` does, and
+    have text fields document the text rule that `StrictSchema` enforces on every string."""
+    if type(field) is ma.fields.Integer:
+        field.__class__ = Integer
+    if (
+        isinstance(field, ma.fields.String)
+        and not isinstance(field, ma.fields.UUID)
+        and not any(isinstance(rule, validate.Regexp) for rule in field.validators)
+    ):
+        # A pattern of its own (a slug's) already leaves control characters out.
+        field.metadata.setdefault("pattern", TEXT_PATTERN)
+    for inner in (getattr(field, "inner", None), getattr(field, "value_field", None)):
+        if isinstance(inner, ma.fields.Field):
+            _read_strictly(inner)
+    for inner in getattr(field, "tuple_fields", ()):
+        _read_strictly(inner)
 
 
 def is_slug(value: str) -> bool:
@@ -63,6 +112,10 @@ class StrictSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
+    def on_bind_field(self, field_name: str, field_obj: ma.fields.Field) -> None:
+        # One rule for every integer and every text the API reads, rather than one per schema.
+        _read_strictly(field_obj)
+
     @ma.pre_load
     def _reject_repeated(self, data: Any, **kwargs: Any) -> Any:
         # webargs reads the first of repeated query parameters (`?limit=1&limit=50`), so
@@ -77,14 +130,18 @@ class StrictSchema(ma.Schema):
 
     @ma.pre_load
     def _reject_unstorable_text(self, data: Any, **kwargs: Any) -> Any:
-        # PostgreSQL text cannot hold NUL, and UTF-8 cannot hold a lone surrogate ("\ud800"
-        # in JSON): name the field now rather than fail at the database.
+        # The one text rule, for every string anywhere in a body or query string: no
+        # control characters (CONTROL_CHARACTERS; PostgreSQL cannot even store NUL), and no
+        # lone surrogate ("\ud800" in JSON), which UTF-8 cannot hold.
         if isinstance(data, Mapping):
             bad = [key for key, value in data.items() if not _storable(value)]
             if bad:
                 raise ma.ValidationError(
                     {
-                        str(key): ["Contains a NUL character or an unpaired surrogate."]
+                        str(key): [
+                            "Contains a control character (other than tab and line breaks), "
+                            "a noncharacter or an unpaired surrogate."
+                        ]
                         for key in bad
                     }
                 )
@@ -93,7 +150,7 @@ class StrictSchema(ma.Schema):
 
 def _storable(value: Any) -> bool:
     if isinstance(value, str):
-        if "\x00" in value:
+        if _CONTROL.search(value) is not None:
             return False
         try:
             value.encode("utf-8")
@@ -108,7 +165,7 @@ def _storable(value: Any) -> bool:
 
 
 class PageArgs(StrictSchema):
-    limit = ma.fields.Integer(
+    limit = Integer(
         load_default=20,
         validate=validate.Range(min=1, max=100),
         metadata={"description": "Items per page, 1 to 100.", "example": 20},
@@ -162,8 +219,8 @@ class StrippedText(ma.fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         # A NUL or a lone surrogate (JSON's "\ud800") would fail in the database instead.
-        if "\x00" in text:
-            raise ma.ValidationError("Must not contain NUL characters.")
+        if _CONTROL.search(text) is not None:
+            raise ma.ValidationError(TEXT_ERROR)
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:

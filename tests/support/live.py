@@ -171,6 +171,8 @@ class Gunicorn:
             "DATABASE_URL": database_url,
             "CMS_BIND": f"127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": str(workers),
+            # No Redis here: the workers may count rate limits alone (load is not limited).
+            "CMS_RATE_LIMITS_PER_WORKER": "true",
             "CMS_DB_CONNECT_TIMEOUT": "2",
             "PROMETHEUS_MULTIPROC_DIR": str(metrics),
             **env,

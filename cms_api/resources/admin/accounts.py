@@ -8,7 +8,9 @@ from typing import Any
 from flask.views import MethodView
 
 from cms_api.database import db
-from cms_api.http.admin import AdminBlueprint, actor
+from cms_api.http.admin import ETAG_HEADER, AdminBlueprint, actor
+from cms_api.http.admin_resource import AdminResource
+from cms_api.models import User
 from cms_api.schemas.admin.accounts import (
     IssuedTokenOut,
     TokenIn,
@@ -17,6 +19,7 @@ from cms_api.schemas.admin.accounts import (
     UserIn,
     UserList,
     UserOut,
+    UserPatch,
 )
 from cms_api.services.accounts import users as accounts
 
@@ -25,6 +28,9 @@ blp = AdminBlueprint(
     __name__,
     url_prefix="/v1/admin",
     description="Users, roles and bearer tokens (admins only).",
+)
+USER: AdminResource[User] = AdminResource(
+    blp, kind="user", id_parameter="user_id", present=accounts.present_user, fetch=accounts.get_user
 )
 
 
@@ -41,7 +47,7 @@ class UserCollection(MethodView):
 
     @blp.authorize("accounts:manage")
     @blp.arguments(UserIn)
-    @blp.response(201, UserOut)
+    @blp.response(201, UserOut, headers=ETAG_HEADER)
     @blp.alt_response(409, response="CONFLICT")
     def post(self, data: dict[str, Any]) -> Any:
         """Create a user
@@ -55,8 +61,69 @@ class UserCollection(MethodView):
             person_slug=data.get("person"),
             actor=actor(),
         )
-        db.session.commit()
-        return accounts.present_user(user), 201, {"Location": f"/v1/admin/users/{user.id}"}
+        return USER.answer(user, 201, Location=f"/v1/admin/users/{user.id}")
+
+
+@blp.route("/users/<uuid:user_id>")
+class UserItem(MethodView):
+    @blp.authorize("accounts:manage")
+    @blp.response(200, UserOut, headers=ETAG_HEADER)
+    @blp.alt_response(404, response="NOT_FOUND")
+    def get(self, user_id: uuid.UUID) -> Any:
+        """Get a user
+
+        With its ETag, for `If-Match` when editing it.
+        """
+        return USER.show(accounts.get_user(user_id))
+
+    @blp.authorize("accounts:manage")
+    @blp.arguments(UserPatch)
+    @blp.response(200, UserOut, headers=ETAG_HEADER)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @USER.locked
+    def patch(self, data: dict[str, Any], user: User) -> Any:
+        """Edit a user's name, role or person
+
+        A reviewer needs a person (422 otherwise). The last active admin keeps the admin
+        role (409). A new role applies from the user's next request.
+        """
+        accounts.update_user(user, data, actor=actor())
+        return USER.answer(user)
+
+
+@blp.route("/users/<uuid:user_id>/disable")
+class UserDisable(MethodView):
+    @blp.authorize("accounts:manage")
+    @blp.response(200, UserOut, headers=ETAG_HEADER)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    @USER.locked(required=False)
+    def post(self, user: User) -> Any:
+        """Disable a user
+
+        Every token they hold is revoked and answers 401 from now on; enabling them again
+        does not bring those tokens back. The last active admin cannot be disabled (409).
+        Disabling twice changes nothing.
+        """
+        accounts.disable_user(user, actor=actor())
+        return USER.answer(user)
+
+
+@blp.route("/users/<uuid:user_id>/enable")
+class UserEnable(MethodView):
+    @blp.authorize("accounts:manage")
+    @blp.response(200, UserOut, headers=ETAG_HEADER)
+    @blp.alt_response(404, response="NOT_FOUND")
+    @USER.locked(required=False)
+    def post(self, user: User) -> Any:
+        """Enable a disabled user
+
+        They may be issued tokens again; the tokens revoked when they were disabled stay
+        revoked. Enabling an active user changes nothing.
+        """
+        accounts.enable_user(user, actor=actor())
+        return USER.answer(user)
 
 
 @blp.route("/tokens")
@@ -77,7 +144,9 @@ class TokenCollection(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Issue a token
 
-        The secret is in this response only; store it now.
+        The secret is in this response only; store it now. Without `expires_at` the token
+        expires after `CMS_TOKEN_MAX_LIFETIME_DAYS` (90 by default); an expiry in the past
+        or beyond that is a 422.
         """
         issued = accounts.issue_token_for(
             data["user_id"], name=data["name"], expires_at=data.get("expires_at"), actor=actor()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g
 from flask.views import MethodView
 
 from cms_api.http.admin import AdminBlueprint
@@ -27,6 +28,10 @@ class AuditLog(MethodView):
         Filter by `actor` (user id), `target_type` and `target_id`, and a time window
         (`since` inclusive, `until` exclusive). Each event has the changed fields' values
         before and after, long text shortened.
+
+        Events about users and tokens are listed only for roles that may manage accounts,
+        and events about webhooks only for roles that may manage webhooks (admins): they
+        carry e-mail addresses, roles, token prefixes and webhook URLs.
         """
         filters = audit.AuditFilters(
             actor_id=args.get("actor"),
@@ -35,5 +40,7 @@ class AuditLog(MethodView):
             since=args.get("since"),
             until=args.get("until"),
         )
-        page = audit.search(filters, cursor=args.get("cursor"), limit=args["limit"])
+        page = audit.search(
+            filters, reader_role=g.user.role, cursor=args.get("cursor"), limit=args["limit"]
+        )
         return page_answer(page, page.items)

@@ -6,11 +6,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
 from flask.views import MethodView
 
 from cms_api.database import db
 from cms_api.http.admin import AdminBlueprint, actor
+from cms_api.http.urls import absolute_url
 from cms_api.models import PreviewToken
 from cms_api.schemas.admin.previews import (
     IssuedPreviewTokenOut,
@@ -62,19 +63,15 @@ class ArticlePreviewTokens(MethodView):
         `/faqs`, `/related` and `/jsonld`. It opens this article only, expires after
         `expires_in` seconds (default one hour, at most 24 hours) and can be revoked. The
         secret is in this response only (only its digest is stored); `preview_url` is the
-        delivery address with the token, ready to fetch. Articles in the trash answer 404.
+        delivery address with the token, ready to fetch, at the API's public address
+        (`CMS_API_BASE_URL`). Articles in the trash answer 404.
         """
         issued = previews.mint(
             article_id, lifetime=timedelta(seconds=data["expires_in"]), actor=actor()
         )
         db.session.commit()
-        # Built before the response: url_for needs the request's host for an absolute URL.
-        preview_url = url_for(
-            "articles.ArticleBySlug",
-            slug=issued.slug,
-            preview_token=issued.secret,
-            _external=True,
-        )
+        address = url_for("articles.ArticleBySlug", slug=issued.slug, preview_token=issued.secret)
+        preview_url = absolute_url(address.removeprefix(request.script_root))
         body = {**_present(issued.token), "token": issued.secret, "preview_url": preview_url}
         location = url_for("admin_previews.PreviewTokenById", token_id=issued.token.id)
         return body, 201, {"Location": location}

@@ -163,8 +163,10 @@ class GraphExport(MethodView):
         `networkx.node_link_graph(doc, edges="edges", name="slug")`), `graphml`, `gexf`
         (GEXF 1.3; the title is the node label) or `csv` (the edge list Gephi's
         spreadsheet import reads: `Source,Target,Type,Weight,Anchor,Relation`; an anchor
-        that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written with a
-        leading `'`, so that a spreadsheet shows it rather than running it as a formula).
+        that starts with `=`, `+`, `-`, `@` (or their full-width forms), a tab or a
+        carriage return, even after leading spaces or invisible characters, is written
+        with a leading `'`, so that a spreadsheet shows it rather than running it as a
+        formula).
         In GraphML and GEXF, `topics` is a space-separated list and a null `click_depth` or
         `anchor_text` is left out.
 
@@ -194,11 +196,11 @@ class GraphReport(MethodView):
     @no_query_args(blp)
     @blp.response(200, GraphReportOut, headers=DELIVERY_HEADERS)
     def get(self) -> Response:
-        """Report orphans, dead ends and broken links
+        """Report orphans and dead ends
 
         Over the whole published site: `orphans` are published articles that no
-        published article links to, `dead_ends` link to none, and `broken_links` are
-        live links from a published article to one readers cannot see (trashed, or not
-        published), with the reason. Each list is complete, in slug order.
+        published article links to, and `dead_ends` link to none. Each list is complete,
+        in slug order. The report speaks only of published articles: links to articles
+        readers cannot see are in the editors' report (`GET /v1/admin/graph/report`).
         """
         return delivery_response(report())

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cms_api.domain.errors import NotFound
 from cms_api.http.arguments import no_query_args
 from cms_api.http.conditional import delivery_response, not_modified
+from cms_api.http.urls import absolute_url
 from cms_api.resources.delivery import DELIVERY_HEADERS, DELIVERY_PARAMETERS, documented
 from cms_api.services.discovery import sitemap
 
@@ -57,7 +58,8 @@ class SitemapView(MethodView):
         (`CMS_PUBLIC_BASE_URL`), each with `lastmod`: the last change readers could see
         (an article's last published content change, not the time it was re-rendered).
         Past 50,000 URLs, the protocol's limit, this is a sitemap index naming
-        `/sitemaps/1.xml`, `/sitemaps/2.xml`, ... on this host.
+        `/sitemaps/1.xml`, `/sitemaps/2.xml`, ... at the API's public address
+        (`CMS_API_BASE_URL`).
         """
         etag, count = sitemap.version_etag(None)
         if not_modified(etag):
@@ -65,7 +67,7 @@ class SitemapView(MethodView):
         if sitemap.page_count(count) == 1:
             body = sitemap.urlset(1)
         else:
-            body = sitemap.index(request.url_root.rstrip("/") + "/sitemaps/{n}.xml")
+            body = sitemap.index(absolute_url("/sitemaps/{n}.xml"))
         return delivery_response(body, etag=etag, content_type=XML)
 
 

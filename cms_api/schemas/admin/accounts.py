@@ -22,6 +22,17 @@ class UserIn(StrictSchema):
     person = slug_field(metadata={"description": "For reviewers: the person they sign off as."})
 
 
+class UserPatch(StrictSchema):
+    """Fields an edit may change; role changes take effect on the user's next request."""
+
+    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    role = ma.fields.String(validate=validate.OneOf(list(ROLES)))
+    person = slug_field(
+        allow_none=True,
+        metadata={"description": "The person a reviewer signs off as (required for reviewers)."},
+    )
+
+
 class UserOut(ma.Schema):
     id = ma.fields.UUID(**R)
     email = ma.fields.String(**R)
@@ -35,7 +46,15 @@ class UserOut(ma.Schema):
 class TokenIn(StrictSchema):
     user_id = ma.fields.UUID(required=True)
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
-    expires_at = ma.fields.AwareDateTime(allow_none=True, load_default=None)
+    expires_at = ma.fields.AwareDateTime(
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "When the token stops working: in the future and at most "
+            "`CMS_TOKEN_MAX_LIFETIME_DAYS` (90 by default) away, which is also the expiry "
+            "when none is given."
+        },
+    )
 
 
 class TokenOut(ma.Schema):

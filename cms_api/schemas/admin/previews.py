@@ -61,7 +61,8 @@ class IssuedPreviewTokenOut(PreviewTokenOut):
         **R,
         metadata={
             "description": "The article's delivery address with the token as "
-            "`preview_token`, ready to fetch. It holds the secret: share it like one.",
+            "`preview_token`, ready to fetch, at the API's public address "
+            "(`CMS_API_BASE_URL`). It holds the secret: share it like one.",
             "example": "https://cms.example.org/v1/articles/sunburn-relief"
             f"?preview_token={TOKEN_EXAMPLE}",
         },

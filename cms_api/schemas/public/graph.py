@@ -154,31 +154,11 @@ class ReportArticleOut(ma.Schema):
     url = text(EXAMPLE_URL, **R)
 
 
-class BrokenLinkOut(ma.Schema):
-    source = slug_field(**R, metadata={"description": "The published article that links."})
-    target = slug_field(
-        **R, metadata={"description": "The article linked to.", "example": "sinus-headache"}
-    )
-    relation = text("similar_symptom", **R, validate=validate.OneOf(LINK_RELATIONS))
-    anchor_text = nullable_text("Sinus headache")
-    reason = text(
-        "target_not_published",
-        **R,
-        validate=validate.OneOf(["target_not_published", "target_trashed"]),
-        metadata={
-            "description": "`target_trashed`: the target is in the trash; "
-            "`target_not_published`: it has no published revision (see `target_status`)."
-        },
-    )
-    target_status = text("draft", **R, metadata={"description": "The target's workflow status."})
-
-
 class ReportCountsOut(ma.Schema):
     articles = ma.fields.Integer(**R, metadata={"example": 7})
     links = ma.fields.Integer(**R, metadata={"example": 24})
     orphans = ma.fields.Integer(**R, metadata={"example": 0})
     dead_ends = ma.fields.Integer(**R, metadata={"example": 0})
-    broken_links = ma.fields.Integer(**R, metadata={"example": 0})
 
 
 class GraphReportOut(ma.Schema):
@@ -192,12 +172,4 @@ class GraphReportOut(ma.Schema):
         ma.fields.Nested(ReportArticleOut),
         **R,
         metadata={"description": "Published articles that link to no published article."},
-    )
-    broken_links = ma.fields.List(
-        ma.fields.Nested(BrokenLinkOut),
-        **R,
-        metadata={
-            "description": "Live links from published articles to articles readers cannot "
-            "see; the article pages leave them out."
-        },
     )

@@ -9,7 +9,7 @@ from marshmallow import validate
 
 from cms_api.domain.medical_codes import CODE_FORMATS
 from cms_api.models.topic import CODE_SYSTEMS as SYSTEM_NAMES
-from cms_api.schemas.common import StrictSchema, free_text, slug_field, text
+from cms_api.schemas.common import TEXT_PATTERN, StrictSchema, free_text, slug_field, text
 from cms_api.schemas.public.articles import ArticleSummaryOut
 from cms_api.schemas.public.faqs import FaqOut
 from cms_api.schemas.public.topics import MedicalCodeOut
@@ -103,7 +103,7 @@ LOOKUP_QUERY_PARAMETER = {
                 "type": "string",
                 "minLength": 1,
                 "maxLength": SYMPTOM_MAX,
-                "pattern": r"^[^\x00]*$",
+                "pattern": TEXT_PATTERN,
                 "description": SYMPTOM_DESCRIPTION,
             },
             "limit": {

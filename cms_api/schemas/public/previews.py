@@ -14,13 +14,20 @@ R = {"required": True}
 
 
 TOKEN_EXAMPLE = "cmspv_Zm9yIGV4YW1wbGUgb25seSwgbm90IGEgcmVhbCB0b2tlbiE"
+# Where a token is an optional input, it is described, never given as an example: /docs
+# "Try it out" would send the example token, and the published article would answer 401.
+TOKEN_FORMAT = (
+    f"Tokens look like `{TOKEN_EXAMPLE}`: `cmspv_` and URL-safe base64 (letters, digits, `-` "
+    f"and `_`), at most {MAX_TOKEN_LENGTH} characters."
+)
 
 
 PREVIEW_HELP = (
     "A preview token from `POST /v1/admin/articles/{id}/preview-tokens`. With one, the "
     "answer is the article's current draft (its working copy, rendered as publishing would "
     "render it), even if it was never published, with `Cache-Control: private, no-store`. "
-    "A token that is unknown, expired, revoked or minted for another article answers 401."
+    "A token that is unknown, expired, revoked or minted for another article answers 401. "
+    "Without one, the published article. " + TOKEN_FORMAT
 )
 
 
@@ -33,7 +40,6 @@ PREVIEW_HEADER = {
     "description": f"{PREVIEW_HELP} The preferred way to send it: headers stay out of URLs, "
     "access logs and `Referer`.",
     "schema": {"type": "string"},
-    "example": TOKEN_EXAMPLE,
 }
 
 
@@ -48,7 +54,6 @@ def _preview_token_field() -> ma.fields.String:
             "description": f"{PREVIEW_HELP} The same as the `{PREVIEW_HEADER_NAME}` header, "
             "for frontends that can only pass a URL; send one or the other (two different "
             "tokens are a 401).",
-            "example": TOKEN_EXAMPLE,
         },
     )
 

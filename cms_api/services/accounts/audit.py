@@ -12,6 +12,7 @@ from sqlalchemy import select
 from cms_api.database import db
 from cms_api.domain.paging import Keyset, Page, whole_number
 from cms_api.models import AuditEvent
+from cms_api.services.accounts import permissions
 from cms_api.services.paging import paginate
 
 # Long text is cut in before/after summaries: the revision history keeps the full text.
@@ -90,15 +91,42 @@ class AuditFilters:
         return conditions
 
 
+# An entry shows the values of the object it is about (a user's e-mail and role, a token's
+# prefix, a webhook's URL), so it is shown only to roles allowed to read that object where
+# it lives. Other entries are about content, which every audit reader may read.
+READ_PERMISSION_BY_TARGET = {
+    "user": "accounts:manage",
+    "token": "accounts:manage",
+    "webhook": "webhooks:manage",
+    "question": "questions:manage",  # a reader's e-mail address
+}
+
+
+def hidden_target_types(role: str) -> list[str]:
+    """The target types whose audit entries `role` may not see."""
+    return sorted(
+        target_type
+        for target_type, action in READ_PERMISSION_BY_TARGET.items()
+        if not permissions.allowed(role, action)
+    )
+
+
 # Newest first: the event id, which only grows.
 AUDIT_KEYSET = Keyset("audit", (whole_number,))
 
 
-def search(filters: AuditFilters, *, cursor: str | None, limit: int) -> Page[AuditEvent]:
-    """Newest first, keyset-paginated on the event id; with the total matching."""
+def search(
+    filters: AuditFilters, *, reader_role: str, cursor: str | None, limit: int
+) -> Page[AuditEvent]:
+    """The entries `reader_role` may see, newest first, keyset-paginated on the event id;
+    with the total matching."""
+    conditions = filters.conditions()
+    hidden = hidden_target_types(reader_role)
+    if hidden:
+        conditions.append(AuditEvent.target_type.not_in(hidden))
     return paginate(
         select(AuditEvent),
-        filters.conditions(),
+        conditions,
         order=(AuditEvent.id,),
         descending=True,
         keyset=AUDIT_KEYSET,

@@ -7,14 +7,16 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import Conflict, DomainError, NotFound
 from cms_api.models import ApiToken, Person, User
 from cms_api.models.user import ROLES
+from cms_api.services import runtime
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
 
@@ -83,7 +85,38 @@ def create_user(
     return user
 
 
+def max_token_lifetime() -> timedelta:
+    return timedelta(days=runtime.settings().token_max_lifetime_days)
+
+
+def _expiry_refused(message: str) -> DomainError:
+    return DomainError(
+        message, status=422, kind="validation-error", errors={"json": {"expires_at": [message]}}
+    )
+
+
+def token_expiry(expires_at: datetime | None) -> datetime:
+    """The expiry a new token gets: the one asked for, within the maximum lifetime, or the
+    maximum when none is asked for (a token that never expires is a leak that never ends)."""
+    now = utcnow()
+    latest = now + max_token_lifetime()
+    if expires_at is None:
+        return latest
+    if expires_at <= now:
+        raise _expiry_refused("The expiry is in the past.")
+    if expires_at > latest:
+        days = runtime.settings().token_max_lifetime_days
+        raise _expiry_refused(
+            f"Tokens live at most {days} days (CMS_TOKEN_MAX_LIFETIME_DAYS); "
+            f"expire it by {latest.isoformat()}."
+        )
+    return expires_at
+
+
 def issue_token(user: User, *, name: str, expires_at: datetime | None = None) -> IssuedToken:
+    """A new token, expiring as `token_expiry` decides (a disabled user's answers 401 until
+    the user is enabled)."""
+    expires_at = token_expiry(expires_at)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         id=uuid.uuid4(),
@@ -168,6 +201,140 @@ def revoke_token_by_id(token_id: uuid.UUID, *, actor: Actor) -> ApiToken:
             request_id=actor.request_id,
         )
     return token
+
+
+def get_user(
+    user_id: uuid.UUID, *, for_update: bool = False, include_trashed: bool = False
+) -> User:
+    """A user by id (disabled ones too: there is no trash for users)."""
+    query = select(User).where(User.id == user_id)
+    if for_update:
+        query = query.with_for_update()
+    user = db.session.scalar(query)
+    if user is None:
+        raise NotFound("No user has this id.")
+    return user
+
+
+def _state(user: User) -> dict[str, Any]:
+    return {
+        "name": user.name,
+        "role": user.role,
+        "person": user.person.slug if user.person else None,
+    }
+
+
+def _keep_an_admin(user: User, *, doing: str) -> None:
+    """Refuse to remove the last active admin: no one could manage accounts afterwards."""
+    if user.role != "admin" or user.disabled_at is not None:
+        return
+    others = db.session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == "admin", User.disabled_at.is_(None), User.id != user.id)
+    )
+    if not others:
+        raise Conflict(f"This is the last active admin; it cannot be {doing}.")
+
+
+def _person(slug: str) -> Person:
+    person = db.session.scalar(select(Person).where(Person.slug == slug))
+    if person is None:
+        raise DomainError(
+            f"No person has the slug {slug!r}.",
+            status=422,
+            kind="validation-error",
+            errors={"json": {"person": ["Unknown person."]}},
+        )
+    return person
+
+
+def update_user(user: User, data: dict[str, Any], *, actor: Actor | None = None) -> User:
+    """Change a user's name, role or person; a reviewer keeps a person to sign off as."""
+    before = _state(user)
+    role = data.get("role", user.role)
+    if role not in ROLES:
+        raise DomainError(
+            f"Unknown role {role!r}; roles are {', '.join(ROLES)}.",
+            status=422,
+            kind="validation-error",
+            errors={"json": {"role": ["Unknown role."]}},
+        )
+    if role != "admin":
+        _keep_an_admin(user, doing="given another role")
+    if "person" in data:
+        user.person = _person(data["person"]) if data["person"] else None
+    if role == "reviewer" and user.person is None:
+        raise DomainError(
+            "A reviewer must be linked to a person with credentials.",
+            status=422,
+            kind="validation-error",
+            errors={"json": {"person": ["Required for reviewers."]}},
+        )
+    user.role = role
+    if "name" in data:
+        user.name = data["name"]
+    changed_before, changed_after = audit.changed_fields(before, _state(user))
+    if changed_after:
+        db.session.flush()
+        audit.record(
+            actor_id=actor.user_id if actor else None,
+            action="user.update",
+            target_type="user",
+            target_id=user.id,
+            before=changed_before,
+            after=changed_after,
+            request_id=actor.request_id if actor else None,
+        )
+    return user
+
+
+def disable_user(user: User, *, actor: Actor | None = None) -> int:
+    """Disable a user and revoke every token they hold; returns how many were revoked.
+
+    Authentication already refuses a disabled user's tokens; revoking them too means
+    enabling the user again does not bring old, possibly leaked, tokens back.
+    """
+    if user.disabled_at is not None:
+        return 0
+    _keep_an_admin(user, doing="disabled")
+    now = utcnow()
+    user.disabled_at = now
+    revoked = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.flush()
+    audit.record(
+        actor_id=actor.user_id if actor else None,
+        action="user.disable",
+        target_type="user",
+        target_id=user.id,
+        before={"disabled_at": None},
+        after={"disabled_at": now.isoformat(), "tokens_revoked": revoked},
+        request_id=actor.request_id if actor else None,
+    )
+    return revoked
+
+
+def enable_user(user: User, *, actor: Actor | None = None) -> None:
+    """Let a disabled user authenticate again, with tokens issued from now on."""
+    if user.disabled_at is None:
+        return
+    before = {"disabled_at": user.disabled_at.isoformat()}
+    user.disabled_at = None
+    db.session.flush()
+    audit.record(
+        actor_id=actor.user_id if actor else None,
+        action="user.enable",
+        target_type="user",
+        target_id=user.id,
+        before=before,
+        after={"disabled_at": None},
+        request_id=actor.request_id if actor else None,
+    )
 
 
 def list_users() -> list[User]:

@@ -53,7 +53,9 @@ def version_etag(page: int | None) -> tuple[str, int]:
     """
     with reading() as connection:
         count, rendered, updated = connection.exec_driver_sql(_VERSION).one()
-    key = f"{count}|{rendered}|{updated}|{site.base_url()}|{max_urls()}|{page}"
+    # The index names the numbered sitemaps at the API's address: it versions them too.
+    api = runtime.settings().api_base_url
+    key = f"{count}|{rendered}|{updated}|{site.base_url()}|{api}|{max_urls()}|{page}"
     return etag_for(key), count
 
 

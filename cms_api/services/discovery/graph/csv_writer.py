@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from cms_api.services.discovery.graph.model import Graph
 from cms_api.services.discovery.graph.selection import Filters
@@ -11,6 +12,10 @@ from cms_api.services.discovery.graph.writing import encoded, number_texts
 _CSV_SPECIAL = re.compile('[",\r\n]')
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets skip leading blanks and invisible characters (spaces, NBSP, zero-width
+# space, BOM, ...) before looking for a formula, and some read a full-width equals sign
+# (U+FF1D) as `=`.
+_IGNORED_BEFORE_FORMULA = re.compile(r"^[\s\u200b-\u200f\u2060-\u2064\ufeff\u180e]+")
 
 
 def _csv(text: str | None) -> str:
@@ -20,11 +25,21 @@ def _csv(text: str | None) -> str:
     editors."""
     if not text:
         return ""
-    if text.startswith(_FORMULA_START):
+    if _runs_as_formula(text):
         text = "'" + text
     if _CSV_SPECIAL.search(text) is None:
         return text
     return '"' + text.replace('"', '""') + '"'
+
+
+def _runs_as_formula(text: str) -> bool:
+    if text.startswith(_FORMULA_START):
+        return True
+    if text[0].isalnum():  # most anchors: nothing to skip, nothing to fold
+        return False
+    # NFKC folds the full-width forms of = + - @ (and other compatibility forms) to ASCII.
+    visible = unicodedata.normalize("NFKC", _IGNORED_BEFORE_FORMULA.sub("", text))
+    return visible.startswith(_FORMULA_START)
 
 
 def write_csv(graph: Graph, filters: Filters) -> bytes:

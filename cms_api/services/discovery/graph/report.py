@@ -1,4 +1,4 @@
-"""The link report: orphans, dead ends and broken links of the whole published site."""
+"""The link report: orphans and dead ends of the published site, and for editors broken links."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ ORDER BY s.slug COLLATE "C", t.slug COLLATE "C"
 """
 
 
-def report() -> str:
-    """Orphans, dead ends and broken links of the whole published site, as JSON."""
+def _published_report() -> dict[str, Any]:
+    """What the published site alone shows: its counts, orphans and dead ends."""
     site = SITES.get(current_version())
     graph = site.whole()
     url = page_url()
@@ -39,30 +39,42 @@ def report() -> str:
             "url": url(slug),
         }
 
-    with reading() as cursor:
-        broken = cursor.execute(_BROKEN_SQL).fetchall()
     orphans = [article(number) for number in np.flatnonzero(graph.inlinks == 0).tolist()]
     dead_ends = [article(number) for number in np.flatnonzero(graph.outlinks == 0).tolist()]
-    document = {
+    return {
         "counts": {
             "articles": len(site.slugs),
             "links": len(site.source),
             "orphans": len(orphans),
             "dead_ends": len(dead_ends),
-            "broken_links": len(broken),
         },
         "orphans": orphans,
         "dead_ends": dead_ends,
-        "broken_links": [
-            {
-                "source": source,
-                "target": target,
-                "relation": relation,
-                "anchor_text": anchor,
-                "reason": "target_trashed" if trashed else "target_not_published",
-                "target_status": status,
-            }
-            for source, target, relation, anchor, trashed, status in broken
-        ],
     }
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def report() -> str:
+    """The public report, as JSON: it speaks only of published articles and the links
+    among them, so not even a count of links to unpublished ones."""
+    return json.dumps(_published_report(), ensure_ascii=False, separators=(",", ":"))
+
+
+def editorial_report() -> dict[str, Any]:
+    """The public report plus the live links from published articles to ones readers
+    cannot see (trashed or unpublished), naming those targets: for editors only."""
+    document = _published_report()
+    with reading() as cursor:
+        broken = cursor.execute(_BROKEN_SQL).fetchall()
+    document["counts"]["broken_links"] = len(broken)
+    document["broken_links"] = [
+        {
+            "source": source,
+            "target": target,
+            "relation": relation,
+            "anchor_text": anchor,
+            "reason": "target_trashed" if trashed else "target_not_published",
+            "target_status": status,
+        }
+        for source, target, relation, anchor, trashed, status in broken
+    ]
+    return document

@@ -21,6 +21,35 @@ def allow_private() -> bool:
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")
+
+# Our own list, from IANA's special-purpose address registries, rather than Python's
+# `is_private`/`is_global`, which vary between versions and miss blocks (fec0::/10 was
+# "global" to Python 3.11). An IPv6 address must also be global unicast (2000::/3).
+_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
+_NOT_GLOBAL: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.88.99.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "2001::/23",
+        "2001:db8::/32",
+        "3fff::/20",
+    )
+)
 
 
 class UrlRefused(Exception):
@@ -58,7 +87,11 @@ def refusal(address: IPAddress) -> str | None:
     ):
         if getattr(address, flag):
             return label
-    if not address.is_global:
+    if address in _SITE_LOCAL:
+        return "a site-local address"
+    if not address.is_global or any(address in network for network in _NOT_GLOBAL):
+        return "not a public address"
+    if isinstance(address, ipaddress.IPv6Address) and address not in _GLOBAL_UNICAST:
         return "not a public address"
     return None
 

@@ -17,10 +17,12 @@ from cms_api.models.webhook import WEBHOOK_EVENTS
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.integrations.webhooks.addresses import UrlRefused, allow_private, check_url
-from cms_api.services.integrations.webhooks.signing import new_secret
+from cms_api.services.integrations.webhooks.signing import new_secret, reseal, seal, unseal
 from cms_api.services.paging import paginate
 
 EVENTS = WEBHOOK_EVENTS
+# Endpoints re-encrypted per transaction by `rotate_secrets`.
+ROTATION_BATCH = 500
 # Newest first: (created_at, id).
 ENDPOINTS_KEYSET = Keyset("webhooks", (aware_datetime, uuid_value))
 
@@ -86,7 +88,7 @@ def create_endpoint(data: dict[str, Any], actor: Actor) -> tuple[WebhookEndpoint
         url=data["url"],
         description=data.get("description"),
         events=_events(data["events"]),
-        secret=data.get("secret") or generated,
+        secret=seal(data.get("secret") or generated),
         active=data.get("active", True),
     )
     db.session.add(endpoint)
@@ -137,9 +139,9 @@ def update_endpoint(
     for name in ("description", "active"):
         if name in data:
             setattr(endpoint, name, data[name])
-    secret_changed = bool(data.get("secret")) and data["secret"] != endpoint.secret
+    secret_changed = bool(data.get("secret")) and data["secret"] != unseal(endpoint.secret)
     if secret_changed:
-        endpoint.secret = data["secret"]
+        endpoint.secret = seal(data["secret"])
     after = _state(endpoint)
     changed = [key for key in after if after[key] != before[key]]
     if changed or secret_changed:
@@ -170,3 +172,36 @@ def delete_endpoint(endpoint: WebhookEndpoint, actor: Actor) -> None:
     )
     db.session.flush()
     audit_change("delete", endpoint.id, actor, before=before)
+
+
+def rotate_secrets() -> int:
+    """Encrypt every stored secret again with the first key; returns how many were.
+
+    Rows are locked one batch at a time, so the worker and admins' edits wait only briefly.
+    """
+    rotated = 0
+    last: uuid.UUID | None = None
+    while True:
+        query = (
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.secret != "")
+            .order_by(WebhookEndpoint.id)
+            .limit(ROTATION_BATCH)
+            .with_for_update()
+        )
+        if last is not None:
+            query = query.where(WebhookEndpoint.id > last)
+        batch = list(db.session.scalars(query))
+        if not batch:
+            return rotated
+        for endpoint in batch:
+            # A plain UPDATE: re-encrypting changes nothing an admin's If-Match refers to.
+            db.session.execute(
+                update(WebhookEndpoint)
+                .where(WebhookEndpoint.id == endpoint.id)
+                .values(secret=reseal(endpoint.secret))
+                .execution_options(synchronize_session=False)
+            )
+        db.session.commit()
+        rotated += len(batch)
+        last = batch[-1].id

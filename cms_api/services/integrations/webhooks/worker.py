@@ -18,7 +18,7 @@ from cms_api.database import db, db_now
 from cms_api.domain.clock import utcnow
 from cms_api.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from cms_api.services.integrations.webhooks.addresses import UrlRefused, allow_private, check_url
-from cms_api.services.integrations.webhooks.signing import signature
+from cms_api.services.integrations.webhooks.signing import signature, unseal
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,14 @@ def claim_next(policy: RetryPolicy = DEFAULT_RETRY) -> Claim | None:
     ).one()
     db.session.commit()
     return Claim(
-        row.id, token, row.attempt_count, row.event_id, row.event_type, row.body, url, secret
+        row.id,
+        token,
+        row.attempt_count,
+        row.event_id,
+        row.event_type,
+        row.body,
+        url,
+        unseal(secret),
     )
 
 
