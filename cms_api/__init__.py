@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from cms_api.cli import register_commands
     from cms_api.database import db, resolve_database_url
     from cms_api.extensions import api, cors, migrate
+    from cms_api.http import connection_drops
     from cms_api.http.problems import register_error_handlers
     from cms_api.http.requests import register_request_hooks
     from cms_api.resources import register_blueprints
@@ -86,6 +87,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     ratelimit.init_app(app)
     fastpath.install(app)
+    # Around the fast path and the views, inside the access log: one line per request.
+    connection_drops.install(app)
     observability.install(app)
     if settings.trusted_proxies:
         # Behind N proxies, the client address (for rate limits and logs) is in

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -22,6 +23,8 @@ from cms_api.http.conditional import (
 from cms_api.http.requests import REQUEST_ID
 from cms_api.observability import ROUTE
 from cms_api.services.runtime import runtime_of
+
+log = logging.getLogger(__name__)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -161,20 +164,37 @@ class StoredDocuments:
             if entry is not None:
                 return entry
             generation = cache.generation()  # before reading: see DocumentCache.put
-        connection = self._engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            cursor.execute(sql, (kind, value))
-            row = cursor.fetchone()
-            cursor.close()
-        except Exception:
-            connection.invalidate()
-            raise
-        finally:
-            connection.close()
+        row = self._query(sql, kind, value)
         if row is None:
             return None
         entry = (row[0].encode(), row[1])
         if cache is not None:
             cache.put((kind, value), entry, generation)
         return entry
+
+    def _query(self, sql: str, kind: str, value: Any) -> tuple[str, str] | None:
+        """The row, read on a pooled connection; if the server had dropped that connection,
+        read once more on a fresh one (a connection that cannot be opened is not retried:
+        the server is unreachable, and the view's 503 should come without a second wait)."""
+        for attempt in (1, 2):
+            connection = self._engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(sql, (kind, value))
+                row = cursor.fetchone()
+                cursor.close()
+                return row
+            except Exception as error:
+                dropped = attempt == 1 and self._engine.dialect.is_disconnect(
+                    error, connection.dbapi_connection, None
+                )
+                connection.invalidate(error)
+                if not dropped:
+                    raise
+                log.warning("a stored document read met a dropped connection; reading again")
+                # The others in the pool were likely dropped with it (a restart, every
+                # backend ended): the second attempt must not draw one of them.
+                self._engine.dispose()
+            finally:
+                connection.close()
+        return None  # not reached: the second attempt returns or raises

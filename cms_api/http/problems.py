@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from cms_api.database import db
 from cms_api.domain.errors import DomainError
+from cms_api.http.connection_drops import note_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +279,8 @@ def _stale_write(error: orm_exc.StaleDataError) -> Response:
 def _database_unavailable(error: Exception) -> Response:
     _discard_session()
     log.warning("database unavailable: %s", error.__class__.__name__)
+    # A safe read that met a dropped connection is run once more before this answer is sent.
+    note_unavailable(error)
     return problem_response(
         503,
         detail="The database is unavailable. Please retry shortly.",

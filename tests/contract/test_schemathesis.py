@@ -1,4 +1,4 @@
-"""The document as a contract: a schemathesis run over every public and admin operation."""
+"""The document as a contract: every schemathesis check over every operation, alone and chained."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import schemathesis
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import ignored_auth
 from sqlalchemy import select
 
 from cms_api.database import db
@@ -18,8 +19,6 @@ from cms_api.models import Article, ArticleSlug
 pytestmark = pytest.mark.schemathesis
 
 ADMIN = "^/v1/admin/"
-# Without a token an admin request stops at authentication whatever it carries, so the
-# coverage phase's many body and parameter variants would all test the same 401.
 # A write may name things that must exist (a topic slug, a person, an article id): the
 # document can say what shape a reference has, not that it resolves, so such a request
 # passes the schema and is refused with 422 naming the field. That is the contract. So is
@@ -34,16 +33,50 @@ BODY_CHECKS = {
     "positive_data_acceptance": {"expected-statuses": RESOLVING_STATUSES},
     "negative_data_rejection": {"expected-statuses": REFUSING_STATUSES},
 }
-CONFIG = schemathesis.Config.from_dict(
+# Every check schemathesis has is enabled (its default); this only tunes them. Two of them,
+# use_after_free and ensure_resource_availability, judge a call by the ones before it, so
+# they act in the chained test at the end. object_level_authorization needs identities that
+# own objects; here content belongs to no user (roles decide), so it has nothing to compare.
+# The bound on a response's time catches a pathological query or regex, not slowness:
+# bench/ measures speed, and a run shares its cores with others.
+CHECKS = {"max_response_time": 10}
+# A write that must name the version it replaces (If-Match) and names none is answered 428
+# Precondition Required (RFC 6585), the status made for it; schemathesis's default list of
+# answers to a missing header lacks it.
+ADMIN_CHECKS = {
+    **BODY_CHECKS,
+    "missing_required_header": {
+        "expected-statuses": ["400", "401", "403", "406", "415", "422", "428"]
+    },
+}
+OPERATIONS = [
+    {"include-path-regex": ADMIN, "checks": ADMIN_CHECKS},
+    {"include-path-regex": "^/v1/questions$", "checks": BODY_CHECKS},
     {
+        # Drawing every boundary-valid body of these takes schemathesis over a minute each
+        # (the article's nested sections, the user's e-mail pattern); their valid bodies come
+        # from the examples and fuzzing phases, their invalid ones from coverage as for all.
+        "include-name": [
+            "POST /v1/admin/articles",
+            "PATCH /v1/admin/articles/{article_id}",
+            "POST /v1/admin/users",
+        ],
+        "phases": {"coverage": {"generation": {"mode": "negative"}}},
+    },
+]
+CONFIG = schemathesis.Config.from_dict({"checks": CHECKS, "operations": OPERATIONS})
+# Without a token an admin request stops at authentication whatever it carries, so the
+# coverage phase's many body and parameter variants would all test the same 401.
+ANONYMOUS_CONFIG = schemathesis.Config.from_dict(
+    {
+        "checks": CHECKS,
         "operations": [
             {
                 "include-path-regex": ADMIN,
                 "phases": {"coverage": {"enabled": False}},
                 "checks": BODY_CHECKS,
-            },
-            {"include-path-regex": "^/v1/questions$", "checks": BODY_CHECKS},
-        ]
+            }
+        ],
     }
 )
 ARTICLE = "headache-after-botox"
@@ -68,8 +101,7 @@ def _with_seeded_examples(document: dict[str, Any], faq_id: str) -> dict[str, An
     return document
 
 
-@pytest.fixture
-def api_schema(app: Flask, request: pytest.FixtureRequest) -> schemathesis.BaseSchema:
+def _load(app: Flask, request: pytest.FixtureRequest, config: Any) -> schemathesis.BaseSchema:
     """The document as the app serves it, with requests sent in-process over WSGI."""
     # schemathesis 4.32's lazy loader relabels the test node through the private `_nodeid`,
     # which pytest 9.2 no longer has; without it every run dies with an AttributeError.
@@ -82,9 +114,19 @@ def api_schema(app: Flask, request: pytest.FixtureRequest) -> schemathesis.BaseS
     client = app.test_client()
     faq_id = client.get("/v1/faqs?limit=1").get_json()["items"][0]["id"]
     document = _with_seeded_examples(client.get("/openapi.json").get_json(), faq_id)
-    schema = schemathesis.openapi.from_dict(document, config=CONFIG)
+    schema = schemathesis.openapi.from_dict(document, config=config)
     schema.app = app
     return schema
+
+
+@pytest.fixture
+def api_schema(app: Flask, request: pytest.FixtureRequest) -> schemathesis.BaseSchema:
+    return _load(app, request, CONFIG)
+
+
+@pytest.fixture
+def anonymous_schema(app: Flask, request: pytest.FixtureRequest) -> schemathesis.BaseSchema:
+    return _load(app, request, ANONYMOUS_CONFIG)
 
 
 class ServerIssuedValues:
@@ -96,8 +138,9 @@ class ServerIssuedValues:
     exercised instead of rejected.
     """
 
-    def __init__(self, client: FlaskClient) -> None:
+    def __init__(self, client: FlaskClient, headers: dict[str, str] | None = None) -> None:
         self.client = client
+        self.headers = headers or {}
         self.cursors: dict[tuple[str, str], str | None] = {}
         self.sections: dict[str, list[str] | None] = {}
 
@@ -105,7 +148,7 @@ class ServerIssuedValues:
         key = (path, sort or "")
         if key not in self.cursors:
             query = {"limit": 1, **({"sort": sort} if sort else {})}
-            response = self.client.get(path, query_string=query)
+            response = self.client.get(path, query_string=query, headers=self.headers)
             page = response.get_json()["page"] if response.status_code == 200 else {}
             self.cursors[key] = page.get("next_cursor")
         return self.cursors[key]
@@ -128,10 +171,11 @@ class ServerIssuedValues:
                 del case.query["cursor"]
             else:
                 case.query["cursor"] = cursor
-        if "since" in case.query:
+        if "since" in case.query and path == "/v1/changes":
             # The change feed always issues a cursor, even when nothing is left to read.
+            # (The audit log's `since` is a time, which the document can describe.)
             case.query["since"] = self.cursor(path, None)
-        if "sections" in case.query:
+        if "sections" in case.query and path.startswith("/v1/articles/"):
             keys = self.section_keys(path)
             if keys:
                 case.query["sections"] = ",".join(keys[:2])
@@ -142,7 +186,24 @@ def server_issued(client: FlaskClient) -> ServerIssuedValues:
     return ServerIssuedValues(client)
 
 
+@pytest.fixture
+def admin_headers(admin_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {admin_token}"}
+
+
+@pytest.fixture
+def auth_enforced() -> set[str]:
+    """Operations whose refusal of a missing or wrong token ignored_auth has seen."""
+    return set()
+
+
+@pytest.fixture
+def admin_server_issued(client: FlaskClient, admin_headers: dict[str, str]) -> ServerIssuedValues:
+    return ServerIssuedValues(client, admin_headers)
+
+
 schema = schemathesis.pytest.from_fixture("api_schema")
+anonymous = schemathesis.pytest.from_fixture("anonymous_schema")
 # The fixtures are function-scoped on purpose (one rolled-back transaction for the run).
 # CI replays the same examples every run, so a landing never hinges on a lucky draw; a
 # developer's run explores new ones each time.
@@ -166,16 +227,25 @@ def test_every_public_operation_honours_the_document(
     derandomize=DERANDOMIZE, max_examples=12, deadline=None, suppress_health_check=HEALTH_CHECKS
 )
 def test_every_admin_operation_honours_the_document_with_a_token(
-    case: schemathesis.Case, admin_token: str
+    case: schemathesis.Case,
+    admin_server_issued: ServerIssuedValues,
+    admin_headers: dict[str, str],
+    auth_enforced: set[str],
 ) -> None:
     # An admin may do everything but sign off reviews, whose 403 the document lists.
-    if case.meta is not None and case.meta.generation.mode.is_positive and case.query:
-        # Only the server issues valid cursors; admin paging has its own tests.
-        case.query.pop("cursor", None)
-    case.call_and_validate(headers={"Authorization": f"Bearer {admin_token}"})
+    admin_server_issued.apply(case)
+    # Passed as the request's headers, the token is known to be a real one, so ignored_auth
+    # sends an accepted request again without it and with a wrong one, expecting 401. That
+    # is a property of the operation: once seen, as schemathesis's own runner does, enough.
+    seen = case.operation.label in auth_enforced
+    response = case.call_and_validate(
+        headers=admin_headers, excluded_checks=[ignored_auth] if seen else None
+    )
+    if 200 <= response.status_code < 300:
+        auth_enforced.add(case.operation.label)
 
 
-@schema.include(path_regex=ADMIN).parametrize()
+@anonymous.include(path_regex=ADMIN).parametrize()
 @settings(
     derandomize=DERANDOMIZE, max_examples=5, deadline=None, suppress_health_check=HEALTH_CHECKS
 )
@@ -184,3 +254,38 @@ def test_every_admin_operation_honours_the_document_without_a_token(
 ) -> None:
     # Holds the 401 answers (and the 404s of malformed path parameters) to the document.
     case.call_and_validate()
+
+
+def test_workflows_honour_the_document(
+    app: Flask,
+    request: pytest.FixtureRequest,
+    admin_token: str,
+    admin_server_issued: ServerIssuedValues,
+) -> None:
+    """Chains of calls over the whole document, linked as its ids and paths suggest.
+
+    Where the stateful checks run: what one call creates, the next finds
+    (ensure_resource_availability); what one deletes, the next does not (use_after_free).
+    """
+    # Given as the bearerAuth credential, the token is one schemathesis knows to be real,
+    # so ignored_auth probes each accepted admin call without it and with a wrong one.
+    auth = {"auth": {"openapi": {"bearerAuth": {"bearer": admin_token}}}}
+    config = schemathesis.Config.from_dict({"checks": CHECKS, "operations": OPERATIONS, **auth})
+    links = _load(app, request, config).as_state_machine()
+
+    class Workflows(links):  # type: ignore[misc, valid-type]
+        def before_call(self, case: schemathesis.Case) -> None:
+            # A cursor is opaque: the document can only say it is a string, and a string
+            # the listing did not issue is refused with 400 (API.md). So a step carrying one
+            # gets a real one; positive_data_acceptance stays strict for every other value.
+            admin_server_issued.apply(case)
+
+    Workflows.run(
+        settings=settings(
+            derandomize=DERANDOMIZE,
+            max_examples=20,
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

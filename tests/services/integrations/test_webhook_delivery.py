@@ -28,7 +28,7 @@ from cms_api.services.integrations.webhooks import endpoints, signing
 from cms_api.services.integrations.webhooks import worker as webhook_worker
 from cms_api.services.publishing import outbox
 from cms_api.services.publishing.articles import publish_article, unpublish_article
-from tests.conftest import ROOT, bearer
+from tests.conftest import ROOT, TEST_SECRET_KEY, bearer
 
 ARTICLE = "headache-after-botox"
 FAST = webhook_worker.RetryPolicy(base_seconds=0.01, cap_seconds=0.05, max_attempts=5)
@@ -419,6 +419,8 @@ def test_the_worker_runs_until_sigterm_then_finishes_cleanly(committed_app):
             **os.environ,
             "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
             "CMS_WEBHOOKS_ALLOW_PRIVATE": "true",
+            # The key the test app sealed the endpoint's secret with.
+            "CMS_SECRET_KEYS": TEST_SECRET_KEY,
         }
         worker = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "wsgi", "webhooks", "deliver"],
@@ -438,6 +440,7 @@ def test_the_worker_runs_until_sigterm_then_finishes_cleanly(committed_app):
         finally:
             if worker.poll() is None:
                 worker.kill()
+                worker.communicate()
                 worker.communicate()
 
     assert worker.returncode == 0, errors
