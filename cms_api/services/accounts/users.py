@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
-from cms_api.domain.errors import Conflict, DomainError, NotFound
+from cms_api.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 from cms_api.models import ApiToken, Person, User
 from cms_api.models.user import ROLES
 from cms_api.services import runtime
@@ -45,27 +45,16 @@ def create_user(
     actor: Actor | None = None,
 ) -> User:
     if role not in ROLES:
-        raise DomainError(
+        raise ValidationFailed(
             f"Unknown role {role!r}; roles are {', '.join(ROLES)}.",
-            status=422,
-            kind="validation-error",
             errors={"json": {"role": ["Unknown role."]}},
         )
     person = None
     if person_slug:
-        person = db.session.scalar(select(Person).where(Person.slug == person_slug))
-        if person is None:
-            raise DomainError(
-                f"No person has the slug {person_slug!r}.",
-                status=422,
-                kind="validation-error",
-                errors={"json": {"person": ["Unknown person."]}},
-            )
+        person = _person(person_slug)
     if role == "reviewer" and person is None:
-        raise DomainError(
+        raise ValidationFailed(
             "A reviewer must be linked to a person with credentials.",
-            status=422,
-            kind="validation-error",
             errors={"json": {"person": ["Required for reviewers."]}},
         )
     email = email.strip().lower()
@@ -90,9 +79,7 @@ def max_token_lifetime() -> timedelta:
 
 
 def _expiry_refused(message: str) -> DomainError:
-    return DomainError(
-        message, status=422, kind="validation-error", errors={"json": {"expires_at": [message]}}
-    )
+    return ValidationFailed(message, errors={"json": {"expires_at": [message]}})
 
 
 def token_expiry(expires_at: datetime | None) -> datetime:
@@ -240,10 +227,8 @@ def _keep_an_admin(user: User, *, doing: str) -> None:
 def _person(slug: str) -> Person:
     person = db.session.scalar(select(Person).where(Person.slug == slug))
     if person is None:
-        raise DomainError(
+        raise ValidationFailed(
             f"No person has the slug {slug!r}.",
-            status=422,
-            kind="validation-error",
             errors={"json": {"person": ["Unknown person."]}},
         )
     return person
@@ -254,10 +239,8 @@ def update_user(user: User, data: dict[str, Any], *, actor: Actor | None = None)
     before = _state(user)
     role = data.get("role", user.role)
     if role not in ROLES:
-        raise DomainError(
+        raise ValidationFailed(
             f"Unknown role {role!r}; roles are {', '.join(ROLES)}.",
-            status=422,
-            kind="validation-error",
             errors={"json": {"role": ["Unknown role."]}},
         )
     if role != "admin":
@@ -265,10 +248,8 @@ def update_user(user: User, data: dict[str, Any], *, actor: Actor | None = None)
     if "person" in data:
         user.person = _person(data["person"]) if data["person"] else None
     if role == "reviewer" and user.person is None:
-        raise DomainError(
+        raise ValidationFailed(
             "A reviewer must be linked to a person with credentials.",
-            status=422,
-            kind="validation-error",
             errors={"json": {"person": ["Required for reviewers."]}},
         )
     user.role = role

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
 
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
-from cms_api.domain.errors import Conflict, DomainError
+from cms_api.domain.errors import Conflict, ValidationFailed
 from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
 from cms_api.models import (
     Article,
@@ -80,10 +80,8 @@ def _topics_by_slug(slugs: list[str]) -> list[Topic]:
     }
     unknown = [slug for slug in slugs if slug not in found]
     if unknown:
-        raise DomainError(
+        raise ValidationFailed(
             f"Unknown topic {', '.join(unknown)}.",
-            status=422,
-            kind="validation-error",
             errors={"json": {"topics": [f"Unknown topic: {slug}." for slug in unknown]}},
         )
     return [found[slug] for slug in dict.fromkeys(slugs)]
@@ -118,10 +116,8 @@ def _build_sections(article: Article, items: list[dict[str, Any]]) -> list[Secti
             keys.append(child["key"])
     duplicates = sorted({key for key in keys if keys.count(key) > 1})
     if duplicates:
-        raise DomainError(
+        raise ValidationFailed(
             f"Section keys must be unique within an article: {', '.join(duplicates)}.",
-            status=422,
-            kind="validation-error",
             errors={"json": {"sections": [f"Duplicate key: {key}." for key in duplicates]}},
         )
     return sections
@@ -229,10 +225,8 @@ def set_authors(article: Article, person_slugs: list[str], actor: Actor) -> Arti
     }
     unknown = [slug for slug in person_slugs if slug not in people]
     if unknown:
-        raise DomainError(
+        raise ValidationFailed(
             f"Unknown person {', '.join(unknown)}.",
-            status=422,
-            kind="validation-error",
             errors={"json": {"authors": [f"Unknown person: {s}." for s in unknown]}},
         )
     before = [link.person.slug for link in article.authorships]

@@ -10,12 +10,12 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from psycopg import errors as pg_errors
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
-from cms_api.domain.errors import Conflict, DomainError, NotFound
+from cms_api.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 from cms_api.domain.paging import Keyset, Page
 from cms_api.models import Article, Faq, Person, RelatedLink, Topic
 from cms_api.services.accounts import audit
@@ -67,11 +67,18 @@ def fetch(
     return entity
 
 
+def slug_taken(model: type[Person] | type[Topic], slug: str, entity_id: uuid.UUID | None) -> bool:
+    """Whether another row of `model` has the slug; trashed rows keep theirs, so restoring
+    one never finds it taken."""
+    query = select(model.id).where(model.slug == slug)
+    if entity_id is not None:
+        query = query.where(model.id != entity_id)
+    return bool(db.session.scalar(select(exists(query))))
+
+
 def invalid(field: str, message: str) -> DomainError:
     """A 422 naming one body field, shaped like marshmallow's own validation errors."""
-    return DomainError(
-        message, status=422, kind="validation-error", errors={"json": {field: [message]}}
-    )
+    return ValidationFailed(message, errors={"json": {field: [message]}})
 
 
 def slug_conflict(slug: str) -> Conflict:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, or_
 
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
@@ -22,6 +22,7 @@ from cms_api.services.editorial.common import (
     record_create,
     record_update,
     slug_conflict,
+    slug_taken,
     take_out_of_trash,
     unique_or_conflict,
 )
@@ -58,14 +59,6 @@ def get_person(
     )
 
 
-def _slug_taken(slug: str, person_id: uuid.UUID | None) -> bool:
-    # Trashed people keep their slug: restoring one must not find it taken.
-    query = select(Person.id).where(Person.slug == slug)
-    if person_id is not None:
-        query = query.where(Person.id != person_id)
-    return bool(db.session.scalar(select(exists(query))))
-
-
 def _credentials(person: Person) -> list[dict[str, Any]]:
     return [
         {name: getattr(item, name) for name in CREDENTIAL_FIELDS} for item in person.credentials
@@ -81,7 +74,11 @@ def _state(person: Person) -> dict[str, Any]:
 
 
 def _apply(person: Person, data: dict[str, Any]) -> None:
-    if "slug" in data and data["slug"] != person.slug and _slug_taken(data["slug"], person.id):
+    if (
+        "slug" in data
+        and data["slug"] != person.slug
+        and slug_taken(Person, data["slug"], person.id)
+    ):
         raise slug_conflict(data["slug"])
     for name in FIELDS:
         if name in data:
@@ -98,7 +95,7 @@ def _apply(person: Person, data: dict[str, Any]) -> None:
 
 
 def create_person(data: dict[str, Any], actor: Actor) -> Person:
-    if _slug_taken(data["slug"], None):
+    if slug_taken(Person, data["slug"], None):
         raise slug_conflict(data["slug"])
     person = Person(id=uuid.uuid4(), profile_links=[], specialties=[], credentials=[])
     _apply(person, data)

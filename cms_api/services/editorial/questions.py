@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
-from cms_api.domain.errors import Conflict, DomainError, NotFound
+from cms_api.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
 from cms_api.models import Article, ArticleSlug, Faq, ReaderQuestion, Topic
 from cms_api.services.accounts import audit
@@ -32,9 +32,7 @@ ACTIONS_BY_STATUS: dict[str, tuple[str, ...]] = {
 
 def _invalid(field: str, message: str) -> DomainError:
     """A 422 naming the body field at fault, shaped like a schema validation error."""
-    return DomainError(
-        message, status=422, kind="validation-error", errors={"json": {field: [message]}}
-    )
+    return ValidationFailed(message, errors={"json": {field: [message]}})
 
 
 # -- readers -------------------------------------------------------------------------------

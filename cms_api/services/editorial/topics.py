@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import aliased
 
 from cms_api.database import db
@@ -25,6 +25,7 @@ from cms_api.services.editorial.common import (
     record_create,
     record_update,
     slug_conflict,
+    slug_taken,
     take_out_of_trash,
     unique_or_conflict,
 )
@@ -41,14 +42,6 @@ def get_topic(
     return fetch(
         Topic, topic_id, label="topic", for_update=for_update, include_trashed=include_trashed
     )
-
-
-def _slug_taken(slug: str, topic_id: uuid.UUID | None) -> bool:
-    # Trashed topics keep their slug: restoring one must not find it taken.
-    query = select(Topic.id).where(Topic.slug == slug)
-    if topic_id is not None:
-        query = query.where(Topic.id != topic_id)
-    return bool(db.session.scalar(select(exists(query))))
 
 
 def subtree_ids(topic_id: uuid.UUID) -> set[uuid.UUID]:
@@ -106,7 +99,7 @@ class _Checked:
 def _check(topic: Topic, data: dict[str, Any]) -> _Checked:
     # Everything that can refuse the write is checked before anything changes, so a
     # refused write leaves nothing behind in the session.
-    if "slug" in data and data["slug"] != topic.slug and _slug_taken(data["slug"], topic.id):
+    if "slug" in data and data["slug"] != topic.slug and slug_taken(Topic, data["slug"], topic.id):
         raise slug_conflict(data["slug"])
     return _Checked(
         parent=_parent(topic, data["parent"]) if data.get("parent") is not None else None,
@@ -146,7 +139,7 @@ def _rerender(topic: Topic, *, moved: bool) -> None:
 
 
 def create_topic(data: dict[str, Any], actor: Actor) -> Topic:
-    if _slug_taken(data["slug"], None):
+    if slug_taken(Topic, data["slug"], None):
         raise slug_conflict(data["slug"])
     topic = Topic(id=uuid.uuid4(), slug=data["slug"], position=0)
     checked = _check(topic, data)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from cms_api.database import db
 from cms_api.domain.clock import add_months, utcnow
-from cms_api.domain.errors import Conflict, DomainError
+from cms_api.domain.errors import Conflict, Forbidden
 from cms_api.models import Article, MedicalReview, User
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
@@ -55,10 +55,8 @@ def approve(article: Article, reviewer: User, actor: Actor, *, notes: str | None
     _check(article, "approve")
     person = reviewer.person
     if person is None:
-        raise DomainError(
+        raise Forbidden(
             "Only a reviewer linked to a person with credentials can approve.",
-            status=403,
-            kind="forbidden",
         )
     if person.id in {link.person_id for link in article.authorships}:
         raise Conflict(

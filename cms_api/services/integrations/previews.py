@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from cms_api.database import db
 from cms_api.domain.clock import add_months, utcnow
-from cms_api.domain.errors import DomainError, NotFound
+from cms_api.domain.errors import DomainError, NotFound, ValidationFailed
 from cms_api.domain.formats import dumps, iso_datetime
 from cms_api.domain.previews import MAX_LIFETIME, MAX_TOKEN_LENGTH, MIN_LIFETIME, TOKEN_PREFIX
 from cms_api.models import (
@@ -65,10 +65,8 @@ def mint(article_id: uuid.UUID, *, lifetime: timedelta, actor: Actor) -> IssuedP
     """A new preview token for the article (not one in the trash); its secret is returned once."""
     if not MIN_LIFETIME <= lifetime <= MAX_LIFETIME:
         low, high = int(MIN_LIFETIME.total_seconds()), int(MAX_LIFETIME.total_seconds())
-        raise DomainError(
+        raise ValidationFailed(
             f"A preview token lives {low} to {high} seconds.",
-            status=422,
-            kind="validation-error",
             errors={"json": {"expires_in": [f"Must be between {low} and {high}."]}},
         )
     article = editorial.get_article(article_id)

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from cms_api.database import db, db_now
 from cms_api.domain.clock import utcnow
-from cms_api.domain.errors import DomainError, NotFound
+from cms_api.domain.errors import DomainError, NotFound, ValidationFailed
 from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
 from cms_api.models import WebhookDelivery, WebhookEndpoint
 from cms_api.models.webhook import WEBHOOK_EVENTS
@@ -28,9 +28,7 @@ ENDPOINTS_KEYSET = Keyset("webhooks", (aware_datetime, uuid_value))
 
 
 def _refused_url(error: UrlRefused) -> DomainError:
-    return DomainError(
-        str(error), status=422, kind="validation-error", errors={"json": {"url": [str(error)]}}
-    )
+    return ValidationFailed(str(error), errors={"json": {"url": [str(error)]}})
 
 
 def _events(values: Iterable[str]) -> list[str]:
