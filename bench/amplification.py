@@ -31,7 +31,9 @@ the app with gunicorn (`-c python:cms_api.gunicorn_conf`). One client reads
 `--duration` seconds in each phase (after `--warmup` seconds of unmeasured reads):
 
 - unloaded: the reader alone;
-- bodies: `--attackers` processes also send, in a closed loop, a 1 MiB body of `[],[],...`
+- bodies: `--attackers` processes also send, `--rate` times a second each (10 by default:
+  8 clients then send 80 MiB/s, about what a 700 Mbit/s link carries; `--rate 0` is a
+  closed loop, as fast as answered), a 1 MiB body of `[],[],...`
   with `Content-Type: application/json`: `--question-attackers` of them (a quarter by
   default) `POST /v1/questions` (the one public operation that takes a body), the others
   every method (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS) in turn on public routes
@@ -84,8 +86,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--rate",
         type=float,
-        default=0.0,
-        help="requests a second per attacker (default 0: a closed loop, as fast as answered)",
+        default=10.0,
+        help="requests a second per attacker (default 10; 0: a closed loop, as fast as answered)",
     )
     parser.add_argument("--max-ratio", type=float, default=3.0, help="loaded p99 / unloaded p99")
     parser.add_argument("--no-control", action="store_true", help="skip the bodiless phase")

@@ -27,9 +27,14 @@ MAX_URL_BYTES = 16384
 MAX_HEADER_FIELDS = 100
 MAX_HEADER_FIELD_BYTES = 8192
 
-# A view whose body is checked by its own authentication wrapper, once the caller is known:
-# strangers cannot make the server read, let alone scan, an admin operation's body.
+# A view whose body is checked by its own wrapper, once the caller is known (an admin
+# operation) or within its rate limit (a public one): strangers cannot make the server
+# read, let alone scan, a body the operation would refuse anyway.
 BODY_CHECKED_AFTER_AUTH = "_cms_body_checked_after_auth"
+
+# An operation that takes only small bodies declares its own limit (`small_body`): a
+# larger declared length is refused before a byte of the body is read.
+BODY_LIMIT = "_cms_body_limit"
 _BODY_LOCATIONS = frozenset({"json", "form", "files"})
 
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
@@ -123,6 +128,16 @@ def check_request_body() -> None:
         )
 
 
+def small_body(max_bytes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Limit an operation's body to `max_bytes`, below the app's MAX_CONTENT_LENGTH."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(view, BODY_LIMIT, max_bytes)
+        return view
+
+    return decorator
+
+
 def _check_request_body() -> None:
     """After routing: only an operation that takes a body has it read, and an admin one
     only once its caller is authenticated (its `authorize` wrapper checks it then)."""
@@ -131,7 +146,18 @@ def _check_request_body() -> None:
         request.max_content_length = ndjson_limit
         return
     view = _operation()
-    if not takes_body(view) or getattr(view, BODY_CHECKED_AFTER_AUTH, False):
+    if not takes_body(view):
+        return
+    own_limit = getattr(view, BODY_LIMIT, None)
+    if own_limit is not None:
+        request.max_content_length = own_limit
+        if (request.content_length or 0) > own_limit:
+            raise DomainError(
+                f"This operation takes a body of at most {own_limit} bytes.",
+                status=413,
+                kind="payload-too-large",
+            )
+    if getattr(view, BODY_CHECKED_AFTER_AUTH, False):
         return
     check_request_body()
 

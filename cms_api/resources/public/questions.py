@@ -14,6 +14,7 @@ from cms_api.database import db
 from cms_api.domain.errors import DomainError
 from cms_api.http.arguments import no_query_args
 from cms_api.http.problems import PROBLEM_CONTENT_TYPE, REQUEST_ID_HEADER_REF, ProblemSchema
+from cms_api.http.requests import BODY_CHECKED_AFTER_AUTH, check_request_body, small_body
 from cms_api.ratelimit import rate_limited
 from cms_api.schemas.public.questions import QuestionAcceptedOut, QuestionIn
 from cms_api.services.editorial import questions
@@ -59,8 +60,17 @@ def _question_rate_limit() -> str:
     return current_app.config["CMS_SETTINGS"].question_rate_limit
 
 
+# A question of 2,000 characters, each escaped as a surrogate pair (12 bytes), with an
+# article slug and an e-mail address, fits with room to spare.
+QUESTION_BODY_LIMIT = 32 * 1024
+
+
 def _json_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Refuse a body that is not JSON with a 415, before the schema reports missing fields."""
+    """Refuse a body that is not JSON with a 415, before the schema reports missing fields.
+
+    It runs inside the rate limit: a client past its limit gets its 429 without the server
+    reading, let alone checking, the body it sent.
+    """
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -70,14 +80,17 @@ def _json_only(view: Callable[..., Any]) -> Callable[..., Any]:
                 status=415,
                 kind="unsupported-media-type",
             )
+        check_request_body()
         return view(*args, **kwargs)
 
+    setattr(wrapper, BODY_CHECKED_AFTER_AUTH, True)
     return blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")(wrapper)
 
 
 @blp.route("")
 class QuestionCollection(MethodView):
     # Every attempt counts, valid or not: the limit also shields the lookups behind validation.
+    @small_body(QUESTION_BODY_LIMIT)
     @rate_limited(
         _question_rate_limit,
         error_message="Too many questions from this address; retry after `Retry-After` seconds.",

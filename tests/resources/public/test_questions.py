@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -14,7 +15,10 @@ from cms_api.config import Settings
 from cms_api.database import db
 from cms_api.models import Article, ArticleSlug, ReaderQuestion
 from cms_api.ratelimit import limiter
+from cms_api.resources.public.questions import QUESTION_BODY_LIMIT
+from cms_api.schemas.public.questions import QUESTION_MAX
 from tests.conftest import build_app
+from tests.http.test_request_limits import CountingStream
 
 PROBLEM = "application/problem+json"
 ARTICLE = "headache-after-botox"
@@ -193,6 +197,47 @@ def test_past_the_limit_an_address_gets_a_429_problem_with_retry_after(app):
     assert third.headers["X-RateLimit-Remaining"] == "0"
     assert int(third.headers["X-RateLimit-Reset"]) > 0
     assert other_reader.status_code == 202  # the limit is per client address
+
+
+def _counted(client: FlaskClient, body: bytes, **environ: str):
+    stream = CountingStream(body)
+    response = client.post(
+        "/v1/questions",
+        input_stream=stream,
+        headers={"Content-Type": "application/json", "Content-Length": str(len(body))},
+        environ_base=environ,
+    )
+    return response, stream
+
+
+def test_a_body_over_the_questions_own_limit_is_refused_unread(client):
+    padding = "x" * QUESTION_BODY_LIMIT
+    response, stream = _counted(client, json.dumps({"question": padding}).encode())
+    assert response.status_code == 413, response.get_json()
+    assert response.content_type == PROBLEM
+    assert str(QUESTION_BODY_LIMIT) in response.get_json()["detail"]
+    assert stream.reads == 0
+
+
+def test_the_longest_question_escaped_to_the_full_fits_the_limit(client):
+    # Every character a surrogate pair written as two \u escapes: the worst a client can send.
+    longest = json.dumps({"question": "\U0001f600" * QUESTION_MAX, "email": "a" * 64 + "@x.org"})
+    assert len(longest.encode()) <= QUESTION_BODY_LIMIT
+    response, _ = _counted(client, longest.encode())
+    assert response.status_code == 202, response.get_json()
+
+
+def test_past_the_limit_the_body_is_not_even_read(app):
+    settings = Settings(
+        database_url=app.config["SQLALCHEMY_DATABASE_URI"], question_rate_limit="1 per minute"
+    )
+    limited = build_app(app.config["SQLALCHEMY_DATABASE_URI"], CMS_SETTINGS=settings).test_client()
+    body = json.dumps({"question": QUESTION}).encode()
+    first, first_stream = _counted(limited, body, REMOTE_ADDR="203.0.113.9")
+    second, second_stream = _counted(limited, b"[" * 20_000, REMOTE_ADDR="203.0.113.9")
+    assert (first.status_code, second.status_code) == (202, 429)
+    assert first_stream.reads > 0
+    assert second_stream.reads == 0
 
 
 def test_the_operation_is_documented_with_its_errors(client):
