@@ -14,6 +14,12 @@ def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def _is_web_url(value: str) -> bool:
+    scheme, _, rest = value.partition("://")
+    host = rest.split("/", 1)[0]
+    return scheme in ("http", "https") and bool(host) and value.isprintable() and " " not in value
+
+
 def _is_fernet_key(key: str) -> bool:
     try:
         return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
@@ -47,6 +53,11 @@ class Settings:
       (default false: more than one worker without ``REDIS_URL`` refuses to start).
     - ``CMS_PUBLISHER_NAME`` / ``CMS_PUBLISHER_LOGO_URL``: the organisation named as
       publisher in schema.org JSON-LD (default ``Example Health``; no logo).
+    - ``CMS_EDITORIAL_POLICY_URL``: the absolute http(s) address of the publisher's
+      editorial policy (how content is written, reviewed, funded and corrected), published
+      as ``publishingPrinciples`` in JSON-LD and as ``publisher.editorial_policy_url`` in
+      each article (default none). Published documents embed it: after changing it, run
+      ``cms-api render``.
     - ``CMS_DB_CONNECT_TIMEOUT``: seconds before a database connection attempt gives up
       (default 3), so an outage answers 503 quickly instead of hanging.
     - ``REDIS_URL``: where rate-limit counters live, shared by every worker process. Unset,
@@ -88,6 +99,7 @@ class Settings:
     rate_limits_per_worker: bool = False
     publisher_name: str = "Example Health"
     publisher_logo_url: str | None = None
+    editorial_policy_url: str | None = None
     db_connect_timeout: int = 3
     redis_url: str | None = None
     question_rate_limit: str = "5 per minute"
@@ -126,6 +138,13 @@ class Settings:
                 f"CMS_API_BASE_URL {self.api_base_url!r} must be an absolute http(s) URL "
                 "without query or fragment, such as 'https://api.example-health.org'."
             )
+        # Published in every article as a link readers follow: a relative or javascript:
+        # address would be a broken (or hostile) link on every page.
+        if self.editorial_policy_url is not None and not _is_web_url(self.editorial_policy_url):
+            raise ValueError(
+                f"CMS_EDITORIAL_POLICY_URL {self.editorial_policy_url!r} must be an absolute "
+                "http(s) URL, such as 'https://www.example-health.org/editorial-policy'."
+            )
         # A token that never expires is what this cap exists to prevent.
         if self.token_max_lifetime_days < 1:
             raise ValueError(
@@ -154,6 +173,7 @@ class Settings:
             in ("1", "true", "yes", "on"),
             publisher_name=env.get("CMS_PUBLISHER_NAME", "Example Health"),
             publisher_logo_url=env.get("CMS_PUBLISHER_LOGO_URL") or None,
+            editorial_policy_url=env.get("CMS_EDITORIAL_POLICY_URL") or None,
             db_connect_timeout=int(env.get("CMS_DB_CONNECT_TIMEOUT", "3")),
             redis_url=env.get("REDIS_URL") or None,
             question_rate_limit=env.get("CMS_QUESTION_RATE_LIMIT", "5 per minute"),

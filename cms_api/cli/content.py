@@ -31,13 +31,22 @@ def seed_command() -> None:
 @click.command("publish-due")
 @with_appcontext
 def publish_due_command() -> None:
-    """Publish approved articles whose scheduled time has come (safe to run every minute)."""
+    """Publish approved articles whose scheduled time has come (safe to run every minute).
+
+    It also re-renders the people whose published credentials show a `valid` flag that
+    is wrong today (a credential started or ended), and the articles that show them: the
+    flag is computed when rendering, so without this it would go stale.
+    """
     published = workflow.publish_due()
     db.session.commit()
     for article in published:
         click.echo(f"Published {article.slug} (revision {article.live_revision}).")
     if not published:
         click.echo("Nothing due.")
+    turned = workflow.refresh_credential_validity()
+    db.session.commit()
+    for person in turned:
+        click.echo(f"Re-rendered {person.slug}: a credential's validity changed.")
 
 
 @click.command("render")

@@ -41,6 +41,10 @@ PROBLEM_KINDS: dict[str, str] = {
     "illegal workflow transition).",
     "illegal-transition": "The workflow does not allow this move from the article's "
     "status; `allowed_transitions` lists the moves that are.",
+    "reviewer-not-eligible": "The reviewer cannot sign off medical content today: their "
+    "person is in the trash or holds no credential valid today; `reasons` says which.",
+    "incomplete-content": "The article lacks what publishing needs; `missing` lists it "
+    "(an author, a disclaimer, a section with a body).",
     "payload-too-large": "The request body is over the size limit.",
     "unsupported-media-type": "The request body is not in a content type the operation takes.",
     "validation-error": "The request body failed validation; `errors` lists each field.",

@@ -26,6 +26,7 @@ from cms_api.models.person import Person
 from cms_api.models.topic import Topic
 
 ARTICLE_STATUSES = ("draft", "in_review", "approved", "published", "archived")
+REVIEW_KINDS = ("clinical", "correction")
 LINK_RELATIONS = (
     "see_also",
     "similar_symptom",
@@ -64,6 +65,10 @@ class Article(Base):
     last_reviewed_at: Mapped[date | None] = mapped_column(Date)
     next_review_due: Mapped[date | None] = mapped_column(Date)
     publish_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The approved revision `publish_at` publishes; an edit cancels the schedule.
+    publish_at_revision: Mapped[int | None] = mapped_column(Integer)
+    # {"sponsor": {...}, "funder": {...}, "conflicts_of_interest": "..."}: reviewed content.
+    disclosures: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -74,6 +79,9 @@ class Article(Base):
     live_revision: Mapped[int | None] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}
+
+    # Set (not stored) when a new revision cancelled the schedule, for the answer to say so.
+    schedule_cancelled = False
 
     sections: Mapped[list[Section]] = relationship(
         primaryjoin="and_(Section.article_id == Article.id, Section.parent_id.is_(None))",
@@ -145,6 +153,8 @@ class Citation(Base):
     title: Mapped[str] = mapped_column(String(500))
     authors: Mapped[str | None] = mapped_column(String(500))
     publisher: Mapped[str | None] = mapped_column(String(300))
+    # A journal article's journal (schema.org `isPartOf` a Periodical).
+    periodical: Mapped[str | None] = mapped_column(String(300))
     year: Mapped[int | None] = mapped_column(Integer)
     doi: Mapped[str | None] = mapped_column(String(200))
     pmid: Mapped[str | None] = mapped_column(String(20))
@@ -166,9 +176,15 @@ class ArticleAuthor(Base):
 
 
 class MedicalReview(Base):
-    """A medical reviewer's sign-off on an article's content."""
+    """A medical reviewer's sign-off on one revision of an article.
+
+    A clinical review checked the whole page and sets the review date and cycle; a
+    correction approved a minor edit and leaves them alone. Readers see a review only
+    once the revision it approved has gone live (`published_at`).
+    """
 
     __tablename__ = "medical_reviews"
+    __table_args__ = (CheckConstraint(f"kind IN {_in(REVIEW_KINDS)}", name="kind_known"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
     article_id: Mapped[uuid.UUID] = mapped_column(
@@ -180,6 +196,11 @@ class MedicalReview(Base):
     reviewed_at: Mapped[date] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     revision_number: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default="clinical", server_default="clinical")
+    # What readers are told about a correction; `notes` stay internal.
+    public_note: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()
 
     reviewer: Mapped[Person] = relationship()

@@ -28,6 +28,8 @@ class Topic(Base):
         ForeignKey("topics.id", ondelete="SET NULL"), index=True
     )
     position: Mapped[int] = mapped_column(default=0)
+    # schema.org MedicalSpecialty ("Neurologic", ...); a child topic inherits its parent's.
+    specialty: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -13,7 +13,7 @@ from cms_api.domain.clock import utcnow
 from cms_api.models import ApiToken, User
 from cms_api.ratelimit import limiter
 from tests.conftest import bearer
-from tests.support.api import AUTHOR_PERSON, PROBLEM, REVIEWER_PERSON, expect_created
+from tests.support.api import AUTHOR_PERSON, CLINICAL, PROBLEM, REVIEWER_PERSON, expect_created
 
 
 def _token_row(app: Flask, secret: str) -> ApiToken:
@@ -63,7 +63,7 @@ def test_a_reviewer_cannot_approve_an_article_they_wrote(client, make_token):
     )
     client.post(f"{url}/submit", headers=bearer(editor))
 
-    response = client.post(f"{url}/approve", json={}, headers=bearer(author))
+    response = client.post(f"{url}/approve", json=CLINICAL, headers=bearer(author))
 
     assert response.status_code in (403, 409), response.get_json()
     assert response.content_type == PROBLEM

@@ -16,7 +16,14 @@ from flask.testing import FlaskClient
 from cms_api.domain.clock import utcnow
 from cms_api.ratelimit import limiter
 from tests.conftest import bearer
-from tests.support.api import AUTHOR_PERSON, REVIEWER_PERSON, SEEDED_ARTICLE, expect_created
+from tests.support.api import (
+    AUTHOR_PERSON,
+    CLINICAL,
+    PUBLISHABLE,
+    REVIEWER_PERSON,
+    SEEDED_ARTICLE,
+    expect_created,
+)
 from tests.support.openapi import is_public, operations, path_parameters, query_parameters
 
 
@@ -227,6 +234,7 @@ def test_no_public_answer_reveals_emails_tokens_or_unpublished_content(
             "slug": f"scheduled-{secret}",
             "title": f"Scheduled {secret}",
             "topics": ["skin-rash"],
+            **PUBLISHABLE,
         },
         headers=bearer(editor),
     )
@@ -238,7 +246,7 @@ def test_no_public_answer_reveals_emails_tokens_or_unpublished_content(
     )
     client.post(f"{scheduled_url}/submit", headers=bearer(editor))
     assert (
-        client.post(f"{scheduled_url}/approve", json={}, headers=bearer(reviewer)).status_code
+        client.post(f"{scheduled_url}/approve", json=CLINICAL, headers=bearer(reviewer)).status_code
         == 200
     )
     later = (utcnow() + timedelta(days=7)).isoformat()

@@ -9,6 +9,13 @@ REVIEWER_PERSON = "tobias-lindqvist"  # make_token("reviewer") signs off as this
 AUTHOR_PERSON = "miriam-castellanos-reed"
 SEEDED_ARTICLE = "headache-after-botox"
 NO_ID = "00000000-0000-0000-0000-000000000000"
+# An approval body: the kind is required (a correction also needs a public `note`).
+CLINICAL = {"kind": "clinical"}
+# What an article needs besides an author before it may be published.
+PUBLISHABLE = {
+    "disclaimer": "General information only, not a diagnosis.",
+    "sections": [{"key": "overview", "heading": "Overview", "body": "What to know."}],
+}
 
 
 def bearer(token: str, **headers: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from tests.support.api import AUTHOR_PERSON, SEEDED_ARTICLE, bearer
+from tests.support.api import AUTHOR_PERSON, PUBLISHABLE, SEEDED_ARTICLE, bearer
 from tests.support.live import (
     CLIENT_TIMEOUT,
     DATABASE,
@@ -148,6 +148,7 @@ class Load:
                 "slug": slug,
                 "title": f"Fault {slug}",
                 "summary": "Written while the database may be away.",
+                "disclaimer": PUBLISHABLE["disclaimer"],
                 "topics": ["headache"],
                 "sections": [{"key": "overview", "heading": "Overview", "body": f"**{slug}**"}],
             },
@@ -179,7 +180,7 @@ class Load:
                 {},
             ),
             ("submit", "POST", f"{url}/submit", editor, None, {}),
-            ("approve", "POST", f"{url}/approve", reviewer, {}, {}),
+            ("approve", "POST", f"{url}/approve", reviewer, {"kind": "clinical"}, {}),
             ("publish", "POST", f"{url}/publish", editor, {}, {}),
         ]
         for step, method, path, token, body, headers in steps:

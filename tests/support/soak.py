@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from tests.support.api import AUTHOR_PERSON, bearer
+from tests.support.api import AUTHOR_PERSON, PUBLISHABLE, bearer
 from tests.support.live import Answer, Gunicorn, call, prepare, start_clients, stop_clients
 
 POOL_TOPIC = "soak-pool"
@@ -153,7 +153,8 @@ class Load:
             return
         if (edited.json() or {}).get("status") == "draft":
             self.request("submit", actor, "POST", f"{path}/submit", **bearer(editor))
-        self.request("approve", actor, "POST", f"{path}/approve", {}, **bearer(reviewer))
+        clinical = {"kind": "clinical"}
+        self.request("approve", actor, "POST", f"{path}/approve", clinical, **bearer(reviewer))
         self.request("publish", actor, "POST", f"{path}/publish", {}, **bearer(editor))
 
     def _unpublish(self, actor: str, rng: random.Random, editor: str, reviewer: str) -> None:
@@ -285,6 +286,7 @@ def build_pool(port: int, editor: str, reviewer: str, size: int) -> Pool:
                 "slug": slug,
                 "title": f"Soak {slug}",
                 "summary": "A pool article.",
+                "disclaimer": PUBLISHABLE["disclaimer"],
                 "topics": [POOL_TOPIC],
                 "sections": [{"key": "overview", "heading": "Overview", "body": "Text."}],
             },
@@ -320,7 +322,7 @@ def build_pool(port: int, editor: str, reviewer: str, size: int) -> Pool:
     for article in articles:
         url = f"/v1/admin/articles/{article.id}"
         _ok(post(f"{url}/submit", None), 200)
-        _ok(post(f"{url}/approve", {}, reviewer), 200)
+        _ok(post(f"{url}/approve", {"kind": "clinical"}, reviewer), 200)
         _ok(post(f"{url}/publish", {}), 200)
     return Pool(articles, author["items"][0]["id"], topic["id"])
 

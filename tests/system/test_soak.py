@@ -14,7 +14,7 @@ import pytest
 from cms_api.database import libpq_url
 from cms_api.services.publishing import render as rendering
 from tests.support import live, soak
-from tests.support.api import AUTHOR_PERSON, bearer
+from tests.support.api import AUTHOR_PERSON, PUBLISHABLE, bearer
 
 pytestmark = pytest.mark.soak
 
@@ -99,14 +99,19 @@ def test_a_slow_publish_does_not_undo_a_concurrent_edit_of_its_author(live_serve
     port, tokens = live_server
     editor, reviewer = tokens["editor"], tokens["reviewer"]
     created = live.call(
-        port, "POST", "/v1/admin/articles", {"slug": "race", "title": "Race"}, bearer(editor)
+        port,
+        "POST",
+        "/v1/admin/articles",
+        {"slug": "race", "title": "Race", **PUBLISHABLE},
+        bearer(editor),
     )
     url = created.headers["location"]
     etag = {"If-Match": created.headers["etag"]}
     authors = {"authors": [AUTHOR_PERSON]}
     assert live.call(port, "PUT", f"{url}/authors", authors, bearer(editor, **etag)).status == 200
     assert live.call(port, "POST", f"{url}/submit", None, bearer(editor)).status == 200
-    assert live.call(port, "POST", f"{url}/approve", {}, bearer(reviewer)).status == 200
+    clinical = {"kind": "clinical"}
+    assert live.call(port, "POST", f"{url}/approve", clinical, bearer(reviewer)).status == 200
 
     # The publication renders the article slowly (a long article, a busy machine): while it
     # does, an editor changes the author's job title, which re-renders the article too.

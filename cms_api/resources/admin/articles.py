@@ -19,6 +19,7 @@ from cms_api.http.admin_resource import (
 )
 from cms_api.models import Article
 from cms_api.schemas.admin.articles import (
+    ApproveIn,
     ArticleAdminList,
     ArticleAdminOut,
     ArticleAdminQueryArgs,
@@ -33,7 +34,7 @@ from cms_api.schemas.admin.articles import (
     RevisionList,
 )
 from cms_api.services.editorial import articles as editorial
-from cms_api.services.editorial import history, workflow
+from cms_api.services.editorial import changes, history, workflow
 from cms_api.services.editorial.articles import ARTICLES
 
 blp = AdminBlueprint(
@@ -111,12 +112,21 @@ class ArticleAuthors(MethodView):
         return RESOURCE.answer(editorial.set_authors(article, data["authors"], actor()))
 
 
-def _transition_view(name: str, action: str, summary: str, schema: type | None) -> None:
+def _transition_view(
+    name: str, action: str, summary: str, schema: type | None, *, body_required: bool = False
+) -> None:
     def post(self, *args: Any, **kwargs: Any) -> Any:
         article = editorial.get_article(kwargs["article_id"], for_update=True)
         data = args[0] if args else {}
         if name == "approve":
-            workflow.approve(article, g.user, actor(), notes=data.get("notes"))
+            workflow.approve(
+                article,
+                g.user,
+                actor(),
+                kind=data["kind"],
+                notes=data.get("notes"),
+                public_note=data.get("note"),
+            )
         elif name == "request-changes":
             workflow.request_changes(article, actor(), notes=data.get("notes"))
         elif name == "publish":
@@ -130,7 +140,7 @@ def _transition_view(name: str, action: str, summary: str, schema: type | None) 
     view = blp.alt_response(404, response="NOT_FOUND")(view)
     view = blp.response(200, ArticleAdminOut, headers=ETAG_HEADER)(view)
     if schema is not None:
-        view = blp.arguments(schema, required=False, **JSON_BODY)(view)
+        view = blp.arguments(schema, required=body_required, **JSON_BODY)(view)
     view = blp.authorize(action)(view)
     blp.route(f"/<uuid:article_id>/{name}", endpoint=f"transition_{name}")(
         type(f"Article{name.title().replace('-', '')}", (MethodView,), {"post": view})
@@ -138,20 +148,39 @@ def _transition_view(name: str, action: str, summary: str, schema: type | None) 
 
 
 _transition_view(
-    "submit", "workflow:submit", "Submit for medical review\n\n`draft` → `in_review`.", None
+    "submit",
+    "workflow:submit",
+    "Submit for medical review\n\n`draft` → `in_review`. The answer's `review_diff` shows "
+    "the reviewer what this revision changes from the live one.",
+    None,
 )
 _transition_view(
     "approve",
     "workflow:review",
     "Approve the current revision\n\n"
-    "`in_review` → `approved`. Reviewers only, and not an author of the article. "
-    "Records the reviewer, date, revision and notes.",
-    ReviewDecisionIn,
+    "`in_review` → `approved`. Reviewers only, and not an author of the article. `kind` is "
+    "required and says what the reviewer did:\n\n"
+    "- `clinical`: reviewed the whole page. When this revision goes live it becomes the "
+    "review of record: the public `review` block, `reviewers`, `last_reviewed_at` "
+    "(JSON-LD `lastReviewed`/`reviewedBy`) and the next due date follow it.\n"
+    "- `correction`: approved a minor edit of content that already has a live clinical "
+    "review. `note` (required) is shown to readers in `corrections` (JSON-LD "
+    "`correction`); `dateModified` moves when it goes live, the review date and cycle do "
+    "not.\n\n"
+    "Nothing readers see changes until the revision is published. Each kind needs its "
+    "permission (`workflow:review:clinical`, `workflow:review:correction`). 409 when the "
+    "reviewer's person is in the trash or holds no credential valid today (`reasons` says "
+    "which), when the reviewer is an author, or for a correction without a live clinical "
+    "review of record; 422 for a missing `kind` or a correction without `note`.",
+    ApproveIn,
+    body_required=True,
 )
 _transition_view(
     "request-changes",
     "workflow:review",
-    "Send back with requested changes\n\n`in_review` or `approved` → `draft`.",
+    "Send back with requested changes\n\n`in_review` or `approved` → `draft`. An "
+    "approval of the current revision is withdrawn (`withdrawn_at`): it will never reach "
+    "readers. A schedule is cancelled.",
     ReviewDecisionIn,
 )
 _transition_view(
@@ -159,8 +188,11 @@ _transition_view(
     "workflow:publish",
     "Publish, or schedule\n\n"
     "`approved` → `published`, when a non-author reviewer approved the current "
-    "revision. A future `publish_at` schedules it (`cms-api publish-due` "
-    "publishes what is due).",
+    "revision. A future `publish_at` schedules exactly this revision (`publish_at_revision`; "
+    "`cms-api publish-due` publishes what is due, and any edit cancels the schedule). "
+    "Publishing is when the approval reaches readers: a clinical review becomes the "
+    "review of record, a correction is listed. 409 when the revision is not approved, or "
+    "lacks an author, a disclaimer or a section with a body (`missing` lists them).",
     PublishIn,
 )
 _transition_view(
@@ -224,7 +256,7 @@ class ArticleRevisionDiff(MethodView):
         return {
             "from_revision": against,
             "to_revision": number,
-            "changes": history.diff(old.snapshot, new.snapshot),
+            "changes": changes.diff(old.snapshot, new.snapshot),
         }
 
 

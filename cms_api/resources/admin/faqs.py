@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from cms_api.http.admin import AdminBlueprint
+from typing import Any
+
+from flask import g
+from flask.views import MethodView
+
+from cms_api.http.admin import ETAG_HEADER, AdminBlueprint, actor
 from cms_api.http.admin_resource import (
+    JSON_BODY,
     AdminResource,
     StandardViews,
     ViewDocs,
@@ -16,14 +22,18 @@ from cms_api.schemas.admin.faqs import (
     AdminFaqOut,
     AdminFaqPatch,
     AdminFaqQueryArgs,
+    FaqReviewIn,
 )
+from cms_api.services.editorial import faqs
 from cms_api.services.editorial.faqs import FAQS
 
 blp = AdminBlueprint(
     "admin_faqs",
     __name__,
     url_prefix="/v1/admin/faqs",
-    description="Write FAQs for articles and topics: drafts, edits and the trash.",
+    description="Write FAQs for articles and topics: drafts, edits, the trash, and the review "
+    "of topic FAQs. An article's FAQs are reviewed with the article: a change records a "
+    "new article revision and readers see it once that revision is approved and published.",
 )
 RESOURCE = AdminResource.of(blp, FAQS, id_parameter="faq_id")
 
@@ -48,9 +58,16 @@ StandardViews(
         create="""Create a FAQ
 
         It belongs to exactly one article (`article_id`) or topic (`topic`, a slug); an
-        unknown or trashed owner is a 422. It starts as a `draft` unless `status` says
-        `published`; a published FAQ is shown once its article is published (a topic's
-        at once). The answer is Markdown, served to readers as sanitized HTML.
+        unknown or trashed owner is a 422. The answer is Markdown, served to readers as
+        sanitized HTML.
+
+        An article's FAQ is part of the article's reviewed content: with `status`
+        `published` it goes into a new article revision (`article_revision`), and readers
+        see it once that revision is approved and published; a published article goes
+        back to `in_review` and any schedule is cancelled. A `draft` stays out of the
+        article. A topic's FAQ starts as a `draft` and goes live through its own review
+        (`.../submit`, then a reviewer's `.../approve`); any other `status` is a 422.
+        `awaiting_review` and `review_note` say where the text stands with readers.
         """,
         created_location="The new FAQ's address.",
         get="""Get a FAQ's working copy
@@ -60,17 +77,88 @@ StandardViews(
         patch="""Edit a FAQ (JSON merge patch)
 
         Only the fields sent change. Naming an `article_id` or a `topic` moves the FAQ
-        there. The article or topic pages showing it are re-rendered.
+        there (a topic FAQ moved anywhere loses its approval and starts again as a draft).
+
+        An article's FAQ: a change to what the article shows (words, order, `status`)
+        records a new article revision; readers keep the FAQs of the live revision until
+        that one is approved and published. A topic's FAQ: new words go back to `draft`
+        while readers keep the approved text; its order changes at once. Setting a topic
+        FAQ's `status` is a 422.
         """,
         delete="""Move a FAQ to the trash
 
-        It disappears from its article, its topic and `/v1/faqs`; nothing is deleted and
-        `POST .../restore` brings it back.
+        Nothing is deleted and `POST .../restore` brings it back. A topic FAQ leaves its
+        topic and `/v1/faqs` at once; an article's FAQ leaves with the article's next
+        revision (recorded now), once that is approved and published.
         """,
         restore="""Restore a FAQ from the trash
 
-        It is shown again wherever its status and its owner allow; 409 when it is not
-        in the trash.
+        A topic FAQ shows its approved text again at once; an article's FAQ returns with
+        the article's next revision (recorded now). 409 when it is not in the trash.
         """,
     ),
 ).register(collection=True)
+
+
+def _review_view(name: str, action: str, summary: str, schema: type | None) -> None:
+    """One step of a topic FAQ's review, answered with the FAQ and its new ETag."""
+
+    def post(self: MethodView, *args: Any) -> Any:
+        data, faq = (args[0], args[1]) if schema is not None else ({}, args[0])
+        if name == "submit":
+            faqs.submit_faq(faq, actor())
+        elif name == "approve":
+            faqs.approve_faq(faq, g.user, actor(), notes=data.get("notes"))
+        else:
+            faqs.request_faq_changes(faq, actor(), notes=data.get("notes"))
+        return RESOURCE.answer(faq)
+
+    post.__doc__ = summary
+    view: Any = RESOURCE.locked(post, required=False)
+    view = blp.alt_response(409, response="CONFLICT")(view)
+    view = blp.alt_response(404, response="NOT_FOUND")(view)
+    view = blp.response(200, AdminFaqOut, headers=ETAG_HEADER)(view)
+    if schema is not None:
+        view = blp.alt_response(422, response="UNPROCESSABLE_ENTITY")(view)
+        view = blp.arguments(schema, required=False, **JSON_BODY)(view)
+    view = blp.authorize(action)(view)
+    blp.route(f"/<uuid:faq_id>/{name}", endpoint=f"faq_{name.replace('-', '_')}")(
+        type(f"Faq{name.title().replace('-', '')}", (MethodView,), {"post": view})
+    )
+
+
+_review_view(
+    "submit",
+    "faqs:submit",
+    """Submit a topic FAQ for medical review
+
+    `draft` → `in_review`. Readers keep the approved text (if any) meanwhile. 409 for an
+    article's FAQ (it is reviewed with its article: submit the article) or from any other
+    status (`allowed_transitions` says what is open); 404 for an unknown or trashed FAQ.
+    """,
+    None,
+)
+_review_view(
+    "approve",
+    "faqs:review",
+    """Approve a topic FAQ
+
+    `in_review` → `published`: its question and answer become the text readers see on the
+    topic and at `/v1/faqs/{id}`, which name the reviewer and the review date. Reviewers
+    only. 409 when the reviewer's person is in the trash or holds no credential valid
+    today (`kind` `reviewer-not-eligible`, `reasons` says which), for an article's FAQ, or
+    when the FAQ is not in review; 404 for an unknown or trashed FAQ.
+    """,
+    FaqReviewIn,
+)
+_review_view(
+    "request-changes",
+    "faqs:review",
+    """Send a topic FAQ back to its editors
+
+    `in_review` → `draft`, with the reviewer's `notes` in the audit log; readers keep the
+    approved text (if any). Reviewers only. 409 for an article's FAQ or when the FAQ is
+    not in review; 404 for an unknown or trashed FAQ.
+    """,
+    FaqReviewIn,
+)

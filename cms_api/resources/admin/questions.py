@@ -27,7 +27,7 @@ blp = AdminBlueprint(
     __name__,
     url_prefix="/v1/admin/questions",
     description="Readers' questions: list them, answer or reject them, or promote one into "
-    "a published FAQ of an article.",
+    "a FAQ of an article or topic, which readers see once it is reviewed.",
 )
 QUESTION_ID = {"in": "path", "name": "question_id", "description": "The question's id."}
 
@@ -134,10 +134,14 @@ class QuestionPromote(MethodView):
     def post(self, data: dict[str, Any], question: ReaderQuestion) -> Any:
         """Promote a reader question into an FAQ
 
-        `new` or `answered` → `promoted`: a published FAQ is added at the end of an
-        article's FAQs (the article the reader asked about, unless `article_id` or
-        `article` names another), worded as the reader asked unless `question` rewords it,
-        with the question's answer unless `answer` gives one. A published article shows the
-        FAQ at once; a draft shows it when published. `faq_id` names the new FAQ.
+        `new` or `answered` → `promoted`: a FAQ is added at the end of the FAQs of the
+        article or topic the reader asked about (unless `article_id`, `article` or `topic`
+        names another), worded as the reader asked unless `question` rewords it, with the
+        question's answer unless `answer` gives one. `faq_id` names the new FAQ.
+
+        Nothing reaches readers unreviewed: on an article the FAQ goes into a new article
+        revision, shown once that revision is approved and published (a published article
+        goes back to `in_review`); on a topic it is a `draft` awaiting its own review
+        (`POST /v1/admin/faqs/{id}/submit`, then a reviewer's `.../approve`).
         """
         return RESOURCE.answer(questions.promote(question, data or {}, actor()))

@@ -58,8 +58,9 @@ StandardViews(
         patch="""Edit a topic (JSON merge patch)
 
         Only the fields sent change; `codes` are replaced whole. A `parent` that is the
-        topic itself or one of its subtopics is a 409 (the tree stays a tree). The topic
-        tree and every published article on the topic are re-rendered.
+        topic itself or one of its subtopics is a 409 (the tree stays a tree). A
+        `specialty` outside schema.org's MedicalSpecialty enumeration is a 422. The topic
+        tree and every published article on the topic or its subtopics are re-rendered.
         """,
         delete="""Move a topic to the trash
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -9,6 +11,7 @@ from cms_api.schemas.common import (
     SLUG_PATTERN,
     PageArgs,
     StrictSchema,
+    StrippedText,
     free_text,
     list_schema,
     nullable_text,
@@ -24,6 +27,19 @@ CTA_KINDS = ["symptom_checker", "ask_question", "newsletter", "booking"]
 
 def _url(**kwargs) -> ma.fields.Url:
     return ma.fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2048), **kwargs)
+
+
+# Text that says something: a name or statement of only spaces is as good as none.
+NOT_BLANK = validate.Regexp(r"\S", error="Must not be blank.")
+
+
+class JsonBoolean(ma.fields.Boolean):
+    """`true` or `false` only: marshmallow's Boolean also takes 1, "yes" and "on"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
 
 
 class SubsectionIn(StrictSchema):
@@ -48,7 +64,23 @@ class CitationIn(StrictSchema):
         allow_none=True, load_default=None, validate=validate.Length(max=500)
     )
     publisher = ma.fields.String(
-        allow_none=True, load_default=None, validate=validate.Length(max=300)
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=300),
+        metadata={
+            "description": "The organisation behind the source (a web page's owner, a report's "
+            "press), not a journal.",
+            "example": "U.S. National Library of Medicine",
+        },
+    )
+    periodical = ma.fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=300),
+        metadata={
+            "description": "The journal a journal article appeared in.",
+            "example": "Headache",
+        },
     )
     year = ma.fields.Integer(
         allow_none=True, load_default=None, validate=validate.Range(min=1500, max=2200)
@@ -71,6 +103,57 @@ class CallToActionIn(StrictSchema):
         allow_none=True, load_default=None, validate=validate.Length(max=80)
     )
     url = _url(allow_none=True, load_default=None)
+    advertising = JsonBoolean(
+        load_default=False,
+        metadata={"description": "Paid promotion: readers see it labelled as advertising."},
+    )
+    advertising_label = ma.fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=[validate.Length(min=1, max=40), NOT_BLANK],
+        metadata={
+            "description": "The label shown instead of `Advertisement`; only with "
+            "`advertising: true`.",
+            "example": "Sponsored",
+        },
+    )
+
+    @ma.validates_schema
+    def _label_only_on_advertising(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("advertising_label") is not None and not data.get("advertising"):
+            raise ma.ValidationError(
+                "Only a call to action marked as advertising has a label.", "advertising_label"
+            )
+
+
+class DisclosedOrganizationIn(StrictSchema):
+    name = ma.fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=200), NOT_BLANK],
+        metadata={"example": "Calder Vale Skin Health Trust"},
+    )
+    url = _url(allow_none=True, load_default=None)
+
+
+class DisclosuresIn(StrictSchema):
+    sponsor = ma.fields.Nested(
+        DisclosedOrganizationIn,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "An organisation that paid for or supported the article."},
+    )
+    funder = ma.fields.Nested(
+        DisclosedOrganizationIn,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "An organisation that funded the work the article reports."},
+    )
+    conflicts_of_interest = ma.fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=[validate.Length(min=1, max=2000), NOT_BLANK],
+        metadata={"description": "The authors' and reviewers' statement, as plain text."},
+    )
 
 
 class ArticlePatch(StrictSchema):
@@ -90,6 +173,14 @@ class ArticlePatch(StrictSchema):
     meta_description = ma.fields.String(allow_none=True, validate=validate.Length(max=320))
     canonical_url = _url(allow_none=True)
     review_interval_months = ma.fields.Integer(validate=validate.Range(min=1, max=60))
+    disclosures = ma.fields.Nested(
+        DisclosuresIn,
+        allow_none=True,
+        metadata={
+            "description": "Sponsor, funder and conflicts of interest: replaced whole (null "
+            "clears them), and reviewed like the rest of the content."
+        },
+    )
     sections = ma.fields.List(ma.fields.Nested(SectionIn), validate=validate.Length(max=50))
     citations = ma.fields.List(ma.fields.Nested(CitationIn), validate=validate.Length(max=100))
     topics = ma.fields.List(
@@ -121,6 +212,39 @@ class ReviewDecisionIn(StrictSchema):
     notes = ma.fields.String(allow_none=True, load_default=None, validate=validate.Length(max=5000))
 
 
+REVIEW_KINDS = ["clinical", "correction"]
+
+
+class ApproveIn(ReviewDecisionIn):
+    kind = ma.fields.String(
+        required=True,
+        validate=validate.OneOf(REVIEW_KINDS),
+        metadata={
+            "description": "`clinical`: the whole page was reviewed; once live it sets the "
+            "review date, the reviewers readers see and the next due date. `correction`: a "
+            "minor edit to content with a live clinical review; listed publicly with `note`, "
+            "it moves `dateModified` but not the review date or cycle. Never defaulted, so a "
+            "typo fix is not counted as a full review by accident.",
+            "example": "clinical",
+        },
+    )
+    note = StrippedText(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(min=1, max=1000),
+        metadata={
+            "description": "For a correction (required there): what readers are told was "
+            "corrected. `notes` stay internal.",
+            "example": "Corrected the number of days to wait before lying down after treatment.",
+        },
+    )
+
+    @ma.validates_schema
+    def _note_for_corrections(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("kind") == "correction" and not data.get("note"):
+            raise ma.ValidationError("Required for a correction.", "note")
+
+
 class PublishIn(StrictSchema):
     publish_at = ma.fields.AwareDateTime(
         allow_none=True,
@@ -143,6 +267,7 @@ class SourceCitationOut(ma.Schema):
     title = text(**R)
     authors = nullable_text()
     publisher = nullable_text()
+    periodical = nullable_text()
     year = ma.fields.Integer(required=True, allow_none=True)
     doi = nullable_text()
     pmid = nullable_text()
@@ -156,13 +281,56 @@ class SourceCallToActionOut(ma.Schema):
     body = nullable_text()
     button_label = nullable_text()
     url = nullable_text()
+    # Saved before advertising could be marked: not advertising.
+    advertising = ma.fields.Boolean(**R, dump_default=False)
+    advertising_label = nullable_text(dump_default=None)
+
+
+class SourceDisclosedOrganizationOut(ma.Schema):
+    name = text("Calder Vale Skin Health Trust", **R)
+    url = nullable_text()
+
+
+class SourceDisclosuresOut(ma.Schema):
+    sponsor = ma.fields.Nested(
+        SourceDisclosedOrganizationOut, required=True, allow_none=True, dump_default=None
+    )
+    funder = ma.fields.Nested(
+        SourceDisclosedOrganizationOut, required=True, allow_none=True, dump_default=None
+    )
+    conflicts_of_interest = nullable_text(dump_default=None)
 
 
 class ReviewOut(ma.Schema):
     reviewer = slug_field(**R, metadata={"example": "tobias-lindqvist"})
     reviewed_at = ma.fields.Date(**R)
     revision_number = ma.fields.Integer(required=True, allow_none=True)
+    kind = text("clinical", validate=validate.OneOf(REVIEW_KINDS), **R)
     notes = nullable_text()
+    public_note = nullable_text(metadata={"description": "A correction's note to readers."})
+    withdrawn_at = ma.fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When request-changes took the approval back."},
+    )
+    published_at = ma.fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When the revision it approved went live (readers see it)."},
+    )
+
+
+class ReviewDiffOut(ma.Schema):
+    from_revision = ma.fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The live revision; null when nothing is live yet."},
+    )
+    to_revision = ma.fields.Integer(**R, metadata={"description": "The revision under review."})
+    changes = ma.fields.Dict(
+        **R,
+        metadata={"description": 'Per changed field: `{"from": live, "to": under review}`.'},
+    )
 
 
 class ArticleAdminOut(ma.Schema):
@@ -184,6 +352,7 @@ class ArticleAdminOut(ma.Schema):
     meta_description = nullable_text()
     canonical_url = nullable_text()
     review_interval_months = ma.fields.Integer(**R)
+    disclosures = ma.fields.Nested(SourceDisclosuresOut, **R)
     sections = ma.fields.List(ma.fields.Nested(SourceSectionOut), **R)
     citations = ma.fields.List(ma.fields.Nested(SourceCitationOut), **R)
     topics = ma.fields.List(ma.fields.String(), **R)
@@ -200,6 +369,27 @@ class ArticleAdminOut(ma.Schema):
     last_reviewed_at = ma.fields.Date(required=True, allow_none=True)
     next_review_due = ma.fields.Date(required=True, allow_none=True)
     publish_at = ma.fields.DateTime(required=True, allow_none=True)
+    publish_at_revision = ma.fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The approved revision `publish_at` publishes."},
+    )
+    schedule_cancelled = ma.fields.Boolean(
+        **R,
+        metadata={
+            "description": "True in the answer to the edit that cancelled a schedule: a new "
+            "revision cancels `publish_at` (the audit log records `article.schedule_cancelled`)."
+        },
+    )
+    review_diff = ma.fields.Nested(
+        ReviewDiffOut,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "While `in_review` or `approved`: what the revision under review "
+            "changes from the live one, field by field. Null otherwise."
+        },
+    )
     created_at = ma.fields.DateTime(**R)
     updated_at = ma.fields.DateTime(**R)
     deleted_at = ma.fields.DateTime(required=True, allow_none=True)

@@ -16,6 +16,9 @@ from cms_api.schemas.common import (
     text,
 )
 
+# `in_review` is reached only by submitting a topic FAQ, never by writing it.
+WRITABLE_STATUSES = [status for status in FAQ_STATUSES if status != "in_review"]
+
 
 class AdminFaqPatch(StrictSchema):
     """Fields an edit may change (JSON merge patch: omitted fields are left alone). Naming
@@ -32,9 +35,12 @@ class AdminFaqPatch(StrictSchema):
         validate=fields.POSITION, metadata={"description": "Display order."}
     )
     status = ma.fields.String(
-        validate=validate.OneOf(list(FAQ_STATUSES)),
+        validate=validate.OneOf(WRITABLE_STATUSES),
         metadata={
-            "description": "`published` FAQs are shown with their published article or topic."
+            "description": "An article's FAQ: `published` puts it in the article's next "
+            "revision (readers see it once that revision is approved and published), `draft` "
+            "keeps it out. A topic FAQ's status moves only by its review (`.../submit`, "
+            "`.../approve`, `.../request-changes`): setting it is a 422."
         },
     )
     article_id = ma.fields.UUID(
@@ -58,9 +64,17 @@ class AdminFaqCreate(AdminFaqPatch):
     position = ma.fields.Integer(load_default=0, validate=fields.POSITION)
     status = ma.fields.String(
         load_default="draft",
-        validate=validate.OneOf(list(FAQ_STATUSES)),
-        metadata={"description": "Starts as `draft` unless given."},
+        validate=validate.OneOf(WRITABLE_STATUSES),
+        metadata={
+            "description": "Starts as `draft` unless given; an article's FAQ may start as "
+            "`published` (in the article's next revision), a topic's only as `draft`."
+        },
     )
+
+
+class FaqLiveOut(ma.Schema):
+    question = text("How long does a headache after Botox last?", **fields.R)
+    answer = text("Most settle within a day or two.", **fields.R, metadata=fields.markdown())
 
 
 class AdminFaqOut(ma.Schema):
@@ -73,6 +87,47 @@ class AdminFaqOut(ma.Schema):
     article = nullable_text("headache-after-botox", metadata={"description": "Article slug."})
     topic = nullable_text("headache", metadata={"description": "Topic slug."})
     published_at = ma.fields.DateTime(required=True, allow_none=True)
+    article_revision = ma.fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "An article's FAQ: the article revision that recorded its latest "
+            "change (the revision to review and publish for readers to see it)."
+        },
+    )
+    reviewed_by = nullable_text(
+        "tobias-lindqvist",
+        metadata={"description": "A topic FAQ: the person who approved its live text."},
+    )
+    reviewed_on = ma.fields.Date(
+        required=True, allow_none=True, metadata={"description": "A topic FAQ: when."}
+    )
+    awaiting_review = ma.fields.Boolean(
+        **fields.R,
+        metadata={
+            "description": "True while this text is not what readers see: it waits for the "
+            "article's next revision to be approved and published, or for the topic FAQ's "
+            "own approval."
+        },
+    )
+    review_note = text(
+        "Saved in revision 4 of the article: readers keep the FAQs of its live revision "
+        "until this one is approved and published.",
+        **fields.R,
+    )
+    live = ma.fields.Nested(
+        FaqLiveOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "A topic FAQ: the approved text readers see (null: none)."},
+    )
+    schedule_cancelled = ma.fields.Boolean(
+        **fields.R,
+        metadata={
+            "description": "True when this write recorded an article revision that cancelled "
+            "the article's scheduled publication (also in the audit log)."
+        },
+    )
     version = ma.fields.Integer(**fields.R, metadata={"description": "Bumped by every save."})
     created_at = ma.fields.DateTime(**fields.R)
     updated_at = ma.fields.DateTime(**fields.R)
@@ -85,6 +140,15 @@ class AdminFaqQueryArgs(PageArgs):
     status = ma.fields.String(validate=validate.OneOf(list(FAQ_STATUSES)))
     q = fields.q("Text in the question or answer.")
     trashed = fields.trashed()
+
+
+class FaqReviewIn(StrictSchema):
+    notes = ma.fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=5000),
+        metadata={"description": "The reviewer's notes, kept in the audit log."},
+    )
 
 
 AdminFaqList = list_schema(AdminFaqOut, "AdminFaqList")

@@ -95,6 +95,14 @@ class QuestionPromoteIn(StrictSchema):
             "article the reader asked about.",
         },
     )
+    topic = slug_field(
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "The topic that gets the FAQ (as a draft awaiting its own review), "
+            "by slug. Not with `article_id` or `article`.",
+        },
+    )
     question = StrippedText(
         allow_none=True,
         load_default=None,
@@ -116,8 +124,8 @@ class QuestionPromoteIn(StrictSchema):
 
     @ma.validates_schema
     def _one_article(self, data: dict[str, Any], **kwargs: Any) -> None:
-        given = [name for name in ("article_id", "article") if data.get(name) is not None]
+        given = [name for name in ("article_id", "article", "topic") if data.get(name) is not None]
         if len(given) > 1:
             raise ma.ValidationError(
-                {name: ["Give the article by id or by slug, not both."] for name in given}
+                {name: ["Name one article (by id or slug) or one topic."] for name in given}
             )

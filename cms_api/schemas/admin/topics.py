@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from cms_api.domain.specialties import MEDICAL_SPECIALTIES
 from cms_api.schemas.admin import fields
 from cms_api.schemas.common import (
     CODE_SYSTEMS,
@@ -54,6 +55,15 @@ class AdminTopicPatch(StrictSchema):
     position = ma.fields.Integer(
         validate=fields.POSITION, metadata={"description": "Order among its siblings."}
     )
+    specialty = ma.fields.String(
+        allow_none=True,
+        validate=validate.OneOf(MEDICAL_SPECIALTIES),
+        metadata={
+            "description": "A member of schema.org's MedicalSpecialty enumeration; articles "
+            "on the topic claim it in their JSON-LD. Null: the parent topic's applies.",
+            "example": "Neurologic",
+        },
+    )
     codes = ma.fields.List(
         ma.fields.Nested(AdminCodeIn),
         validate=validate.Length(max=50),
@@ -88,6 +98,11 @@ class AdminTopicOut(ma.Schema):
         metadata={"description": "Slugs of subtopics not in the trash."},
     )
     position = ma.fields.Integer(**fields.R)
+    specialty = nullable_text("Neurologic", metadata={"description": "The topic's own."})
+    effective_specialty = nullable_text(
+        "Neurologic",
+        metadata={"description": "What readers see: its own, else the nearest ancestor's."},
+    )
     codes = ma.fields.List(ma.fields.Nested(AdminCodeOut), **fields.R)
     version = ma.fields.Integer(**fields.R, metadata={"description": "Bumped by every save."})
     created_at = ma.fields.DateTime(**fields.R)

@@ -8,11 +8,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from cms_api.domain.errors import ValidationFailed
+from cms_api.domain.specialties import MEDICAL_SPECIALTIES
 from cms_api.domain.transfer_format import FORMAT, FORMAT_VERSION
 from cms_api.models.article import ARTICLE_STATUSES, LINK_RELATIONS
 from cms_api.models.faq import FAQ_STATUSES
 from cms_api.models.person import CREDENTIAL_KINDS
 from cms_api.models.topic import CODE_SYSTEMS
+from cms_api.schemas.admin.articles import DisclosuresIn
 from cms_api.schemas.common import Rfc3339DateTime, StrictSchema
 
 INT_MAX = 2**31 - 1  # PostgreSQL's integer: a larger number would only fail at the database
@@ -60,6 +62,19 @@ class _JsonList(ma.fields.List):
         return value
 
 
+class _DisclosuresField(ma.fields.Field):
+    """An article's disclosures: checked as an editor's would be (rendering reads them),
+    stored exactly as sent."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ma.ValidationError("Not an object.")
+        errors = DisclosuresIn().validate(value)
+        if errors:
+            raise ma.ValidationError(errors)
+        return value
+
+
 class PersonRecord(Record):
     id = ma.fields.UUID()
     slug = _text(120)
@@ -104,6 +119,7 @@ class TopicRecord(Record):
     description = _optional()
     parent_id = ma.fields.UUID(allow_none=True)
     position = _int()
+    specialty = ma.fields.String(allow_none=True, validate=validate.OneOf(MEDICAL_SPECIALTIES))
     created_at = _timestamp()
     updated_at = _timestamp()
     deleted_at = _timestamp(allow_none=True)
@@ -135,11 +151,13 @@ class ArticleRecord(Record):
     meta_description = _optional(320)
     canonical_url = _optional(2048)
     review_interval_months = ma.fields.Integer(strict=True, validate=validate.Range(1, 60))
+    disclosures = _DisclosuresField()
     published_at = _timestamp(allow_none=True)
     content_updated_at = _timestamp(allow_none=True)
     last_reviewed_at = ma.fields.Date(allow_none=True)
     next_review_due = ma.fields.Date(allow_none=True)
     publish_at = _timestamp(allow_none=True)
+    publish_at_revision = _int(1, allow_none=True)
     created_at = _timestamp()
     updated_at = _timestamp()
     deleted_at = _timestamp(allow_none=True)
@@ -176,6 +194,7 @@ class CitationRecord(Record):
     title = _text(500)
     authors = _optional(500)
     publisher = _optional(300)
+    periodical = _optional(300)
     year = _int(allow_none=True)
     doi = _optional(200)
     pmid = _optional(20)
@@ -201,6 +220,10 @@ class MedicalReviewRecord(Record):
     reviewed_at = ma.fields.Date()
     notes = _optional()
     revision_number = _int(allow_none=True)
+    kind = ma.fields.String(validate=validate.OneOf(["clinical", "correction"]))
+    public_note = _optional()
+    withdrawn_at = _timestamp(allow_none=True)
+    published_at = _timestamp(allow_none=True)
     created_at = _timestamp()
 
 
@@ -213,6 +236,12 @@ class FaqRecord(Record):
     position = _int()
     status = _one_of(FAQ_STATUSES)
     published_at = _timestamp(allow_none=True)
+    live_question = _optional(500)
+    live_answer = _optional()
+    reviewed_by_id = ma.fields.UUID(allow_none=True)
+    reviewed_on = ma.fields.Date(allow_none=True)
+    live_updated_at = _timestamp(allow_none=True)
+    article_revision = _int(1, allow_none=True)
     created_at = _timestamp()
     updated_at = _timestamp()
     deleted_at = _timestamp(allow_none=True)
@@ -264,6 +293,8 @@ class Snapshot(ma.Schema):
     summary = ma.fields.String(required=True)
     sections = ma.fields.List(ma.fields.Nested(SnapshotSection), required=True)
     citations = ma.fields.List(ma.fields.Dict(), required=True)
+    # Absent from revisions saved before disclosures existed.
+    disclosures = _DisclosuresField()
     authors = ma.fields.List(ma.fields.UUID(), required=True)
     topics = ma.fields.List(ma.fields.UUID(), required=True)
 

@@ -54,7 +54,17 @@ class SectionOut(ma.Schema):
 class CitationOut(ma.Schema):
     title = text("OnabotulinumtoxinA for treatment of chronic migraine", **R)
     authors = nullable_text("Dodick DW, Turkel CC, DeGryse RE, et al.")
-    publisher = nullable_text("Headache")
+    publisher = nullable_text(
+        None,
+        metadata={
+            "description": "The organisation behind the source (a web page's owner, a "
+            "report's press); a journal is named in `periodical`.",
+            "example": "U.S. National Library of Medicine",
+        },
+    )
+    periodical = nullable_text(
+        None, metadata={"description": "The journal a journal article appeared in."}
+    )
     year = ma.fields.Integer(required=True, allow_none=True, metadata={"example": 2010})
     doi = nullable_text("10.1111/j.1526-4610.2010.01678.x")
     pmid = nullable_text("20487038")
@@ -75,6 +85,57 @@ class CallToActionOut(ma.Schema):
     body_html = nullable_text("<p>Answer a few questions to understand your symptoms.</p>")
     button_label = nullable_text("Check your symptoms")
     url = nullable_text("https://www.example-health.org/symptom-checker")
+    advertising = ma.fields.Boolean(**R, metadata={"description": "Whether it is paid promotion."})
+    label = nullable_text(
+        None,
+        metadata={
+            "description": "What to show beside an advertising call to action "
+            "(`Advertisement` unless the editor chose a label); null for the others.",
+            "example": "Advertisement",
+        },
+    )
+
+
+class DisclosedOrganizationOut(ma.Schema):
+    name = text("Calder Vale Skin Health Trust", **R)
+    url = nullable_text("https://www.example.org/")
+
+
+class DisclosuresOut(ma.Schema):
+    sponsor = ma.fields.Nested(
+        DisclosedOrganizationOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "An organisation that paid for or supported the article."},
+    )
+    funder = ma.fields.Nested(
+        DisclosedOrganizationOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "An organisation that funded the work the article reports."},
+    )
+    conflicts_of_interest = nullable_text(
+        None,
+        metadata={
+            "description": "The authors' and reviewers' conflict-of-interest statement "
+            "(plain text)."
+        },
+    )
+    advertising = ma.fields.Boolean(
+        **R, metadata={"description": "Whether any call to action is advertising."}
+    )
+
+
+class PublisherOut(ma.Schema):
+    name = text("Example Health", **R)
+    url = text("https://www.example-health.org/", **R)
+    editorial_policy_url = nullable_text(
+        "https://www.example-health.org/editorial-policy",
+        metadata={
+            "description": "How the publisher writes, reviews, funds and corrects content "
+            "(`CMS_EDITORIAL_POLICY_URL`)."
+        },
+    )
 
 
 class SeoOut(ma.Schema):
@@ -103,7 +164,7 @@ JSONLD_EXAMPLE = {
             "lastReviewed": "2026-10-02",
             "reviewedBy": [{"@id": _REVIEWER}],
             "specialty": ["https://schema.org/Neurologic", "https://schema.org/Dermatology"],
-            "medicalAudience": {"@type": "MedicalAudience", "audienceType": "Patient"},
+            "medicalAudience": {"@type": "Patient"},
             "breadcrumb": {
                 "@type": "BreadcrumbList",
                 "@id": f"{_CANONICAL}#breadcrumb",
@@ -139,11 +200,11 @@ JSONLD_EXAMPLE = {
             "timeRequired": "PT9M",
             "citation": [
                 {
-                    "@type": "CreativeWork",
+                    "@type": "ScholarlyArticle",
                     "name": "Botulinum toxins for the prevention of migraine in adults",
                     "creditText": "Herd CP, Tomlinson CL, Rick C, et al.",
-                    "publisher": {
-                        "@type": "Organization",
+                    "isPartOf": {
+                        "@type": "Periodical",
                         "name": "Cochrane Database of Systematic Reviews",
                     },
                     "datePublished": "2018",
@@ -234,6 +295,24 @@ class JsonLdOut(ma.Schema):
     )
 
 
+class ReviewOfRecordOut(ma.Schema):
+    kind = text("clinical", validate=validate.OneOf(["clinical"]), **R)
+    revision = ma.fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The revision the review approved (live now, or before it)."},
+    )
+    reviewed_on = ma.fields.Date(**R)
+    reviewers = ma.fields.List(ma.fields.Nested(PersonProfileOut), **R)
+    next_review_due = ma.fields.Date(**R)
+
+
+class CorrectionOut(ma.Schema):
+    date = ma.fields.Date(**R, metadata={"description": "When the correction went live."})
+    note = text("Corrected the number of hours to stay upright after treatment.", **R)
+    revision = ma.fields.Integer(required=True, allow_none=True)
+
+
 class ArticleOut(ArticleSummaryOut):
     sections = ma.fields.List(ma.fields.Nested(SectionOut), **R)
     faqs = ma.fields.List(ma.fields.Nested(FaqEntryOut), **R)
@@ -241,13 +320,41 @@ class ArticleOut(ArticleSummaryOut):
     reviewers = ma.fields.List(
         ma.fields.Nested(ReviewerOut),
         **R,
-        metadata={"description": "Medical reviewers, each with the date of their latest review."},
+        metadata={
+            "description": "The reviewers of the review of record (see `review`), each with "
+            "the day they signed it off."
+        },
+    )
+    review = ma.fields.Nested(
+        ReviewOfRecordOut,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The review of record: the latest clinical review of content that "
+            "went live. Approvals of unpublished or withdrawn revisions never count, and a "
+            "correction does not move it. `last_reviewed_at` and JSON-LD `lastReviewed` "
+            "follow it."
+        },
+    )
+    corrections = ma.fields.List(
+        ma.fields.Nested(CorrectionOut),
+        **R,
+        metadata={
+            "description": "Reviewed corrections that went live, newest first (JSON-LD "
+            "`correction`)."
+        },
     )
     topics = ma.fields.List(ma.fields.Nested(TopicSummaryOut), **R)
     citations = ma.fields.List(ma.fields.Nested(CitationOut), **R)
     related = ma.fields.List(ma.fields.Nested(RelatedOut), **R)
     disclaimer_html = nullable_text("<p>This article is for general information.</p>")
     call_to_actions = ma.fields.List(ma.fields.Nested(CallToActionOut), **R)
+    disclosures = ma.fields.Nested(
+        DisclosuresOut,
+        **R,
+        metadata={"description": "Sponsorship, funding, conflicts of interest, advertising."},
+    )
+    publisher = ma.fields.Nested(PublisherOut, **R)
     seo = ma.fields.Nested(SeoOut, **R)
     next_review_due = ma.fields.Date(required=True, allow_none=True)
     structured_data = ma.fields.Nested(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from cms_api.schemas.common import PageArgs, list_schema, slug_field, text
+from cms_api.schemas.public.people import PersonSummaryOut
 from cms_api.schemas.public.topics import TopicRefOut
 
 R = {"required": True}
@@ -24,10 +25,27 @@ class ArticleRefOut(ma.Schema):
 
 
 class FaqOut(FaqEntryOut):
+    """A reviewed FAQ. An article's FAQ is the one in the article's live revision, reviewed
+    with the article (see its `review`); a topic's FAQ is its approved text, and names its
+    own reviewer and review date."""
+
     article = ma.fields.Nested(ArticleRefOut, required=True, allow_none=True)
     topic = ma.fields.Nested(TopicRefOut, required=True, allow_none=True)
     published_at = ma.fields.DateTime(**R)
-    updated_at = ma.fields.DateTime(**R)
+    updated_at = ma.fields.DateTime(
+        **R, metadata={"description": "When the text readers see last changed."}
+    )
+    reviewed_by = ma.fields.Nested(
+        PersonSummaryOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "A topic FAQ: who approved this text; null for an article's."},
+    )
+    reviewed_on = ma.fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "A topic FAQ: when its text was approved; null otherwise."},
+    )
 
 
 class FaqQueryArgs(PageArgs):

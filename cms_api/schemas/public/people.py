@@ -21,6 +21,14 @@ class CredentialOut(ma.Schema):
     valid_from = ma.fields.Date(required=True, allow_none=True)
     valid_until = ma.fields.Date(required=True, allow_none=True)
     verified_at = ma.fields.DateTime(required=True, allow_none=True)
+    valid = ma.fields.Boolean(
+        **R,
+        metadata={
+            "description": "Whether the credential is valid on the day the document was "
+            "rendered (`valid_from` to `valid_until`, both included; open bounds are open). "
+            "Documents are re-rendered daily when a credential starts or expires."
+        },
+    )
 
 
 class ProfileLinkOut(ma.Schema):

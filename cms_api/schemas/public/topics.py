@@ -33,6 +33,13 @@ class TopicSummaryOut(ma.Schema):
     slug = slug_field(**R, metadata={"example": "headache"})
     name = text("Headache", **R)
     codes = ma.fields.List(ma.fields.Nested(MedicalCodeOut), **R)
+    specialty = nullable_text(
+        "Neurologic",
+        metadata={
+            "description": "The schema.org MedicalSpecialty the topic belongs to: its own, "
+            "or its nearest ancestor's."
+        },
+    )
 
 
 class TopicTreeOut(TopicSummaryOut):

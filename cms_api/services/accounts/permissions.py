@@ -13,10 +13,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "content:assign": WRITERS,  # authors and links: state-bearing fields, own endpoints
     "workflow:submit": WRITERS,
     "workflow:review": frozenset({REVIEWER}),  # approve / request changes: reviewers only
+    # Each kind of approval, checked on top of workflow:review: a clinical review resets
+    # the page's review date and cycle, a correction approves a minor edit and does not.
+    "workflow:review:clinical": frozenset({REVIEWER}),
+    "workflow:review:correction": frozenset({REVIEWER}),
     "workflow:publish": WRITERS,  # publish, unpublish, archive
     "audit:read": frozenset({ADMIN, EDITOR}),
     "accounts:manage": frozenset({ADMIN}),
     "questions:manage": WRITERS,
+    # A topic FAQ's own review (an article's FAQs are reviewed with the article).
+    "faqs:submit": WRITERS,
+    "faqs:review": frozenset({REVIEWER}),  # approve / request changes: reviewers only
     "previews:create": WRITERS,  # mint a short-lived token that shows a draft on delivery
     "webhooks:manage": frozenset({ADMIN}),
     "content:transfer": frozenset({ADMIN}),  # export and import everything

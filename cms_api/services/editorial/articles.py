@@ -28,6 +28,7 @@ from cms_api.models import (
 )
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
+from cms_api.services.editorial.changes import under_review
 from cms_api.services.editorial.common import (
     ContentType,
     fetch,
@@ -37,6 +38,7 @@ from cms_api.services.editorial.common import (
     take_out_of_trash,
 )
 from cms_api.services.editorial.transitions import allowed_transitions
+from cms_api.services.publishing import reviews as review_record
 from cms_api.services.publishing import revisions
 from cms_api.services.publishing.articles import change_slug, refresh_articles
 
@@ -127,6 +129,10 @@ def apply_content(article: Article, data: dict[str, Any]) -> None:
     for name in SCALAR_FIELDS:
         if name in data:
             setattr(article, name, data[name])
+    if "disclosures" in data:
+        # Only what is stated is stored, so "no sponsor" is one value ({}) in every revision.
+        stated = data["disclosures"] or {}
+        article.disclosures = {name: value for name, value in stated.items() if value is not None}
     if "sections" in data:
         # One statement: sub-sections go with their parents (ON DELETE CASCADE), and the
         # old keys are gone before the new rows reuse them.
@@ -200,6 +206,7 @@ def update_article(article: Article, data: dict[str, Any], actor: Actor) -> Arti
         revisions.record(article, reason="edit", author_id=actor.user_id)
         if article.status in ("approved", "published"):
             article.status = "in_review"
+        log_cancelled_schedule(article, actor)
     elif changed_after:
         article.updated_at = utcnow()  # a slug-only change still bumps the version
     db.session.flush()
@@ -241,6 +248,7 @@ def set_authors(article: Article, person_slugs: list[str], actor: Actor) -> Arti
         revisions.record(article, reason="authors", author_id=actor.user_id)
         if article.status in ("approved", "published"):
             article.status = "in_review"
+        log_cancelled_schedule(article, actor)
         db.session.flush()
         audit.record(
             actor_id=actor.user_id,
@@ -252,6 +260,20 @@ def set_authors(article: Article, person_slugs: list[str], actor: Actor) -> Arti
             request_id=actor.request_id,
         )
     return article
+
+
+def log_cancelled_schedule(article: Article, actor: Actor) -> None:
+    """Audit a schedule that a new revision cancelled (`revisions.record` cancels it: a
+    schedule publishes only the approved revision it was set for)."""
+    if article.schedule_cancelled:
+        audit.record(
+            actor_id=actor.user_id,
+            action="article.schedule_cancelled",
+            target_type="article",
+            target_id=article.id,
+            after={"revision": article.revision_number, "reason": "a new revision"},
+            request_id=actor.request_id,
+        )
 
 
 def trash_article(article: Article, actor: Actor) -> None:
@@ -320,10 +342,15 @@ def list_articles(filters: ArticleFilters, *, limit: int, cursor: str | None) ->
 
 
 def approval_is_current(article: Article) -> MedicalReview | None:
-    """The approval of the current revision by a reviewer who is not an author, if any."""
+    """The approval of the current revision by a reviewer who is not an author, if any;
+    one withdrawn by request-changes does not count."""
     authors = {link.person_id for link in article.authorships}
     for review in article.reviews:
-        if review.revision_number == article.revision_number and review.reviewer_id not in authors:
+        if (
+            review.revision_number == article.revision_number
+            and review.reviewer_id not in authors
+            and review.withdrawn_at is None
+        ):
             return review
     return None
 
@@ -332,7 +359,8 @@ def review_flags(article: Article, today: date | None = None) -> list[str]:
     """Warnings an editor should see: expired reviewer credentials, overdue review."""
     today = today or utcnow().date()
     flags = []
-    for review in article.reviews[:1]:
+    # The reviewers the public page names; before anything went live, the latest approval.
+    for review in review_record.record_reviews(article) or article.reviews[:1]:
         expired = [
             c.name
             for c in review.reviewer.credentials
@@ -371,12 +399,16 @@ def present(article: Article) -> dict[str, Any]:
                 "last_reviewed_at",
                 "next_review_due",
                 "publish_at",
+                "publish_at_revision",
+                "schedule_cancelled",
                 "created_at",
                 "updated_at",
                 "deleted_at",
             )
         },
-        **{name: content[name] for name in (*SCALAR_FIELDS, "sections", "citations")},
+        **{
+            name: content[name] for name in (*SCALAR_FIELDS, "disclosures", "sections", "citations")
+        },
         "topics": [
             link.topic.slug for link in sorted(article.topic_links, key=lambda x: x.position)
         ],
@@ -388,10 +420,15 @@ def present(article: Article) -> dict[str, Any]:
                 "reviewer": review.reviewer.slug,
                 "reviewed_at": review.reviewed_at,
                 "revision_number": review.revision_number,
+                "kind": review.kind,
                 "notes": review.notes,
+                "public_note": review.public_note,
+                "withdrawn_at": review.withdrawn_at,
+                "published_at": review.published_at,
             }
             for review in article.reviews
         ],
+        "review_diff": under_review(article),
         "approval_current": approval_is_current(article) is not None,
         "review_flags": review_flags(article),
         "allowed_transitions": allowed_transitions(article),

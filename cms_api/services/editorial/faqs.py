@@ -1,4 +1,4 @@
-"""Editing FAQs: create, edit, trash and restore, re-rendering the article or topic showing each."""
+"""Editing FAQs: an article's are reviewed with its next revision, a topic's on their own."""
 
 from __future__ import annotations
 
@@ -9,13 +9,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select
 
 from cms_api.database import db
+from cms_api.domain.clock import utcnow
+from cms_api.domain.errors import Conflict
 from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
-from cms_api.models import Article, Faq, Topic
+from cms_api.models import Article, Faq, Topic, User
+from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
+from cms_api.services.editorial.articles import log_cancelled_schedule
 from cms_api.services.editorial.common import (
     ContentType,
     fetch,
     invalid,
+    jsonable,
     like_pattern,
     move_to_trash,
     recently_changed,
@@ -23,11 +28,23 @@ from cms_api.services.editorial.common import (
     record_update,
     take_out_of_trash,
 )
+from cms_api.services.editorial.transitions import illegal_transition
+from cms_api.services.publishing import revisions
 from cms_api.services.publishing.articles import refresh_articles
+from cms_api.services.publishing.credentials import reviewer_problems
 from cms_api.services.publishing.topics import refresh_topics
 
 FIELDS = ("question", "answer", "position", "status")
+TEXT_FIELDS = ("question", "answer")
 OWNER_FIELDS = ("article_id", "topic")
+# The statuses an editor may give an article's FAQ: in its content, or kept out of it.
+ARTICLE_STATUSES = ("draft", "published")
+# A topic FAQ's review: transition → the statuses it may start from.
+TOPIC_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "submit": ("draft",),
+    "approve": ("in_review",),
+    "request-changes": ("in_review",),
+}
 
 
 def get_faq(faq_id: uuid.UUID, *, for_update: bool = False, include_trashed: bool = False) -> Faq:
@@ -76,57 +93,219 @@ def _state(faq: Faq) -> dict[str, Any]:
     }
 
 
-def _owners(faq: Faq) -> tuple[uuid.UUID | None, uuid.UUID | None]:
-    return faq.article_id, faq.topic_id
+def _status_for(faq: Faq, owner: tuple[Article | None, Topic | None], data: dict[str, Any]) -> str:
+    """The status a write leaves the FAQ in, or a 422 when it asks for one it cannot have.
+
+    A topic FAQ's status moves only through its review (submit, approve, request changes);
+    an article's FAQ is in the article's content (`published`) or kept out (`draft`).
+    """
+    article, _ = owner
+    asked = data.get("status")
+    moved = (article.id if article else None, owner[1].id if owner[1] else None) != (
+        faq.article_id,
+        faq.topic_id,
+    )
+    if article is not None:
+        if asked is not None and asked not in ARTICLE_STATUSES:
+            raise invalid(
+                "status",
+                "An article's FAQ is reviewed with the article: `published` puts it in the "
+                "article's next revision, `draft` keeps it out.",
+            )
+        if asked is not None:
+            return asked
+        return faq.status if not moved or faq.status == "draft" else "published"
+    current = faq.status if not moved and faq.status else "draft"
+    if asked is not None and asked != current:
+        raise invalid(
+            "status",
+            "A topic FAQ goes live through its own review: POST .../submit, then a reviewer "
+            "POSTs .../approve. Its status cannot be set.",
+        )
+    if current != "draft" and any(
+        name in data and data[name] != getattr(faq, name) for name in TEXT_FIELDS
+    ):
+        # New words are not what was submitted or approved: they wait for a new review,
+        # while readers keep the approved text.
+        return "draft"
+    return current
 
 
-def _rerender(faq: Faq, *owners: tuple[uuid.UUID | None, uuid.UUID | None]) -> None:
-    """Re-render the documents of every article and topic that showed or shows the FAQ."""
-    articles = {article_id for article_id, _ in owners if article_id is not None}
-    topics = {topic_id for _, topic_id in owners if topic_id is not None}
-    if articles:
-        refresh_articles(articles)
-    if topics:
-        refresh_topics(topics)
+def _article_faqs(article_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    return {
+        article.id: revisions.faqs(article)
+        for article in (db.session.get(Article, item) for item in article_ids)
+        if article is not None
+    }
 
 
-def create_faq(data: dict[str, Any], actor: Actor) -> Faq:
-    faq = Faq(id=uuid.uuid4(), **{name: data[name] for name in FIELDS})
+def _record_article_revisions(
+    faq: Faq, before: dict[uuid.UUID, list[dict[str, Any]]], actor: Actor, reason: str
+) -> None:
+    """Record a revision of each article whose FAQs the write changed.
+
+    Readers keep the FAQs of the live revision; the new one goes through the article's
+    review like any edit, so content that was approved or published goes back to review.
+    """
+    db.session.flush()
+    for article_id, faqs in before.items():
+        article = db.session.get(Article, article_id)
+        if article is None or revisions.faqs(article) == faqs:
+            continue
+        revisions.record(article, reason=reason, author_id=actor.user_id)
+        if article.status in ("approved", "published"):
+            article.status = "in_review"
+        log_cancelled_schedule(article, actor)
+        faq.schedule_cancelled = faq.schedule_cancelled or article.schedule_cancelled
+        if faq.article_id == article.id:
+            faq.article_revision = article.revision_number
+    db.session.flush()
+
+
+def _leave_owner(faq: Faq) -> None:
+    """A FAQ that changes owner starts again: an approval was for where it stood."""
+    faq.live_question = faq.live_answer = None
+    faq.reviewed_by_id = faq.reviewed_on = None
+    faq.article_revision = None
+
+
+def create_faq(
+    data: dict[str, Any], actor: Actor, *, audit_note: dict[str, Any] | None = None
+) -> Faq:
+    """Create a FAQ; `audit_note` adds to what the audit log records (where it came from)."""
+    faq = Faq(id=uuid.uuid4(), **{name: data[name] for name in FIELDS if name != "status"})
     owner = _owner(faq, {name: data.get(name) for name in OWNER_FIELDS})
     assert owner is not None  # _owner refuses a FAQ without one
+    faq.status = "draft"
+    faq.status = _status_for(faq, owner, {"status": data.get("status", "draft")})
     faq.article, faq.topic = owner
+    before = _article_faqs({faq.article.id} if faq.article else set())
     db.session.add(faq)
     db.session.flush()
-    _rerender(faq, _owners(faq))
-    record_create("faq", faq.id, _state(faq), actor)
+    _record_article_revisions(faq, before, actor, reason=f"faq:{faq.id}")
+    record_create("faq", faq.id, _state(faq) | (audit_note or {}), actor)
     return faq
 
 
 def update_faq(faq: Faq, data: dict[str, Any], actor: Actor) -> Faq:
     """Apply a merge patch: only the fields sent change."""
-    before, owners_before = _state(faq), _owners(faq)
+    before, topics_before = _state(faq), {faq.topic_id} - {None}
     # Resolved before anything changes, so a refused write leaves nothing behind.
-    owner = _owner(faq, data)
+    owner = _owner(faq, data) or (faq.article, faq.topic)
+    status = _status_for(faq, owner, data)
+    articles = {faq.article_id, owner[0].id if owner[0] else None} - {None}
+    faqs_before = _article_faqs(articles)  # type: ignore[arg-type]
+    moved = (owner[0], owner[1]) != (faq.article, faq.topic)
+    if moved:
+        _leave_owner(faq)
     for name in FIELDS:
-        if name in data:
+        if name in data and name != "status":
             setattr(faq, name, data[name])
-    if owner is not None:
-        faq.article, faq.topic = owner
+    faq.status = status
+    faq.article, faq.topic = owner
     db.session.flush()
     if record_update("faq", faq.id, before, _state(faq), actor):
-        _rerender(faq, owners_before, _owners(faq))
+        _record_article_revisions(faq, faqs_before, actor, reason=f"faq:{faq.id}")
+        # A topic page shows its FAQs' order and loses one moved away at once; the
+        # approved words it shows change only by review.
+        _refresh_topics(topics_before | ({faq.topic_id} - {None}))
+    if moved and faq.article_id is not None:
+        # Its own document leaves with the topic; the article shows it once reviewed.
+        refresh_articles([faq.article_id])
     return faq
 
 
 def trash_faq(faq: Faq, actor: Actor) -> None:
-    """Move to the trash: gone from its article, its topic and /v1/faqs; nothing deleted."""
+    """Move to the trash; nothing deleted. A topic FAQ leaves readers at once; an article's
+    leaves with the article's next revision, once that is reviewed and published."""
+    faqs_before = _article_faqs({faq.article_id} - {None})  # type: ignore[arg-type]
     move_to_trash(faq, "faq", actor)
-    _rerender(faq, _owners(faq))
+    _record_article_revisions(faq, faqs_before, actor, reason=f"faq-trash:{faq.id}")
+    _refresh_topics({faq.topic_id} - {None})
 
 
 def restore_faq(faq: Faq, actor: Actor) -> Faq:
+    faqs_before = _article_faqs({faq.article_id} - {None})  # type: ignore[arg-type]
     take_out_of_trash(faq, "faq", actor)
-    _rerender(faq, _owners(faq))
+    _record_article_revisions(faq, faqs_before, actor, reason=f"faq-restore:{faq.id}")
+    _refresh_topics({faq.topic_id} - {None})
+    return faq
+
+
+def _refresh_topics(topic_ids: set[Any]) -> None:
+    if topic_ids:
+        refresh_topics(topic_ids)
+
+
+# -- a topic FAQ's review ------------------------------------------------------------------
+
+
+def _check(faq: Faq, transition: str) -> None:
+    if faq.topic_id is None:
+        raise Conflict(
+            "An article's FAQ is reviewed with its article: submit the article for review.",
+            kind="illegal-transition",
+            allowed_transitions=[],
+        )
+    if faq.status not in TOPIC_TRANSITIONS[transition]:
+        allowed = [name for name, sources in TOPIC_TRANSITIONS.items() if faq.status in sources]
+        raise illegal_transition("a topic FAQ", faq.status, transition, allowed)
+
+
+def _log(faq: Faq, action: str, actor: Actor, before: str, **after: Any) -> None:
+    audit.record(
+        actor_id=actor.user_id,
+        action=f"faq.{action}",
+        target_type="faq",
+        target_id=faq.id,
+        before={"status": before},
+        after=jsonable({"status": faq.status, **after}),
+        request_id=actor.request_id,
+    )
+
+
+def submit_faq(faq: Faq, actor: Actor) -> Faq:
+    """`draft` → `in_review`: the topic FAQ's current words await a reviewer."""
+    _check(faq, "submit")
+    before, faq.status = faq.status, "in_review"
+    db.session.flush()
+    _log(faq, "submit", actor, before)
+    return faq
+
+
+def approve_faq(faq: Faq, reviewer: User, actor: Actor, *, notes: str | None) -> Faq:
+    """`in_review` → `published`: the reviewed words become the ones readers see, with the
+    reviewer and the date, and the topic page and the FAQ's document are re-rendered."""
+    _check(faq, "approve")
+    today = utcnow().date()
+    problems = reviewer_problems(reviewer.person, today)
+    if problems:
+        raise Conflict(
+            f"This reviewer cannot approve: {' '.join(problems)}",
+            kind="reviewer-not-eligible",
+            reasons=problems,
+        )
+    assert reviewer.person is not None
+    now = utcnow()
+    before = faq.status
+    if (faq.live_question, faq.live_answer) != (faq.question, faq.answer):
+        faq.live_updated_at = now
+    faq.live_question, faq.live_answer = faq.question, faq.answer
+    faq.reviewed_by_id, faq.reviewed_on = reviewer.person.id, today
+    faq.published_at = faq.published_at or now
+    faq.status = "published"
+    db.session.flush()
+    _log(faq, "approve", actor, before, reviewer=reviewer.person.slug, notes=notes)
+    _refresh_topics({faq.topic_id})
+    return faq
+
+
+def request_faq_changes(faq: Faq, actor: Actor, *, notes: str | None) -> Faq:
+    """`in_review` → `draft`: back to the editors; readers keep the approved words."""
+    _check(faq, "request-changes")
+    before, faq.status = faq.status, "draft"
+    db.session.flush()
+    _log(faq, "request_changes", actor, before, notes=notes)
     return faq
 
 
@@ -164,8 +343,41 @@ def list_faqs(filters: FaqFilters, *, limit: int, cursor: str | None) -> Page[Fa
     )
 
 
+def review_state(faq: Faq) -> dict[str, Any]:
+    """Where the FAQ's words stand with readers: live, or waiting for which review."""
+    if faq.article is not None:
+        article = faq.article
+        pending = faq.article_revision is not None and (
+            article.live_revision is None or article.live_revision < faq.article_revision
+        )
+        note = (
+            f"Saved in revision {faq.article_revision} of the article: readers keep the "
+            "FAQs of its live revision until this one is approved and published."
+            if pending
+            else "Reviewed with the article: readers see the FAQs of its live revision."
+        )
+        if faq.status == "draft":
+            note = "A draft: kept out of the article, so readers never see it as it is."
+        if faq.schedule_cancelled:
+            note += " This change cancelled the article's scheduled publication."
+        return {"awaiting_review": pending, "review_note": note, "live": None}
+    live = (
+        {"question": faq.live_question, "answer": faq.live_answer}
+        if faq.live_question is not None
+        else None
+    )
+    pending = live is None or (faq.live_question, faq.live_answer) != (faq.question, faq.answer)
+    if not pending:
+        note = "Approved: readers see this text."
+    elif faq.status == "in_review":
+        note = "Awaiting a reviewer's approval; readers see the approved text, if any."
+    else:
+        note = "Not yet reviewed: submit it; readers see the approved text, if any."
+    return {"awaiting_review": pending, "review_note": note, "live": live}
+
+
 def present(faq: Faq) -> dict[str, Any]:
-    """The admin representation: the Markdown source and the FAQ's state."""
+    """The admin representation: the Markdown source, the FAQ's state and its review."""
     return {
         **{
             name: getattr(faq, name)
@@ -173,7 +385,9 @@ def present(faq: Faq) -> dict[str, Any]:
                 "id",
                 *FIELDS,
                 "article_id",
+                "article_revision",
                 "published_at",
+                "reviewed_on",
                 "version",
                 "created_at",
                 "updated_at",
@@ -182,6 +396,9 @@ def present(faq: Faq) -> dict[str, Any]:
         },
         "article": faq.article.slug if faq.article else None,
         "topic": faq.topic.slug if faq.topic else None,
+        "reviewed_by": faq.reviewed_by.slug if faq.reviewed_by else None,
+        "schedule_cancelled": faq.schedule_cancelled,
+        **review_state(faq),
     }
 
 

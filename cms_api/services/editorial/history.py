@@ -1,9 +1,8 @@
-"""An article's history: its revisions, the differences between two, restoring an old one."""
+"""An article's history: its revisions, one revision's content, restoring an old one."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import select
 
@@ -12,7 +11,11 @@ from cms_api.domain.errors import NotFound
 from cms_api.models import Article, ArticleAuthor, Person, Revision, Topic
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
-from cms_api.services.editorial.articles import SCALAR_FIELDS, apply_content
+from cms_api.services.editorial.articles import (
+    SCALAR_FIELDS,
+    apply_content,
+    log_cancelled_schedule,
+)
 from cms_api.services.publishing import revisions
 
 
@@ -33,15 +36,6 @@ def get_revision(article: Article, number: int) -> Revision:
     if revision is None:
         raise NotFound(f"The article has no revision {number}.")
     return revision
-
-
-def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per field: the old and new value of every field that differs."""
-    return {
-        key: {"from": old.get(key), "to": new.get(key)}
-        for key in sorted(set(old) | set(new))
-        if old.get(key) != new.get(key)
-    }
 
 
 def restore_revision(article: Article, number: int, actor: Actor) -> Article:
@@ -76,6 +70,7 @@ def restore_revision(article: Article, number: int, actor: Actor) -> Article:
     revisions.record(article, reason=f"restore:{number}", author_id=actor.user_id)
     if article.status in ("approved", "published"):
         article.status = "in_review"
+    log_cancelled_schedule(article, actor)
     db.session.flush()
     changed_before, changed_after = audit.changed_fields(before, revisions.snapshot(article))
     audit.record(

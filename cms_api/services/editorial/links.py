@@ -1,4 +1,4 @@
-"""Editing related-article links; each write re-renders the article the link starts from."""
+"""Editing related-article links: the link goes live at once, its anchor text with review."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from cms_api.domain.paging import Keyset, Page, uuid_value, whole_number
 from cms_api.models import Article, RelatedLink
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
+from cms_api.services.editorial.articles import log_cancelled_schedule
 from cms_api.services.editorial.common import (
     ContentType,
     invalid,
@@ -22,6 +23,7 @@ from cms_api.services.editorial.common import (
     unique_or_conflict,
 )
 from cms_api.services.paging import paginate
+from cms_api.services.publishing import revisions
 from cms_api.services.publishing.articles import refresh_articles
 
 FIELDS = ("relation", "weight", "anchor_text", "position")
@@ -58,6 +60,21 @@ def _rerender(source_id: uuid.UUID) -> None:
         # A link list loaded earlier in this session would not show this write.
         db.session.expire(source, ["outgoing_links"])
     refresh_articles([source_id])
+
+
+def _anchor_changed(source_id: uuid.UUID, actor: Actor) -> None:
+    """Record a revision of the source article: its readers read a link's anchor text as
+    the article's own words, so new words wait for the article's review (until then the
+    link is shown with its target's title). Content that was approved or published goes
+    back to review, as with any edit."""
+    source = db.session.get(Article, source_id)
+    if source is None or not source.revision_number:
+        return  # never saved: its first revision will hold the anchor text
+    revisions.record(source, reason="link-anchor", author_id=actor.user_id)
+    if source.status in ("approved", "published"):
+        source.status = "in_review"
+    log_cancelled_schedule(source, actor)
+    db.session.flush()
 
 
 def _audit(action: str, link: RelatedLink, before: Any, after: Any, actor: Actor) -> None:
@@ -108,6 +125,8 @@ def create_link(source: Article, data: dict[str, Any], actor: Actor) -> RelatedL
     db.session.add(link)
     with unique_or_conflict("target_id"):
         db.session.flush()
+    if link.anchor_text is not None:
+        _anchor_changed(source.id, actor)
     _rerender(source.id)
     _audit("create", link, None, _state(link), actor)
     return link
@@ -122,6 +141,8 @@ def update_link(link: RelatedLink, data: dict[str, Any], actor: Actor) -> Relate
             setattr(link, name, data[name])
     db.session.flush()
     changed_before, changed_after = audit.changed_fields(before, _state(link))
+    if "anchor_text" in changed_after:
+        _anchor_changed(link.source_id, actor)
     if changed_after:
         _rerender(link.source_id)
         _audit("update", link, changed_before, changed_after, actor)

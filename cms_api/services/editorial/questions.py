@@ -14,9 +14,10 @@ from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
 from cms_api.models import Article, ArticleSlug, Faq, ReaderQuestion, Topic
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
+from cms_api.services.editorial import faqs
 from cms_api.services.paging import paginate
 from cms_api.services.publishing import outbox
-from cms_api.services.publishing.articles import is_public, refresh_articles
+from cms_api.services.publishing.articles import is_public
 
 # An FAQ shows at most this much question; a longer reader question needs rewording first.
 FAQ_QUESTION_MAX: int = Faq.__table__.c.question.type.length
@@ -195,29 +196,39 @@ def reject(question: ReaderQuestion, actor: Actor) -> ReaderQuestion:
     return question
 
 
-def _promotion_target(question: ReaderQuestion, data: dict[str, Any]) -> Article:
+def _promotion_target(question: ReaderQuestion, data: dict[str, Any]) -> dict[str, Any]:
+    """The owner the FAQ gets, as a FAQ write names it (`article_id` or `topic`)."""
     if data.get("article_id") is not None:
         field, condition = "article_id", Article.id == data["article_id"]
     elif data.get("article") is not None:
         field, condition = "article", Article.slug == data["article"]
+    elif data.get("topic") is not None:
+        return {"topic": data["topic"]}
     elif question.article_id is not None:
         field, condition = "article_id", Article.id == question.article_id
+    elif question.topic_id is not None:
+        topic = db.session.get(Topic, question.topic_id)
+        if topic is None or topic.deleted_at is not None:
+            raise _invalid("topic", "The question's topic is in the trash; name another.")
+        return {"topic": topic.slug}
     else:
-        raise _invalid("article", "The question is not about an article; name one.")
+        raise _invalid("article", "The question is about no article or topic; name one.")
     article = db.session.scalar(select(Article).where(condition))
     if article is None or article.deleted_at is not None:
         raise _invalid(field, "No article (outside the trash) matches.")
-    return article
+    return {"article_id": article.id}
 
 
 def promote(question: ReaderQuestion, data: dict[str, Any], actor: Actor) -> ReaderQuestion:
-    """Turn the question into a published FAQ at the end of an article's FAQs.
+    """Turn the question into a FAQ at the end of an article's or a topic's FAQs.
 
-    `data` may name the article (by `article_id` or `article` slug; default the one the
-    reader asked about) and replace the question's wording or its answer.
+    `data` may name the owner (`article_id`, `article` slug or `topic` slug; default what
+    the reader asked about) and replace the question's wording or its answer. Nothing
+    reaches readers unreviewed: on an article the FAQ goes into the article's next
+    revision, on a topic it is a draft that awaits its own review.
     """
     _require_action(question, "promote")
-    article = _promotion_target(question, data)
+    owner = _promotion_target(question, data)
     wording = data.get("question") or question.question
     if len(wording) > FAQ_QUESTION_MAX:
         raise _invalid(
@@ -228,45 +239,33 @@ def promote(question: ReaderQuestion, data: dict[str, Any], actor: Actor) -> Rea
     answer_text = data.get("answer") or question.answer
     if not answer_text:
         raise _invalid("answer", "The question has no answer yet; send one.")
+    on_article = "article_id" in owner
+    owned_by = (
+        Faq.article_id == owner["article_id"]
+        if on_article
+        else Faq.topic.has(Topic.slug == owner["topic"])
+    )
     position = db.session.scalar(
         select(func.coalesce(func.max(Faq.position) + 1, 0)).where(
-            Faq.article_id == article.id, Faq.deleted_at.is_(None)
+            owned_by, Faq.deleted_at.is_(None)
         )
     )
-    now = utcnow()
-    faq = Faq(
-        id=uuid.uuid4(),
-        article_id=article.id,
-        question=wording,
-        answer=answer_text,
-        position=position,
-        status="published",
-        published_at=now,
+    faq = faqs.create_faq(
+        {
+            **owner,
+            "question": wording,
+            "answer": answer_text,
+            "position": position,
+            "status": "published" if on_article else "draft",
+        },
+        actor,
+        audit_note={"from_question": question.id},
     )
-    db.session.add(faq)
     before = {"status": question.status, "answer": question.answer, "faq_id": question.faq_id}
     question.status = "promoted"
     question.answer = answer_text
     question.faq_id = faq.id
-    question.handled_at = now
+    question.handled_at = utcnow()
     db.session.flush()
-    if is_public(article):
-        # Readers see the new FAQ with the article (and at /v1/faqs) right away.
-        refresh_articles([article.id])
-    audit.record(
-        actor_id=actor.user_id,
-        action="faq.create",
-        target_type="faq",
-        target_id=faq.id,
-        after={
-            "article_id": str(article.id),
-            "question": wording,
-            "answer": answer_text,
-            "position": position,
-            "status": faq.status,
-            "from_question": str(question.id),
-        },
-        request_id=actor.request_id,
-    )
     _record(question, "promote", before, actor)
     return question

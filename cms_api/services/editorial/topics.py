@@ -31,8 +31,11 @@ from cms_api.services.editorial.common import (
 )
 from cms_api.services.publishing.articles import refresh_articles
 from cms_api.services.publishing.cascade import topic_changed
+from cms_api.services.publishing.jsonld import topic_specialty
 
-FIELDS = ("slug", "name", "description", "position")
+# A change to `specialty` re-renders articles on the topic's subtree too (topic_changed):
+# subtopics without one of their own inherit it.
+FIELDS = ("slug", "name", "description", "position", "specialty")
 CODE_FIELDS = ("system", "code", "display")
 
 
@@ -231,6 +234,7 @@ def present(topic: Topic) -> dict[str, Any]:
         },
         "parent": topic.parent.slug if topic.parent else None,
         "children": [child.slug for child in topic.children if child.deleted_at is None],
+        "effective_specialty": topic_specialty(topic),
         "codes": _codes(topic),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cms_api.domain.errors import Conflict
 from cms_api.models import Article
 
 # transition → the statuses it may start from.
@@ -21,3 +22,14 @@ def allowed_transitions(article: Article) -> list[str]:
     if article.live_revision is None and "unpublish" in allowed:
         allowed.remove("unpublish")
     return allowed
+
+
+def illegal_transition(what: str, status: str, transition: str, allowed: list[str]) -> Conflict:
+    """The 409 for a move the workflow does not allow from `status`, naming those it does."""
+    return Conflict(
+        f"Cannot {transition} {what} that is {status}. "
+        f"Allowed from here: {', '.join(allowed) or 'none'}.",
+        kind="illegal-transition",
+        status_now=status,
+        allowed_transitions=allowed,
+    )

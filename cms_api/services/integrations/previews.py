@@ -214,7 +214,7 @@ def render(article: Article) -> dict[str, Any]:
     """The article document that publishing its working copy would store."""
     as_if_published = cast(Article, _AsIfPublished(article, _working_copy_changed_at(article)))
     live = live_articles([(as_if_published, revisions.snapshot(article))])
-    faqs = public_faqs([article.id]).get(article.id, [])
+    faqs = public_faqs(live)[article.id]  # the working copy's, as publishing would show
     return rendering.article_document(live[article.id], faqs, _related(article))
 
 

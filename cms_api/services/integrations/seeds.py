@@ -67,7 +67,7 @@ def load_seeds(directory: Path = SEEDS_DIRECTORY) -> SeedReport:
     new_articles = _seed_articles(articles, people, topics, report)
     faqs_path = directory / "faqs.yaml"
     new_topic_faqs = _seed_topic_faqs(
-        _load(faqs_path) if faqs_path.exists() else [], topics, report
+        _load(faqs_path) if faqs_path.exists() else [], people, topics, report
     )
     db.session.flush()
     for article in new_articles:
@@ -83,9 +83,61 @@ def load_seeds(directory: Path = SEEDS_DIRECTORY) -> SeedReport:
         by_date.setdefault(article.published_at, []).append(article.id)
     for published_at, article_ids in by_date.items():
         publish_articles(article_ids, at=published_at)
+    for article in new_articles:
+        _publish_corrections(article)
     if new_topic_faqs or report.created.get("topics"):
         refresh_topics()
     return report
+
+
+def _publish_corrections(article: Article) -> None:
+    """Each seeded correction: its wording becomes the next revision, approved as a
+    correction and published on the correction's own date."""
+    for correction in getattr(article, "_seed_corrections", []):
+        section = correction["section"]
+        section.body = section.body.replace(correction["was"], correction["now"])
+        revisions.record(article, reason="edit")
+        article.reviews.append(
+            MedicalReview(
+                reviewer=correction["reviewer"],
+                reviewed_at=correction["reviewed_at"],
+                revision_number=article.revision_number,
+                kind="correction",
+                notes=correction["notes"],
+                public_note=correction["note"],
+            )
+        )
+        db.session.flush()
+        publish_articles([article.id], at=correction["published_at"])
+
+
+def _corrections(
+    entry: dict[str, Any], article: Article, people: dict[str, Person]
+) -> list[dict[str, Any]]:
+    """The article's seeded corrections, oldest first; its sections take the wording from
+    before them (the corrected wording is what the seed file says)."""
+    slug = entry["slug"]
+    found = []
+    items = sorted(entry.get("corrections") or [], key=lambda c: str(c["published_at"]))
+    # Undone newest first, so that revision 1 has the wording from before all of them.
+    for item in reversed(items):
+        sections = [s for s in article.all_sections if s.key == item["section"]]
+        if not sections or sections[0].body.count(item["now"]) != 1:
+            raise SeedError(f"{slug}: correction text not found once in {item['section']!r}")
+        sections[0].body = sections[0].body.replace(item["now"], item["was"])
+        found.append(
+            {
+                "section": sections[0],
+                "was": item["was"],
+                "now": item["now"],
+                "reviewer": _lookup(people, item["reviewer"], "person", slug),
+                "reviewed_at": _date(item["reviewed_at"]),
+                "published_at": _datetime(item["published_at"]),
+                "note": item["note"],
+                "notes": item.get("notes"),
+            }
+        )
+    return found[::-1]
 
 
 def _lookup(index: dict[str, Any], slug: str, what: str, where: str) -> Any:
@@ -157,6 +209,7 @@ def _seed_topics(entries: list[dict[str, Any]], report: SeedReport) -> dict[str,
             description=entry.get("description"),
             parent=_lookup(existing, parent, "topic", entry["slug"]) if parent else None,
             position=position,
+            specialty=entry.get("specialty"),
             codes=[
                 MedicalCode(system=item["system"], code=str(item["code"]), display=item["display"])
                 for item in entry.get("codes") or []
@@ -241,6 +294,7 @@ def _build_article(
         meta_description=seo.get("meta_description"),
         canonical_url=seo.get("canonical_url"),
         review_interval_months=int(entry.get("review_interval_months") or 12),
+        disclosures=entry.get("disclosures") or {},
         published_at=_datetime(entry.get("published_at")),
     )
     article.all_sections = _sections(entry.get("sections") or [], article)
@@ -250,6 +304,7 @@ def _build_article(
             title=item["title"],
             authors=item.get("authors"),
             publisher=item.get("publisher"),
+            periodical=item.get("periodical"),
             year=item.get("year"),
             doi=item.get("doi"),
             pmid=str(item["pmid"]) if item.get("pmid") else None,
@@ -265,10 +320,12 @@ def _build_article(
         MedicalReview(
             reviewer=_lookup(people, review["reviewer"], "person", slug),
             reviewed_at=_date(review["reviewed_at"]),
+            kind=review.get("kind", "clinical"),
             notes=review.get("notes"),
         )
         for review in reviews
     ]
+    article._seed_corrections = _corrections(entry, article, people)  # type: ignore[attr-defined]
     if reviews:
         article.last_reviewed_at = max(_date(review["reviewed_at"]) for review in reviews)
     article.topic_links = [
@@ -289,7 +346,10 @@ def _build_article(
 
 
 def _seed_topic_faqs(
-    entries: list[dict[str, Any]], topics: dict[str, Topic], report: SeedReport
+    entries: list[dict[str, Any]],
+    people: dict[str, Person],
+    topics: dict[str, Topic],
+    report: SeedReport,
 ) -> int:
     existing = {tuple(row) for row in db.session.execute(select(Faq.topic_id, Faq.question))}
     created = 0
@@ -305,6 +365,11 @@ def _seed_topic_faqs(
                 position=position,
                 status="published",
                 published_at=utcnow(),
+                # Seeded topic FAQs arrive approved: their text is the live text.
+                live_question=entry["question"],
+                live_answer=entry["answer"],
+                reviewed_by=_lookup(people, entry["reviewed_by"], "person", "faqs.yaml"),
+                reviewed_on=_date(entry["reviewed_on"]),
             )
         )
         created += 1

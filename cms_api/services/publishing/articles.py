@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,8 +24,9 @@ from cms_api.models import (
     Topic,
 )
 from cms_api.services.publishing import render as rendering
+from cms_api.services.publishing import reviews as review_record
 from cms_api.services.publishing import revisions, store
-from cms_api.services.publishing.faqs import public_faqs, refresh_faqs_of
+from cms_api.services.publishing.faqs import date_live_faqs, public_faqs, refresh_faqs_of
 from cms_api.services.publishing.people import refresh_people
 from cms_api.services.publishing.render_lock import hold_render_lock
 from cms_api.services.publishing.topics import refresh_topics
@@ -46,6 +47,7 @@ _REVISION_GRAPH = (
     selectinload(Article.citations),
     selectinload(Article.authorships),
     selectinload(Article.topic_links),
+    selectinload(Article.reviews),
 )
 
 
@@ -78,13 +80,28 @@ def publish_articles(article_ids: list[uuid.UUID], *, at: datetime | None = None
         article.published_at = article.published_at or when
         article.content_updated_at = article.content_updated_at or article.published_at
         article.publish_at = None
-        if article.last_reviewed_at:
-            article.next_review_due = add_months(
-                article.last_reviewed_at, article.review_interval_months
-            )
+        article.publish_at_revision = None
+        _record_reviews_going_live(article, when)
     db.session.flush()
+    date_live_faqs(articles, when)
     refresh_articles(article_ids)
     return list(articles)
+
+
+def _record_reviews_going_live(article: Article, when: datetime) -> None:
+    """The approvals of the revision going live reach readers now; the review date and
+    cycle follow the clinical review of record (a correction leaves them alone)."""
+    for review in article.reviews:
+        if (
+            review.revision_number == article.live_revision
+            and review.withdrawn_at is None
+            and review.published_at is None
+        ):
+            review.published_at = when
+    record = review_record.of_record(article)
+    if record is not None:
+        article.last_reviewed_at = record.reviewed_at
+        article.next_review_due = add_months(record.reviewed_at, article.review_interval_months)
 
 
 def unpublish_article(article_id: uuid.UUID, *, status: str = "draft") -> None:
@@ -137,7 +154,9 @@ def _fresh_summaries(ids: list[uuid.UUID]) -> _FreshSummaries:
     summaries: dict[uuid.UUID, dict[str, Any]] = {}
     for start in range(0, len(ids), RENDER_BATCH):
         articles = db.session.scalars(
-            select(Article).where(Article.id.in_(ids[start : start + RENDER_BATCH]))
+            select(Article)
+            .where(Article.id.in_(ids[start : start + RENDER_BATCH]))
+            .options(selectinload(Article.reviews))
         ).all()
         live = _live_articles([article for article in articles if is_public(article)])
         summaries |= {
@@ -200,7 +219,7 @@ def _refresh_batch(
         summaries |= {item: fresh.summaries[item] for item in targets if item in fresh.summaries}
         targets -= fresh.ids
     summaries.update(store.stored_summaries("article", targets))
-    faqs_by_article = public_faqs(article.id for article in articles)
+    faqs_by_article = public_faqs(live)
 
     rows = []
     for article in public:
@@ -311,8 +330,13 @@ def _article_row(
         updated_at=article.content_updated_at or published_at,
         title=live.content["title"],
         topic_slugs=[topic.slug for topic in live.topics],
-        reviewed_on=article.last_reviewed_at or published_at.date(),
+        reviewed_on=_reviewed_on(article) or published_at.date(),
     )
+
+
+def _reviewed_on(article: Article) -> date | None:
+    record = review_record.of_record(article)
+    return record.reviewed_at if record is not None else None
 
 
 def change_slug(article_id: uuid.UUID, new_slug: str) -> None:

@@ -1,81 +1,182 @@
-"""FAQ documents: a published FAQ of a public article or topic stands on its own in delivery."""
+"""FAQ documents: the reviewed FAQs of public articles and topics, each standing on its own."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true, update
 
 from cms_api.database import db
-from cms_api.domain.clock import utcnow
 from cms_api.models import Article, Faq, PublishedDocument, Topic
 from cms_api.services.publishing import render as rendering
-from cms_api.services.publishing import store
+from cms_api.services.publishing import revisions, store
+from cms_api.services.publishing.markdown import to_html
 
 
-def public_faqs(article_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Faq]]:
-    """The published, untrashed FAQs of these articles, in their order, by article id."""
-    faqs = db.session.scalars(
-        select(Faq)
-        .where(
-            Faq.article_id.in_(list(article_ids)),
-            Faq.status == "published",
-            Faq.deleted_at.is_(None),
-        )
-        .order_by(Faq.article_id, Faq.position, Faq.id)
-    ).all()
-    grouped: dict[uuid.UUID, list[Faq]] = {}
-    for faq in faqs:
-        assert faq.article_id is not None
-        grouped.setdefault(faq.article_id, []).append(faq)
-    return grouped
+def public_faqs(live: dict[uuid.UUID, rendering.LiveArticle]) -> dict[uuid.UUID, list[Any]]:
+    """The FAQs readers see on each article: those of the revision it shows, by article id.
+
+    They are the article's reviewed content, so an edit waits with the article's next
+    revision; a revision recorded before FAQs were kept in revisions shows none.
+    """
+    return {article_id: list(item.content.get("faqs") or []) for article_id, item in live.items()}
 
 
 def refresh_faqs_of(
     live: dict[uuid.UUID, rendering.LiveArticle],
     articles: Iterable[Article],
-    public_faqs: dict[uuid.UUID, list[Faq]],
+    public_faqs: dict[uuid.UUID, list[dict[str, Any]]],
 ) -> None:
-    """Render the FAQs of public articles; drop the documents of every other FAQ."""
-    visible = {
-        faq.id for article_id, faqs in public_faqs.items() if article_id in live for faq in faqs
+    """Render the FAQs of public articles; drop the documents of every other article FAQ.
+
+    A FAQ's own document follows where it belongs now: one moved to a topic since the
+    live revision keeps its place in the article, and gets its document from the topic.
+    """
+    entries = {
+        uuid.UUID(entry["id"]): (article_id, entry)
+        for article_id, faqs in public_faqs.items()
+        if article_id in live
+        for entry in faqs
+    }
+    found = {
+        faq.id: faq for faq in db.session.scalars(select(Faq).where(Faq.id.in_(list(entries))))
+    }
+    shown = {
+        faq_id: (article_id, entry, found[faq_id])
+        for faq_id, (article_id, entry) in entries.items()
+        if faq_id in found and found[faq_id].article_id == article_id
     }
     store.withdraw(
         "faq",
         PublishedDocument.entity_id.in_(
             select(Faq.id).where(Faq.article_id.in_([article.id for article in articles]))
         ),
-        PublishedDocument.entity_id.not_in(visible) if visible else true(),
+        PublishedDocument.entity_id.not_in(list(shown)) if shown else true(),
     )
-    rows = [
-        faq_row(faq, topics=live[article_id].topics, title=live[article_id].content["title"])
-        for article_id, faqs in public_faqs.items()
-        if article_id in live
-        for faq in faqs
-    ]
-    store.upsert(rows)
+    store.upsert(
+        [article_faq_row(entry, faq, live[article_id]) for article_id, entry, faq in shown.values()]
+    )
 
 
-def faq_row(faq: Faq, topics: list[Topic], title: str | None = None) -> dict[str, Any]:
-    """The stored row of a FAQ; an article's FAQ names the article by its live `title`."""
-    published_at = faq.published_at or (faq.article.published_at if faq.article else None)
-    published_at = published_at or utcnow()
-    faq.published_at = faq.published_at or published_at
-    tags = {f"topic:{topic.slug}" for topic in topics}
-    if faq.article:
-        tags.add(f"article:{faq.article.slug}")
-    document = rendering.faq_document(faq, article_title=title)
+def article_faq_row(entry: dict[str, Any], faq: Faq, live: rendering.LiveArticle) -> dict[str, Any]:
+    """The stored row of an article's FAQ as its live revision has it."""
+    article = live.article
+    # Publishing dates FAQs; one published before it did counts from its article.
+    published_at = faq.published_at or article.published_at or faq.created_at
+    updated_at = faq.live_updated_at or published_at
+    document = rendering.faq_document(
+        entry,
+        article={"slug": article.slug, "title": live.content["title"]},
+        topic=None,
+        published_at=published_at,
+        updated_at=updated_at,
+    )
+    tags = {f"topic:{topic.slug}" for topic in live.topics} | {f"article:{article.slug}"}
+    return _row(faq.id, document, tags, entry["question"], published_at, updated_at)
+
+
+def topic_faq_row(faq: Faq, topic: Topic) -> dict[str, Any]:
+    """The stored row of a topic's FAQ: its approved text, its reviewer and review date."""
+    assert faq.live_question is not None and faq.live_answer is not None
+    published_at = faq.published_at or faq.created_at
+    updated_at = faq.live_updated_at or published_at
+    entry = {
+        "id": str(faq.id),
+        "question": faq.live_question,
+        "answer": faq.live_answer,
+        "position": faq.position,
+    }
+    document = rendering.faq_document(
+        entry,
+        article=None,
+        topic=topic,
+        published_at=published_at,
+        updated_at=updated_at,
+        reviewed_by=faq.reviewed_by if faq.reviewed_by_id else None,
+        reviewed_on=faq.reviewed_on,
+    )
+    row = _row(
+        faq.id, document, {f"topic:{topic.slug}"}, faq.live_question, published_at, updated_at
+    )
+    return row | ({"reviewed_on": faq.reviewed_on} if faq.reviewed_on else {})
+
+
+def topic_entry(faq: Faq) -> dict[str, Any]:
+    """A topic FAQ as its topic's page lists it: the approved text."""
+    return {
+        "id": str(faq.id),
+        "question": faq.live_question,
+        "answer": faq.live_answer,
+        "position": faq.position,
+    }
+
+
+def _row(
+    faq_id: uuid.UUID,
+    document: dict[str, Any],
+    tags: set[str],
+    title: str,
+    published_at: datetime,
+    updated_at: datetime,
+) -> dict[str, Any]:
     return store.row(
         "faq",
-        faq.id,
+        faq_id,
         slug=None,
         document=document,
         summary=document,
         tags=tags,
         published_at=published_at,
-        updated_at=faq.updated_at or published_at,
-        title=faq.question,
+        updated_at=updated_at,
+        title=title,
         reviewed_on=published_at.date(),
+    )
+
+
+def date_live_faqs(articles: Iterable[Article], when: datetime) -> None:
+    """Date the FAQs a publish puts in front of readers: the publish step, not rendering.
+
+    A FAQ new to readers is published now; one whose text readers saw differently (in
+    its stored document) is updated now; one readers already see as it is keeps its dates.
+    """
+    keys = [(article.id, article.live_revision) for article in articles if article.live_revision]
+    entries = {
+        uuid.UUID(entry["id"]): entry
+        for content in revisions.snapshots(keys).values()
+        for entry in content.get("faqs") or []
+    }
+    if not entries:
+        return
+    stored = {
+        entity_id: json.loads(body)
+        for entity_id, body in db.session.execute(
+            select(PublishedDocument.entity_id, PublishedDocument.body).where(
+                PublishedDocument.kind == "faq", PublishedDocument.entity_id.in_(list(entries))
+            )
+        )
+    }
+    changed = [
+        faq_id
+        for faq_id, entry in entries.items()
+        if faq_id not in stored
+        or stored[faq_id]["question"] != entry["question"]
+        or stored[faq_id]["answer_html"] != to_html(entry["answer"])
+    ]
+    if not changed:
+        return
+    # Core statements: dating a FAQ is not an editor's edit, so neither its version (its
+    # admin ETag) nor its `updated_at` moves.
+    db.session.execute(
+        update(Faq)
+        .where(Faq.id.in_(changed))
+        .values(
+            published_at=func.coalesce(Faq.published_at, when),
+            live_updated_at=when,
+            updated_at=Faq.updated_at,
+        ),
+        execution_options={"synchronize_session": "fetch"},
     )

@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from cms_api.domain.errors import NotFound
 from cms_api.domain.etags import etag_for
+from cms_api.domain.specialties import SUPERSEDED
 from cms_api.models import MedicalCode, Topic
 from cms_api.services import runtime
 from cms_api.services.delivery import documents as delivery
@@ -27,25 +28,14 @@ CREDENTIAL_CATEGORIES = {
     "license": "license",
     "board_certification": "board certification",
 }
-# A person's specialty as editors write it (compared case-insensitively) → the member of
-# schema.org's MedicalSpecialty enumeration it falls under. Kept small and explicit: a
-# specialty with no clear member (allergy and immunology, internal medicine) is not claimed.
-MEDICAL_SPECIALTIES = {
-    "cardiology": "Cardiovascular",
-    "dermatology": "Dermatology",
-    "procedural dermatology": "Dermatology",
-    "emergency medicine": "Emergency",
-    "family medicine": "PrimaryCare",
-    "gastroenterology": "Gastroenterologic",
-    "headache medicine": "Neurologic",
-    "neurology": "Neurologic",
-    "otolaryngology": "Otolaryngologic",
-    "pediatrics": "Pediatric",
-    "plastic surgery": "PlasticSurgery",
-    "psychiatry": "Psychiatric",
-}
 # Articles are patient education: written for patients and the people who care for them.
-AUDIENCE = {"@type": "MedicalAudience", "audienceType": "Patient"}
+# `medicalAudience` takes a MedicalAudience or a MedicalAudienceType, an enumeration whose
+# only members are Clinician and MedicalResearcher; Patient is a type, a subtype of
+# MedicalAudience (and of Person). So a typed node, which schema.org's validator reads as a
+# MedicalAudience (no Google rich result reads the property), rather than
+# `audienceType: "Patient"` (free text) or the IRI https://schema.org/Patient (a class,
+# not an enumeration member, where the property expects one).
+AUDIENCE = {"@type": "Patient"}
 
 
 # -- building (publish time) ---------------------------------------------------------------
@@ -71,14 +61,17 @@ def article_graph(document: dict[str, Any], topics: list[Topic]) -> dict[str, An
         "mainEntity": _ref(article_id),
         "lastReviewed": document["last_reviewed_at"],
         "reviewedBy": [_ref(_person_id(person["slug"])) for person in document["reviewers"]],
-        "specialty": specialties(people.values()),
+        # What the page is about decides its specialty, not who wrote or reviewed it.
+        "specialty": specialties(topics),
         "medicalAudience": AUDIENCE,
         "breadcrumb": _breadcrumb(topics, document["title"], canonical),
         "relatedLink": [
             site.page_url("article", item["article"]["slug"]) for item in document["related"]
         ],
         "publisher": _ref(organization["@id"]),
+        "publishingPrinciples": organization.get("publishingPrinciples"),
     }
+    disclosures = document.get("disclosures") or {}
     article = {
         "@type": "Article",
         "@id": article_id,
@@ -90,9 +83,13 @@ def article_graph(document: dict[str, Any], topics: list[Topic]) -> dict[str, An
         "dateModified": document["updated_at"],
         "author": [_ref(_person_id(person["slug"])) for person in document["authors"]],
         "publisher": _ref(organization["@id"]),
+        "sponsor": _organization(disclosures.get("sponsor")),
+        "funder": _organization(disclosures.get("funder")),
         "timeRequired": f"PT{document['reading_time_minutes']}M",
         "citation": [_citation(item) for item in document["citations"]],
         "hasPart": [_question(faq, canonical) for faq in document["faqs"]],
+        # Published corrections: minor edits a reviewer approved without a full review.
+        "correction": [_correction(item) for item in document.get("corrections") or []],
     }
     graph = [
         page,
@@ -104,14 +101,27 @@ def article_graph(document: dict[str, Any], topics: list[Topic]) -> dict[str, An
     return _compact({"@context": CONTEXT, "@graph": graph})
 
 
-def specialties(people: Iterable[dict[str, Any]]) -> list[str]:
-    """The MedicalSpecialty members that the people's specialties fall under, in order."""
-    found = [
-        MEDICAL_SPECIALTIES.get(specialty.strip().casefold())
-        for person in people
-        for specialty in person["specialties"]
-    ]
-    return [f"{CONTEXT}/{member}" for member in dict.fromkeys(found) if member]
+def topic_specialty(topic: Topic) -> str | None:
+    """The topic's MedicalSpecialty member: its own, else the nearest ancestor's (by the
+    name schema.org uses now, for a member it has since replaced)."""
+    seen: set[Any] = set()
+    current: Topic | None = topic
+    while current is not None and current.id not in seen:
+        if current.specialty:
+            return SUPERSEDED.get(current.specialty, current.specialty)
+        seen.add(current.id)
+        current = current.parent
+    return None
+
+
+def specialties(topics: Iterable[Topic]) -> list[str]:
+    """The MedicalSpecialty members of the topics, in topic order, each once."""
+    found = [_specialty_iri(topic_specialty(topic)) for topic in topics]
+    return [iri for iri in dict.fromkeys(found) if iri]
+
+
+def _specialty_iri(member: str | None) -> str | None:
+    return f"{CONTEXT}/{member}" if member else None
 
 
 def condition_type(codes: Iterable[MedicalCode]) -> str:
@@ -151,7 +161,15 @@ def _publisher() -> dict[str, Any]:
         "name": settings.publisher_name,
         "url": f"{site.base_url()}/",
         "logo": {"@type": "ImageObject", "url": logo} if logo else None,
+        "publishingPrinciples": settings.editorial_policy_url,
     }
+
+
+def _organization(disclosed: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A disclosed sponsor or funder, described where it is named: it has no page here."""
+    if not disclosed:
+        return None
+    return {"@type": "Organization", "name": disclosed["name"], "url": disclosed.get("url")}
 
 
 def _person(profile: dict[str, Any]) -> dict[str, Any]:
@@ -200,6 +218,7 @@ def _topic(topic: Topic) -> dict[str, Any]:
         "name": topic.name,
         "description": topic.description,
         "url": site.page_url("topic", topic.slug),
+        "relevantSpecialty": _specialty_iri(topic_specialty(topic)),
         "code": [
             {
                 "@type": "MedicalCode",
@@ -234,19 +253,24 @@ def _breadcrumb(topics: list[Topic], title: str, canonical: str) -> dict[str, An
 
 
 def _citation(item: dict[str, Any]) -> dict[str, Any]:
+    """A cited source. A journal article is a ScholarlyArticle that is part of its journal
+    (a Periodical); `publisher` names the organisation behind a source (a web page's
+    owner, a report's press), never a journal."""
     doi, pmid, url = item["doi"], item["pmid"], item["url"]
+    periodical = item.get("periodical")
     resolvers = [
         f"https://doi.org/{quote(doi, safe='/();:')}" if doi else None,
         f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else None,
     ]
     return {
-        "@type": "CreativeWork",
+        "@type": "ScholarlyArticle" if periodical else "CreativeWork",
         "name": item["title"],
         # The authors are one free-text line ("Alam M, Arndt KA, et al."), not people.
         "creditText": item["authors"],
         "publisher": {"@type": "Organization", "name": item["publisher"]}
         if item["publisher"]
         else None,
+        "isPartOf": {"@type": "Periodical", "name": periodical} if periodical else None,
         "datePublished": str(item["year"]) if item["year"] else None,
         "url": url,
         "identifier": [
@@ -256,6 +280,10 @@ def _citation(item: dict[str, Any]) -> dict[str, Any]:
         ],
         "sameAs": [link for link in resolvers if link and link != url],
     }
+
+
+def _correction(item: dict[str, Any]) -> dict[str, Any]:
+    return {"@type": "CorrectionComment", "text": item["note"], "datePublished": item["date"]}
 
 
 def _question(faq: dict[str, Any], canonical: str) -> dict[str, Any]:

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
+from cms_api.domain.clock import utcnow
 from cms_api.domain.formats import iso_date, iso_datetime
 from cms_api.models import (
     Article,
     Credential,
-    Faq,
     MedicalCode,
+    MedicalReview,
     Person,
     Topic,
 )
-from cms_api.services.publishing import jsonld
+from cms_api.services import runtime
+from cms_api.services.publishing import jsonld, site
+from cms_api.services.publishing import reviews as review_record
+from cms_api.services.publishing.credentials import valid_on
 from cms_api.services.publishing.markdown import reading_time_minutes, to_html, word_count
 
 
@@ -27,7 +32,9 @@ def display_name(person: Person) -> str:
     return f"{name}, {person.honorific_suffix}" if person.honorific_suffix else name
 
 
-def credential(item: Credential) -> dict[str, Any]:
+def credential(item: Credential, today: date | None = None) -> dict[str, Any]:
+    """A credential as published; `valid` is as of the day of rendering, which is why the
+    periodic `publish-due` job re-renders people whose published flags a day made wrong."""
     return {
         "kind": item.kind,
         "name": item.name,
@@ -37,6 +44,7 @@ def credential(item: Credential) -> dict[str, Any]:
         "valid_from": iso_date(item.valid_from),
         "valid_until": iso_date(item.valid_until),
         "verified_at": iso_datetime(item.verified_at),
+        "valid": valid_on(item, today or utcnow().date()),
     }
 
 
@@ -76,6 +84,8 @@ def topic_summary(topic: Topic) -> dict[str, Any]:
         "slug": topic.slug,
         "name": topic.name,
         "codes": [code(item) for item in topic.ordered_codes()],
+        # Its own, or inherited from the nearest ancestor that has one.
+        "specialty": jsonld.topic_specialty(topic),
     }
 
 
@@ -88,12 +98,59 @@ def section(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def faq_entry(faq: Faq) -> dict[str, Any]:
+def faq_entry(faq: dict[str, Any]) -> dict[str, Any]:
+    """A reviewed FAQ (`id`, `question`, Markdown `answer`, `position`) as readers see it."""
     return {
-        "id": str(faq.id),
-        "question": faq.question,
-        "answer_html": to_html(faq.answer),
-        "position": faq.position,
+        "id": str(faq["id"]),
+        "question": faq["question"],
+        "answer_html": to_html(faq["answer"]),
+        "position": faq["position"],
+    }
+
+
+def anchor_text(link: Any, target: dict[str, Any], content: dict[str, Any]) -> str | None:
+    """The words a related link is shown with: its anchor text as the live revision has it.
+
+    Anchor text reads as the article's own words, so it is reviewed with the article; a
+    link that is newer than the live revision (or a revision from before anchors were kept)
+    is shown with its target's own reviewed title until the next revision goes live.
+    """
+    reviewed = {item["target_id"]: item["anchor_text"] for item in content.get("links") or []}
+    return reviewed.get(str(link.target_id), target["title"])
+
+
+# What readers are shown beside a call to action marked as advertising, unless it says.
+ADVERTISING_LABEL = "Advertisement"
+
+
+def disclosures(content: dict[str, Any]) -> dict[str, Any]:
+    """Who sponsored or funded the article, its authors' conflicts of interest, and whether
+    any of its calls to action is advertising. Revisions saved before disclosures existed
+    have none."""
+    stated = content.get("disclosures") or {}
+    return {
+        "sponsor": _disclosed(stated.get("sponsor")),
+        "funder": _disclosed(stated.get("funder")),
+        "conflicts_of_interest": stated.get("conflicts_of_interest"),
+        "advertising": any(
+            block.get("advertising") for block in content.get("call_to_actions") or []
+        ),
+    }
+
+
+def _disclosed(organization: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not organization:
+        return None
+    return {"name": organization["name"], "url": organization.get("url")}
+
+
+def publisher() -> dict[str, Any]:
+    """The publishing organisation, from the settings: a change needs `cms-api render`."""
+    settings = runtime.settings()
+    return {
+        "name": settings.publisher_name,
+        "url": f"{site.base_url()}/",
+        "editorial_policy_url": settings.editorial_policy_url,
     }
 
 
@@ -131,38 +188,55 @@ def article_summary(live: LiveArticle) -> dict[str, Any]:
         ],
         "published_at": iso_datetime(article.published_at),
         "updated_at": iso_datetime(article.content_updated_at or article.published_at),
-        "last_reviewed_at": iso_date(article.last_reviewed_at),
+        "last_reviewed_at": iso_date(_reviewed_on(article)),
         "reading_time_minutes": reading_time_minutes(words),
     }
 
 
-def latest_reviews(article: Article) -> list[dict[str, Any]]:
-    """The most recent review by each reviewer of content up to the live revision.
+def _reviewed_on(article: Article) -> date | None:
+    record = review_record.of_record(article)
+    return record.reviewed_at if record is not None else None
 
-    A reviewer in the trash is left out, as authors are: their profile no longer answers."""
-    seen: set[Any] = set()
-    reviews = []
-    for review in article.reviews:
-        if (
-            review.reviewer_id in seen
-            or review.reviewer.deleted_at is not None
-            or (
-                review.revision_number is not None
-                and article.live_revision is not None
-                and review.revision_number > article.live_revision
-            )
-        ):
-            continue
-        seen.add(review.reviewer_id)
-        reviews.append(
-            {**person_profile(review.reviewer), "reviewed_at": iso_date(review.reviewed_at)}
-        )
-    return reviews
+
+def latest_reviews(article: Article) -> list[dict[str, Any]]:
+    """The reviewers of the review of record, each with the day they signed it off.
+
+    Only a review of content that went live counts: an approval of a revision readers have
+    not seen, or one withdrawn by request-changes, names nobody here."""
+    return [
+        {**person_profile(review.reviewer), "reviewed_at": iso_date(review.reviewed_at)}
+        for review in review_record.record_reviews(article)
+    ]
+
+
+def review_block(article: Article, interval_months: int) -> dict[str, Any] | None:
+    """What the page's review claim rests on: the clinical review of record."""
+    record = review_record.of_record(article)
+    if record is None:
+        return None
+    return {
+        "kind": record.kind,
+        "revision": record.revision_number,
+        "reviewed_on": iso_date(record.reviewed_at),
+        "reviewers": [
+            person_profile(review.reviewer) for review in review_record.record_reviews(article)
+        ],
+        "next_review_due": iso_date(review_record.next_due(record, interval_months)),
+    }
+
+
+def correction_entry(article: Article, review: MedicalReview) -> dict[str, Any]:
+    went_live = review.published_at or article.content_updated_at or article.published_at
+    return {
+        "date": iso_date(went_live.date()) if went_live else iso_date(review.reviewed_at),
+        "note": review.public_note,
+        "revision": review.revision_number,
+    }
 
 
 def article_document(
     live: LiveArticle,
-    faqs: list[Faq],
+    faqs: list[dict[str, Any]],
     related: list[tuple[Any, dict[str, Any]]],
 ) -> dict[str, Any]:
     """The whole public article. `related` pairs each link with its target's summary.
@@ -171,6 +245,8 @@ def article_document(
     so it is rendered once here and served as stored.
     """
     article, content = live.article, live.content
+    interval = content.get("review_interval_months") or article.review_interval_months
+    review = review_block(article, interval)
     document: dict[str, Any] = {
         **article_summary(live),
         "sections": [section(item) for item in content["sections"]],
@@ -181,14 +257,23 @@ def article_document(
         "citations": [
             {
                 name: item.get(name)
-                for name in ("title", "authors", "publisher", "year", "doi", "pmid", "url")
+                for name in (
+                    "title",
+                    "authors",
+                    "publisher",
+                    "periodical",
+                    "year",
+                    "doi",
+                    "pmid",
+                    "url",
+                )
             }
             for item in content["citations"]
         ],
         "related": [
             {
                 "relation": link.relation,
-                "anchor_text": link.anchor_text,
+                "anchor_text": anchor_text(link, target, content),
                 "weight": link.weight,
                 "article": target,
             }
@@ -203,37 +288,58 @@ def article_document(
                 "body_html": to_html(block.get("body")) or None,
                 "button_label": block.get("button_label"),
                 "url": block.get("url"),
+                "advertising": bool(block.get("advertising")),
+                "label": (block.get("advertising_label") or ADVERTISING_LABEL)
+                if block.get("advertising")
+                else None,
             }
             for block in content.get("call_to_actions") or []
         ],
+        "disclosures": disclosures(content),
+        "publisher": publisher(),
         "seo": {
             "meta_title": content.get("meta_title") or content["title"],
             "meta_description": content.get("meta_description") or content["summary"],
             "canonical_url": content.get("canonical_url"),
         },
-        "next_review_due": iso_date(article.next_review_due),
+        "review": review,
+        "corrections": [
+            correction_entry(article, item) for item in review_record.corrections(article)
+        ],
+        "next_review_due": review["next_review_due"] if review else None,
     }
     document["structured_data"] = jsonld.article_graph(document, live.topics)
     return document
 
 
-def faq_document(faq: Faq, *, article_title: str | None = None) -> dict[str, Any]:
-    """A FAQ on its own; an article's FAQ names the article by its live title."""
-    article = faq.article
+def faq_document(
+    entry: dict[str, Any],
+    *,
+    article: dict[str, str] | None,
+    topic: Topic | None,
+    published_at: datetime,
+    updated_at: datetime,
+    reviewed_by: Person | None = None,
+    reviewed_on: date | None = None,
+) -> dict[str, Any]:
+    """A reviewed FAQ on its own. An article's FAQ names the article (`slug`, live `title`)
+    and is reviewed with it; a topic's FAQ names its own reviewer and review date."""
     return {
-        **faq_entry(faq),
+        **faq_entry(entry),
         "article": (
             {
-                "slug": article.slug,
-                "title": article_title or article.title,
-                "url": article_path(article.slug),
+                "slug": article["slug"],
+                "title": article["title"],
+                "url": article_path(article["slug"]),
             }
             if article
             else None
         ),
-        "topic": {"slug": faq.topic.slug, "name": faq.topic.name} if faq.topic else None,
-        "published_at": iso_datetime(faq.published_at),
-        "updated_at": iso_datetime(faq.updated_at or faq.published_at),
+        "topic": {"slug": topic.slug, "name": topic.name} if topic else None,
+        "published_at": iso_datetime(published_at),
+        "updated_at": iso_datetime(updated_at),
+        "reviewed_by": person_summary(reviewed_by) if reviewed_by else None,
+        "reviewed_on": iso_date(reviewed_on),
     }
 
 
@@ -269,7 +375,7 @@ def topic_document(
     topic: Topic,
     articles: list[dict[str, Any]],
     article_total: int,
-    faqs: list[Faq],
+    faqs: list[dict[str, Any]],
 ) -> dict[str, Any]:
     parent = topic.parent if topic.parent and topic.parent.deleted_at is None else None
     return {

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 
 from cms_api.database import db
-from cms_api.models import Article, Revision, Section
+from cms_api.models import Article, Faq, RelatedLink, Revision, Section
 
 # The editable fields a revision keeps, besides sections, citations, authors and topics.
 CONTENT_FIELDS = (
@@ -20,6 +20,7 @@ CONTENT_FIELDS = (
     "meta_description",
     "canonical_url",
     "review_interval_months",
+    "disclosures",
 )
 
 
@@ -45,6 +46,7 @@ def snapshot(article: Article) -> dict[str, Any]:
                 "title": item.title,
                 "authors": item.authors,
                 "publisher": item.publisher,
+                "periodical": item.periodical,
                 "year": item.year,
                 "doi": item.doi,
                 "pmid": item.pmid,
@@ -58,11 +60,52 @@ def snapshot(article: Article) -> dict[str, Any]:
         "topics": [
             str(link.topic_id) for link in sorted(article.topic_links, key=lambda x: x.position)
         ],
+        "faqs": faqs(article),
+        "links": links(article),
     }
 
 
+def faqs(article: Article) -> list[dict[str, Any]]:
+    """The article's FAQs as its content: those not kept out as drafts, in their order.
+
+    Read from the database (not a relationship) so a write just flushed is always seen.
+    """
+    rows = db.session.scalars(
+        select(Faq)
+        .where(Faq.article_id == article.id, Faq.status == "published", Faq.deleted_at.is_(None))
+        .order_by(Faq.position, Faq.id)
+    )
+    return [
+        {
+            "id": str(faq.id),
+            "question": faq.question,
+            "answer": faq.answer,
+            "position": faq.position,
+        }
+        for faq in rows
+    ]
+
+
+def links(article: Article) -> list[dict[str, Any]]:
+    """The anchor texts of the article's links: words readers read as the article's own."""
+    rows = db.session.execute(
+        select(RelatedLink.target_id, RelatedLink.anchor_text)
+        .where(RelatedLink.source_id == article.id, RelatedLink.deleted_at.is_(None))
+        .order_by(RelatedLink.position, RelatedLink.id)
+    )
+    return [{"target_id": str(target), "anchor_text": anchor} for target, anchor in rows]
+
+
 def record(article: Article, *, reason: str, author_id: uuid.UUID | None = None) -> Revision:
-    """Store the article's current content as its next revision."""
+    """Store the article's current content as its next revision.
+
+    A schedule publishes the approved revision it was set for: a new revision cancels it,
+    and `schedule_cancelled` tells the caller to say so.
+    """
+    if article.publish_at is not None:
+        article.publish_at = None
+        article.publish_at_revision = None
+        article.schedule_cancelled = True
     article.revision_number = (article.revision_number or 0) + 1
     revision = Revision(
         article_id=article.id,

@@ -13,7 +13,7 @@ from cms_api.domain.clock import utcnow
 from cms_api.models import Faq, PublishedDocument, Topic
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing import store
-from cms_api.services.publishing.faqs import faq_row
+from cms_api.services.publishing.faqs import topic_entry, topic_faq_row
 from cms_api.services.publishing.render_lock import hold_render_lock
 
 
@@ -44,10 +44,12 @@ def refresh_topics(
                     parent_id = by_id[parent_id].parent_id
     if not chosen:
         return
+    # Readers see a topic FAQ's approved text, whatever newer text awaits review.
     topic_faqs = db.session.scalars(
         select(Faq)
-        .where(Faq.topic_id.in_(chosen), Faq.status == "published", Faq.deleted_at.is_(None))
+        .where(Faq.topic_id.in_(chosen), Faq.live_question.is_not(None), Faq.deleted_at.is_(None))
         .order_by(Faq.position, Faq.id)
+        .options(selectinload(Faq.reviewed_by))
     ).all()
     faqs_by_topic: dict[uuid.UUID, list[Faq]] = {}
     for faq in topic_faqs:
@@ -62,7 +64,9 @@ def refresh_topics(
             continue
         articles, total = store.embedded_articles(f"topic:{topic.slug}")
         faqs = faqs_by_topic.get(topic.id, [])
-        document = rendering.topic_document(topic, articles, total, faqs)
+        document = rendering.topic_document(
+            topic, articles, total, [topic_entry(faq) for faq in faqs]
+        )
         tags = {f"code:{item.system}:{item.code.upper()}" for item in topic.codes}
         tags.add("root" if topic.parent_id is None else f"parent:{by_id[topic.parent_id].slug}")
         now = utcnow()
@@ -80,10 +84,10 @@ def refresh_topics(
                 reviewed_on=(topic.updated_at or now).date(),
             )
         )
-        faq_rows += [faq_row(faq, topics=[topic]) for faq in faqs]
+        faq_rows += [topic_faq_row(faq, topic) for faq in faqs]
     if hidden:
         store.withdraw("topic", PublishedDocument.entity_id.in_(hidden))
-    # A topic FAQ that is a draft, trashed, or on a trashed topic loses its document.
+    # A topic FAQ never approved, trashed, or on a trashed topic loses its document.
     visible = [row["entity_id"] for row in faq_rows]
     store.withdraw(
         "faq",

@@ -6,6 +6,7 @@ import json
 from html.parser import HTMLParser
 
 from tests.conftest import bearer
+from tests.support.api import CLINICAL
 
 DRAFT = {
     "slug": "sunburn-relief",
@@ -22,6 +23,7 @@ DRAFT = {
         },
     ],
     "citations": [{"title": "Sunburn", "url": "https://medlineplus.gov/sunburn.html"}],
+    "disclaimer": "General information only; see a doctor for a burn that blisters widely.",
 }
 
 
@@ -52,8 +54,10 @@ def test_draft_review_publish_edit_and_restore(client, make_token):
 
     assert client.post(f"{url}/submit", headers=bearer(editor)).status_code == 200
     # Editors cannot approve; reviewers can.
-    assert client.post(f"{url}/approve", json={}, headers=bearer(editor)).status_code == 403
-    approved = client.post(f"{url}/approve", json={"notes": "Accurate."}, headers=bearer(reviewer))
+    assert client.post(f"{url}/approve", json=CLINICAL, headers=bearer(editor)).status_code == 403
+    approved = client.post(
+        f"{url}/approve", json={**CLINICAL, "notes": "Accurate."}, headers=bearer(reviewer)
+    )
     assert approved.status_code == 200, approved.get_json()
     body = approved.get_json()
     assert body["status"] == "approved"
@@ -92,7 +96,7 @@ def test_draft_review_publish_edit_and_restore(client, make_token):
     # Readers still see the approved revision.
     assert client.get("/v1/articles/sunburn-relief").get_json()["title"] == DRAFT["title"]
 
-    assert client.post(f"{url}/approve", json={}, headers=bearer(reviewer)).status_code == 200
+    assert client.post(f"{url}/approve", json=CLINICAL, headers=bearer(reviewer)).status_code == 200
     assert client.post(f"{url}/publish", json={}, headers=bearer(editor)).status_code == 200
     assert (
         client.get("/v1/articles/sunburn-relief").get_json()["title"] == "Sunburn Relief, Revised"
@@ -143,7 +147,7 @@ def test_reviewer_cannot_approve_own_article(client, make_token):
     )
     client.post(f"{url}/submit", headers=bearer(editor))
 
-    response = client.post(f"{url}/approve", json={}, headers=bearer(author_reviewer))
+    response = client.post(f"{url}/approve", json=CLINICAL, headers=bearer(author_reviewer))
 
     assert response.status_code == 409
     assert "wrote" in response.get_json()["detail"]
@@ -218,7 +222,7 @@ def test_markdown_is_sanitized_on_the_way_out(client, make_token):
         headers=bearer(editor, **{"If-Match": etag}),
     )
     client.post(f"{url}/submit", headers=bearer(editor))
-    client.post(f"{url}/approve", json={}, headers=bearer(reviewer))
+    client.post(f"{url}/approve", json=CLINICAL, headers=bearer(reviewer))
     assert client.post(f"{url}/publish", json={}, headers=bearer(editor)).status_code == 200
 
     html = client.get("/v1/articles/hostile-markdown").get_json()["sections"][0]["body_html"]

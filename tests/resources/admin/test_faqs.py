@@ -23,6 +23,24 @@ def _audit_actions(client, token: str, target_id: str) -> list[str]:
     return [event["action"] for event in reversed(events)]
 
 
+def _approve(client, make_token, editor: str, url: str) -> dict:
+    assert client.post(f"{url}/submit", headers=bearer(editor)).status_code == 200
+    approved = client.post(f"{url}/approve", headers=bearer(make_token("reviewer")))
+    assert approved.status_code == 200, approved.get_json()
+    return approved
+
+
+def _review_and_publish(client, make_token, editor: str, article_id: str) -> None:
+    url = f"/v1/admin/articles/{article_id}"
+    if client.get(url, headers=bearer(editor)).get_json()["status"] == "draft":
+        assert client.post(f"{url}/submit", headers=bearer(editor)).status_code == 200
+    approved = client.post(
+        f"{url}/approve", json={"kind": "clinical"}, headers=bearer(make_token("reviewer"))
+    )
+    assert approved.status_code == 200, approved.get_json()
+    assert client.post(f"{url}/publish", json={}, headers=bearer(editor)).status_code == 200
+
+
 def test_topic_faq_create_edit_trash_restore(client, make_token):
     editor = make_token("editor")
     created = client.post(
@@ -31,7 +49,6 @@ def test_topic_faq_create_edit_trash_restore(client, make_token):
             "topic": "headache",
             "question": "Does sleep help a headache?",
             "answer": HOSTILE_ANSWER,
-            "status": "published",
         },
         headers=bearer(editor),
     )
@@ -44,6 +61,8 @@ def test_topic_faq_create_edit_trash_restore(client, make_token):
     assert faq["topic"] == "headache"
     assert faq["article_id"] is None
     assert faq["answer"] == HOSTILE_ANSWER, "the admin API returns the Markdown source"
+    assert client.get(f"/v1/faqs/{faq['id']}").status_code == 404, "not reviewed yet"
+    _approve(client, make_token, editor, url)
 
     public = client.get(f"/v1/faqs/{faq['id']}")
     assert public.status_code == 200
@@ -68,8 +87,13 @@ def test_topic_faq_create_edit_trash_restore(client, make_token):
     assert stale.status_code == 412
     assert stale.get_json()["current_etag"] == edited.headers["ETag"]
     assert client.get(f"/v1/faqs/{faq['id']}").get_json()["question"] == (
+        "Does sleep help a headache?"
+    ), "readers keep the approved words until the new ones are approved"
+    approved = _approve(client, make_token, editor, url)
+    assert client.get(f"/v1/faqs/{faq['id']}").get_json()["question"] == (
         "Can sleep ease a headache?"
     )
+    edited = approved
 
     assert client.delete(url, headers=bearer(editor)).status_code == 428
     trashed = client.delete(url, headers=bearer(editor, **{"If-Match": edited.headers["ETag"]}))
@@ -92,13 +116,17 @@ def test_topic_faq_create_edit_trash_restore(client, make_token):
 
     assert _audit_actions(client, editor, faq["id"]) == [
         "faq.create",
+        "faq.submit",
+        "faq.approve",
         "faq.update",
+        "faq.submit",
+        "faq.approve",
         "faq.trash",
         "faq.restore",
     ]
 
 
-def test_article_faq_shows_in_the_published_article_and_moves_to_a_topic(client, make_token):
+def test_article_faq_shows_once_the_article_is_reviewed_and_moves_to_a_topic(client, make_token):
     editor = make_token("editor")
     article_id = _article_id(client, editor, "tmj-headache")
     created = client.post(
@@ -120,12 +148,18 @@ def test_article_faq_shows_in_the_published_article_and_moves_to_a_topic(client,
     }
     assert "Can a night guard help?" not in questions, "drafts stay private"
 
+    before = client.get("/v1/articles/tmj-headache").get_json()
     published = client.patch(
         created.headers["Location"],
         json={"status": "published"},
         headers=bearer(editor, **{"If-Match": created.headers["ETag"]}),
     )
     assert published.status_code == 200
+    assert published.get_json()["awaiting_review"] is True
+    assert client.get("/v1/articles/tmj-headache").get_json() == before, "awaits review"
+    _review_and_publish(client, make_token, editor, article_id)
+    published = client.get(created.headers["Location"], headers=bearer(editor))
+    assert published.get_json()["awaiting_review"] is False
     article = client.get("/v1/articles/tmj-headache").get_json()
     assert article["faqs"][-1]["question"] == "Can a night guard help?"
     assert "<strong>grind</strong>" in article["faqs"][-1]["answer_html"]
@@ -138,6 +172,13 @@ def test_article_faq_shows_in_the_published_article_and_moves_to_a_topic(client,
     assert moved.status_code == 200, moved.get_json()
     assert moved.get_json()["article_id"] is None
     assert moved.get_json()["topic"] == "temporomandibular-disorders"
+    assert moved.get_json()["status"] == "draft", "a topic FAQ needs its own review"
+    article = client.get("/v1/articles/tmj-headache").get_json()
+    assert faq["id"] in {item["id"] for item in article["faqs"]}, "the live revision has it"
+    topic = client.get("/v1/topics/temporomandibular-disorders").get_json()
+    assert faq["id"] not in {item["id"] for item in topic["faqs"]}
+    _approve(client, make_token, editor, created.headers["Location"])
+    _review_and_publish(client, make_token, editor, article_id)
     article = client.get("/v1/articles/tmj-headache").get_json()
     assert faq["id"] not in {item["id"] for item in article["faqs"]}
     topic = client.get("/v1/topics/temporomandibular-disorders").get_json()

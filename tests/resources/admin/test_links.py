@@ -38,8 +38,11 @@ def test_add_edit_and_delete_a_link(client, make_token):
     assert link["target"] == "tmj-headache"
     assert link["position"] == 2, "appended after the article's two seeded links"
     shown = _related(client, "lip-filler-swelling")["tmj-headache"]
-    assert shown["relation"] == "differential"
-    assert shown["anchor_text"] == "Jaw pain and headaches"
+    assert shown["relation"] == "differential", "the link itself is live at once"
+    # Its anchor text is the article's own words: they wait for the article's review, and
+    # meanwhile the link shows its target's own reviewed title.
+    assert shown["anchor_text"] == shown["article"]["title"]
+    assert link["anchor_text"] == "Jaw pain and headaches"
     listed = client.get(
         f"/v1/admin/articles/{ids['lip-filler-swelling']}/links", headers=bearer(editor)
     ).get_json()

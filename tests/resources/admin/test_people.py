@@ -144,6 +144,7 @@ def test_a_new_credential_of_the_reviewer_shows_in_the_published_article(client,
         "valid_from": "2020-01-01",
         "valid_until": "2030-12-31",
         "verified_at": "2026-06-01T09:00:00Z",
+        "valid": True,
     } in shown["credentials"]
     profile = client.get(f"/v1/people/{reviewer_slug}").get_json()
     assert "Medical Licence" in {item["name"] for item in profile["credentials"]}

@@ -133,7 +133,20 @@ def test_a_rejected_question_is_final(client, make_token, ask):
         assert problem["allowed_transitions"] == []
 
 
-def test_promoting_publishes_an_faq_on_the_published_article(client, make_token, ask):
+def _review_and_publish(client, make_token, editor: str, slug: str) -> None:
+    found = client.get(f"/v1/admin/articles?q={slug}", headers=bearer(editor)).get_json()
+    article = next(item for item in found["items"] if item["slug"] == slug)
+    url = f"/v1/admin/articles/{article['id']}"
+    if article["status"] == "draft":
+        assert client.post(f"{url}/submit", headers=bearer(editor)).status_code == 200
+    approved = client.post(
+        f"{url}/approve", json={"kind": "clinical"}, headers=bearer(make_token("reviewer"))
+    )
+    assert approved.status_code == 200, approved.get_json()
+    assert client.post(f"{url}/publish", json={}, headers=bearer(editor)).status_code == 200
+
+
+def test_promoting_puts_an_faq_in_the_articles_next_revision(client, make_token, ask):
     editor = make_token("editor")
     before = client.get(f"/v1/articles/{ARTICLE}/faqs").get_json()["items"]
     question_id = ask(article=ARTICLE)
@@ -153,6 +166,12 @@ def test_promoting_publishes_an_faq_on_the_published_article(client, make_token,
     body = promoted.get_json()
     assert body["status"] == "promoted"
     faq_id = body["faq_id"]
+    # Readers keep the reviewed FAQs until the article's new revision is reviewed.
+    assert client.get(f"/v1/articles/{ARTICLE}/faqs").get_json()["items"] == before
+    assert client.get(f"/v1/faqs/{faq_id}").status_code == 404
+    faq = client.get(f"/v1/admin/faqs/{faq_id}", headers=bearer(editor)).get_json()
+    assert faq["status"] == "published" and faq["awaiting_review"] is True
+    _review_and_publish(client, make_token, editor, ARTICLE)
     faqs = client.get(f"/v1/articles/{ARTICLE}/faqs").get_json()["items"]
     assert [faq["id"] for faq in faqs[:-1]] == [faq["id"] for faq in before]
     newest = faqs[-1]  # appended after the editors' own FAQs
@@ -177,7 +196,6 @@ def test_promoting_a_topic_question_names_the_article_and_gives_the_answer(clien
     editor, question_id = make_token("editor"), ask(topic="headache")
     promote = f"{URL}/{question_id}/promote"
 
-    missing_article = client.post(promote, json={"answer": "Yes."}, headers=bearer(editor))
     missing_answer = client.post(promote, json={"article": ARTICLE}, headers=bearer(editor))
     unknown = client.post(
         promote, json={"article_id": str(uuid.uuid4()), "answer": "Yes."}, headers=bearer(editor)
@@ -187,8 +205,13 @@ def test_promoting_a_topic_question_names_the_article_and_gives_the_answer(clien
         json={"article": ARTICLE, "article_id": str(uuid.uuid4()), "answer": "Yes."},
         headers=bearer(editor),
     )
+    article_and_topic = client.post(
+        promote,
+        json={"article": ARTICLE, "topic": "headache", "answer": "Yes."},
+        headers=bearer(editor),
+    )
     for response, field in (
-        (missing_article, "article"),
+        (article_and_topic, "topic"),
         (missing_answer, "answer"),
         (unknown, "article_id"),
         (both, "article"),
@@ -200,8 +223,11 @@ def test_promoting_a_topic_question_names_the_article_and_gives_the_answer(clien
         promote, json={"article": ARTICLE, "answer": "Yes, occasionally."}, headers=bearer(editor)
     )
     assert promoted.status_code == 200, promoted.get_json()
-    faqs = client.get(f"/v1/articles/{ARTICLE}/faqs").get_json()["items"]
-    assert faqs[-1]["id"] == promoted.get_json()["faq_id"]
+    faq = client.get(
+        f"/v1/admin/faqs/{promoted.get_json()['faq_id']}", headers=bearer(editor)
+    ).get_json()
+    assert faq["article"] == ARTICLE and faq["answer"] == "Yes, occasionally."
+    assert faq["awaiting_review"] is True
 
 
 def test_a_long_question_must_be_reworded_to_become_an_faq(client, make_token, ask):

@@ -10,11 +10,14 @@ from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.models import Article, Credential, Person
 from tests.conftest import bearer
+from tests.support.api import CLINICAL, PUBLISHABLE
 
 
 def _new_reviewed_article(client, editor: str, reviewer: str, slug: str) -> str:
     url = client.post(
-        "/v1/admin/articles", json={"slug": slug, "title": "Scheduled"}, headers=bearer(editor)
+        "/v1/admin/articles",
+        json={"slug": slug, "title": "Scheduled", **PUBLISHABLE},
+        headers=bearer(editor),
     ).headers["Location"]
     etag = client.get(url, headers=bearer(editor)).headers["ETag"]
     client.put(
@@ -23,7 +26,7 @@ def _new_reviewed_article(client, editor: str, reviewer: str, slug: str) -> str:
         headers=bearer(editor, **{"If-Match": etag}),
     )
     assert client.post(f"{url}/submit", headers=bearer(editor)).status_code == 200
-    assert client.post(f"{url}/approve", json={}, headers=bearer(reviewer)).status_code == 200
+    assert client.post(f"{url}/approve", json=CLINICAL, headers=bearer(reviewer)).status_code == 200
     return url
 
 
@@ -109,3 +112,56 @@ def test_audit_log_filters_by_actor_target_and_time(client, make_token):
     assert created["id"] in {e["target_id"] for e in since.get_json()["items"]}
     until = client.get("/v1/admin/audit", query_string={"until": start}, headers=bearer(admin))
     assert created["id"] not in {e["target_id"] for e in until.get_json()["items"]}
+
+
+def test_an_edit_cancels_a_schedule_and_says_so_in_the_answer_and_the_audit_log(
+    app, client, runner, make_token
+):
+    editor, reviewer = make_token("editor"), make_token("reviewer")
+    url = _new_reviewed_article(client, editor, reviewer, "pinned-schedule")
+    later = (utcnow() + timedelta(hours=1)).isoformat()
+    scheduled = client.post(f"{url}/publish", json={"publish_at": later}, headers=bearer(editor))
+    assert scheduled.get_json()["publish_at_revision"] == 2
+    assert scheduled.get_json()["schedule_cancelled"] is False
+
+    edited = client.patch(
+        url,
+        json={"title": "Edited after scheduling"},
+        headers=bearer(editor, **{"If-Match": scheduled.headers["ETag"]}),
+    )
+
+    assert edited.status_code == 200
+    body = edited.get_json()
+    assert body["schedule_cancelled"] is True
+    assert body["publish_at"] is None and body["publish_at_revision"] is None
+    audit = client.get(
+        f"/v1/admin/audit?target_id={body['id']}&limit=50", headers=bearer(editor)
+    ).get_json()["items"]
+    assert "article.schedule_cancelled" in {event["action"] for event in audit}
+    with app.app_context():
+        article = db.session.scalar(select(Article).where(Article.slug == "pinned-schedule"))
+        # Even a schedule left behind on another revision never publishes this one.
+        article.status, article.publish_at = "approved", utcnow() - timedelta(minutes=1)
+        article.publish_at_revision = 2
+        db.session.commit()
+    assert "Nothing due" in runner.invoke(args=["publish-due"]).output
+    assert client.get("/v1/articles/pinned-schedule").status_code == 404
+
+
+def test_the_submit_answer_shows_the_reviewer_what_changes_from_the_live_revision(
+    client, make_token
+):
+    editor = make_token("editor")
+    found = client.get("/v1/admin/articles?q=liver-rash", headers=bearer(editor)).get_json()
+    url = f"/v1/admin/articles/{found['items'][0]['id']}"
+    etag = client.get(url, headers=bearer(editor)).headers["ETag"]
+    assert client.get(url, headers=bearer(editor)).get_json()["review_diff"] is None
+    old_title = client.get(url, headers=bearer(editor)).get_json()["title"]
+
+    edited = client.patch(
+        url, json={"title": "Liver rash, revised"}, headers=bearer(editor, **{"If-Match": etag})
+    )
+
+    diff = edited.get_json()["review_diff"]
+    assert diff["from_revision"] == 1 and diff["to_revision"] == 2
+    assert diff["changes"] == {"title": {"from": old_title, "to": "Liver rash, revised"}}

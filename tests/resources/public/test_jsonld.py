@@ -9,6 +9,7 @@ from sqlalchemy import update
 from cms_api.database import db
 from cms_api.models import PublishedDocument
 from tests.conftest import bearer
+from tests.support.api import CLINICAL, PUBLISHABLE
 
 SLUG = "headache-after-botox"
 URL = f"/v1/articles/{SLUG}/jsonld"
@@ -76,7 +77,7 @@ def test_republished_article_changes_the_jsonld_and_its_etag(client, make_token)
         url, json={"title": "Headache After Botox"}, headers=bearer(editor, **{"If-Match": etag})
     )
     assert edited.status_code == 200, edited.get_json()
-    assert client.post(f"{url}/approve", json={}, headers=bearer(reviewer)).status_code == 200
+    assert client.post(f"{url}/approve", json=CLINICAL, headers=bearer(reviewer)).status_code == 200
     assert client.post(f"{url}/publish", json={}, headers=bearer(editor)).status_code == 200
 
     after = client.get(URL, headers={"If-None-Match": before.headers["ETag"]})
@@ -93,7 +94,13 @@ def test_hostile_title_and_faq_cannot_break_out_of_a_script_element(client, make
     hostile = '</script><script>alert("x")</script><!-- & -->'
     created = client.post(
         "/v1/admin/articles",
-        json={"slug": "hostile-title", "title": hostile, "summary": "A test.", "topics": []},
+        json={
+            "slug": "hostile-title",
+            "title": hostile,
+            "summary": "A test.",
+            "topics": [],
+            **PUBLISHABLE,
+        },
         headers=bearer(editor),
     )
     assert created.status_code == 201, created.get_json()
@@ -115,7 +122,7 @@ def test_hostile_title_and_faq_cannot_break_out_of_a_script_element(client, make
         headers=bearer(editor, **{"If-Match": faq.headers["ETag"]}),
     )
     assert client.post(f"{url}/submit", headers=bearer(editor)).status_code == 200
-    assert client.post(f"{url}/approve", json={}, headers=bearer(reviewer)).status_code == 200
+    assert client.post(f"{url}/approve", json=CLINICAL, headers=bearer(reviewer)).status_code == 200
     assert client.post(f"{url}/publish", json={}, headers=bearer(editor)).status_code == 200
 
     response = client.get("/v1/articles/hostile-title/jsonld")

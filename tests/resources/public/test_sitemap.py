@@ -79,8 +79,10 @@ def test_a_seeded_article_was_last_changed_on_its_seed_date_not_when_seeds_were_
     lastmod = _urls(client.get("/sitemap.xml"))[f"{SITE}/articles/headache-after-botox"]
     article = client.get("/v1/articles/headache-after-botox").get_json()
 
-    # seeds/articles/headache-after-botox.yaml: published_at 2026-10-05T09:00:00Z
-    assert lastmod == article["updated_at"] == article["published_at"] == "2026-10-05T09:00:00Z"
+    # seeds/articles/headache-after-botox.yaml: published_at 2026-10-05T09:00:00Z, and a
+    # correction published 2026-10-20T09:00:00Z (a content change: lastmod moves with it).
+    assert article["published_at"] == "2026-10-05T09:00:00Z"
+    assert lastmod == article["updated_at"] == "2026-10-20T09:00:00Z"
 
 
 def test_revalidation_answers_304(client):

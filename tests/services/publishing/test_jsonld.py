@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from cms_api.database import db
-from cms_api.models import Article, ArticleAuthor, Faq, MedicalCode, Person
+from cms_api.models import Article, ArticleAuthor, Faq, MedicalCode, Person, Topic
 from cms_api.services.delivery import documents as delivery
 from cms_api.services.publishing import jsonld
 from cms_api.services.publishing.articles import publish_article, refresh_articles
@@ -62,7 +62,12 @@ SCHEMA_ORG: dict[str, tuple[tuple[str, ...], str]] = {
         ("CreativeWork",),
         "articleBody articleSection backstory pageEnd pageStart pagination speakable wordCount",
     ),
+    "ScholarlyArticle": (("Article",), ""),
+    "Series": (("Intangible",), ""),
+    "CreativeWorkSeries": (("CreativeWork", "Series"), "endDate issn startDate"),
+    "Periodical": (("CreativeWorkSeries",), ""),
     "Comment": (("CreativeWork",), "downvoteCount parentItem sharedContent upvoteCount"),
+    "CorrectionComment": (("Comment",), ""),
     "Question": (
         ("Comment",),
         "acceptedAnswer answerCount eduQuestionType parentItem suggestedAnswer",
@@ -148,6 +153,7 @@ SCHEMA_ORG: dict[str, tuple[tuple[str, ...], str]] = {
         "suggestedGender suggestedMaxAge suggestedMeasurement suggestedMinAge",
     ),
     "MedicalAudience": (("Audience", "PeopleAudience"), ""),
+    "Patient": (("MedicalAudience", "Person"), "diagnosis drug healthCondition"),
     "ItemList": (
         ("Intangible",),
         "aggregateElement itemListElement itemListOrder numberOfItems",
@@ -275,12 +281,12 @@ def test_page_has_specialties_audience_breadcrumb_related_links_and_publisher(ap
     page, article = one(graph, "MedicalWebPage"), one(graph, "Article")
     publisher = one(graph, "Organization")
 
-    # The author is a neurologist, the reviewer a dermatologist.
+    # From its topics: headache (Neurologic) and cosmetic injectables (Dermatology).
     assert page["specialty"] == [
         "https://schema.org/Neurologic",
         "https://schema.org/Dermatology",
     ]
-    assert page["medicalAudience"] == {"@type": "MedicalAudience", "audienceType": "Patient"}
+    assert page["medicalAudience"] == {"@type": "Patient"}
     crumbs = page["breadcrumb"]["itemListElement"]
     assert page["breadcrumb"]["@type"] == "BreadcrumbList"
     assert [(c["position"], c["name"], c["item"]) for c in crumbs] == [
@@ -291,7 +297,8 @@ def test_page_has_specialties_audience_breadcrumb_related_links_and_publisher(ap
     assert f"{BASE}/articles/tmj-headache" in page["relatedLink"] and len(page["relatedLink"]) == 6
     assert page["publisher"] == article["publisher"] == {"@id": publisher["@id"]}
     assert publisher["name"] == "Example Health" and "logo" not in publisher
-    cochrane = next(c for c in article["citation"] if "Cochrane" in c["publisher"]["name"])
+    cochrane = next(c for c in article["citation"] if "Cochrane" in c["isPartOf"]["name"])
+    assert cochrane["@type"] == "ScholarlyArticle" and "publisher" not in cochrane
     assert cochrane["datePublished"] == "2018"
     assert {"@type": "PropertyValue", "propertyID": "PMID", "value": "29939406"} in cochrane[
         "identifier"
@@ -366,13 +373,18 @@ def test_topic_type_follows_the_icd10cm_chapter():
     assert jsonld.condition_type([]) == "MedicalEntity"
 
 
-def test_specialties_map_to_schema_org_members_and_unknown_ones_are_not_claimed():
-    people = [
-        {"specialties": ["Neurology", "headache medicine "]},
-        {"specialties": ["Allergy and immunology", "Dermatology"]},
-    ]
+def test_specialties_come_from_the_topics_each_inheriting_its_parents_and_are_listed_once():
+    neuro = Topic(id=uuid.uuid4(), slug="neuro", name="Neuro", specialty="Neurologic")
+    headache = Topic(id=uuid.uuid4(), slug="headache", name="Headache", parent=neuro)
+    migraine = Topic(id=uuid.uuid4(), slug="migraine", name="Migraine", parent=headache)
+    skin = Topic(id=uuid.uuid4(), slug="skin", name="Skin", specialty="Dermatologic")
+    allergies = Topic(id=uuid.uuid4(), slug="allergies", name="Allergies")
 
-    assert jsonld.specialties(people) == [
+    assert jsonld.topic_specialty(migraine) == "Neurologic"
+    # A member schema.org has replaced is published as its successor.
+    assert jsonld.topic_specialty(skin) == "Dermatology"
+    assert jsonld.topic_specialty(allergies) is None
+    assert jsonld.specialties([migraine, allergies, skin, headache]) == [
         "https://schema.org/Neurologic",
         "https://schema.org/Dermatology",
     ]
@@ -437,6 +449,7 @@ def test_publisher_and_addresses_follow_the_settings(app, monkeypatch: pytest.Mo
         public_base_url="https://health.example.net/",
         publisher_name="Example Net Health",
         publisher_logo_url="https://health.example.net/logo.png",
+        editorial_policy_url="https://health.example.net/editorial-policy",
     )
     monkeypatch.setitem(app.config, "CMS_SETTINGS", settings)
     with app.app_context():
@@ -451,6 +464,10 @@ def test_publisher_and_addresses_follow_the_settings(app, monkeypatch: pytest.Mo
         "name": "Example Net Health",
         "url": "https://health.example.net/",
         "logo": {"@type": "ImageObject", "url": "https://health.example.net/logo.png"},
+        "publishingPrinciples": "https://health.example.net/editorial-policy",
     }
+    assert one(graph, "MedicalWebPage")["publishingPrinciples"] == (
+        "https://health.example.net/editorial-policy"
+    )
     author = by_id(graph)[one(graph, "Article")["author"][0]["@id"]]
     assert author["url"] == "https://health.example.net/people/miriam-castellanos-reed"

@@ -152,6 +152,7 @@ SHARED_REFERENCES = (
     ("medical_review", "reviewer_id", "person"),
     ("faq", "article_id", "article"),
     ("faq", "topic_id", "topic"),
+    ("faq", "reviewed_by_id", "person"),
     ("related_link", "source_id", "article"),
     ("related_link", "target_id", "article"),
 )
