@@ -47,6 +47,9 @@ LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE_NAME = "cms_bench"
 LIST_LIMIT = 20
 WALK_LIMIT = 100
+# Articles per publish_articles call (one transaction each): profiles and topic pages are
+# rendered once per call, so bigger calls render them less often (bench/publishing.py).
+PUBLISH_CHUNK = 2_000
 
 
 def log(message: str) -> None:
@@ -123,6 +126,7 @@ def prepare_database(server: str, args: argparse.Namespace) -> tuple[str, dict[s
             publish_articles,
             articles=args.articles,
             seed=args.seed,
+            publish_chunk=PUBLISH_CHUNK,
             progress=log,
         )
         db.session.remove()

@@ -1,4 +1,4 @@
-"""Search latency at 10,000 and 100,000 published articles, measured through the app."""
+"""Search, lookup and list latency at 10,000 and 100,000 published articles, through the app."""
 
 from __future__ import annotations
 
@@ -22,6 +22,11 @@ from cms_api.domain.search import CANDIDATE_LIMIT
 from cms_api.services.integrations.seeds import load_seeds
 from cms_api.services.publishing import search_index
 
+try:
+    from cms_api.services.delivery import remembered
+except ImportError:  # a checkout from before answers were remembered, measured for comparison
+    remembered = None
+
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 FAQS_PER_ARTICLE = 2
 SECTIONS_PER_ARTICLE = 5
@@ -42,8 +47,18 @@ QUERIES = {
     ),
     # The lookup, for reference: its code path lists whole topics' content.
     "lookup by code": "/v1/lookup?code=icd10cm:R51.9",
+    # With --topics: the first generated root, its subtree and all their content.
+    "lookup by code, a root topic": "/v1/lookup?code=icd10cm:R10.0",
     "lookup by symptom": "/v1/lookup?symptom=headache after injection",
 }
+# The article list: its first page, and a page 9,000 articles deep (its cursor is found by
+# walking the list, see `deep_page`); `deep page` is measured after `first page`.
+LISTS = {
+    "list, first page": "/v1/articles?limit=20",
+    "list, deep page": None,
+    "list, first page by topic": "/v1/articles?limit=20&topic=neurological-symptoms",
+}
+DEEP = 9_000
 
 # Real words first (the most frequent ranks), then pronounceable made-up ones: the text
 # follows Zipf's law over a 20,000-word vocabulary, like prose.
@@ -91,6 +106,45 @@ GROUP BY drawn.p
 """,
     "CREATE UNIQUE INDEX ON bench_paragraphs (p)",
 ]
+# With --topics N, a generated tree as bench/corpus.py makes one: 12 roots, then topics a
+# level and two levels down, each with an ICD-10-CM and a MeSH code and published; articles
+# are then filed across the seeded and generated topics alike.
+_TOPICS = [
+    """
+INSERT INTO topics (id, slug, name, description, parent_id, position, version)
+SELECT md5('bench-topic' || i)::uuid, 'bench-topic-' || i, 'Bench topic ' || i,
+    'What bench topic ' || i || ' is about, its symptoms and care.',
+    CASE
+        WHEN i < 12 THEN NULL
+        WHEN i < 12 + (%(topics)s - 12) / 3 THEN md5('bench-topic' || (i %% 12))::uuid
+        ELSE md5('bench-topic' || (12 + i %% greatest((%(topics)s - 12) / 3, 1)))::uuid
+    END,
+    1000 + i, 1
+FROM generate_series(0, %(topics)s - 1) AS i
+""",
+    """
+INSERT INTO medical_codes (id, topic_id, system, code, display)
+SELECT md5('bench-code' || system || i)::uuid, md5('bench-topic' || i)::uuid, system,
+    CASE system WHEN 'icd10cm' THEN 'R' || (10 + i %% 90) || '.' || (i / 90) %% 10
+        ELSE 'D9' || lpad(i::text, 5, '0') END,
+    'Bench condition ' || i
+FROM generate_series(0, %(topics)s - 1) AS i, unnest(ARRAY['icd10cm', 'mesh']) AS system
+""",
+    """
+INSERT INTO published_documents
+    (kind, entity_id, slug, body, summary, etag, tags, published_at, updated_at, title,
+     sort_title, reviewed_on)
+SELECT 'topic', topic.id, topic.slug, doc::text, doc::text, md5(doc::text),
+    ARRAY(SELECT 'code:' || system || ':' || code FROM medical_codes WHERE topic_id = topic.id)
+        || CASE WHEN topic.parent_id IS NULL THEN ARRAY['root'] ELSE ARRAY[]::text[] END,
+    now(), now(), topic.name, lower(topic.name), current_date
+FROM topics AS topic
+CROSS JOIN LATERAL (
+    SELECT jsonb_build_object('id', topic.id, 'slug', topic.slug, 'name', topic.name) AS doc
+) AS built
+WHERE topic.slug LIKE 'bench-topic-%%'
+""",
+]
 # Article i: a title, a summary (most with the common word), five sections drawn from
 # the pool, a topic from the seeded tree; the rare word in one article in RARE_EVERY.
 _ARTICLES = f"""
@@ -132,7 +186,7 @@ bodies AS (
                     'subsections', '[]'::jsonb
                 ) ORDER BY s
             )
-            FROM generate_series(1, {SECTIONS_PER_ARTICLE}) AS s
+            FROM generate_series(1, %(sections)s) AS s
             JOIN bench_paragraphs AS para ON para.p = (a.i * 31 + s * 977) %% {PARAGRAPHS}
         ) AS sections
     FROM articles AS a
@@ -196,7 +250,7 @@ def log(message: str) -> None:
     print(f"[search bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def build(app: Flask, url: str, articles: int) -> dict[str, float]:
+def build(app: Flask, url: str, articles: int, sections: int, topics: int) -> dict[str, float]:
     """Migrate, seed, bulk-insert the corpus as published documents, index it."""
     timings: dict[str, float] = {}
     with app.app_context():
@@ -213,8 +267,10 @@ def build(app: Flask, url: str, articles: int) -> dict[str, float]:
             "syllables": _SYLLABLES,
             "words": len(_COMMON) + VOCABULARY,
             "articles": articles,
+            "sections": sections,
+            "topics": topics,
         }
-        for statement in _SETUP:
+        for statement in _SETUP + (_TOPICS if topics else []):
             connection.exec_driver_sql(statement, params)
         connection.exec_driver_sql(_ARTICLES, params)
         connection.exec_driver_sql(_FAQS, {})
@@ -265,14 +321,31 @@ def corpus_facts(url: str) -> dict[str, Any]:
     return facts
 
 
-def measure(app: Flask, url: str, requests: int, warmup: int) -> dict[str, Any]:
-    """Sequential requests through the Flask test client (the whole app, no HTTP server)."""
+def deep_page(app: Flask, depth: int) -> str:
+    """The address of the list page that starts `depth` articles in."""
+    client, url, seen = app.test_client(), "/v1/articles?limit=100", 0
+    while seen < depth:
+        body = client.get(url).get_json()
+        seen += len(body["items"])
+        if body["page"]["next_cursor"] is None:
+            break
+        url = f"/v1/articles?limit=100&cursor={body['page']['next_cursor']}"
+    return url.replace("limit=100", "limit=20")
+
+
+def measure(app: Flask, url: str, requests: int, warmup: int, cold: bool) -> dict[str, Any]:
+    """Sequential requests through the Flask test client (the whole app, no HTTP server).
+
+    Repeated, a request is answered from the worker's memory where the app keeps answers;
+    `cold` forgets them before each request, to time reading and rendering the answer."""
     client = app.test_client()
     for _ in range(warmup):
         response = client.get(url)
         assert response.status_code == 200, response.get_data(as_text=True)
     durations = []
     for _ in range(requests):
+        if cold and remembered is not None:
+            remembered.ANSWERS.clear()
         started = time.perf_counter()
         response = client.get(url)
         durations.append((time.perf_counter() - started) * 1000)
@@ -284,7 +357,9 @@ def measure(app: Flask, url: str, requests: int, warmup: int) -> dict[str, Any]:
         "p99_ms": round(durations[min(len(durations) - 1, int(len(durations) * 0.99))], 2),
         "max_ms": round(durations[-1], 2),
     }
-    if "page" in body:
+    if "query" not in body:
+        result.update(total=body["page"]["total"], items=len(body["items"]))
+    elif "page" in body:
         result.update(
             total=body["page"]["total"],
             capped=body["query"]["capped"],
@@ -299,31 +374,37 @@ def measure(app: Flask, url: str, requests: int, warmup: int) -> dict[str, Any]:
 
 
 def run_size(server: str, articles: int, args: argparse.Namespace) -> dict[str, Any]:
-    name = f"cms_bench_search_{articles}_{uuid.uuid4().hex[:6]}"
+    name = args.reuse or f"cms_bench_search_{articles}_{uuid.uuid4().hex[:6]}"
     url = ensure_database(server, name)
     try:
         app = create_app(
             {
-                "CMS_SETTINGS": Settings(database_url=url),
+                # One client sends every request here: the search rate limit would refuse
+                # all but the first 120.
+                "CMS_SETTINGS": Settings(database_url=url, search_rate_limit="1000000 per minute"),
                 "SQLALCHEMY_DATABASE_URI": url,
                 "CMS_ACCESS_LOG": False,
             }
         )
-        log(f"{articles:,} articles: building {name}")
-        timings = build(app, url, articles)
-        log(f"{articles:,} articles: built {timings}")
-        result: dict[str, Any] = {"articles": articles, "build": timings}
+        result: dict[str, Any] = {"articles": articles}
+        if not args.reuse:
+            log(f"{articles:,} articles: building {name}")
+            result["build"] = build(app, url, articles, args.sections, args.topics)
+            log(f"{articles:,} articles: built {result['build']}")
         result["corpus"] = corpus_facts(url)
         result["queries"] = {}
-        for label, url in QUERIES.items():
-            result["queries"][label] = measure(app, url, args.requests, args.warmup)
+        queries = {**QUERIES, **LISTS, "list, deep page": deep_page(app, DEEP)}
+        for label, url in queries.items():
+            if args.only and not any(word in label for word in args.only):
+                continue
+            result["queries"][label] = measure(app, url, args.requests, args.warmup, args.cold)
             log(f"{articles:,} articles: {label}: {result['queries'][label]}")
         with app.app_context():
             for engine in db.engines.values():
                 engine.dispose()
         return result
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             log(f"kept {name}")
         else:
             drop_database(server, name)
@@ -336,6 +417,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=300, help="measured, per query")
     parser.add_argument("--warmup", type=int, default=30, help="unmeasured, per query")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument(
+        "--sections",
+        type=int,
+        default=SECTIONS_PER_ARTICLE,
+        help=f"sections of {PARAGRAPH_WORDS} words an article (16: as long as bench/run.py's)",
+    )
+    parser.add_argument(
+        "--topics", type=int, default=0, help="generated topics besides the seeded ones (300)"
+    )
+    parser.add_argument("--reuse", metavar="NAME", help="measure a kept database (one size)")
+    parser.add_argument(
+        "--cold", action="store_true", help="forget remembered answers before each request"
+    )
+    parser.add_argument("--only", nargs="+", help="measure the queries whose label has a word")
     args = parser.parse_args(argv)
     logging.getLogger("cms_api.access").setLevel(logging.WARNING)
     results = [run_size(args.database_url, size, args) for size in args.sizes]

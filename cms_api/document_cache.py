@@ -6,43 +6,133 @@ import logging
 import os
 import threading
 import time
+import uuid
 import weakref
+import zlib
 from collections import OrderedDict
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
+import brotli
 import psycopg
 
 log = logging.getLogger(__name__)
 
-# Publishing sends a notification on this channel in every transaction that writes or
-# removes a published document; PostgreSQL delivers it when (and only if) it commits.
+# Publishing sends notifications on this channel in every transaction that writes or
+# removes published documents; PostgreSQL delivers them when (and only if) it commits.
 CHANNEL = "cms_documents"
-Entry = tuple[bytes, str]  # the encoded body and its ETag
-# Every cache in this process, so a commit here empties them at once rather than when
-# its own notification comes back: a writer then reads what it wrote.
+# A payload names changed documents ("article:<32 hex digits>", space-separated); PostgreSQL
+# refuses payloads of 8000 bytes or more. A transaction that changes more than NAMED_LIMIT
+# documents sends EVERYTHING instead (as does a bare NOTIFY, whose payload is empty).
+PAYLOAD_BYTES = 7900
+NAMED_LIMIT = 2000
+EVERYTHING = "*"
+
+Key = tuple[str, Any]  # (kind, slug) or (kind, entity id): the address a reader asked for
+Changed = tuple[str, uuid.UUID]  # (kind, entity id): what publishing announces
+
+
+class Document(NamedTuple):
+    """A stored document as the fast path serves it: its ETag and the forms of its body at
+    hand. Any lookup's row fits (the first two columns are the body and its ETag)."""
+
+    identity: bytes | None
+    etag: str
+    gzip: bytes | None = None
+    br: bytes | None = None
+    entity_id: uuid.UUID | None = None
+
+    def body(self) -> bytes:
+        """The uncompressed body (kept, or made from a compressed form)."""
+        if self.identity is not None:
+            return self.identity
+        if self.br is not None:
+            return brotli.decompress(self.br)
+        assert self.gzip is not None
+        return zlib.decompress(self.gzip, 31)
+
+    def size(self) -> int:
+        return sum(len(form) for form in (self.identity, self.gzip, self.br) if form is not None)
+
+
+# Every cache in this process, so a commit here drops what it changed at once rather than
+# when its own notification comes back: a writer then reads what it wrote.
 _caches: weakref.WeakSet[DocumentCache] = weakref.WeakSet()
 
 
-def clear_local() -> None:
+def drop_local(changed: Iterable[Changed] | None = None) -> None:
+    """Drop these documents (or, with None, everything) from every cache in this process."""
+    named = None if changed is None else set(changed)
     for cache in list(_caches):
-        cache.clear()
+        if named is None or len(named) > NAMED_LIMIT:
+            cache.clear()
+        else:
+            cache.drop(named)
+
+
+def clear_local() -> None:
+    drop_local(None)
+
+
+def payloads(changed: set[Changed]) -> list[str]:
+    """The notification payloads that name these changed documents."""
+    if len(changed) > NAMED_LIMIT:
+        return [EVERYTHING]
+    result: list[str] = []
+    current: list[str] = []
+    size = 0
+    for kind, entity_id in sorted(changed, key=str):
+        item = f"{kind}:{entity_id.hex}"
+        if current and size + len(item) + 1 > PAYLOAD_BYTES:
+            result.append(" ".join(current))
+            current, size = [], 0
+        current.append(item)
+        size += len(item) + 1
+    if current:
+        result.append(" ".join(current))
+    return result
+
+
+def parse(payload: str) -> set[Changed] | None:
+    """The documents a payload names; None for everything (or a payload not understood)."""
+    if not payload or payload == EVERYTHING:
+        return None
+    changed: set[Changed] = set()
+    for item in payload.split():
+        kind, _, hex_id = item.partition(":")
+        try:
+            changed.add((kind, uuid.UUID(hex=hex_id)))
+        except ValueError:
+            return None  # better to drop everything than keep something stale
+    return changed
 
 
 class DocumentCache:
-    """An LRU of encoded documents by (kind, key), bounded in bytes, for one process.
+    """Stored documents by address, for one process: compressed bodies in an LRU bounded in
+    bytes, and the ETags of many more (a revalidation is answered from those alone).
 
-    A listener thread holds a `LISTEN` connection; any notification empties the cache, so
-    a reader sees a publish within milliseconds of its commit. While that connection is
-    down nothing is cached or served from memory: with no word of changes, memory could
-    be stale. A generation number guards the race where a read from before a commit would
-    be stored after the notification that invalidated it.
+    A body is kept compressed (brotli, else gzip), about a quarter of its size, and
+    decompressed for a client that accepts neither; a gzip form is kept beside it once a
+    client asks for gzip. Each entry remembers which document (kind, entity id) it is,
+    so a notification naming documents drops exactly their entries, whatever addresses
+    they were read by (a former slug included).
+
+    A listener thread holds a `LISTEN` connection. While that connection is down nothing
+    is kept or served from memory: with no word of changes, memory could be stale. A
+    generation number guards the race where a read from before a commit would be stored
+    after the notification that invalidated it.
     """
 
-    def __init__(self, conninfo: str, *, max_bytes: int) -> None:
+    def __init__(self, conninfo: str, *, max_bytes: int, max_etags: int | None = None) -> None:
         self.conninfo = conninfo
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[str, Any], Entry] = OrderedDict()
+        # About 300 bytes each: a 64 MB budget also keeps 65,536 ETags (~20 MB).
+        self.max_etags = max_etags if max_etags is not None else max(1024, max_bytes >> 10)
+        self._entries: OrderedDict[Key, Document] = OrderedDict()
         self._bytes = 0
+        # Every address in `_entries` and more: address → (ETag, entity id), oldest first.
+        self._etags: dict[Key, tuple[str, uuid.UUID]] = {}
+        self._addresses: dict[Changed, set[Key]] = {}
         self._lock = threading.Lock()
         self._generation = 0
         self._listening = False
@@ -51,7 +141,7 @@ class DocumentCache:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def get(self, key: tuple[str, Any]) -> Entry | None:
+    def get(self, key: Key) -> Document | None:
         self._ensure_listener()
         if not self._listening:
             return None
@@ -61,42 +151,103 @@ class DocumentCache:
                 self._entries.move_to_end(key)
             return entry
 
+    def etag(self, key: Key) -> str | None:
+        """The ETag of the document at this address, if known (no body needed)."""
+        self._ensure_listener()
+        if not self._listening:
+            return None
+        known = self._etags.get(key)
+        return known[0] if known is not None else None
+
     def generation(self) -> int:
         return self._generation
 
-    def put(self, key: tuple[str, Any], entry: Entry, generation: int) -> None:
+    def put(self, key: Key, entry: Document, generation: int) -> None:
         """Keep what was read at `generation`, unless a change has been announced since."""
-        size = len(entry[0])
-        if size > self.max_bytes // 8:
+        size = entry.size()
+        if entry.entity_id is None or size > self.max_bytes // 8:
             return
         with self._lock:
             if not self._listening or generation != self._generation:
                 return
+            self._remember(key, entry.etag, entry.entity_id)
             previous = self._entries.pop(key, None)
             if previous is not None:
-                self._bytes -= len(previous[0])
+                self._bytes -= previous.size()
             self._entries[key] = entry
             self._bytes += size
             while self._bytes > self.max_bytes:
                 _, evicted = self._entries.popitem(last=False)
-                self._bytes -= len(evicted[0])
+                self._bytes -= evicted.size()
+
+    def put_etag(self, key: Key, etag: str, entity_id: uuid.UUID, generation: int) -> None:
+        """Keep an ETag read at `generation` (as `put` does a body)."""
+        with self._lock:
+            if self._listening and generation == self._generation:
+                self._remember(key, etag, entity_id)
+
+    def _remember(self, key: Key, etag: str, entity_id: uuid.UUID) -> None:
+        known = self._etags.pop(key, None)
+        if known is not None and known[1] != entity_id:
+            self._forget_address(key, known[1])
+        self._etags[key] = (etag, entity_id)
+        self._addresses.setdefault((key[0], entity_id), set()).add(key)
+        while len(self._etags) > self.max_etags:
+            oldest = next(iter(self._etags))
+            _, oldest_id = self._etags.pop(oldest)
+            self._forget_address(oldest, oldest_id)
+            evicted = self._entries.pop(oldest, None)
+            if evicted is not None:
+                self._bytes -= evicted.size()
+
+    def _forget_address(self, key: Key, entity_id: uuid.UUID) -> None:
+        addresses = self._addresses.get((key[0], entity_id))
+        if addresses is not None:
+            addresses.discard(key)
+            if not addresses:
+                del self._addresses[(key[0], entity_id)]
+
+    # -- invalidation ---------------------------------------------------------------------
+
+    def drop(self, changed: Iterable[Changed]) -> None:
+        """Forget these documents, by whatever address each was read."""
+        with self._lock:
+            self._generation += 1
+            for document in changed:
+                for key in self._addresses.pop(document, ()):
+                    self._etags.pop(key, None)
+                    entry = self._entries.pop(key, None)
+                    if entry is not None:
+                        self._bytes -= entry.size()
 
     def clear(self) -> None:
         with self._lock:
             self._generation += 1
-            self._entries.clear()
-            self._bytes = 0
+            self._empty()
+
+    def _empty(self) -> None:
+        self._entries.clear()
+        self._etags.clear()
+        self._addresses.clear()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
 
     # -- the listener ---------------------------------------------------------------------
 
     def _ensure_listener(self) -> None:
         # Started on first use in each process: a thread started before gunicorn forks
-        # its workers would not exist in them.
+        # its workers (preload_app) would not exist in them.
         if self._pid == os.getpid():
             return
         self._pid = os.getpid()
         self._listening = False
-        self._entries.clear()
+        self._empty()
         threading.Thread(target=self._listen, name="document-cache", daemon=True).start()
 
     def _listen(self) -> None:
@@ -108,8 +259,12 @@ class DocumentCache:
                     self.clear()  # changes made while no one listened
                     self._listening = True
                     delay = 1.0
-                    for _ in _notifications(conn):
-                        self.clear()
+                    for notification in _notifications(conn):
+                        changed = parse(notification.payload)
+                        if changed is None:
+                            self.clear()
+                        else:
+                            self.drop(changed)
             except psycopg.Error as error:
                 if self._listening or delay == 1.0:  # once per outage, not every retry
                     log.warning("document cache listener: %s", error.__class__.__name__)
@@ -121,8 +276,7 @@ class DocumentCache:
         with self._lock:
             self._listening = False
             self._generation += 1
-            self._entries.clear()
-            self._bytes = 0
+            self._empty()
 
 
 def _notifications(conn: psycopg.Connection) -> Any:

@@ -13,12 +13,15 @@ from flask import Flask, request
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from cms_api.database import db
-from cms_api.document_cache import DocumentCache, Entry, conninfo_of
-from cms_api.domain.etags import etag_matches
+from cms_api.document_cache import Document, DocumentCache, conninfo_of
 from cms_api.domain.headers import PREVIEW_HEADER_NAME
 from cms_api.http.conditional import (
+    IDENTITY,
     JSON_CONTENT_TYPE,
+    acceptable_codings,
+    matching_variant,
     public_cache_control,
+    variant_etag,
 )
 from cms_api.http.requests import REQUEST_ID
 from cms_api.observability import ROUTE
@@ -45,13 +48,45 @@ RULES = {
     "faq": "/v1/faqs/<uuid:faq_id>",
 }
 SLUG_MAX = 120
+VARY = {
+    "article": f"Accept-Encoding, {PREVIEW_HEADER_NAME}",
+    "person": "Accept-Encoding",
+    "topic": "Accept-Encoding",
+    "faq": "Accept-Encoding",
+}
 # `X-Preview-Token` as WSGI names it (the query form already falls through).
 PREVIEW_HEADER = "HTTP_" + PREVIEW_HEADER_NAME.upper().replace("-", "_")
 DATABASE_ERROR = "cms_api.fast_path_database_error"
-_QUERIES = {
-    "slug": "SELECT body, etag FROM published_documents WHERE kind = %s AND slug = %s",
-    "entity_id": "SELECT body, etag FROM published_documents WHERE kind = %s AND entity_id = %s",
+_WHERE = {
+    "slug": "WHERE kind = %s AND slug = %s",
+    "entity_id": "WHERE kind = %s AND entity_id = %s",
 }
+# The reads behind an answer, by key column. Every lookup (tests inject their own) answers
+# with the row, and reads its first two columns as the body and the ETag; the memory of
+# StoredDocuments keeps what a read brought (bodies compressed), and the gzip form only
+# once a client has asked for it (most ask for brotli).
+_QUERIES = {
+    key: f"SELECT body, etag, NULL, body_br, entity_id FROM published_documents {where}"
+    for key, where in _WHERE.items()
+}
+_QUERIES_GZIP = {
+    key: f"SELECT body, etag, body_gzip, body_br, entity_id FROM published_documents {where}"
+    for key, where in _WHERE.items()
+}
+# For a client that takes no compression: memory then keeps the uncompressed body too, so
+# such clients (server-side fetches, load generators) are not served a decompression each.
+_QUERIES_IDENTITY = {
+    key: f"SELECT body AS identity, etag, NULL, body_br, entity_id FROM published_documents {where}"
+    for key, where in _WHERE.items()
+}
+# A revalidation's read: the ETag alone, no body (the empty first column fits the shape).
+_ETAG_QUERIES = {
+    key: f"SELECT '', etag, entity_id FROM published_documents {where}"
+    for key, where in _WHERE.items()
+}
+_WITH_GZIP = frozenset(_QUERIES_GZIP.values())
+_WITH_IDENTITY = frozenset(_QUERIES_IDENTITY.values())
+_ETAG_ONLY = frozenset(_ETAG_QUERIES.values())
 
 
 def install(app: Flask) -> None:
@@ -111,8 +146,27 @@ class PublishedDocumentFastPath:
         if route is None:
             return self.downstream(environ, start_response)
         kind, key, value = route
+        lookup = runtime_of(self.app).document_lookup
+        codings = acceptable_codings(environ.get("HTTP_ACCEPT_ENCODING"))
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         try:
-            found = runtime_of(self.app).document_lookup(_QUERIES[key], kind, value)
+            found = None
+            if if_none_match:
+                # A revalidation is answered from the ETag alone; only a changed document
+                # reads its body.
+                found = lookup(_ETAG_QUERIES[key], kind, value)
+                matched = found and matching_variant(if_none_match, found[1], codings)
+                if matched:
+                    start_response("304 NOT MODIFIED", self._headers(environ, kind, matched))
+                    return [b""]
+            if found is not None or not if_none_match:
+                if "gzip" in codings:
+                    queries = _QUERIES_GZIP
+                elif "br" in codings:
+                    queries = _QUERIES
+                else:
+                    queries = _QUERIES_IDENTITY
+                found = lookup(queries[key], kind, value)
         except (SQLAlchemyError, psycopg.Error) as error:
             # Flask answers it (a 503 problem) as the view would have, without waiting
             # for the unreachable database a second time.
@@ -120,26 +174,41 @@ class PublishedDocumentFastPath:
             return self.downstream(environ, start_response)
         if found is None:
             return self.downstream(environ, start_response)
-        data, etag = found
+        document = Document(*found)
+        # A document changed since the ETag read above may match now.
+        matched = matching_variant(if_none_match, document.etag, codings)
+        if matched:
+            start_response("304 NOT MODIFIED", self._headers(environ, kind, matched))
+            return [b""]
+        coding = next(c for c in codings if c == IDENTITY or getattr(document, c) is not None)
+        data = document.body() if coding == IDENTITY else getattr(document, coding)
+        etag = variant_etag(document.etag, coding)
+        headers = [
+            ("Content-Type", JSON_CONTENT_TYPE),
+            ("Content-Length", str(len(data))),
+            *self._headers(environ, kind, etag),
+        ]
+        if coding != IDENTITY:
+            headers.append(("Content-Encoding", coding))
+        start_response("200 OK", headers)
+        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [data]
+
+    def _headers(self, environ: dict[str, Any], kind: str, etag: str) -> list[tuple[str, str]]:
+        """What a 200 and a 304 both carry (RFC 9110 15.4.5: a 304 has the 200's ETag,
+        Cache-Control and Vary)."""
         environ[ROUTE] = RULES[kind]
         supplied_id = environ.get("HTTP_X_REQUEST_ID", "")
-        headers = [
+        return [
             ("ETag", etag),
             ("Cache-Control", self.cache_control),
             ("X-Request-ID", supplied_id if REQUEST_ID.match(supplied_id) else uuid.uuid4().hex),
             ("Access-Control-Allow-Origin", "*"),
             ("Access-Control-Expose-Headers", self.exposed),
+            # Every answer, uncompressed too: a shared cache must not hand one client's
+            # coding to another. Articles also vary with a preview token, as their
+            # blueprint says.
+            ("Vary", VARY[kind]),
         ]
-        if kind == "article":  # as the articles blueprint says: answers vary with a preview
-            headers.append(("Vary", PREVIEW_HEADER_NAME))
-        if etag_matches(environ.get("HTTP_IF_NONE_MATCH"), etag):
-            start_response("304 NOT MODIFIED", headers)
-            return [b""]
-        start_response(
-            "200 OK",
-            [("Content-Type", JSON_CONTENT_TYPE), ("Content-Length", str(len(data))), *headers],
-        )
-        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [data]
 
 
 class StoredDocuments:
@@ -151,28 +220,56 @@ class StoredDocuments:
         self._engine: Any = None
         self.cache: DocumentCache | None = None
 
-    def __call__(self, sql: str, kind: str, value: Any) -> Entry | None:
+    def __call__(self, sql: str, kind: str, value: Any) -> Document | None:
         if self._engine is None:
             with self.app.app_context():
                 self._engine = db.engines["delivery"]
             limit = self.app.config["CMS_SETTINGS"].document_cache_mb
             if limit > 0:
                 self.cache = DocumentCache(conninfo_of(self._engine), max_bytes=limit << 20)
+        if sql in _ETAG_ONLY:
+            return self._etag(sql, kind, value)
         cache, generation = self.cache, 0
         if cache is not None:
             entry = cache.get((kind, value))
-            if entry is not None:
+            if (
+                entry is not None
+                and (entry.gzip is not None or sql not in _WITH_GZIP)
+                and (entry.identity is not None or sql not in _WITH_IDENTITY)
+            ):
                 return entry
             generation = cache.generation()  # before reading: see DocumentCache.put
         row = self._query(sql, kind, value)
         if row is None:
             return None
-        entry = (row[0].encode(), row[1])
+        body, etag, gzip, br, entity_id = row
+        document = Document(body.encode(), etag, gzip, br, entity_id)
         if cache is not None:
-            cache.put((kind, value), entry, generation)
-        return entry
+            # Compressed, a quarter of the size: the uncompressed body is made again from
+            # it when asked for (about 70 us for 33 KB of brotli), unless this client takes
+            # no compression, whose next requests then find it kept.
+            compressed = gzip is not None or br is not None
+            keep_identity = not compressed or sql in _WITH_IDENTITY
+            kept = document if keep_identity else document._replace(identity=None)
+            cache.put((kind, value), kept, generation)
+        return document
 
-    def _query(self, sql: str, kind: str, value: Any) -> tuple[str, str] | None:
+    def _etag(self, sql: str, kind: str, value: Any) -> Document | None:
+        """The document's ETag alone, from memory or from its column (no body is read)."""
+        cache, generation = self.cache, 0
+        if cache is not None:
+            etag = cache.etag((kind, value))
+            if etag is not None:
+                return Document(None, etag)
+            generation = cache.generation()
+        row = self._query(sql, kind, value)
+        if row is None:
+            return None
+        if cache is not None:
+            cache.put_etag((kind, value), row[1], row[2], generation)
+        return Document(None, row[1], entity_id=row[2])
+
+    def _query(self, sql: str, kind: str, value: Any) -> tuple[Any, ...] | None:
         """The row, read on a pooled connection; if the server had dropped that connection,
         read once more on a fresh one (a connection that cannot be opened is not retried:
         the server is unreachable, and the view's 503 should come without a second wait)."""

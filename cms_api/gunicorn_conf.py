@@ -19,9 +19,18 @@ timeout = int(os.environ.get("CMS_WORKER_TIMEOUT", "30"))
 graceful_timeout = 30
 # Behind a load balancer that keeps connections open to the app servers.
 keepalive = 5
-# Recycle workers now and then, spread out so they do not all restart at once.
-max_requests = int(os.environ.get("CMS_MAX_REQUESTS", "10000"))
-max_requests_jitter = max_requests // 10
+# The app is imported once, in the master, and each worker is a fork of it: a worker that
+# is recycled is back in milliseconds instead of importing the app again (2+ s of CPU
+# while the other workers carry its share). Nothing opens a connection, a thread or a
+# LISTEN before the fork (create_app connects to nothing; the document cache starts its
+# listener on first use in each process); post_fork makes sure of the pools.
+preload_app = os.environ.get("CMS_PRELOAD", "1") != "0"
+# No recycling unless asked for (CMS_MAX_REQUESTS): gunicorn recycles each worker on its
+# own count, so under even load they all go at once, and until the master forks new ones
+# (measured: 2.4-3 s on this machine, under load) nobody answers. When asked for, the
+# counts are spread widely; each new worker starts with an empty document cache.
+max_requests = int(os.environ.get("CMS_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 2
 # The app writes one JSON access log line per request itself (cms_api.access).
 accesslog = None
 errorlog = "-"
@@ -91,6 +100,19 @@ def on_starting(server: Any) -> None:
     check_workers(server.cfg.workers, Settings.from_environ())
 
 
+def post_fork(server: Any, worker: Any) -> None:
+    """A forked worker never shares the master's pooled connections (there should be none)."""
+    if not server.cfg.preload_app:
+        return
+    from cms_api.database import db
+
+    app = worker.app.wsgi()  # the app the master loaded (wsgi.py's, or `cms-api serve`'s)
+    if hasattr(app, "app_context"):
+        with app.app_context():
+            for engine in db.engines.values():
+                engine.dispose(close=False)
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """Forget a dead worker's gauges (its counters still count)."""
     from prometheus_client import multiprocess
@@ -111,6 +133,8 @@ SETTINGS = {
     "limit_request_line": limit_request_line,
     "limit_request_fields": limit_request_fields,
     "limit_request_field_size": limit_request_field_size,
+    "preload_app": preload_app,
     "on_starting": on_starting,
+    "post_fork": post_fork,
     "child_exit": child_exit,
 }

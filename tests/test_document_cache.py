@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 
 from flask import Flask
 from sqlalchemy import text
 
 from cms_api.database import db
-from cms_api.document_cache import DocumentCache
+from cms_api.document_cache import Document, DocumentCache
 from cms_api.fastpath import StoredDocuments
 from cms_api.services.accounts import users
 from cms_api.services.runtime import runtime_of
@@ -93,18 +94,21 @@ def test_a_read_from_before_an_announcement_is_not_kept():
     before = cache.generation()
     cache.clear()  # a change was announced while the read was under way
 
-    cache.put(("article", "a"), (b"{}", '"old"'), before)
-    cache.put(("article", "b"), (b"{}", '"new"'), cache.generation())
+    cache.put(("article", "a"), Document(b"{}", '"old"', entity_id=uuid.uuid4()), before)
+    new = Document(b"{}", '"new"', entity_id=uuid.uuid4())
+    cache.put(("article", "b"), new, cache.generation())
 
     assert ("article", "a") not in cache._entries
-    assert cache._entries[("article", "b")] == (b"{}", '"new"')
+    assert ("article", "a") not in cache._etags
+    assert cache._entries[("article", "b")] == new
 
 
 def test_the_cache_holds_no_more_than_its_budget():
     cache = DocumentCache("postgresql://unused", max_bytes=8000)
     cache._listening = True
     for number in range(20):
-        cache.put(("article", number), (b"x" * 900, '"e"'), cache.generation())
+        document = Document(None, '"e"', br=b"x" * 900, entity_id=uuid.uuid4())
+        cache.put(("article", number), document, cache.generation())
 
     assert cache._bytes <= 8000
     assert ("article", 19) in cache._entries and ("article", 0) not in cache._entries

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Response, current_app, request
 
 from cms_api.domain.etags import etag_for, etag_matches
 
 JSON_CONTENT_TYPE = "application/json"
+# The content codings stored documents come in, smallest first, and what each one's ETag
+# adds inside the quotes: a strong ETag names exact bytes, so each representation needs
+# its own (RFC 9110 8.8.3), and the shared stem shows they are one version.
+CODINGS = ("br", "gzip")
+ETAG_SUFFIXES = {"br": "-br", "gzip": "-gz"}
+IDENTITY = "identity"
 
 
 def not_modified(etag: str) -> bool:
@@ -40,3 +48,67 @@ def delivery_response(
         response.headers.update(headers or {})
     response.headers.update(cache_headers)
     return response
+
+
+def variant_etag(etag: str, coding: str) -> str:
+    """The ETag of a document's representation in this content coding."""
+    if coding == IDENTITY:
+        return etag
+    return etag[:-1] + ETAG_SUFFIXES[coding] + '"'
+
+
+@lru_cache(maxsize=256)
+def acceptable_codings(header: str | None) -> tuple[str, ...]:
+    """The codings of ours an Accept-Encoding value accepts, most preferred first; identity
+    comes last when nothing else will do, even if refused (RFC 9110 12.5.3 lets a server
+    answer uncompressed rather than 406).
+
+    No header: identity (any coding would be allowed, but a client that does not say it
+    decodes one may not). Equal weights: smaller first. Identity that is not named ranks
+    below every coding the client names.
+    """
+    if header is None:
+        return (IDENTITY,)
+    weights: dict[str, float] = {}
+    for item in header.split(","):
+        name, _, parameters = item.partition(";")
+        name = name.strip().lower()
+        if not name:
+            continue
+        weight = 1.0
+        for parameter in parameters.split(";"):
+            key, _, value = parameter.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(value.strip())
+                except ValueError:
+                    weight = -1.0  # not a weight: the item is ignored
+        if 0 <= weight <= 1:
+            weights["gzip" if name == "x-gzip" else name] = weight
+    anything = weights.get("*")
+    ranked = []
+    for order, coding in enumerate(CODINGS):
+        weight = weights.get(coding, anything if anything is not None else 0.0)
+        if weight > 0:
+            ranked.append((-weight, order, coding))
+    identity = weights.get(IDENTITY, 0.0 if anything == 0 else 0.001)
+    if identity > 0:
+        ranked.append((-identity, len(CODINGS), IDENTITY))
+    preferred = tuple(coding for _, _, coding in sorted(ranked))
+    return preferred if IDENTITY in preferred else (*preferred, IDENTITY)
+
+
+def matching_variant(header: str | None, etag: str, codings: tuple[str, ...]) -> str | None:
+    """The ETag a 304 answers with, if If-None-Match names the current version of the
+    document in a coding this request accepts (weak comparison, as for any GET): a copy a
+    cache keeps as gzip is as fresh as the brotli one of the same version."""
+    if not header:
+        return None
+    if header.strip() == "*":
+        return variant_etag(etag, codings[0])
+    listed = {item.strip().removeprefix("W/") for item in header.split(",")}
+    for coding in codings:
+        candidate = variant_etag(etag, coding)
+        if candidate in listed:
+            return candidate
+    return None

@@ -1,16 +1,20 @@
-"""Pages as HTTP answers: the list envelope, and the RFC 8288 `Link` to the next page."""
+"""Pages as HTTP answers: the list envelope, the RFC 8288 `Link`, lists answered from memory."""
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Response, request
 
+from cms_api.domain.etags import etag_for
 from cms_api.domain.paging import Page
 from cms_api.http.conditional import delivery_response
 from cms_api.http.urls import absolute_url
+from cms_api.services.delivery import listings, remembered
 
 LINK_HEADER = {
     "Link": {
@@ -38,9 +42,42 @@ def list_body(items: list[str], *, limit: int, next_cursor: str | None, total: i
 
 
 def rendered_page_response(page: Page[str]) -> Response:
-    """A page of stored documents (JSON text), with its ETag and `Link`."""
+    """A page of stored documents (JSON text), with its ETag and `Link`; a page of a
+    published list is remembered for `answered_from_memory`."""
     body = list_body(page.items, limit=page.limit, next_cursor=page.next_cursor, total=page.total)
+    if isinstance(page, listings.ListedPage):
+        return remembered_response(body, page.version, next_cursor=page.next_cursor)
     return delivery_response(body, headers=next_link(page.next_cursor))
+
+
+def remembered_response(
+    body: str, version: remembered.Version, *, next_cursor: str | None = None
+) -> Response:
+    """A delivery answer read at `version`, kept for `answered_from_memory` to give again."""
+    etag = etag_for(body)
+    remembered.remember(_address(), remembered.Answer(body, etag, next_cursor, version))
+    return delivery_response(body, etag=etag, headers=next_link(next_cursor))
+
+
+def answered_from_memory(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer a read this worker answered before, while published content is unchanged,
+    without parsing its query or reading it again.
+
+    Only a request that was answered (its query valid, its cursor genuine) is remembered
+    (see `remembered_response`), by its exact path and query string; the answer is byte
+    for byte the one the view gave, with its ETag, and its `Link` made for this request.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        answer = remembered.recall(_address())
+        if answer is None:
+            return view(*args, **kwargs)
+        return delivery_response(
+            answer.body, etag=answer.etag, headers=next_link(answer.next_cursor)
+        )
+
+    return wrapper
 
 
 def page_answer(page: Page[Any], items: list[Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -50,3 +87,7 @@ def page_answer(page: Page[Any], items: list[Any]) -> tuple[dict[str, Any], int,
         "page": {"limit": page.limit, "next_cursor": page.next_cursor, "total": page.total},
     }
     return body, 200, next_link(page.next_cursor)
+
+
+def _address() -> tuple[str, bytes]:
+    return request.path, request.query_string

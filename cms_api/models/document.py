@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Index, String, Text, func, text
+from sqlalchemy import Date, DateTime, Index, LargeBinary, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -42,6 +42,10 @@ class PublishedDocument(Base):
     entity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     slug: Mapped[str | None] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
+    # The body compressed once when published, for clients that accept it; NULL on a row
+    # whose body was written without them (served uncompressed). See migration 0011.
+    body_gzip: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body_br: Mapped[bytes | None] = mapped_column(LargeBinary)
     summary: Mapped[str] = mapped_column(Text)
     etag: Mapped[str] = mapped_column(String(40))
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)

@@ -10,9 +10,8 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from cms_api.http.conditional import delivery_response
-from cms_api.http.paging import list_body, next_link
+from cms_api.http.paging import list_body
 from cms_api.schemas.common import SLUG_MAX, SLUG_PATTERN
-from cms_api.services.delivery.documents import Page
 
 ETAG_HEADER = {
     "description": "Strong entity tag of this representation; send it back in "
@@ -92,11 +91,6 @@ def documented(blp: Blueprint, *, not_found: bool = True) -> Callable[..., Any]:
         return blp.alt_response(503, response="SERVICE_UNAVAILABLE")(view)
 
     return decorator
-
-
-def page_response(page: Page) -> Response:
-    body = list_body(page.items, limit=page.limit, next_cursor=page.next_cursor, total=page.total)
-    return delivery_response(body, headers=next_link(page.next_cursor))
 
 
 def complete_list_response(items: list[Any]) -> Response:

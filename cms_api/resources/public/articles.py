@@ -20,7 +20,7 @@ from cms_api.http.conditional import (
     not_modified,
     public_cache_control,
 )
-from cms_api.http.paging import list_body
+from cms_api.http.paging import answered_from_memory, list_body, rendered_page_response
 from cms_api.http.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
 from cms_api.resources.delivery import (
     CACHE_CONTROL_HEADER,
@@ -29,7 +29,6 @@ from cms_api.resources.delivery import (
     LIST_HEADERS,
     complete_list_response,
     documented,
-    page_response,
     slug_parameters,
 )
 from cms_api.schemas.common import is_slug, list_schema
@@ -122,16 +121,22 @@ def previewable(view: Callable[..., Any]) -> Callable[..., Any]:
 
 @blp.route("", parameters=DELIVERY_PARAMETERS)
 class ArticleCollection(MethodView):
+    @answered_from_memory
     @documented(blp, not_found=False)
-    @query_args(blp, ArticleQueryArgs)
+    @query_args(blp, ArticleQueryArgs())
     @blp.response(200, ArticleList, headers=LIST_HEADERS)
     def get(self, args: dict[str, Any]) -> Response:
         """List published articles
 
         Summaries of published articles, newest first by default. Filters combine with
         AND; `topic` includes the topic's subtopics.
+
+        `page.total` counts everything the filters match, as of now. It is counted once
+        per change of published content, not on every page, so a deep page costs what
+        the first does; a worker answers a page it answered before from memory while
+        nothing has been published, updated or withdrawn since.
         """
-        return page_response(article_service.list_published(args))
+        return rendered_page_response(article_service.list_published(args))
 
 
 def _moved_or_missing(slug: str) -> Response:

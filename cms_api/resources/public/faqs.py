@@ -12,15 +12,16 @@ from flask_smorest import Blueprint
 from cms_api.domain.errors import NotFound
 from cms_api.http.arguments import no_query_args, query_args
 from cms_api.http.conditional import delivery_response
+from cms_api.http.paging import answered_from_memory, rendered_page_response
 from cms_api.resources.delivery import (
     DELIVERY_HEADERS,
     DELIVERY_PARAMETERS,
     LIST_HEADERS,
     documented,
-    page_response,
 )
 from cms_api.schemas.public.faqs import FaqList, FaqOut, FaqQueryArgs
 from cms_api.services.delivery import documents as delivery
+from cms_api.services.delivery import listings
 
 blp = Blueprint(
     "faqs", __name__, url_prefix="/v1/faqs", description="Published frequently asked questions."
@@ -32,20 +33,26 @@ FAQ_ID = {"in": "path", "name": "faq_id", "description": "The FAQ's id; anything
 
 @blp.route("", parameters=DELIVERY_PARAMETERS)
 class FaqCollection(MethodView):
+    @answered_from_memory
     @documented(blp, not_found=False)
-    @query_args(blp, FaqQueryArgs)
+    @query_args(blp, FaqQueryArgs())
     @blp.response(200, FaqList, headers=LIST_HEADERS)
     def get(self, args: dict[str, Any]) -> Response:
         """List published FAQs
 
         Newest first. `topic` matches FAQs attached to the topic, to its subtopics, or to
         articles on it; `article` matches one article's FAQs.
+
+        `page.total` counts everything the filters match, as of now. It is counted once
+        per change of published content, not on every page, so a deep page costs what
+        the first does; a worker answers a page it answered before from memory while
+        nothing has been published, updated or withdrawn since.
         """
         tags = [f"{name}:{args[name]}" for name in ("topic", "article") if name in args]
-        page = delivery.list_documents(
+        page = listings.list_documents(
             "faq", tags=tags, sort="-published_at", limit=args["limit"], cursor=args.get("cursor")
         )
-        return page_response(page)
+        return rendered_page_response(page)
 
 
 @blp.route("/<uuid:faq_id>", parameters=[FAQ_ID, *DELIVERY_PARAMETERS])

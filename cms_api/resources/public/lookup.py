@@ -10,9 +10,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cms_api.http.arguments import query_args
-from cms_api.http.conditional import delivery_response
+from cms_api.http.paging import answered_from_memory, remembered_response
 from cms_api.resources.delivery import DELIVERY_HEADERS, DELIVERY_PARAMETERS, documented
 from cms_api.schemas.public.lookup import LOOKUP_QUERY_PARAMETER, LookupArgs, LookupOut
+from cms_api.services.delivery import remembered
 from cms_api.services.discovery import lookup
 
 blp = Blueprint(
@@ -103,8 +104,9 @@ EXAMPLES = {
 
 @blp.route("", parameters=DELIVERY_PARAMETERS)
 class Lookup(MethodView):
+    @answered_from_memory
     @documented(blp, not_found=False)
-    @query_args(blp, LookupArgs)
+    @query_args(blp, LookupArgs())
     @blp.response(200, LookupOut, headers=DELIVERY_HEADERS, examples=EXAMPLES)
     @blp.doc(parameters=[LOOKUP_QUERY_PARAMETER])
     def get(self, args: dict[str, Any]) -> Response:
@@ -125,7 +127,11 @@ class Lookup(MethodView):
         A symptom finds topics by name, code names and description, and articles and FAQs
         by full-text search: those with every word first, then those with some, each
         group ranked among its newest 200 matches so that common words stay cheap.
+
+        Each worker remembers its answers until published content changes (it checks the
+        change feed on every request), so a code asked for again is answered from memory.
         """
+        version = remembered.current_version()  # before reading: see `remembered`
         if "code" in args:
             system, code = args["code"]
             result = lookup.by_code(system, code, limit=args["limit"])
@@ -147,4 +153,4 @@ class Lookup(MethodView):
             )
             + "}"
         )
-        return delivery_response(body)
+        return remembered_response(body, version)

@@ -10,8 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cms_api.http.arguments import query_args
-from cms_api.http.conditional import delivery_response
-from cms_api.http.paging import next_link
+from cms_api.http.paging import answered_from_memory, remembered_response
 from cms_api.http.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
 from cms_api.ratelimit import rate_limited
 from cms_api.resources.delivery import (
@@ -21,6 +20,7 @@ from cms_api.resources.delivery import (
     rate_limit_headers,
 )
 from cms_api.schemas.public.search import SearchQueryArgs, SearchResultsOut
+from cms_api.services.delivery import remembered
 from cms_api.services.discovery import search
 
 blp = Blueprint(
@@ -82,8 +82,9 @@ class Search(MethodView):
         _search_rate_limit,
         error_message="Too many searches from this address; retry after `Retry-After` seconds.",
     )
+    @answered_from_memory  # inside the rate limit: an answer from memory counts too
     @documented(blp, not_found=False)
-    @query_args(blp, SearchQueryArgs)
+    @query_args(blp, SearchQueryArgs())
     @blp.response(200, SearchResultsOut, headers={**LIST_HEADERS, **LIMIT}, example=EXAMPLE)
     @blp.alt_response(
         429,
@@ -108,7 +109,11 @@ class Search(MethodView):
         and as many whose text matches are ranked, so a word found in most documents
         answers as fast as a rare one. `query.capped` tells when more matched; `page.total`
         counts the ranked hits, and paging walks through them.
+
+        Each worker remembers its answers until published content changes (it checks the
+        change feed on every request), so a popular search is answered from memory.
         """
+        version = remembered.current_version()  # before reading: see `remembered`
         page = search.search(
             args["q"],
             kind=args.get("type"),
@@ -134,4 +139,4 @@ class Search(MethodView):
             + json.dumps(info, ensure_ascii=False)
             + "}"
         )
-        return delivery_response(body, headers=next_link(page.next_cursor))
+        return remembered_response(body, version, next_cursor=page.next_cursor)

@@ -11,17 +11,18 @@ from flask_smorest import Blueprint
 from cms_api.domain.errors import NotFound
 from cms_api.http.arguments import no_query_args, query_args
 from cms_api.http.conditional import delivery_response
+from cms_api.http.paging import answered_from_memory, rendered_page_response
 from cms_api.resources.delivery import (
     DELIVERY_HEADERS,
     DELIVERY_PARAMETERS,
     LIST_HEADERS,
     documented,
-    page_response,
     slug_parameters,
 )
 from cms_api.schemas.common import is_slug
 from cms_api.schemas.public.topics import TopicDocumentOut, TopicList, TopicQueryArgs
 from cms_api.services.delivery import documents as delivery
+from cms_api.services.delivery import listings
 
 blp = Blueprint(
     "topics",
@@ -33,19 +34,25 @@ blp = Blueprint(
 
 @blp.route("", parameters=DELIVERY_PARAMETERS)
 class TopicCollection(MethodView):
+    @answered_from_memory
     @documented(blp, not_found=False)
-    @query_args(blp, TopicQueryArgs)
+    @query_args(blp, TopicQueryArgs())
     @blp.response(200, TopicList, headers=LIST_HEADERS)
     def get(self, args: dict[str, Any]) -> Response:
         """Get the topic tree
 
         The root topics by name, each with its subtopics nested under `children` and
         every topic's medical codes.
+
+        `page.total` counts everything the filters match, as of now. It is counted once
+        per change of published content, not on every page, so a deep page costs what
+        the first does; a worker answers a page it answered before from memory while
+        nothing has been published, updated or withdrawn since.
         """
-        page = delivery.list_documents(
+        page = listings.list_documents(
             "topic", tags=["root"], sort="name", limit=args["limit"], cursor=args.get("cursor")
         )
-        return page_response(page)
+        return rendered_page_response(page)
 
 
 @blp.route("/<slug>", parameters=slug_parameters("The topic's slug.", example="headache"))

@@ -8,16 +8,19 @@ from typing import Any
 from cms_api.domain.errors import InvalidParameter
 from cms_api.domain.etags import etag_for
 from cms_api.domain.formats import dumps
+from cms_api.domain.paging import Page
 from cms_api.services.delivery import documents as delivery
-from cms_api.services.delivery.documents import Page, StoredDocument
+from cms_api.services.delivery import listings
+from cms_api.services.delivery.documents import StoredDocument
 
 
 def list_published(args: dict[str, Any]) -> Page:
+    """A page of published article summaries, filtered and sorted as the list's query says."""
     tags = [f"{name}:{args[name]}" for name in ("topic", "author", "reviewer") if name in args]
     if "code" in args:
         system, _, value = args["code"].partition(":")
         tags.append(f"code:{system}:{value.upper()}")
-    return delivery.list_documents(
+    return listings.list_documents(
         "article",
         tags=tags,
         sort=args["sort"],

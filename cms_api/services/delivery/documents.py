@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy import func, select
 
 from cms_api.database import db
 from cms_api.domain.paging import (
     Keyset,
-    Page,
     aware_datetime,
     calendar_date,
     text,
@@ -80,51 +78,3 @@ def current_slug_for(former_slug: str) -> str | None:
 
 def article_exists(slug: str) -> bool:
     return db.session.scalar(select(func.count()).where(Article.slug == slug)) > 0
-
-
-def list_documents(
-    kind: str,
-    *,
-    tags: list[str],
-    sort: str,
-    limit: int,
-    cursor: str | None = None,
-    updated_since: datetime | None = None,
-) -> Page[str]:
-    column, descending, _ = SORTS[sort]
-    filters: list[ColumnElement[bool]] = [Doc.kind == kind]
-    if tags:
-        filters.append(Doc.tags.contains(tags))
-    if updated_since is not None:
-        filters.append(Doc.updated_at >= updated_since)
-
-    # The total rides along with the page, so a list is one round trip.
-    count = select(func.count()).select_from(Doc).where(*filters)
-    query = select(Doc.summary, column, Doc.entity_id, count.scalar_subquery()).where(*filters)
-    after = KEYSETS[sort].decode(cursor)
-    if after is not None:
-        value, last_id = after
-        key = tuple_(column, Doc.entity_id)
-        query = query.where(key < (value, last_id) if descending else key > (value, last_id))
-    if descending:
-        query = query.order_by(column.desc(), Doc.entity_id.desc())
-    else:
-        query = query.order_by(column.asc(), Doc.entity_id.asc())
-    with reading() as connection:
-        rows = connection.execute(query.limit(limit + 1)).all()
-        # Past the last page there is no row to carry the total.
-        total = rows[0][3] if rows else connection.scalar(count) or 0
-
-    page = KEYSETS[sort].page(
-        rows, limit=limit, total=total, key=lambda row: [_cursor_value(row[1]), str(row[2])]
-    )
-    return Page(
-        items=[row[0] for row in page.items],
-        limit=limit,
-        next_cursor=page.next_cursor,
-        total=total,
-    )
-
-
-def _cursor_value(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime | date) else value

@@ -30,8 +30,8 @@ def code_key(system: str, code: str) -> str:
     return code.replace(".", "") if system in PREFIX_SYSTEMS else code
 
 
-# Content is gathered from at most this many matched topics, the best first: each costs
-# one index scan, and a code rarely reaches more than a handful.
+# Content is gathered from at most this many matched topics, the best first (a root
+# topic's subtree can be hundreds).
 CONTENT_TOPICS = 50
 
 # Published topics: a topic is public while it has a published document.
@@ -156,14 +156,21 @@ matched AS (
 )
 {_TOPIC_ROWS}"""
 
-# One topic's newest articles or FAQs, filed under it directly; planned with the topic's
-# slug known, so that a topic on most content is read newest first from the
-# (kind, published_at) index and a rare one from the topics index.
-_ON_TOPIC = """(
+# The newest articles or FAQs filed directly under any of the matched topics that share
+# one score; planned with the slugs known, so that topics on most content are read newest
+# first from the (kind, published_at) index and rare ones from the topics index. One
+# branch per score (a handful: exact, broader, narrower, a subtopic level), not one per
+# topic: a code that matches a root topic matches its whole subtree, and fifty branches
+# cost more to plan and run than the rest of the lookup.
+#
+# Taking the newest `limit` of each score loses nothing: an item among the best `limit`
+# overall is preceded by fewer than `limit` items, and every newer item filed under a
+# topic of its best score precedes it.
+_AT_SCORE = """(
     SELECT kind, entity_id, published_at, %(score{i})s::integer AS score
     FROM search_entries
-    WHERE kind = %(kind{i})s AND topics @> ARRAY[%(topic{i})s::text]
-    ORDER BY published_at DESC
+    WHERE kind = %(kind{i})s AND topics && %(topics{i})s::text[]
+    ORDER BY published_at DESC, entity_id
     LIMIT %(limit)s
 )"""
 
@@ -243,12 +250,15 @@ def by_code(system: str, code: str, *, limit: int) -> LookupResult:
         content: list[Any] = []
         if topics:
             # Content is scored by the best of the matched topics it is filed under.
+            by_score: dict[int, list[str]] = {}
+            for slug, score, _ in topics[:CONTENT_TOPICS]:
+                by_score.setdefault(score, []).append(slug)
             parts, values = [], {"limit": limit}
-            for i, (slug, score, _) in enumerate(topics[:CONTENT_TOPICS]):
+            for i, (score, slugs) in enumerate(by_score.items()):
                 for kind in ("article", "faq"):
                     key = f"{i}_{kind}"
-                    parts.append(_ON_TOPIC.replace("{i}", key))
-                    values.update({f"score{key}": score, f"kind{key}": kind, f"topic{key}": slug})
+                    parts.append(_AT_SCORE.replace("{i}", key))
+                    values.update({f"score{key}": score, f"kind{key}": kind, f"topics{key}": slugs})
             statement = "WITH hits AS (" + "\nUNION ALL\n".join(parts) + "),\n" + _CONTENT_ROWS
             content = connection.exec_driver_sql(statement, values).all()
     return _result(topics[:limit], content)

@@ -40,22 +40,31 @@ def announce(changes: Iterable[Change]) -> None:
     search_index.index_documents(
         (item["kind"], item["entity_id"]) for item in events if item["action"] in _STORED
     )
-    _notify_document_caches()
+    _notify_document_caches({(item["kind"], item["entity_id"]) for item in events})
     outbox.content_changed(events)
 
 
-def _notify_document_caches() -> None:
-    """Tell every worker's document cache, on commit, that published documents changed."""
-    db.session.execute(text(f"NOTIFY {document_cache.CHANNEL}"))
+def _notify_document_caches(changed: set[tuple[str, uuid.UUID]]) -> None:
+    """Tell every worker's document cache, on commit, which published documents changed.
+
+    The notifications name them (a bulk publish too large to name says "everything"), so
+    a worker drops those and keeps the rest.
+    """
+    db.session.execute(
+        text("SELECT pg_notify(:channel, payload) FROM unnest(CAST(:payloads AS text[])) payload"),
+        {"channel": document_cache.CHANNEL, "payloads": document_cache.payloads(changed)},
+    )
     # This process's caches hear it too, through their listener thread, milliseconds
-    # later; clearing them at commit makes the writer's own next read fresh.
-    db.session.info["documents_changed"] = True
+    # later; dropping the documents at commit makes the writer's own next read fresh.
+    pending = db.session.info.setdefault("documents_changed", set())
+    pending.update(changed)
 
 
 @event.listens_for(Session, "after_commit")
 def _documents_committed(session: Session) -> None:
-    if session.info.pop("documents_changed", False):
-        document_cache.clear_local()
+    changed = session.info.pop("documents_changed", None)
+    if changed:
+        document_cache.drop_local(changed)
 
 
 @event.listens_for(Session, "after_rollback")

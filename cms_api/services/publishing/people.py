@@ -13,6 +13,7 @@ from cms_api.domain.clock import utcnow
 from cms_api.models import Person, PublishedDocument
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing import store
+from cms_api.services.publishing.listed import embedded_articles
 from cms_api.services.publishing.render_lock import hold_render_lock
 
 
@@ -25,10 +26,13 @@ def refresh_people(person_ids: Iterable[uuid.UUID]) -> None:
     people = db.session.scalars(
         select(Person).where(Person.id.in_(ids)).options(selectinload(Person.credentials))
     ).all()
+    listed = embedded_articles(
+        {f"{role}:{person.slug}" for person in people for role in ("author", "reviewer")}
+    )
     rows, hidden = [], []
     for person in people:
-        authored, authored_total = store.embedded_articles(f"author:{person.slug}")
-        reviewed, reviewed_total = store.embedded_articles(f"reviewer:{person.slug}")
+        authored, authored_total = listed[f"author:{person.slug}"]
+        reviewed, reviewed_total = listed[f"reviewer:{person.slug}"]
         if person.deleted_at is not None or not (authored_total or reviewed_total):
             hidden.append(person.id)
             continue

@@ -119,17 +119,21 @@ WITH found AS MATERIALIZED (  -- each distinct word once: unaccenting and stemmi
 ),
 plain AS (
     SELECT DISTINCT unaccent(word) AS word FROM found WHERE unaccent(word) ~ '^[[:alpha:]]{3,40}$'
+),
+new AS (  -- stemmed only when not in the lexicon yet: most words of a bulk publish are
+    SELECT plain.word FROM plain
+    WHERE NOT EXISTS (SELECT FROM search_words AS known WHERE known.word = plain.word)
 )
 INSERT INTO search_words (word, lexeme)
-SELECT plain.word, stem.lexeme
-FROM plain
+SELECT new.word, stem.lexeme
+FROM new
 CROSS JOIN LATERAL (
-    SELECT array_to_string(tsvector_to_array(to_tsvector('cms_search', plain.word)), ' ')
+    SELECT array_to_string(tsvector_to_array(to_tsvector('cms_search', new.word)), ' ')
         AS lexeme
 ) AS stem
 WHERE stem.lexeme <> ''
 -- In one order everywhere: two publishers adding the same new words wait, not deadlock.
-ORDER BY plain.word
+ORDER BY new.word
 ON CONFLICT (word) DO NOTHING
 """
 _GIVEN = (

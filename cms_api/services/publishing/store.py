@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import uuid
 from datetime import date, datetime
 from typing import Any
 
+import brotli
 from sqlalchemy import ColumnElement, delete, func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 
@@ -21,6 +23,22 @@ from cms_api.services.publishing import fanout
 EMBEDDED_ARTICLES = 50
 
 _MODELS: dict[str, Any] = {"article": Article, "faq": Faq, "person": Person, "topic": Topic}
+
+# Each stored document is compressed once, at publishing, and served as is to every client
+# that accepts it. These settings cost about 0.3 + 0.5 ms on a 33 KB article (bench/README.md)
+# for 3.7x and 3.9x smaller: higher ones cost far more for a few percent.
+GZIP_LEVEL = 4
+BROTLI_QUALITY = 5
+
+
+def compressed(body: str) -> dict[str, bytes]:
+    """The body's stored compressed forms, as `published_documents` columns."""
+    data = body.encode()
+    return {
+        # mtime=0: the same body always compresses to the same bytes.
+        "body_gzip": gzip.compress(data, GZIP_LEVEL, mtime=0),
+        "body_br": brotli.compress(data, quality=BROTLI_QUALITY),
+    }
 
 
 def row(
@@ -44,6 +62,7 @@ def row(
         "entity_id": entity_id,
         "slug": slug,
         "body": body,
+        **compressed(body),
         "summary": dumps(summary),
         "etag": etag_for(body),
         "tags": sorted(tags),

@@ -14,6 +14,7 @@ from cms_api.models import Faq, PublishedDocument, Topic
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing import store
 from cms_api.services.publishing.faqs import topic_entry, topic_faq_row
+from cms_api.services.publishing.listed import embedded_articles
 from cms_api.services.publishing.render_lock import hold_render_lock
 
 
@@ -56,13 +57,20 @@ def refresh_topics(
         assert faq.topic_id is not None
         faqs_by_topic.setdefault(faq.topic_id, []).append(faq)
 
+    listed = embedded_articles(
+        {
+            f"topic:{by_id[topic_id].slug}"
+            for topic_id in chosen
+            if by_id[topic_id].deleted_at is None
+        }
+    )
     rows, faq_rows, hidden = [], [], []
     for topic_id in chosen:
         topic = by_id[topic_id]
         if topic.deleted_at is not None:
             hidden.append(topic.id)
             continue
-        articles, total = store.embedded_articles(f"topic:{topic.slug}")
+        articles, total = listed[f"topic:{topic.slug}"]
         faqs = faqs_by_topic.get(topic.id, [])
         document = rendering.topic_document(
             topic, articles, total, [topic_entry(faq) for faq in faqs]

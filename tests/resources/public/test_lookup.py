@@ -61,15 +61,12 @@ def test_icd10cm_codes_ignore_the_dot_and_letter_case(client, code):
 
 def test_icd10cm_codes_match_up_and_down_the_hierarchy(app, client):
     with app.app_context():
-        # A broader code on the parent topic: R51.9's category, R51.
-        db.session.add(
-            MedicalCode(
-                topic=_topic("neurological-symptoms"),
-                system="icd10cm",
-                code="R51",
-                display="Headache",
-            )
-        )
+        # A broader code on the parent topic: R51.9's category, R51. Published as editing
+        # a topic publishes it (lookups answer from memory until published content changes).
+        parent = _topic("neurological-symptoms")
+        db.session.add(MedicalCode(topic=parent, system="icd10cm", code="R51", display="Headache"))
+        db.session.flush()
+        refresh_topics([parent.id])
         db.session.commit()
 
     narrower = lookup(client, "code=icd10cm:R51.9")["topics"]

@@ -1,0 +1,117 @@
+"""Publishing many articles at once stores exactly what publishing them one by one does."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from cms_api.database import db
+from cms_api.services.publishing import articles as article_documents
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+
+from corpus import load_corpus  # bench/ is not a package
+
+WHEN = datetime(2026, 6, 2, 12, 0, tzinfo=UTC)
+ARTICLES = 60
+
+
+def _state(after: int) -> dict[str, Any]:
+    """What readers and followers get: documents with their ETags, search entries, the
+    lexicon, and the change feed (each document's first event, and how many it has); and
+    the revisions publishing recorded."""
+    documents = db.session.execute(
+        text(
+            "SELECT kind, entity_id, slug, body, summary, etag, tags, published_at, updated_at,"
+            " title, sort_title, topic_slugs, reviewed_on FROM published_documents"
+            " ORDER BY kind, entity_id"
+        )
+    ).all()
+    search = db.session.execute(
+        text(
+            "SELECT kind, entity_id, etag, slug, title, passages, passage_vectors::text[],"
+            " topics, published_at, vector::text, title_vector::text FROM search_entries"
+            " ORDER BY kind, entity_id"
+        )
+    ).all()
+    words = db.session.execute(text("SELECT word, lexeme FROM search_words ORDER BY word")).all()
+    recorded = db.session.execute(
+        text(
+            "SELECT article_id, number, snapshot::text, reason FROM revisions"
+            " ORDER BY article_id, number"
+        )
+    ).all()
+    events = db.session.execute(
+        text(
+            "SELECT kind, entity_id, slug, action FROM change_events WHERE id > :after ORDER BY id"
+        ),
+        {"after": after},
+    ).all()
+    per_entity: dict[tuple[str, uuid.UUID], list[tuple]] = {}
+    for event in events:
+        per_entity.setdefault((event.kind, event.entity_id), []).append(tuple(event))
+    feed = {key: items[0] for key, items in per_entity.items()}
+    counts = {key: len(items) for key, items in per_entity.items()}
+    return {
+        "documents": documents,
+        "search": search,
+        "words": words,
+        "revisions": recorded,
+        "feed": feed,
+        "counts": counts,
+    }
+
+
+def _publish_corpus(publish) -> dict[str, Any]:
+    """Load the bench corpus as drafts, publish it with `publish`, and read what it stored,
+    leaving the database as it was."""
+    connection = db.session.get_bind()
+    db.session.close()
+    undo = connection.begin_nested()
+    seen = db.session.scalar(text("SELECT coalesce(max(id), 0) FROM change_events"))
+    try:
+        load_corpus(
+            db.session,
+            publish,
+            articles=ARTICLES,
+            people=12,
+            topics=15,
+            section_words=40,
+            publish_chunk=ARTICLES,
+            analyze=False,
+            progress=lambda message: None,
+        )
+        return _state(seen)
+    finally:
+        db.session.close()
+        undo.rollback()
+
+
+def test_bulk_publishing_stores_what_one_by_one_publishing_does(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with app.app_context():
+
+        def one_by_one(ids: list[uuid.UUID]) -> None:
+            for article_id in ids:
+                article_documents.publish_articles([article_id], at=WHEN)
+
+        expected = _publish_corpus(one_by_one)
+        # Small batches, so that the bulk path renders across several of them.
+        monkeypatch.setattr(article_documents, "RENDER_BATCH", 16)
+        bulk = _publish_corpus(lambda ids: article_documents.publish_articles(ids, at=WHEN))
+
+    assert len(expected["documents"]) > ARTICLES * 5  # articles, FAQs, people, topics
+    assert {row.kind for row in expected["documents"]} == {"article", "faq", "person", "topic"}
+    assert len(expected["search"]) >= ARTICLES * 5  # and the seeds'
+    for part in ("documents", "search", "words", "revisions", "feed"):
+        assert bulk[part] == expected[part], part
+    # One by one, a page is updated as each article it shows goes live (and an article
+    # as each it links to does); in bulk, each document is announced once.
+    assert {key: n for key, n in bulk["counts"].items() if n != 1} == {}
