@@ -1,5 +1,4 @@
-"""Credential validity: whether one is valid on a day, who may sign off a review, and whose
-validity changed lately."""
+"""Credential validity: on a given day, for signing off a review, and as profiles show it."""
 
 from __future__ import annotations
 
