@@ -42,23 +42,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             settings.database_url, settings.instance_path
         )
     # Delivery reads are single statements: autocommit spares them a BEGIN and a ROLLBACK.
-    app.config.setdefault(
-        "SQLALCHEMY_BINDS",
-        {
-            "delivery": {
-                "url": app.config["SQLALCHEMY_DATABASE_URI"],
-                "isolation_level": "AUTOCOMMIT",
-            }
-        },
-    )
+    # With a streaming replica they read there (see `_delivery_bind`).
+    app.config.setdefault("SQLALCHEMY_BINDS", {"delivery": _delivery_bind(app, settings)})
 
     db.init_app(app)
+    delivery = _delivery_engine if settings.database_replica_url else _delivery_bind_engine
     install_runtime(
         app,
         runtime.Runtime(
             settings=lambda: app.config["CMS_SETTINGS"],
-            read_connection=lambda: db.engines["delivery"].connect(),
-            snapshot_connection=lambda: _snapshot_connection(db.engines["delivery"]),
+            read_connection=lambda: delivery().connect(),
+            snapshot_connection=lambda: _snapshot_connection(delivery()),
             document_lookup=fastpath.StoredDocuments(app),
         ),
     )
@@ -135,6 +129,58 @@ def install_runtime(app: Flask, runtime: Any) -> None:
 
     appcontext_pushed.connect(push, app, weak=False)
     app.teardown_appcontext(pop)
+
+
+def _delivery_bind(app: Flask, settings: Settings) -> dict[str, Any]:
+    """The `delivery` engine: the primary's URL, or the replica's when one is configured.
+
+    A replica's engine takes the app's pool options, and a ``prepare_threshold`` in its URL
+    (``none`` behind a PgBouncer that cannot keep prepared statements in transaction mode)
+    as psycopg's, not libpq's."""
+    # Flask-SQLAlchemy gives SQLALCHEMY_ENGINE_OPTIONS to the default engine only: the
+    # delivery pool takes the same size, timeouts and connect timeout explicitly.
+    options = {**app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}), "isolation_level": "AUTOCOMMIT"}
+    if not settings.database_replica_url:
+        return {**options, "url": app.config["SQLALCHEMY_DATABASE_URI"]}
+    from cms_api.database import sqlalchemy_url
+
+    url = sqlalchemy_url(settings.database_replica_url)
+    connect_args = dict(options.get("connect_args", {}))
+    if "prepare_threshold" in url.query:
+        threshold = str(url.query["prepare_threshold"]).strip().lower()
+        connect_args["prepare_threshold"] = None if threshold in ("", "none") else int(threshold)
+        url = url.difference_update_query(["prepare_threshold"])
+    return {
+        **options,
+        "url": url.render_as_string(hide_password=False),
+        "connect_args": connect_args,
+    }
+
+
+def _delivery_bind_engine() -> Any:
+    from cms_api.database import db
+
+    return db.engines["delivery"]
+
+
+def _delivery_engine() -> Any:
+    """With a replica: its engine for public reads; the primary's (in autocommit, on its
+    pool) for admin requests, previews, requests that write (what they read after their
+    write must see it) and work outside a request (the CLI, jobs)."""
+    from flask import has_request_context, request
+
+    from cms_api.database import db
+    from cms_api.domain.headers import PREVIEW_HEADER_NAME
+
+    if (
+        has_request_context()
+        and request.method in ("GET", "HEAD", "OPTIONS")
+        and not request.path.startswith("/v1/admin")
+        and PREVIEW_HEADER_NAME not in request.headers
+        and "preview_token" not in request.args
+    ):
+        return db.engines["delivery"]
+    return db.engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 @contextmanager

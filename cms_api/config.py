@@ -35,6 +35,17 @@ class Settings:
 
     - ``DATABASE_URL``: a PostgreSQL URL. Unset, an embedded PostgreSQL is started
       under the instance folder.
+    - ``DATABASE_REPLICA_URL``: a PostgreSQL streaming replica of ``DATABASE_URL`` (directly
+      or through PgBouncer in transaction mode) for delivery reads: the fast path, lists,
+      search, lookup, sitemaps, the public graph and the change feed. Writes, admin reads,
+      previews and every request that writes stay on ``DATABASE_URL``. Unset, delivery
+      reads go to ``DATABASE_URL``. A worker keeps in memory only what the replica read
+      after replaying every change it was told about. Through PgBouncer older than 1.21
+      (no ``max_prepared_statements``), add ``?prepare_threshold=none`` to the URL.
+    - ``DATABASE_LISTEN_URL``: where each worker's document cache holds its ``LISTEN``
+      connection (default ``DATABASE_URL``). It must reach the primary directly, not
+      through PgBouncer in transaction mode (a pooled connection cannot keep a ``LISTEN``)
+      and not a replica (``NOTIFY`` is not replicated).
     - ``CMS_INSTANCE_PATH``: where the embedded database lives (default ``./instance``).
     - ``CMS_CORS_ORIGINS``: comma-separated origins allowed by CORS (default ``*``).
     - ``CMS_CACHE_MAX_AGE`` / ``CMS_CACHE_STALE_WHILE_REVALIDATE``: delivery cache lifetimes
@@ -89,6 +100,8 @@ class Settings:
     """
 
     database_url: str | None = None
+    database_replica_url: str | None = None
+    database_listen_url: str | None = None
     instance_path: str = "instance"
     cors_origins: list[str] = field(default_factory=lambda: ["*"])
     cache_max_age: int = 60
@@ -163,6 +176,8 @@ class Settings:
         env = os.environ if environ is None else environ
         return cls(
             database_url=env.get("DATABASE_URL") or None,
+            database_replica_url=env.get("DATABASE_REPLICA_URL") or None,
+            database_listen_url=env.get("DATABASE_LISTEN_URL") or None,
             instance_path=env.get("CMS_INSTANCE_PATH", "instance"),
             cors_origins=_split(env.get("CMS_CORS_ORIGINS", "*")),
             cache_max_age=int(env.get("CMS_CACHE_MAX_AGE", "60")),

@@ -27,6 +27,15 @@ CHANNEL = "cms_documents"
 PAYLOAD_BYTES = 7900
 NAMED_LIMIT = 2000
 EVERYTHING = "*"
+# WAL positions, as bytes since 0/0. The primary's, read by the listener once a commit's
+# notification has arrived (so at or after that commit's record), or by a reader after a
+# commit in its own process; and how far a replica has replayed (a server that is not in
+# recovery has all there is: its current position).
+PRIMARY_POSITION = "SELECT (pg_current_wal_lsn() - '0/0')::bigint"
+REPLAYED_POSITION = (
+    "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn()"
+    " ELSE pg_current_wal_lsn() END - '0/0')::bigint"
+)
 
 Key = tuple[str, Any]  # (kind, slug) or (kind, entity id): the address a reader asked for
 Changed = tuple[str, uuid.UUID]  # (kind, entity id): what publishing announces
@@ -117,14 +126,33 @@ class DocumentCache:
     so a notification naming documents drops exactly their entries, whatever addresses
     they were read by (a former slug included).
 
-    A listener thread holds a `LISTEN` connection. While that connection is down nothing
-    is kept or served from memory: with no word of changes, memory could be stale. A
-    generation number guards the race where a read from before a commit would be stored
-    after the notification that invalidated it.
+    A listener thread holds a `LISTEN` connection (to the primary, directly). While that
+    connection is down nothing is kept or served from memory: with no word of changes,
+    memory could be stale. A generation number guards the race where a read from before a
+    commit would be stored after the notification that invalidated it.
+
+    With `replica`, reads come from a streaming replica, which may not have replayed a
+    commit yet when its notification arrives. Each change then also raises the WAL position
+    the replica must have replayed before a read from it may be kept (`ticket`): the
+    primary's position read by the listener when the notification arrives, or, for a
+    commit in this process (`drop_local`), one a reader reads from the primary later
+    (`settle`). A read made before the replica was seen there is served but not kept.
     """
 
-    def __init__(self, conninfo: str, *, max_bytes: int, max_etags: int | None = None) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        max_bytes: int,
+        max_etags: int | None = None,
+        replica: bool = False,
+    ) -> None:
         self.conninfo = conninfo
+        self.replica = replica
+        # The position a replica must have replayed for its reads to be kept; None while a
+        # commit in this process has not been placed yet. And how far it was seen to have.
+        self._required: int | None = 0
+        self._replayed = 0
         self.max_bytes = max_bytes
         # About 300 bytes each: a 64 MB budget also keeps 65,536 ETags (~20 MB).
         self.max_etags = max_etags if max_etags is not None else max(1024, max_bytes >> 10)
@@ -161,6 +189,33 @@ class DocumentCache:
 
     def generation(self) -> int:
         return self._generation
+
+    def ticket(self) -> tuple[int, int | None]:
+        """For a read from a replica: the generation, and the WAL position the replica must
+        have replayed before the read for it to be kept (None: not known yet, see `settle`)."""
+        with self._lock:
+            return self._generation, self._required
+
+    def settle(self, position: int, generation: int) -> None:
+        """The primary's position, read after `ticket` gave `generation` and None: it
+        follows every commit this process had announced, if none was announced since."""
+        with self._lock:
+            if generation == self._generation:
+                self._required = max(self._required or 0, position)
+
+    @property
+    def listening(self) -> bool:
+        return self._listening
+
+    def caught_up(self, required: int) -> bool:
+        """Whether the replica was seen to have replayed `required` (a read from now on
+        sees all that position holds)."""
+        return self._replayed >= required
+
+    def replayed(self, position: int) -> None:
+        """The replica was seen to have replayed this far (replay only moves forward)."""
+        with self._lock:
+            self._replayed = max(self._replayed, position)
 
     def put(self, key: Key, entry: Document, generation: int) -> None:
         """Keep what was read at `generation`, unless a change has been announced since."""
@@ -209,10 +264,12 @@ class DocumentCache:
 
     # -- invalidation ---------------------------------------------------------------------
 
-    def drop(self, changed: Iterable[Changed]) -> None:
-        """Forget these documents, by whatever address each was read."""
+    def drop(self, changed: Iterable[Changed], position: int | None = None) -> None:
+        """Forget these documents, by whatever address each was read; `position`: the
+        primary's WAL position after the change (None: not known, a commit here)."""
         with self._lock:
             self._generation += 1
+            self._require(position)
             for document in changed:
                 for key in self._addresses.pop(document, ()):
                     self._etags.pop(key, None)
@@ -220,10 +277,18 @@ class DocumentCache:
                     if entry is not None:
                         self._bytes -= entry.size()
 
-    def clear(self) -> None:
+    def clear(self, position: int | None = None) -> None:
         with self._lock:
             self._generation += 1
+            self._require(position)
             self._empty()
+
+    def _require(self, position: int | None) -> None:
+        if self.replica:
+            if position is None:
+                self._required = None
+            elif self._required is not None:
+                self._required = max(self._required, position)
 
     def _empty(self) -> None:
         self._entries.clear()
@@ -256,21 +321,33 @@ class DocumentCache:
             try:
                 with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
-                    self.clear()  # changes made while no one listened
+                    # Changes made while no one listened.
+                    self.clear(self._position(conn))
                     self._listening = True
                     delay = 1.0
-                    for notification in _notifications(conn):
-                        changed = parse(notification.payload)
+                    for batch in _notifications(conn):
+                        # Read now, the position follows the commits that sent these.
+                        position = self._position(conn)
+                        changed: set[Changed] | None = set()
+                        for notification in batch:
+                            named = parse(notification.payload)
+                            changed = None if named is None or changed is None else changed | named
                         if changed is None:
-                            self.clear()
+                            self.clear(position)
                         else:
-                            self.drop(changed)
+                            self.drop(changed, position)
             except psycopg.Error as error:
                 if self._listening or delay == 1.0:  # once per outage, not every retry
                     log.warning("document cache listener: %s", error.__class__.__name__)
             self._stop_serving()
             time.sleep(delay)
             delay = min(delay * 2, 30.0)
+
+    def _position(self, conn: psycopg.Connection) -> int | None:
+        if not self.replica:
+            return None
+        row = conn.execute(PRIMARY_POSITION).fetchone()
+        return int(row[0]) if row else None
 
     def _stop_serving(self) -> None:
         with self._lock:
@@ -280,10 +357,15 @@ class DocumentCache:
 
 
 def _notifications(conn: psycopg.Connection) -> Any:
-    # A timeout makes the generator return now and then, so a dead connection is noticed.
+    """The notifications as they arrive, a batch at a time: between batches the connection
+    is free for a query (the generator holds its lock). After 30 s without any, a query
+    makes sure the connection is alive."""
     while True:
-        yield from conn.notifies(timeout=30)
-        conn.execute("SELECT 1")
+        batch = list(conn.notifies(timeout=30, stop_after=1))
+        if batch:
+            yield batch
+        else:
+            conn.execute("SELECT 1")
 
 
 def conninfo_of(engine: Any) -> str:

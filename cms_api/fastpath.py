@@ -12,8 +12,14 @@ import psycopg
 from flask import Flask, request
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from cms_api.database import db
-from cms_api.document_cache import Document, DocumentCache, conninfo_of
+from cms_api.database import db, libpq_url
+from cms_api.document_cache import (
+    PRIMARY_POSITION,
+    REPLAYED_POSITION,
+    Document,
+    DocumentCache,
+    conninfo_of,
+)
 from cms_api.domain.headers import PREVIEW_HEADER_NAME
 from cms_api.http.conditional import (
     IDENTITY,
@@ -213,23 +219,33 @@ class PublishedDocumentFastPath:
 
 class StoredDocuments:
     """The fast path's reads of stored documents: each worker's memory first, then one query
-    on a raw pooled connection (no Connection object, no result wrapping)."""
+    on a raw pooled connection (no Connection object, no result wrapping).
+
+    With a replica (``DATABASE_REPLICA_URL``) the `delivery` engine reads there, and a read
+    is kept in memory only if the replica had replayed every change announced before it
+    (`DocumentCache.ticket`); the cache listens on ``DATABASE_LISTEN_URL`` (the primary)."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
         self._engine: Any = None
+        self._primary: Any = None
         self.cache: DocumentCache | None = None
 
     def __call__(self, sql: str, kind: str, value: Any) -> Document | None:
         if self._engine is None:
+            settings = self.app.config["CMS_SETTINGS"]
             with self.app.app_context():
                 self._engine = db.engines["delivery"]
-            limit = self.app.config["CMS_SETTINGS"].document_cache_mb
-            if limit > 0:
-                self.cache = DocumentCache(conninfo_of(self._engine), max_bytes=limit << 20)
+                self._primary = db.engine
+            if settings.document_cache_mb > 0:
+                self.cache = DocumentCache(
+                    _listen_conninfo(settings, self._primary),
+                    max_bytes=settings.document_cache_mb << 20,
+                    replica=bool(settings.database_replica_url),
+                )
         if sql in _ETAG_ONLY:
             return self._etag(sql, kind, value)
-        cache, generation = self.cache, 0
+        cache, generation, keep = self.cache, 0, True
         if cache is not None:
             entry = cache.get((kind, value))
             if (
@@ -238,13 +254,17 @@ class StoredDocuments:
                 and (entry.identity is not None or sql not in _WITH_IDENTITY)
             ):
                 return entry
-            generation = cache.generation()  # before reading: see DocumentCache.put
+            # Before reading: see DocumentCache.put (and .ticket).
+            if cache.replica:
+                generation, keep = self._ticket(cache)
+            else:
+                generation = cache.generation()
         row = self._query(sql, kind, value)
         if row is None:
             return None
         body, etag, gzip, br, entity_id = row
         document = Document(body.encode(), etag, gzip, br, entity_id)
-        if cache is not None:
+        if cache is not None and keep:
             # Compressed, a quarter of the size: the uncompressed body is made again from
             # it when asked for (about 70 us for 33 KB of brotli), unless this client takes
             # no compression, whose next requests then find it kept.
@@ -256,18 +276,54 @@ class StoredDocuments:
 
     def _etag(self, sql: str, kind: str, value: Any) -> Document | None:
         """The document's ETag alone, from memory or from its column (no body is read)."""
-        cache, generation = self.cache, 0
+        cache, generation, keep = self.cache, 0, True
         if cache is not None:
             etag = cache.etag((kind, value))
             if etag is not None:
                 return Document(None, etag)
-            generation = cache.generation()
+            if cache.replica:
+                generation, keep = self._ticket(cache)
+            else:
+                generation = cache.generation()
         row = self._query(sql, kind, value)
         if row is None:
             return None
-        if cache is not None:
+        if cache is not None and keep:
             cache.put_etag((kind, value), row[1], row[2], generation)
         return Document(None, row[1], entity_id=row[2])
+
+    def _ticket(self, cache: DocumentCache) -> tuple[int, bool]:
+        """Before a read from the replica: the cache's generation, and whether the read may
+        be kept, the replica having replayed every change announced so far. Costs nothing
+        until a change is announced, then one query (two after a commit in this process)
+        until the replica is seen past it."""
+        generation, required = cache.ticket()
+        if not cache.listening:
+            return generation, False  # nothing is kept meanwhile: no need to ask
+        try:
+            if required is None:  # a commit here: the primary's position now follows it
+                cache.settle(self._position(self._primary, PRIMARY_POSITION), generation)
+                generation, required = cache.ticket()
+                if required is None:
+                    return generation, False
+            if not cache.caught_up(required):
+                cache.replayed(self._position(self._engine, REPLAYED_POSITION))
+        except (SQLAlchemyError, psycopg.Error):
+            # The read itself may still be answered (the replica without the primary):
+            # it is only not kept.
+            return generation, False
+        return generation, cache.caught_up(required)
+
+    def _position(self, engine: Any, sql: str) -> int:
+        connection = engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            row = cursor.fetchone()
+            cursor.close()
+            return int(row[0]) if row and row[0] is not None else 0
+        finally:
+            connection.close()
 
     def _query(self, sql: str, kind: str, value: Any) -> tuple[Any, ...] | None:
         """The row, read on a pooled connection; if the server had dropped that connection,
@@ -295,3 +351,10 @@ class StoredDocuments:
             finally:
                 connection.close()
         return None  # not reached: the second attempt returns or raises
+
+
+def _listen_conninfo(settings: Any, primary: Any) -> str:
+    """Where the document cache listens: ``DATABASE_LISTEN_URL``, else the primary."""
+    if settings.database_listen_url:
+        return libpq_url(settings.database_listen_url)
+    return conninfo_of(primary)
