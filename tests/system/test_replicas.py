@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import brotli
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from cms_api.database import db
 from cms_api.document_cache import Document, DocumentCache, drop_local
@@ -120,7 +120,12 @@ def test_public_reads_go_to_the_replica_and_admin_previews_writes_and_the_cli_to
 ):
     url = make_database("replica")
     # The primary's own database standing in for its replica, named apart.
-    replica = f"{url}?application_name=replica&prepare_threshold=none"
+    # (The embedded server's URL already has a query: its socket folder as `host`.)
+    replica = (
+        make_url(url)
+        .update_query_dict({"application_name": "replica", "prepare_threshold": "none"})
+        .render_as_string(hide_password=False)
+    )
     app = build_app(url)
     app = build_app(
         url,
@@ -128,7 +133,8 @@ def test_public_reads_go_to_the_replica_and_admin_previews_writes_and_the_cli_to
     )
     with app.app_context():
         delivery = db.engines["delivery"]
-        assert delivery.url.query == {"application_name": "replica"}
+        assert delivery.url.query["application_name"] == "replica"
+        assert "prepare_threshold" not in delivery.url.query  # given to psycopg instead
         assert delivery.pool.size() == app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"]
     reads = runtime_of(app)
 
