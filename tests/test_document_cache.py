@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 
-from flask import Flask
 from sqlalchemy import text
 
 from cms_api.database import db
 from cms_api.document_cache import Document, DocumentCache
-from cms_api.fastpath import StoredDocuments
 from cms_api.services.accounts import users
-from cms_api.services.runtime import runtime_of
 from tests.conftest import bearer
+from tests.support.cache import cache_of, eventually
 
 ARTICLE = "/v1/articles/headache-after-botox"
-
-
-def _cache(app: Flask) -> DocumentCache:
-    documents = runtime_of(app).document_lookup
-    assert isinstance(documents, StoredDocuments)
-    assert documents.cache is not None
-    return documents.cache
-
-
-def _eventually(check: Callable[[], bool], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "did not happen in time"
-        time.sleep(0.05)
 
 
 def test_a_document_is_served_from_memory_until_a_commit_announces_a_change(committed_app):
     client = committed_app.test_client()
     first = client.get(ARTICLE)
     assert first.status_code == 200
-    _eventually(lambda: _cache(committed_app)._listening)
+    eventually(lambda: cache_of(committed_app)._listening)
     assert client.get(ARTICLE).get_data() == first.get_data()  # read once more: now kept
 
     # A change behind publishing's back, with no announcement: memory still answers.
@@ -56,13 +38,15 @@ def test_a_document_is_served_from_memory_until_a_commit_announces_a_change(comm
     with committed_app.app_context():
         db.session.execute(text("NOTIFY cms_documents"))
         db.session.commit()
-    _eventually(lambda: client.get(ARTICLE).headers["ETag"] == '"x"')
+    eventually(lambda: client.get(ARTICLE).headers["ETag"] == '"x"')
     assert client.get(ARTICLE).get_json() == {"changed": True}
 
 
 def test_an_edit_through_the_api_reaches_readers_at_once(committed_app):
     client = committed_app.test_client()
-    _eventually(lambda: client.get(ARTICLE).status_code == 200 and _cache(committed_app)._listening)
+    eventually(
+        lambda: client.get(ARTICLE).status_code == 200 and cache_of(committed_app)._listening
+    )
     client.get(ARTICLE)
     with committed_app.app_context():
         user = users.create_user(email="e@example.org", name="E", role="editor")
@@ -80,7 +64,7 @@ def test_an_edit_through_the_api_reaches_readers_at_once(committed_app):
     )
 
     assert edited.status_code == 200
-    _eventually(
+    eventually(
         lambda: (
             client.get(ARTICLE).get_json()["authors"][0]["job_title"] == "Consultant Neurologist"
         ),

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gzip
 import threading
-import time
 import uuid
-from collections.abc import Callable
 
 import brotli
 import psycopg
@@ -16,29 +14,14 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import make_url, text
 
 from cms_api.database import db
-from cms_api.document_cache import NAMED_LIMIT, PAYLOAD_BYTES, DocumentCache, parse, payloads
-from cms_api.fastpath import StoredDocuments
+from cms_api.document_cache import NAMED_LIMIT, PAYLOAD_BYTES, parse, payloads
 from cms_api.http.conditional import acceptable_codings
-from cms_api.services.runtime import runtime_of
 from tests.conftest import build_app
+from tests.support.cache import cache_of, eventually, wait_until_listening
 
 ARTICLE = "/v1/articles/headache-after-botox"
 OTHER = "/v1/articles/tmj-headache"
 PERSON = "/v1/people/tobias-lindqvist"
-
-
-def _cache(app: Flask) -> DocumentCache:
-    documents = runtime_of(app).document_lookup
-    assert isinstance(documents, StoredDocuments)
-    assert documents.cache is not None
-    return documents.cache
-
-
-def _eventually(check: Callable[[], bool], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "did not happen in time"
-        time.sleep(0.05)
 
 
 @pytest.mark.parametrize(
@@ -103,7 +86,7 @@ def test_each_document_is_served_in_the_coding_asked_for(committed_app):
                         assert decode(data) == identity.get_data()
                     else:
                         assert answer.get_data() == b""
-            _eventually(lambda: _cache(committed_app)._listening)
+            eventually(lambda: cache_of(committed_app)._listening)
 
 
 def test_a_revalidation_matches_any_coding_the_client_accepts(committed_app):
@@ -161,7 +144,7 @@ def etag_only_app(committed_app: Flask):
                 {"r": role},
             )
             db.session.commit()
-            _eventually(
+            eventually(
                 lambda: (
                     not db.session.execute(
                         text("SELECT count(*) FROM pg_stat_activity WHERE usename = :r"),
@@ -187,9 +170,11 @@ def test_a_revalidation_never_reads_the_body(committed_app, etag_only_app):
 
 def test_a_publish_drops_only_the_documents_it_changed(committed_app):
     client = committed_app.test_client()
-    _eventually(lambda: client.get(ARTICLE).status_code == 200 and _cache(committed_app)._listening)
+    eventually(
+        lambda: client.get(ARTICLE).status_code == 200 and cache_of(committed_app)._listening
+    )
     first, other = client.get(ARTICLE), client.get(OTHER)
-    cache = _cache(committed_app)
+    cache = cache_of(committed_app)
     assert ("article", "headache-after-botox") in cache._entries
     assert ("article", "tmj-headache") in cache._entries
 
@@ -214,7 +199,7 @@ def test_a_publish_drops_only_the_documents_it_changed(committed_app):
         )
         db.session.commit()
 
-    _eventually(lambda: client.get(ARTICLE).headers["ETag"] == '"x"')
+    eventually(lambda: client.get(ARTICLE).headers["ETag"] == '"x"')
     assert client.get(ARTICLE, headers={"Accept-Encoding": "br"}).get_json() == {"changed": True}
     # The body changed without its compressed forms: they went (the trigger), so no one
     # gets the old body compressed.
@@ -228,8 +213,8 @@ def test_memory_keeps_the_uncompressed_body_only_for_clients_that_take_no_compre
     committed_app,
 ):
     client = committed_app.test_client()
-    _eventually(lambda: client.get(PERSON).status_code == 200 and _cache(committed_app)._listening)
-    cache = _cache(committed_app)
+    wait_until_listening(committed_app, PERSON)
+    cache = cache_of(committed_app)
     cache.clear()
     compressed = client.get(PERSON, headers={"Accept-Encoding": "br"})
     assert compressed.headers["Content-Encoding"] == "br"
@@ -247,10 +232,12 @@ def test_memory_keeps_the_uncompressed_body_only_for_clients_that_take_no_compre
 
 def test_a_bulk_announcement_empties_everything(committed_app):
     client = committed_app.test_client()
-    _eventually(lambda: client.get(ARTICLE).status_code == 200 and _cache(committed_app)._listening)
+    eventually(
+        lambda: client.get(ARTICLE).status_code == 200 and cache_of(committed_app)._listening
+    )
     client.get(ARTICLE)
     client.get(OTHER)
-    cache = _cache(committed_app)
+    cache = cache_of(committed_app)
     assert len(cache) >= 2
     many = {("article", uuid.uuid4()) for _ in range(NAMED_LIMIT + 1)}
     with committed_app.app_context():
@@ -258,13 +245,13 @@ def test_a_bulk_announcement_empties_everything(committed_app):
             text("SELECT pg_notify('cms_documents', :payload)"), {"payload": payloads(many)[0]}
         )
         db.session.commit()
-    _eventually(lambda: len(cache) == 0)
+    eventually(lambda: len(cache) == 0)
 
 
 def test_a_renamed_article_leaves_memory_under_its_former_slug(committed_app, live_server):
     _port, tokens = live_server
     client = committed_app.test_client()
-    _eventually(lambda: client.get(OTHER).status_code == 200 and _cache(committed_app)._listening)
+    wait_until_listening(committed_app, OTHER)
     assert client.get(OTHER).status_code == 200  # now in memory under tmj-headache
     headers = {"Authorization": f"Bearer {tokens['editor']}"}
     found = client.get("/v1/admin/articles?q=tmj-headache", headers=headers).get_json()
