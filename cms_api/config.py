@@ -97,6 +97,17 @@ class Settings:
       one. Unset, a key generated once under the instance folder (``webhook-secret.key``)
       is used and each process logs a warning: fine on a laptop, not in production, where
       the key must not sit beside the data it protects.
+    - ``CMS_MEDIA_MAX_BYTES``: the largest image file an upload may send (default 25 MiB).
+    - ``CMS_MEDIA_MAX_PIXELS``: the most pixels (width x height) an uploaded image may claim,
+      checked before it is decoded (default 50 million), so a small file cannot make the
+      server allocate gigabytes.
+    - ``CMS_MEDIA_ROOT``: the folder media files are stored in (default ``media`` under the
+      instance folder), when no bucket is configured.
+    - ``CMS_MEDIA_S3_BUCKET``: store media files in this S3 (or S3-compatible) bucket instead
+      of the filesystem. Credentials and region come from boto3's usual chain (environment,
+      shared config, instance role); needs the ``s3`` extra.
+    - ``CMS_MEDIA_S3_ENDPOINT_URL``: the address of an S3-compatible store (MinIO, R2, ...);
+      unset, AWS's own. ``CMS_MEDIA_S3_PREFIX``: a folder inside the bucket (default none).
     """
 
     database_url: str | None = None
@@ -127,6 +138,12 @@ class Settings:
     secret_keys: list[str] = field(default_factory=list)
     # The sitemaps.org limit of URLs per sitemap file; past it, an index of numbered sitemaps.
     sitemap_max_urls: int = 50_000
+    media_max_bytes: int = 25 * 1024 * 1024
+    media_max_pixels: int = 50_000_000
+    media_root: str | None = None  # None: media/ under instance_path
+    media_s3_bucket: str | None = None
+    media_s3_endpoint_url: str | None = None
+    media_s3_prefix: str = ""
 
     def __post_init__(self) -> None:
         # A typo here would otherwise surface as a 500 on the first limited request.
@@ -164,6 +181,9 @@ class Settings:
             raise ValueError(
                 f"CMS_TOKEN_MAX_LIFETIME_DAYS {self.token_max_lifetime_days} must be 1 or more."
             )
+        # Zero or less would refuse every upload, and the operator would only learn of it then.
+        if self.media_max_bytes < 1 or self.media_max_pixels < 1:
+            raise ValueError("CMS_MEDIA_MAX_BYTES and CMS_MEDIA_MAX_PIXELS must be 1 or more.")
         for position, key in enumerate(self.secret_keys, start=1):
             if not _is_fernet_key(key):
                 raise ValueError(
@@ -202,6 +222,12 @@ class Settings:
             webhook_retention_days=int(env.get("CMS_WEBHOOK_RETENTION_DAYS", "30")),
             token_max_lifetime_days=int(env.get("CMS_TOKEN_MAX_LIFETIME_DAYS", "90")),
             secret_keys=_split(env.get("CMS_SECRET_KEYS", "")),
+            media_max_bytes=int(env.get("CMS_MEDIA_MAX_BYTES", str(25 * 1024 * 1024))),
+            media_max_pixels=int(env.get("CMS_MEDIA_MAX_PIXELS", "50000000")),
+            media_root=env.get("CMS_MEDIA_ROOT") or None,
+            media_s3_bucket=env.get("CMS_MEDIA_S3_BUCKET") or None,
+            media_s3_endpoint_url=env.get("CMS_MEDIA_S3_ENDPOINT_URL") or None,
+            media_s3_prefix=env.get("CMS_MEDIA_S3_PREFIX", "").strip("/"),
         )
 
 

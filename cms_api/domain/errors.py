@@ -66,3 +66,24 @@ class Unauthorized(DomainError):
 class Forbidden(DomainError):
     status = 403
     kind = "forbidden"
+
+
+class UnsupportedImage(DomainError):
+    """An upload that is not a JPEG, PNG, WebP or AVIF image (judged by its bytes)."""
+
+    status = 415
+    kind = "unsupported-image"
+
+
+class UnreadableImage(DomainError):
+    """An image of a supported type whose data is corrupt or truncated."""
+
+    status = 422
+    kind = "unreadable-image"
+
+
+class ImageTooLarge(DomainError):
+    """An image whose dimensions are over the pixel limit (a decompression bomb, or just huge)."""
+
+    status = 422
+    kind = "image-too-large"

@@ -48,6 +48,11 @@ PROBLEM_KINDS: dict[str, str] = {
     "payload-too-large": "The request body is over the size limit.",
     "unsupported-media-type": "The request body is not in a content type the operation takes.",
     "validation-error": "The request body failed validation; `errors` lists each field.",
+    "unsupported-image": "The uploaded file is not a JPEG, PNG, WebP or AVIF image (judged "
+    "by its bytes, not its name or declared type).",
+    "unreadable-image": "The uploaded image is corrupt or truncated and cannot be decoded.",
+    "image-too-large": "The uploaded image has more pixels than `CMS_MEDIA_MAX_PIXELS` "
+    "allows; `max_pixels` says how many.",
     "precondition-failed": "The `If-Match` precondition does not match the current version.",
     "precondition-required": "A write needs `If-Match` with the version the client last read.",
     "rate-limited": "Too many requests; retry after `Retry-After` seconds.",

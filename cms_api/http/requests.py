@@ -36,6 +36,8 @@ BODY_CHECKED_AFTER_AUTH = "_cms_body_checked_after_auth"
 # larger declared length is refused before a byte of the body is read.
 BODY_LIMIT = "_cms_body_limit"
 _BODY_LOCATIONS = frozenset({"json", "form", "files"})
+# An operation that takes a file upload (multipart/form-data) rather than JSON (`upload`).
+UPLOAD = "_cms_upload"
 
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _BRACKETS = {ord("["), ord("]"), ord("{"), ord("}")}
@@ -110,6 +112,16 @@ def check_request_body() -> None:
     if g.get("request_body_checked") or not _has_body() or request.path in NDJSON_BODY_LIMITS:
         return
     g.request_body_checked = True
+    if getattr(_operation(), UPLOAD, False):
+        # A file upload: werkzeug's form parser streams it (files to temporary files)
+        # within the operation's own limit when the view reads it.
+        if request.mimetype != "multipart/form-data":
+            raise DomainError(
+                "Send the file as `Content-Type: multipart/form-data`.",
+                status=415,
+                kind="unsupported-media-type",
+            )
+        return
     if not request.is_json:
         raise DomainError(
             f"Send the request body as `Content-Type: {JSON_CONTENT_TYPE}`.",
@@ -138,6 +150,18 @@ def small_body(max_bytes: int) -> Callable[[Callable[..., Any]], Callable[..., A
     return decorator
 
 
+def upload(max_bytes: Callable[[], int]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An operation taking a file as multipart/form-data, whose body may be up to
+    `max_bytes()` (read per request, from the settings), above MAX_CONTENT_LENGTH."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(view, BODY_LIMIT, max_bytes)
+        setattr(view, UPLOAD, True)
+        return view
+
+    return decorator
+
+
 def _check_request_body() -> None:
     """After routing: only an operation that takes a body has it read, and an admin one
     only once its caller is authenticated (its `authorize` wrapper checks it then)."""
@@ -149,6 +173,8 @@ def _check_request_body() -> None:
     if not takes_body(view):
         return
     own_limit = getattr(view, BODY_LIMIT, None)
+    if callable(own_limit):
+        own_limit = own_limit()
     if own_limit is not None:
         request.max_content_length = own_limit
         if (request.content_length or 0) > own_limit:

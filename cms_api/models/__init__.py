@@ -15,6 +15,7 @@ from cms_api.models.base import Base
 from cms_api.models.change import ChangeEvent
 from cms_api.models.document import PublishedDocument
 from cms_api.models.faq import Faq
+from cms_api.models.image import Image, ImageFile
 from cms_api.models.person import Credential, Person
 from cms_api.models.preview import PreviewToken
 from cms_api.models.question import ReaderQuestion
@@ -36,6 +37,8 @@ __all__ = [
     "Citation",
     "Credential",
     "Faq",
+    "Image",
+    "ImageFile",
     "MedicalCode",
     "MedicalReview",
     "Person",

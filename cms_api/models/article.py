@@ -58,6 +58,10 @@ class Article(Base):
     meta_title: Mapped[str | None] = mapped_column(String(120))
     meta_description: Mapped[str | None] = mapped_column(String(320))
     canonical_url: Mapped[str | None] = mapped_column(String(2048))
+    # The picture shown at the top of the page and in previews (JSON-LD `image`).
+    lead_image_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), index=True
+    )
     review_interval_months: Mapped[int] = mapped_column(Integer, default=12)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The last substantive change readers can see; not bumped by workflow moves.

@@ -26,6 +26,9 @@ class Person(Base):
     job_title: Mapped[str | None] = mapped_column(String(200))
     bio: Mapped[str | None] = mapped_column(Text)
     photo_url: Mapped[str | None] = mapped_column(String(2048))
+    image_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), index=True
+    )
     # [{"kind": "orcid", "url": "https://orcid.org/..."}]: identity links for `sameAs`.
     profile_links: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     specialties: Mapped[list[str]] = mapped_column(ARRAY(String(120)), default=list)

@@ -10,6 +10,7 @@ from cms_api.resources.admin import articles as admin_articles
 from cms_api.resources.admin import audit as admin_audit
 from cms_api.resources.admin import faqs as admin_faqs
 from cms_api.resources.admin import graph as admin_graph
+from cms_api.resources.admin import images as admin_images
 from cms_api.resources.admin import link_suggestions as admin_link_suggestions
 from cms_api.resources.admin import links as admin_links
 from cms_api.resources.admin import people as admin_people
@@ -24,7 +25,9 @@ from cms_api.resources.public import (
     changes,
     faqs,
     graph,
+    infobutton,
     lookup,
+    media,
     people,
     questions,
     search,
@@ -49,10 +52,12 @@ def register_blueprints(api: Api) -> None:
         topics,
         search,
         lookup,
+        infobutton,
         graph,
         changes,
         sitemap,
         questions,
+        media,
         health,
         metrics,
     )
@@ -65,6 +70,7 @@ def register_blueprints(api: Api) -> None:
         admin_faqs,
         admin_people,
         admin_topics,
+        admin_images,
         admin_links,
         admin_link_suggestions,
         admin_graph,

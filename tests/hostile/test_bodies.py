@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from cms_api.http.requests import NDJSON_BODY_LIMITS
+from cms_api.resources.admin.images import FORM_OVERHEAD_BYTES
 from tests.conftest import bearer
 from tests.support.api import NO_ID, PROBLEM
 from tests.support.openapi import operations
@@ -91,8 +92,11 @@ def test_bodies_too_big_too_deep_or_not_json_on_every_operation_that_takes_one(
         return response
 
     default_limit = client.application.config["MAX_CONTENT_LENGTH"]
+    # A file upload takes the file's limit and room for the form around it.
+    media_max = client.application.config["CMS_SETTINGS"].media_max_bytes
+    upload_limits = {"/v1/admin/images": media_max + FORM_OVERHEAD_BYTES}
     for method, path, accepted in taking_bodies:
-        limit = NDJSON_BODY_LIMITS.get(path, default_limit)
+        limit = NDJSON_BODY_LIMITS.get(path) or upload_limits.get(path, default_limit)
         for what, body, content_type, statuses in _body_cases(accepted, limit):
             response = send(method, path, body, content_type)
             problem = response.get_json(silent=True) or {}

@@ -50,13 +50,20 @@ LEAKED_APPROVAL = [
 
 
 def _seeds_as_before_0009(directory: Path) -> Path:
-    """The seeds without corrections, which nothing before 0009 could record."""
+    """The seeds without corrections, which nothing before 0009 could record, and without
+    pictures, which the downgrade drops (0012)."""
     copy = directory / "seeds"
     shutil.copytree(SEEDS_DIRECTORY, copy)
     for path in (copy / "articles").glob("*.yaml"):
         entry = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if entry.pop("corrections", None) is not None:
-            path.write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
+        entry.pop("lead_image", None)
+        entry.pop("corrections", None)
+        path.write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
+    people = copy / "people.yaml"
+    entries = yaml.safe_load(people.read_text(encoding="utf-8"))
+    for entry in entries:
+        entry.pop("image", None)
+    people.write_text(yaml.safe_dump(entries, allow_unicode=True), encoding="utf-8")
     return copy
 
 

@@ -41,11 +41,14 @@ EXPORT_HEADERS = {
 }
 _GRAPHML_EXAMPLE = """<?xml version="1.0" encoding="UTF-8"?>
 <graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+<key id="n_uuid" for="node" attr.name="uuid" attr.type="string"/>
 <key id="n_title" for="node" attr.name="title" attr.type="string"/>
 <key id="e_weight" for="edge" attr.name="weight" attr.type="double"/>
 <graph id="related-articles" edgedefault="directed">
-<node id="headache-after-botox"><data key="n_title">Headache After Botox</data></node>
-<node id="tmj-headache"><data key="n_title">TMJ Headache</data></node>
+<node id="headache-after-botox"><data key="n_uuid">5b0c3a52-8f4e-4f0e-9d8a-2d6c1c1e7a10</data>\
+<data key="n_title">Headache After Botox</data></node>
+<node id="tmj-headache"><data key="n_uuid">0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a</data>\
+<data key="n_title">TMJ Headache</data></node>
 <edge id="e0" source="headache-after-botox" target="tmj-headache">\
 <data key="e_weight">0.6</data></edge>
 </graph>
@@ -66,14 +69,24 @@ _CSV_EXAMPLE = (
     "Source,Target,Type,Weight,Anchor,Relation\r\n"
     "headache-after-botox,tmj-headache,Directed,0.6,TMJ headache,differential\r\n"
 )
+_CSV_NODES_EXAMPLE = (
+    "Id,Label,uuid,url,topics,inlinks,outlinks,click_depth,link_score,orphan\r\n"
+    "headache-after-botox,Headache After Botox,5b0c3a52-8f4e-4f0e-9d8a-2d6c1c1e7a10,"
+    "https://www.example-health.org/articles/headache-after-botox,"
+    "headache cosmetic-injectables,0,1,1,0.35,true\r\n"
+    "tmj-headache,TMJ Headache,0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a,"
+    "https://www.example-health.org/articles/tmj-headache,"
+    "temporomandibular-disorders,1,0,2,0.65,false\r\n"
+)
 _JSON_EXAMPLE = {
     "directed": True,
     "multigraph": False,
     "graph": {"name": "related-articles", "damping": 0.85},
     "nodes": [
         {
-            "id": "5b0c3a52-8f4e-4f0e-9d8a-2d6c1c1e7a10",
+            "id": "headache-after-botox",
             "slug": "headache-after-botox",
+            "uuid": "5b0c3a52-8f4e-4f0e-9d8a-2d6c1c1e7a10",
             "title": "Headache After Botox: Causes, Prevention and Treatment",
             "url": "https://www.example-health.org/headache-after-botox",
             "topics": ["headache", "cosmetic-injectables"],
@@ -84,8 +97,9 @@ _JSON_EXAMPLE = {
             "orphan": True,
         },
         {
-            "id": "0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+            "id": "tmj-headache",
             "slug": "tmj-headache",
+            "uuid": "0f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
             "title": "TMJ Headache: Jaw Pain, Causes and Relief",
             "url": "https://www.example-health.org/tmj-headache",
             "topics": ["temporomandibular-disorders"],
@@ -119,8 +133,18 @@ OTHER_FORMATS = {
                     "example": _GEXF_EXAMPLE,
                 },
                 "text/csv": {
-                    "schema": {"type": "string", "description": "Edge list (`format=csv`)."},
-                    "example": _CSV_EXAMPLE,
+                    "schema": {
+                        "type": "string",
+                        "description": "Edge table (`format=csv`) or node table "
+                        "(`format=csv&table=nodes`).",
+                    },
+                    "examples": {
+                        "edges": {"summary": "`format=csv`", "value": _CSV_EXAMPLE},
+                        "nodes": {
+                            "summary": "`format=csv&table=nodes`",
+                            "value": _CSV_NODES_EXAMPLE,
+                        },
+                    },
                 },
             }
         }
@@ -150,9 +174,12 @@ class GraphExport(MethodView):
     def get(self, args: dict[str, Any]) -> Response:
         """Export the related-article graph
 
-        Every published article is a node, keyed by its slug, and every live link
-        between two published articles an edge, weighted as editors set it. Each node
-        carries its public page `url`, its own `topics`, `inlinks` and `outlinks`,
+        Every published article is a node, keyed by its slug in every format (the JSON
+        node `id`, the GraphML and GEXF node id, the CSV `Id`, what edges name), and every
+        live link between two published articles an edge, weighted as editors set it.
+        Each node carries the article's `uuid`, its `title`, its `url` (the canonical URL
+        its SEO settings name, else its public page), its own `topics`, `inlinks` and
+        `outlinks`,
         `click_depth` (clicks from the nearest topic page: 1 for the articles a published
         topic page lists, then one more per related-link hop; null when unreachable),
         `link_score` (PageRank, damping 0.85, weighted, dangling articles spreading
@@ -160,15 +187,19 @@ class GraphExport(MethodView):
         finds in the same file) and `orphan` (nothing links to it).
 
         `format`: `json` (default; networkx's node-link form, read it with
-        `networkx.node_link_graph(doc, edges="edges", name="slug")`), `graphml`, `gexf`
-        (GEXF 1.3; the title is the node label) or `csv` (the edge list Gephi's
-        spreadsheet import reads: `Source,Target,Type,Weight,Anchor,Relation`; an anchor
-        that starts with `=`, `+`, `-`, `@` (or their full-width forms), a tab or a
-        carriage return, even after leading spaces or invisible characters, is written
-        with a leading `'`, so that a spreadsheet shows it rather than running it as a
-        formula).
-        In GraphML and GEXF, `topics` is a space-separated list and a null `click_depth` or
-        `anchor_text` is left out.
+        `networkx.node_link_graph(doc)`; networkx 3.4 and 3.5 want `edges="edges"` and
+        older versions `link="edges"`), `graphml` (`networkx.read_graphml`,
+        `igraph.Graph.Read_GraphML`: the slug is igraph's `id` vertex attribute), `gexf`
+        (GEXF 1.3; the title is the node label) or `csv`, the two tables Gephi's
+        spreadsheet import reads: the edge table (`table=edges`, the default:
+        `Source,Target,Type,Weight,Anchor,Relation`) and the node table (`table=nodes`:
+        `Id,Label,uuid,url,topics,inlinks,outlinks,click_depth,link_score,orphan`, every
+        node, those without links too). In CSV, an anchor, title or URL that starts with
+        `=`, `+`, `-`, `@` (or their full-width forms), a tab or a carriage return, even
+        after leading spaces or invisible characters, is written with a leading `'`, so
+        that a spreadsheet shows it rather than running it as a formula.
+        In GraphML, GEXF and the CSV node table, `topics` is a space-separated list; a
+        null `click_depth` or `anchor_text`, or no topics, is left out (an empty CSV cell).
 
         `topic` keeps the articles on a topic or its subtopics; `root` (with `depth`,
         1 to 5) keeps the articles within `depth` links of one article, following links
@@ -177,7 +208,7 @@ class GraphExport(MethodView):
         reading the file computes the same; click depth always measures the whole site.
         """
         filters = Filters(topic=args.get("topic"), root=args.get("root"), depth=args["depth"])
-        prepared = prepare_export(args["format"], filters)
+        prepared = prepare_export(args["format"], filters, table=args.get("table"))
         if not_modified(prepared.etag):
             return delivery_response("", etag=prepared.etag)
         export = prepared.render()

@@ -29,11 +29,16 @@ _TOPIC = {
     "slug": "headache",
     "name": "Headache",
     "url": "/v1/topics/headache",
+    "page_url": "https://www.example-health.org/topics/headache",
     "codes": [
         {"system": "icd10cm", "code": "R51.9", "display": "Headache, unspecified"},
         {"system": "mesh", "code": "D006261", "display": "Headache"},
         {"system": "snomed", "code": "25064002", "display": "Headache"},
     ],
+    "synonyms": ["head pain", "headaches", "cephalalgia"],
+    "article_count": 6,
+    "faq_count": 14,
+    "content_from": None,
 }
 _ARTICLE = {
     "id": "3b0e8f52-3f4c-4f8e-9d55-0c1a2b3c4d5e",
@@ -78,12 +83,17 @@ EXAMPLES = {
                     "slug": "migraine",
                     "name": "Migraine",
                     "url": "/v1/topics/migraine",
+                    "page_url": "https://www.example-health.org/topics/migraine",
                     "codes": [
                         {"system": "icd10cm", "code": "G43.909", "display": "Migraine, unspecified"}
                     ],
+                    "synonyms": ["migraine headache"],
                     "relation": "subtopic",
                     "matched_code": None,
                     "subtopic_of": "headache",
+                    "article_count": 0,
+                    "faq_count": 0,
+                    "content_from": {"slug": "headache", "name": "Headache"},
                 },
             ],
             "articles": [_ARTICLE],
@@ -119,12 +129,20 @@ class Lookup(MethodView):
 
         A code finds the topics that carry it. ICD-10-CM codes also match up and down
         their hierarchy by prefix, ignoring the dot: `R51.9` finds topics coded `R51`, and
-        `R51` finds `R51.9`. SNOMED CT and MeSH codes match exactly. The subtopics of a
-        matched topic are listed too, and the articles and FAQs filed under any of them.
+        `R51` finds `R51.9`; then, ranked after those, codes beside them under the same
+        parent code (`sibling`: `H92.01` finds `H92.09`, both under `H92.0`) and codes in
+        the same 3-character category (`category`: `G43.109` finds `G43.909`), each
+        topic's `relation` saying which. SNOMED CT and MeSH codes match exactly. The
+        subtopics of a matched topic are listed too, and the articles and FAQs filed under
+        any of them. A topic with nothing published of its own (`article_count` and
+        `faq_count` are 0) lends its place to its nearest ancestor that has some, named in
+        its `content_from`. Each topic carries its API `url` and its reader-facing
+        `page_url`. For the HL7 Infobutton request format, see `GET /v1/infobutton`.
         An unknown system, a code not written as its system writes codes, both `code` and
         `symptom`, or neither, is a 400 problem.
 
-        A symptom finds topics by name, code names and description, and articles and FAQs
+        A symptom finds topics by name, synonyms (lay terms such as `earache` or `tmj`),
+        code names and description, a topic named in full first; articles and FAQs
         by full-text search: those with every word first, then those with some, each
         group ranked among its newest 200 matches so that common words stay cheap.
 

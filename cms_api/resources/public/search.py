@@ -40,8 +40,9 @@ EXAMPLE = {
             "title": "Headache After Botox: Causes, Prevention and Treatment",
             "title_html": "<mark>Headache</mark> After <mark>Botox</mark>: Causes, "
             "Prevention and Treatment",
-            "snippet_html": "Why some people get a <mark>headache</mark> after botulinum "
-            "toxin injections … best known by the brand name <mark>Botox</mark>",
+            "snippet_html": "… why some people get a <mark>headache</mark> after botulinum "
+            "toxin injections … best known by the brand name <mark>Botox</mark> …",
+            "article": None,
             "published_at": "2026-10-05T09:00:00Z",
             "score": 0.995,
         },
@@ -53,7 +54,12 @@ EXAMPLE = {
             "title": "How long does a headache after Botox usually last?",
             "title_html": "How long does a <mark>headache</mark> after <mark>Botox</mark> "
             "usually last?",
-            "snippet_html": "Most fade on the day of treatment or over the next two",
+            "snippet_html": "Most fade on the day of treatment or over the next two …",
+            "article": {
+                "slug": "headache-after-botox",
+                "title": "Headache After Botox: Causes, Prevention and Treatment",
+                "url": "/v1/articles/headache-after-botox",
+            },
             "published_at": "2026-10-05T09:00:00Z",
             "score": 0.985,
         },
@@ -98,7 +104,9 @@ class Search(MethodView):
 
         Published articles (title, summary, sections) and FAQs (question, answer) that
         match `q`, most relevant first, each with its title and a snippet highlighted in
-        `<mark>`. Filter with `type` and `topic` (which includes subtopics). One client
+        `<mark>` (a quoted phrase as one mark), cut ends shown by `…`; a FAQ on an article
+        names it in `article`. Exclusions (`-word`) filter without lowering the score of
+        what they keep. Filter with `type` and `topic` (which includes subtopics). One client
         address may search `CMS_SEARCH_RATE_LIMIT` times (120 a minute by default); past
         that the answer is `429` with `Retry-After`.
 

@@ -56,7 +56,11 @@ class SitemapView(MethodView):
 
         Every published article, topic and person page on the publisher's site
         (`CMS_PUBLIC_BASE_URL`), each with `lastmod`: the last change readers could see
-        (an article's last published content change, not the time it was re-rendered).
+        (an article's last published content change, not the time it was re-rendered; a
+        topic's or person's, the newest change to the articles and FAQs the page lists or
+        to the topic or person). Only canonical pages are listed: an article whose
+        `canonical_url` names another page is not, nor a topic or person page that lists
+        no published article or FAQ.
         Past 50,000 URLs, the protocol's limit, this is a sitemap index naming
         `/sitemaps/1.xml`, `/sitemaps/2.xml`, ... at the API's public address
         (`CMS_API_BASE_URL`).

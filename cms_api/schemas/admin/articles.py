@@ -173,6 +173,17 @@ class ArticlePatch(StrictSchema):
     meta_description = ma.fields.String(allow_none=True, validate=validate.Length(max=320))
     canonical_url = _url(allow_none=True)
     review_interval_months = ma.fields.Integer(validate=validate.Range(min=1, max=60))
+    lead_image_id = ma.fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "The media library image shown at the top of the article, in "
+            "previews and in its JSON-LD `image`; null for none. Reviewed like the rest of "
+            "the content: readers see a change when the revision goes live. Sections show "
+            "library images as `![alt](image:ID)` in their Markdown (an empty alt takes the "
+            "image's own alt text).",
+            "example": "3b9d6f0e-2c4a-4f1e-9d7b-6a5c8e1f2d30",
+        },
+    )
     disclosures = ma.fields.Nested(
         DisclosuresIn,
         allow_none=True,
@@ -352,6 +363,11 @@ class ArticleAdminOut(ma.Schema):
     meta_description = nullable_text()
     canonical_url = nullable_text()
     review_interval_months = ma.fields.Integer(**R)
+    lead_image_id = ma.fields.UUID(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The lead image of the working copy (media library id)."},
+    )
     disclosures = ma.fields.Nested(SourceDisclosuresOut, **R)
     sections = ma.fields.List(ma.fields.Nested(SourceSectionOut), **R)
     citations = ma.fields.List(ma.fields.Nested(SourceCitationOut), **R)

@@ -29,6 +29,7 @@ class AuditQueryArgs(PageArgs):
                 "token",
                 "question",
                 "webhook",
+                "image",
             ]
         )
     )

@@ -68,7 +68,18 @@ class AdminPersonPatch(StrictSchema):
     honorific_suffix = fields.optional(80, metadata={"example": "MD"})
     job_title = fields.optional(200, metadata={"example": "Neurologist"})
     bio = fields.optional(20_000, metadata=fields.markdown())
-    photo_url = fields.url(allow_none=True)
+    photo_url = fields.url(
+        allow_none=True,
+        metadata={"description": "A photo elsewhere; `image_id` supersedes it where set."},
+    )
+    image_id = ma.fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "The person's picture from the media library (delivery serves "
+            "its crops and sizes, JSON-LD `image`); null for none.",
+            "example": "9c2e4a71-5d3b-4e8f-a1c6-7b0d2f4e6a58",
+        },
+    )
     profile_links = ma.fields.List(
         ma.fields.Nested(AdminProfileLinkIn),
         validate=validate.Length(max=20),
@@ -120,6 +131,7 @@ class AdminPersonOut(ma.Schema):
     job_title = nullable_text("Neurologist")
     bio = nullable_text(metadata=fields.markdown())
     photo_url = nullable_text()
+    image_id = ma.fields.UUID(required=True, allow_none=True)
     profile_links = ma.fields.List(ma.fields.Nested(AdminProfileLinkOut), **fields.R)
     specialties = ma.fields.List(ma.fields.String(), **fields.R)
     credentials = ma.fields.List(ma.fields.Nested(AdminCredentialOut), **fields.R)

@@ -11,6 +11,7 @@ from cms_api.schemas.common import (
     CODE_SYSTEMS,
     PageArgs,
     StrictSchema,
+    StrippedText,
     list_schema,
     nullable_text,
     slug_field,
@@ -34,6 +35,10 @@ class AdminCodeIn(StrictSchema):
         validate=validate.Length(min=1, max=300),
         metadata={"example": "Headache, unspecified"},
     )
+
+
+SYNONYM_MAX = 100
+SYNONYMS_MAX = 30
 
 
 class AdminTopicPatch(StrictSchema):
@@ -62,6 +67,24 @@ class AdminTopicPatch(StrictSchema):
             "description": "A member of schema.org's MedicalSpecialty enumeration; articles "
             "on the topic claim it in their JSON-LD. Null: the parent topic's applies.",
             "example": "Neurologic",
+        },
+    )
+    image_id = ma.fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "The topic page's picture from the media library; null for none.",
+            "example": "5e8a1c3f-7b2d-4a6e-9f0c-2d4b6a8e1c35",
+        },
+    )
+    synonyms = ma.fields.List(
+        StrippedText(validate=validate.Length(min=1, max=SYNONYM_MAX)),
+        validate=validate.Length(max=SYNONYMS_MAX),
+        metadata={
+            "description": "Other names for the topic, lay terms and abbreviations readers "
+            "and clinicians use (`earache`, `TMJ`); the symptom lookup and the Infobutton "
+            "endpoint find the topic by them. Replaced whole; a term listed twice (letter "
+            "case aside) is kept once.",
+            "example": ["earache", "sore ear"],
         },
     )
     codes = ma.fields.List(
@@ -104,6 +127,10 @@ class AdminTopicOut(ma.Schema):
         metadata={"description": "What readers see: its own, else the nearest ancestor's."},
     )
     codes = ma.fields.List(ma.fields.Nested(AdminCodeOut), **fields.R)
+    synonyms = ma.fields.List(
+        ma.fields.String(), **fields.R, metadata={"example": ["earache", "sore ear"]}
+    )
+    image_id = ma.fields.UUID(required=True, allow_none=True)
     version = ma.fields.Integer(**fields.R, metadata={"description": "Bumped by every save."})
     created_at = ma.fields.DateTime(**fields.R)
     updated_at = ma.fields.DateTime(**fields.R)

@@ -75,6 +75,47 @@ class _DisclosuresField(ma.fields.Field):
         return value
 
 
+class ImageRecord(Record):
+    """An image's description; its files travel in the media storage, not in the file."""
+
+    id = ma.fields.UUID()
+    content_sha256 = _text(64)
+    filename = _optional(255)
+    media_type = _text(40)
+    width = _int(1)
+    height = _int(1)
+    byte_size = _int(0)
+    alt_text = _optional()
+    decorative = ma.fields.Boolean(truthy={True}, falsy={False})
+    caption = _optional()
+    credit = _optional(300)
+    license = _optional(200)
+    license_url = _optional(2048)
+    focal_x = ma.fields.Float(validate=validate.Range(min=0, max=1))
+    focal_y = ma.fields.Float(validate=validate.Range(min=0, max=1))
+    created_at = _timestamp()
+    updated_at = _timestamp()
+    deleted_at = _timestamp(allow_none=True)
+    version = _int(1)
+
+    @ma.validates_schema
+    def _described_unless_decorative(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data.get("decorative") and not (data.get("alt_text") or "").strip():
+            raise ma.ValidationError("Required unless the image is decorative.", "alt_text")
+
+
+class ImageFileRecord(Record):
+    # The file's storage name: its SHA-256 and an extension (never a path).
+    key = ma.fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}\.(?:jpg|png|webp|avif)$"))
+    image_id = ma.fields.UUID()
+    ratio = _text(20)
+    format = _text(10)
+    media_type = _text(40)
+    width = _int(1)
+    height = _int(1)
+    byte_size = _int(0)
+
+
 class PersonRecord(Record):
     id = ma.fields.UUID()
     slug = _text(120)
@@ -84,6 +125,7 @@ class PersonRecord(Record):
     job_title = _optional(200)
     bio = _optional()
     photo_url = _optional(2048)
+    image_id = ma.fields.UUID(allow_none=True)
     profile_links = _JsonList()
     specialties = ma.fields.List(_text(120))
     created_at = _timestamp()
@@ -120,6 +162,8 @@ class TopicRecord(Record):
     parent_id = ma.fields.UUID(allow_none=True)
     position = _int()
     specialty = ma.fields.String(allow_none=True, validate=validate.OneOf(MEDICAL_SPECIALTIES))
+    image_id = ma.fields.UUID(allow_none=True)
+    synonyms = ma.fields.List(_text())
     created_at = _timestamp()
     updated_at = _timestamp()
     deleted_at = _timestamp(allow_none=True)
@@ -150,6 +194,7 @@ class ArticleRecord(Record):
     meta_title = _optional(120)
     meta_description = _optional(320)
     canonical_url = _optional(2048)
+    lead_image_id = ma.fields.UUID(allow_none=True)
     review_interval_months = ma.fields.Integer(strict=True, validate=validate.Range(1, 60))
     disclosures = _DisclosuresField()
     published_at = _timestamp(allow_none=True)
@@ -354,6 +399,8 @@ class EndRecord(StrictSchema):
 # Every record type of the format, each with its schema (one instance: loading keeps no state).
 SCHEMAS: dict[str, ma.Schema] = {
     "header": HeaderRecord(),
+    "image": ImageRecord(),
+    "image_file": ImageFileRecord(),
     "person": PersonRecord(),
     "credential": CredentialRecord(),
     "topic": TopicRecord(),

@@ -17,6 +17,7 @@ from cms_api.schemas.common import (
     text,
 )
 from cms_api.schemas.public.faqs import FaqEntryOut
+from cms_api.schemas.public.images import ImageOut, ImageSummaryOut, LogoOut
 from cms_api.schemas.public.people import PersonProfileOut, ReviewerOut
 from cms_api.schemas.public.topics import TopicRefOut, TopicSummaryOut
 
@@ -28,6 +29,17 @@ LINK_RELATIONS = ["see_also", "similar_symptom", "complication_of", "treatment_f
 class AuthorRefOut(ma.Schema):
     slug = slug_field(**R, metadata={"example": "miriam-castellanos-reed"})
     display_name = text("Dr. Miriam Castellanos-Reed, MD", **R)
+
+
+class SummarySeoOut(ma.Schema):
+    canonical_url = nullable_text(
+        None,
+        metadata={
+            "description": "The page search engines should index for this article, when "
+            "the editor named one (the article's `seo.canonical_url`).",
+            "example": "https://www.example-health.org/articles/headache-after-botox",
+        },
+    )
 
 
 class ArticleSummaryOut(ma.Schema):
@@ -42,11 +54,28 @@ class ArticleSummaryOut(ma.Schema):
     updated_at = ma.fields.DateTime(**R)
     last_reviewed_at = ma.fields.Date(required=True, allow_none=True)
     reading_time_minutes = ma.fields.Integer(**R, metadata={"example": 8})
+    lead_image = ma.fields.Nested(
+        ImageSummaryOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The lead image's small form, for a card; null for none."},
+    )
+    seo = ma.fields.Nested(SummarySeoOut, **R)
 
 
 class SectionOut(ma.Schema):
     key = text("causes", **R, metadata={"description": "Stable key, usable in `?sections=`."})
     heading = text("What causes a headache after Botox?", **R)
+    heading_html = text(
+        '<h2 id="causes">What causes a headache after Botox?</h2>',
+        **R,
+        metadata={
+            "description": "The heading as HTML (`<h2>` for a section, `<h3>` for a "
+            "subsection), its text escaped, with `id` the section's `key`: the target of a "
+            "table of contents' `#key` links. Keys are unique within an article; no other "
+            "`id` appears in its HTML."
+        },
+    )
     body_html = text("<p>Several things can play a part.</p>", **R)
     subsections = ma.fields.List(ma.fields.Nested(lambda: SectionOut()), **R)
 
@@ -75,6 +104,14 @@ class RelatedOut(ma.Schema):
     relation = text("see_also", validate=validate.OneOf(LINK_RELATIONS), **R)
     anchor_text = nullable_text("TMJ headache")
     weight = ma.fields.Float(**R, metadata={"example": 0.7})
+    url = text(
+        "https://www.example-health.org/articles/tmj-headache",
+        **R,
+        metadata={
+            "description": "The related article on the publisher's site: its canonical URL "
+            "when it has one, else its own page (JSON-LD `relatedLink`)."
+        },
+    )
     article = ma.fields.Nested(ArticleSummaryOut, **R)
 
 
@@ -136,6 +173,15 @@ class PublisherOut(ma.Schema):
             "(`CMS_EDITORIAL_POLICY_URL`)."
         },
     )
+    logo = ma.fields.Nested(
+        LogoOut,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "`CMS_PUBLISHER_LOGO_URL` (no size known), else the media "
+            "library's image named `publisher-logo` (its original file); JSON-LD `logo`."
+        },
+    )
 
 
 class SeoOut(ma.Schema):
@@ -163,6 +209,7 @@ JSONLD_EXAMPLE = {
             "mainEntity": {"@id": f"{_CANONICAL}#article"},
             "lastReviewed": "2026-10-02",
             "reviewedBy": [{"@id": _REVIEWER}],
+            "isPartOf": {"@id": "https://www.example-health.org/#website"},
             "specialty": ["https://schema.org/Neurologic", "https://schema.org/Dermatology"],
             "medicalAudience": {"@type": "Patient"},
             "breadcrumb": {
@@ -229,6 +276,13 @@ JSONLD_EXAMPLE = {
             ],
         },
         {
+            "@type": "WebSite",
+            "@id": "https://www.example-health.org/#website",
+            "url": "https://www.example-health.org/",
+            "name": "Example Health",
+            "publisher": {"@id": _PUBLISHER},
+        },
+        {
             "@type": "Organization",
             "@id": _PUBLISHER,
             "name": "Example Health",
@@ -285,8 +339,9 @@ class JsonLdOut(ma.Schema):
         data_key="@graph",
         **R,
         metadata={
-            "description": "The `MedicalWebPage`, its `Article`, the publishing "
-            "`Organization`, each `Person` (author or reviewer, described once), and the "
+            "description": "The `MedicalWebPage`, its `Article`, the `WebSite` the page "
+            "is part of, the publishing `Organization`, each `Person` (author or "
+            "reviewer, described once), and the "
             "topics the page is about (`MedicalSignOrSymptom`, `MedicalCondition` or "
             "`MedicalEntity`, with their `MedicalCode`s). Absent values are left out, "
             "never null.",
@@ -314,6 +369,16 @@ class CorrectionOut(ma.Schema):
 
 
 class ArticleOut(ArticleSummaryOut):
+    lead_image = ma.fields.Nested(
+        ImageOut,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The picture at the top of the article (JSON-LD `image` and "
+            "`primaryImageOfPage`); null for none. Images inside sections are `<img>` "
+            "elements in `body_html`, with `srcset`, `sizes`, `width` and `height`."
+        },
+    )
     sections = ma.fields.List(ma.fields.Nested(SectionOut), **R)
     faqs = ma.fields.List(ma.fields.Nested(FaqEntryOut), **R)
     authors = ma.fields.List(ma.fields.Nested(PersonProfileOut), **R)

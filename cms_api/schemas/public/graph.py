@@ -21,6 +21,7 @@ R = {"required": True}
 
 
 GRAPH_FORMATS = ("json", "graphml", "gexf", "csv")
+CSV_TABLES = ("edges", "nodes")
 
 
 MAX_DEPTH = 5
@@ -37,8 +38,19 @@ class GraphQueryArgs(StrictSchema):
         validate=validate.OneOf(GRAPH_FORMATS),
         metadata={
             "description": "`json` (node-link), `graphml`, `gexf` (GEXF 1.3) or `csv` "
-            "(an edge list for Gephi's spreadsheet import).",
+            "(Gephi's spreadsheet import: the edge table, or the node table with "
+            "`table=nodes`).",
             "example": "graphml",
+        },
+    )
+    table = ma.fields.String(
+        validate=validate.OneOf(CSV_TABLES),
+        metadata={
+            "description": "With `format=csv` only: `edges` (default; "
+            "`Source,Target,Type,Weight,Anchor,Relation`) or `nodes` (every article, those "
+            "without links too: `Id,Label,uuid,url,topics,inlinks,outlinks,click_depth,"
+            "link_score,orphan`). Import both into Gephi's Data Laboratory, nodes first. "
+            "For example `format=csv&table=nodes`.",
         },
     )
     topic = slug_field(
@@ -57,6 +69,9 @@ class GraphQueryArgs(StrictSchema):
         # Checked before loading: `depth` has a default, so afterwards it is always there.
         if "depth" in data and "root" not in data:
             raise ma.ValidationError({"depth": ["Only together with `root`."]})
+        # Only CSV has more than one table; any other format names none.
+        if "table" in data and data.get("format") != "csv":
+            raise ma.ValidationError({"table": ["Only together with `format=csv`."]})
         return data
 
 
@@ -65,6 +80,7 @@ class GraphQueryDoc(StrictSchema):
     are documented as one object parameter, since `depth` needs `root`."""
 
     format = GraphQueryArgs._declared_fields["format"]
+    table = GraphQueryArgs._declared_fields["table"]
     topic = GraphQueryArgs._declared_fields["topic"]
 
 
@@ -91,10 +107,30 @@ NEIGHBOURHOOD_PARAMETER = {
 
 
 class GraphNodeOut(ma.Schema):
-    id = ma.fields.UUID(**R)
-    slug = slug_field(**R, metadata={"description": "The node's key: edges name it."})
+    id = slug_field(
+        **R,
+        metadata={
+            "description": "The node's key, the article's slug: edges name it, and it is the "
+            "node id in GraphML and GEXF and `Id` in the CSV node table."
+        },
+    )
+    slug = slug_field(**R, metadata={"description": "The same slug, for readers keyed on it."})
+    uuid = ma.fields.UUID(
+        **R,
+        metadata={
+            "description": "The article's id in the content API.",
+            "example": "5b0c3a52-8f4e-4f0e-9d8a-2d6c1c1e7a10",
+        },
+    )
     title = text("Headache After Botox: Causes, Prevention and Treatment", **R)
-    url = text(EXAMPLE_URL, **R, metadata={"description": "The article's public page."})
+    url = text(
+        EXAMPLE_URL,
+        **R,
+        metadata={
+            "description": "The article's canonical URL when its SEO settings name one, "
+            "else its public page."
+        },
+    )
     topics = ma.fields.List(
         slug_field(), **R, metadata={"description": "Slugs of the article's own topics."}
     )
@@ -137,8 +173,8 @@ class GraphInfoOut(ma.Schema):
 
 
 class GraphOut(ma.Schema):
-    """networkx's node-link form: `networkx.node_link_graph(doc, edges="edges",
-    name="slug")` reads it."""
+    """networkx's node-link form, node `id` the slug edges name: `networkx.node_link_graph(doc)`
+    reads it (networkx 3.4 and 3.5: add `edges="edges"`; before 3.4: `link="edges"`)."""
 
     directed = ma.fields.Boolean(**R, metadata={"example": True})
     multigraph = ma.fields.Boolean(**R, metadata={"example": False})

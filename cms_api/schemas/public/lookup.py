@@ -19,7 +19,7 @@ KNOWN_SYSTEMS = ", ".join(CODE_FORMATS)
 CODE_MAX = 60
 SYMPTOM_MAX = 200
 LIMIT_MAX = 50
-RELATIONS = ["exact", "broader", "narrower", "subtopic", "text"]
+RELATIONS = ["exact", "broader", "narrower", "sibling", "category", "subtopic", "text"]
 # Exactly the codes the lookup accepts, for the document (and the clients it generates).
 CODE_PATTERN = (
     r"^(icd10cm:[A-Za-z][0-9][0-9A-Za-z](\.?[0-9A-Za-z]{1,4})?"
@@ -29,7 +29,9 @@ CODE_PATTERN = (
 CODE_DESCRIPTION = (
     "A medical code as `SYSTEM:CODE`. Systems: `icd10cm` (ICD-10-CM, such as `R51.9`; "
     "the dot may be left out, and a code also finds topics coded with the codes above and "
-    "below it: `R51.9` finds `R51`, `R51` finds `R51.9`), `snomed` (a SNOMED CT concept "
+    "below it (`R51.9` finds `R51`, `R51` finds `R51.9`), beside it under the same parent "
+    "(`H92.01` finds `H92.09`) and in its 3-character category (`G43.109` finds "
+    "`G43.909`), closest first), `snomed` (a SNOMED CT concept "
     "id, such as `25064002`) and `mesh` (a MeSH unique id, such as `D006261`), both "
     "matched exactly. Letter case does not matter."
 )
@@ -130,21 +132,69 @@ LOOKUP_QUERY_PARAMETER = {
 }
 
 
+class ContentFromOut(ma.Schema):
+    slug = slug_field(**R, metadata={"example": "headache"})
+    name = text("Headache", **R)
+
+
 class LookupTopicOut(ma.Schema):
     id = ma.fields.UUID(**R)
     slug = slug_field(**R, metadata={"example": "headache"})
     name = text("Headache", **R)
-    url = text("/v1/topics/headache", **R)
+    url = text("/v1/topics/headache", **R, metadata={"description": "The topic in this API."})
+    page_url = text(
+        "https://www.example-health.org/topics/headache",
+        **R,
+        metadata={"description": "The topic's page on the publisher's site, for readers."},
+    )
     codes = ma.fields.List(ma.fields.Nested(MedicalCodeOut), **R)
+    synonyms = ma.fields.List(
+        ma.fields.String(),
+        **R,
+        metadata={
+            "description": "Other names for the topic (lay terms, abbreviations).",
+            "example": ["head pain"],
+        },
+    )
     relation = text(
         "exact",
         validate=validate.OneOf(RELATIONS),
         **R,
         metadata={
-            "description": "Why the topic is listed: its code is the one asked for (`exact`), "
-            "above it (`broader`: `R51` for `R51.9`) or below it (`narrower`); it is a "
-            "subtopic of such a topic (`subtopic`); or its name, code names or description "
-            "match the symptom (`text`)."
+            "description": "Why the topic is listed, closest first: its code is the one "
+            "asked for (`exact`); above it (`broader`: `R51` for `R51.9`) or below it "
+            "(`narrower`); a sibling, under the same parent code, the code asked for "
+            "without its last character (`sibling`: `H92.09` for `H92.01`, both under "
+            "`H92.0`); in the same 3-character category and none of those (`category`: "
+            "`G43.909` for `G43.109`); a subtopic of such a topic (`subtopic`); or its "
+            "name, synonyms, code names or description match the symptom (`text`). "
+            "`sibling` and `category` are ICD-10-CM only."
+        },
+    )
+    article_count = ma.fields.Integer(
+        **R,
+        metadata={
+            "description": "Published articles filed under the topic itself (its subtopics "
+            "count their own).",
+            "example": 6,
+        },
+    )
+    faq_count = ma.fields.Integer(
+        **R,
+        metadata={
+            "description": "Published FAQs on the topic or on its articles.",
+            "example": 12,
+        },
+    )
+    content_from = ma.fields.Nested(
+        ContentFromOut,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "For a topic with no published article or FAQ of its own, the "
+            "nearest ancestor topic that has some: the lookup's articles and FAQs include "
+            "that topic's, ranked as this one. Null when the topic has content of its own, "
+            "or no ancestor has any."
         },
     )
     matched_code = ma.fields.Nested(
@@ -191,15 +241,18 @@ class LookupOut(ma.Schema):
         **R,
         metadata={
             "description": "Published topics, best first: exact code, then the closest "
-            "broader or narrower code, then their subtopics (or, for a symptom, by relevance)."
+            "broader or narrower code, then siblings, then the category, then their "
+            "subtopics (or, for a symptom, those it names in full by name or synonym first, "
+            "then by relevance)."
         },
     )
     articles = ma.fields.List(
         ma.fields.Nested(ArticleSummaryOut),
         **R,
         metadata={
-            "description": "Published articles on those topics, best topic first, then newest "
-            "(or, for a symptom, those with every word first, by relevance)."
+            "description": "Published articles on those topics (or on the topic a topic "
+            "without content takes its content from), best topic first, then newest (or, "
+            "for a symptom, those with every word first, by relevance)."
         },
     )
     faqs = ma.fields.List(

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from cms_api.schemas.common import PageArgs, list_schema, nullable_text, slug_field, text
+from cms_api.schemas.public.images import ImageOut
 
 R = {"required": True}
 
@@ -44,7 +45,19 @@ class PersonSummaryOut(ma.Schema):
     honorific_prefix = nullable_text("Dr.")
     honorific_suffix = nullable_text("MD")
     job_title = nullable_text("Neurologist")
-    photo_url = nullable_text("https://images.example.org/people/miriam-castellanos-reed.jpg")
+    photo_url = nullable_text(
+        "https://images.example.org/people/miriam-castellanos-reed.jpg",
+        metadata={
+            "description": "A photo given as an address, kept for existing clients: `image` "
+            "supersedes it (crops, sizes, alt text)."
+        },
+    )
+    image = ma.fields.Nested(
+        ImageOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The person's picture (a `1:1` crop suits a portrait)."},
+    )
 
 
 class PersonListItemOut(PersonSummaryOut):

@@ -39,6 +39,12 @@ class SearchQueryArgs(PageArgs):
     )
 
 
+class SearchHitArticleOut(ma.Schema):
+    slug = slug_field(**R, metadata={"example": "headache-after-botox"})
+    title = text("Headache After Botox: Causes, Prevention and Treatment", **R)
+    url = text("/v1/articles/headache-after-botox", **R)
+
+
 class SearchHitOut(ma.Schema):
     type = text("article", validate=validate.OneOf(SEARCH_TYPES), **R)
     id = ma.fields.UUID(**R)
@@ -64,17 +70,31 @@ class SearchHitOut(ma.Schema):
         "<mark>Headache</mark> After <mark>Botox</mark>: Causes, Prevention and Treatment",
         **R,
         metadata={
-            "description": "The title as HTML with the matched words in `<mark>`; every "
-            "other character is escaped, so it can be inserted as is."
+            "description": "The title as HTML with the matches in `<mark>`; every other "
+            'character is escaped, so it can be inserted as is. A phrase (`"lip filler"`) '
+            "is marked where it stands as written, as one `<mark>`, not wherever its words "
+            "stand apart."
         },
     )
     snippet_html = text(
-        "Why some people get a <mark>headache</mark> after botulinum toxin injections … "
-        "best known by the brand name <mark>Botox</mark>",
+        "… why some people get a <mark>headache</mark> after botulinum toxin injections … "
+        "best known by the brand name <mark>Botox</mark> …",
         **R,
         metadata={
-            "description": "Up to two passages of the text around the matches (joined by "
-            "` … `), as HTML: matches in `<mark>`, everything else escaped."
+            "description": "Up to two fragments of one passage of the text (the summary or a "
+            "section, the one with most words of the query) around the matches, joined by "
+            "` … `, as HTML marked as `title_html` is. It begins with `… ` where the passage "
+            "goes on before it and ends with ` …` where it goes on after; a passage shown "
+            "whole has neither."
+        },
+    )
+    article = ma.fields.Nested(
+        SearchHitArticleOut,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "For a FAQ on an article, the article (as its FAQ page names "
+            "it); null for an article and for a FAQ on a topic."
         },
     )
     published_at = ma.fields.DateTime(**R)

@@ -13,6 +13,7 @@ from cms_api.schemas.common import (
     slug_field,
     text,
 )
+from cms_api.schemas.public.images import ImageOut
 
 R = {"required": True}
 
@@ -60,6 +61,21 @@ TopicList = list_schema(TopicTreeOut, "TopicList")
 
 class TopicDocumentOut(TopicSummaryOut):
     description = nullable_text("Pain anywhere in the head or upper neck.")
+    synonyms = ma.fields.List(
+        ma.fields.String(),
+        **R,
+        metadata={
+            "description": "Other names for the topic: lay terms and abbreviations "
+            "(what a topic page shows as 'Also called').",
+            "example": ["head pain", "cephalalgia"],
+        },
+    )
+    image = ma.fields.Nested(
+        ImageOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The topic page's picture; null for none."},
+    )
     parent = ma.fields.Nested(TopicRefOut, required=True, allow_none=True)
     children = ma.fields.List(ma.fields.Nested(TopicRefOut), **R)
     articles = ma.fields.Nested("EmbeddedArticlesOut", **R)

@@ -27,6 +27,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "previews:create": WRITERS,  # mint a short-lived token that shows a draft on delivery
     "webhooks:manage": frozenset({ADMIN}),
     "content:transfer": frozenset({ADMIN}),  # export and import everything
+    # The media library: everyone reads it (a reviewer checks an article's pictures and
+    # their alt text); only those who write content upload, edit and trash images.
+    "media:read": EVERYONE,
+    "media:write": WRITERS,
 }
 
 

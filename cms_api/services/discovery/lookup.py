@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from cms_api.services.delivery.documents import reading
 from cms_api.services.discovery import search, spelling
+from cms_api.services.publishing import site
 
 # Systems whose codes nest by prefix: ICD-10-CM's R51 is the parent of R51.9. SNOMED CT
 # and MeSH identifiers carry no hierarchy in their spelling, so they match exactly.
@@ -17,11 +19,20 @@ _SYMPTOM_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
+class TopicDetails:
+    """What a topic's lookup item leaves out, for answers in other shapes (Infobutton)."""
+
+    description: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
 class LookupResult:
     topics: list[str]  # each item already JSON
     articles: list[str]
     faqs: list[str]
     corrected: str | None = None
+    details: list[TopicDetails] = field(default_factory=list)  # one for each topic
 
 
 def code_key(system: str, code: str) -> str:
@@ -37,23 +48,61 @@ CONTENT_TOPICS = 50
 # Published topics: a topic is public while it has a published document.
 _LIVE_TOPICS = """
 live_topics AS (
-    SELECT topic.id, topic.slug::text AS slug, topic.name, topic.description, topic.parent_id
+    SELECT
+        topic.id, topic.slug::text AS slug, topic.name, topic.description, topic.synonyms,
+        topic.parent_id, document.updated_at
     FROM topics AS topic
     JOIN published_documents AS document
         ON document.kind = 'topic' AND document.entity_id = topic.id
     WHERE topic.deleted_at IS NULL
 )"""
+# Published articles and FAQs filed directly under the topic `{topic}`: the GIN index on
+# search_entries.topics answers it.
+_FILED_UNDER = "search_entries.topics && ARRAY[{topic}.slug]"
 # Each topic in `matched` (id, relation, matched_code, subtopic_of, score; higher is
-# better) as the lookup lists it, best first.
-_TOPIC_ROWS = """
+# better) as the lookup lists it, best first, with its counts, and for a topic with
+# nothing filed under it, its nearest ancestor that has something (`content_from`): the
+# content the lookup gathers for it. Ancestors are walked for those topics only.
+_TOPIC_ROWS = f""",
+own AS (
+    SELECT matched.id, counts.articles, counts.faqs
+    FROM matched
+    JOIN live_topics AS topic USING (id)
+    CROSS JOIN LATERAL (
+        SELECT
+            count(*) FILTER (WHERE kind = 'article') AS articles,
+            count(*) FILTER (WHERE kind = 'faq') AS faqs
+        FROM search_entries
+        WHERE {_FILED_UNDER.format(topic="topic")}
+    ) AS counts
+),
+lineage AS (
+    SELECT own.id AS topic_id, topic.parent_id AS id, 1 AS depth
+    FROM own JOIN live_topics AS topic USING (id)
+    WHERE own.articles + own.faqs = 0 AND topic.parent_id IS NOT NULL
+    UNION ALL
+    SELECT lineage.topic_id, ancestor.parent_id, lineage.depth + 1
+    FROM lineage JOIN live_topics AS ancestor ON ancestor.id = lineage.id
+    WHERE ancestor.parent_id IS NOT NULL AND lineage.depth < 100
+),
+source AS (
+    SELECT DISTINCT ON (lineage.topic_id) lineage.topic_id AS id, ancestor.slug, ancestor.name
+    FROM lineage JOIN live_topics AS ancestor ON ancestor.id = lineage.id
+    WHERE EXISTS (SELECT FROM search_entries WHERE {_FILED_UNDER.format(topic="ancestor")})
+    ORDER BY lineage.topic_id, lineage.depth
+)
 SELECT
     topic.slug,
     matched.score,
+    coalesce(source.slug, topic.slug),
+    topic.description,
+    topic.updated_at,
     jsonb_build_object(
         'id', topic.id,
         'slug', topic.slug,
         'name', topic.name,
         'url', '/v1/topics/' || topic.slug,
+        'page_url', replace(%(topic_page)s, '{{slug}}', topic.slug),
         'codes', (
             SELECT coalesce(
                 jsonb_agg(
@@ -64,11 +113,20 @@ SELECT
             )
             FROM medical_codes WHERE topic_id = topic.id
         ),
+        'synonyms', to_jsonb(topic.synonyms),
         'relation', matched.relation,
         'matched_code', matched.matched_code,
-        'subtopic_of', matched.subtopic_of
+        'subtopic_of', matched.subtopic_of,
+        'article_count', own.articles,
+        'faq_count', own.faqs,
+        'content_from', CASE WHEN source.id IS NOT NULL
+            THEN jsonb_build_object('slug', source.slug, 'name', source.name)
+        END
     )::text
-FROM matched JOIN live_topics AS topic USING (id)
+FROM matched
+JOIN live_topics AS topic USING (id)
+JOIN own USING (id)
+LEFT JOIN source USING (id)
 ORDER BY matched.score DESC, topic.name, topic.id
 """
 # The best `limit` articles and FAQs of `hits` (kind, entity_id, published_at, score), as
@@ -91,41 +149,57 @@ WHERE ranked.n <= %(limit)s
 ORDER BY ranked.kind, ranked.n
 """
 
-# Topics carrying the code, or (ICD-10-CM) a code above or below it, the closest code
-# first; then their subtopics, by their matched topic's closeness and their depth below
-# it.
+# Topics carrying the code, or (ICD-10-CM) a code related to it, the closest code first;
+# then their subtopics, by their matched topic's closeness and their depth below it.
+#
+# How close a topic's ICD-10-CM code is to the code asked for (`closeness`, lower is
+# closer): the same code (0); above or below it, by how many levels (1 to 4); a sibling,
+# under the same parent code, the one asked for without its last character (10 and up);
+# in the same 3-character category (20 and up). SNOMED CT and MeSH match exactly.
+_SIBLING, _CATEGORY = 10, 20
 _TOPICS_BY_CODE = f"""
 WITH RECURSIVE {_LIVE_TOPICS},
 coded AS (
     SELECT DISTINCT ON (topic.id)
         topic.id,
-        code.key,
+        code.relation,
+        code.closeness,
         jsonb_build_object('system', code.system, 'code', code.code, 'display', code.display)
             AS matched_code
     FROM live_topics AS topic
     JOIN LATERAL (
-        SELECT system, code, display,
-            CASE WHEN %(prefixes)s THEN replace(upper(code), '.', '') ELSE upper(code) END AS key
+        SELECT system, code, display, key, related.relation,
+            CASE related.relation
+                WHEN 'sibling' THEN {_SIBLING}
+                WHEN 'category' THEN {_CATEGORY}
+                ELSE 0
+            END + abs(length(key) - length(%(key)s)) AS closeness
         FROM medical_codes
+        CROSS JOIN LATERAL (
+            SELECT CASE WHEN %(prefixes)s THEN replace(upper(code), '.', '') ELSE upper(code) END
+                AS key
+        ) AS keyed
+        CROSS JOIN LATERAL (
+            SELECT CASE
+                WHEN key = %(key)s THEN 'exact'
+                WHEN NOT %(prefixes)s OR length(key) < {_ICD_CATEGORY} THEN NULL
+                WHEN starts_with(%(key)s, key) THEN 'broader'
+                WHEN starts_with(key, %(key)s) THEN 'narrower'
+                WHEN length(%(key)s) > {_ICD_CATEGORY}
+                    AND starts_with(key, left(%(key)s, -1)) THEN 'sibling'
+                WHEN starts_with(key, left(%(key)s, {_ICD_CATEGORY})) THEN 'category'
+            END AS relation
+        ) AS related
         WHERE medical_codes.topic_id = topic.id AND medical_codes.system = %(system)s
+            AND related.relation IS NOT NULL
     ) AS code ON true
-    WHERE code.key = %(key)s
-        OR (
-            %(prefixes)s
-            AND length(code.key) >= {_ICD_CATEGORY}
-            AND (starts_with(%(key)s, code.key) OR starts_with(code.key, %(key)s))
-        )
-    ORDER BY topic.id, abs(length(code.key) - length(%(key)s)), code.key
+    ORDER BY topic.id, code.closeness, code.key
 ),
 tree AS (
     SELECT
         id,
-        CASE
-            WHEN key = %(key)s THEN 'exact'
-            WHEN starts_with(%(key)s, key) THEN 'broader'
-            ELSE 'narrower'
-        END AS relation,
-        abs(length(key) - length(%(key)s)) AS distance,
+        relation,
+        closeness AS distance,
         0 AS depth,
         matched_code,
         NULL::text AS subtopic_of,
@@ -176,20 +250,37 @@ _AT_SCORE = """(
 
 _ALL_WORDS = "websearch_to_tsquery('cms_search', %(all_words)s)"
 _ANY_WORD = "websearch_to_tsquery('cms_search', %(any_word)s)"
-# Topics whose name, code names or description share a word with the symptom.
+# Topics whose name, synonyms, code names or description share a word with the symptom,
+# those it names in full first.
 _TOPICS_BY_SYMPTOM = f"""
-WITH {_LIVE_TOPICS},
+WITH RECURSIVE {_LIVE_TOPICS},
 matched AS (
     SELECT
         topic.id,
         'text' AS relation,
         NULL::jsonb AS matched_code,
         NULL::text AS subtopic_of,
-        ts_rank(topic_text.vector, {_ANY_WORD}) AS score
+        ts_rank(topic_text.vector, {_ANY_WORD}) + named.bonus AS score
     FROM live_topics AS topic
+    -- A topic the symptom names in full, by its name or a synonym, comes first: "headache
+    -- after injection" names Headache, not Tension-type headache (which says headache
+    -- more often).
+    CROSS JOIN LATERAL (
+        SELECT (EXISTS (
+            SELECT FROM unnest(topic.synonyms || topic.name::text) AS term
+            WHERE numnode(plainto_tsquery('cms_search', term)) > 0
+                AND to_tsvector('cms_search', %(all_words)s)
+                    @@ plainto_tsquery('cms_search', term)
+        ))::int AS bonus
+    ) AS named
     CROSS JOIN LATERAL (
         SELECT
-            setweight(to_tsvector('cms_search', topic.name), 'A')
+            setweight(
+                to_tsvector(
+                    'cms_search', topic.name || ' ' || array_to_string(topic.synonyms, ' ')
+                ),
+                'A'
+            )
             || setweight(
                 to_tsvector(
                     'cms_search',
@@ -207,6 +298,21 @@ matched AS (
     WHERE topic_text.vector @@ {_ANY_WORD}
 )
 {_TOPIC_ROWS}"""
+# Which of the symptom's words name a published topic or are among its synonyms: these
+# are never taken for typos, though no article may use them ("tmj").
+_TOPIC_WORDS = f"""
+WITH {_LIVE_TOPICS}
+SELECT typed.word
+FROM (
+    SELECT word, plainto_tsquery('cms_search', word) AS query
+    FROM unnest(%(words)s::text[]) AS word
+) AS typed
+WHERE numnode(typed.query) > 0 AND EXISTS (
+    SELECT FROM live_topics AS topic
+    WHERE to_tsvector('cms_search', topic.name || ' ' || array_to_string(topic.synonyms, ' '))
+        @@ typed.query
+)
+"""
 # Articles and FAQs with every word of the symptom first, then those with some, by
 # relevance. Each tier of each kind ranks its newest SYMPTOM_CANDIDATES matches only, so
 # that common words stay cheap (read newest first from the (kind, published_at) index
@@ -238,21 +344,26 @@ _CONTENT_BY_SYMPTOM = (
 
 
 def by_code(system: str, code: str, *, limit: int) -> LookupResult:
-    """Published topics with this code (or, in ICD-10-CM, a code above or below it) and
-    their subtopics, and the articles and FAQs filed under any of them."""
+    """Published topics with this code (or, in ICD-10-CM, a code above, below, beside or
+    in the category of it) and their subtopics, and the articles and FAQs filed under any
+    of them (or, for a topic with none, under its nearest ancestor with some)."""
     params = {
         "system": system,
         "key": code_key(system, code),
         "prefixes": system in PREFIX_SYSTEMS,
+        "topic_page": _topic_page(),
     }
     with reading() as shared, search.planned_for_its_words(shared) as connection:
         topics = connection.exec_driver_sql(_TOPICS_BY_CODE, params).all()
         content: list[Any] = []
         if topics:
-            # Content is scored by the best of the matched topics it is filed under.
+            # Content is scored by the best of the matched topics it is filed under (or
+            # stands in for, when a topic borrows its ancestor's).
             by_score: dict[int, list[str]] = {}
-            for slug, score, _ in topics[:CONTENT_TOPICS]:
-                by_score.setdefault(score, []).append(slug)
+            for _, score, content_slug, *_ in topics[:CONTENT_TOPICS]:
+                slugs = by_score.setdefault(score, [])
+                if content_slug not in slugs:
+                    slugs.append(content_slug)
             parts, values = [], {"limit": limit}
             for i, (score, slugs) in enumerate(by_score.items()):
                 for kind in ("article", "faq"):
@@ -265,26 +376,48 @@ def by_code(system: str, code: str, *, limit: int) -> LookupResult:
 
 
 def by_symptom(symptom: str, *, limit: int) -> LookupResult:
-    """Published topics, articles and FAQs about the words of a symptom, misspellings
-    corrected."""
+    """Published topics (by name, synonyms, code names, description), articles and FAQs
+    about the words of a symptom, misspellings corrected."""
     words = [word for word in _SYMPTOM_WORD.findall(symptom) if word.casefold() != "or"]
     if not words:
         return LookupResult(topics=[], articles=[], faqs=[])
     typed = " ".join(words)
     with reading() as shared, search.planned_for_its_words(shared) as connection:
         # Any one word is enough to match, so a misspelt word would quietly count for
-        # nothing: correct first, always.
-        corrected = spelling.correct(connection, typed)
+        # nothing: correct first, always; but a topic's own name or synonym is no typo.
+        corrected = _corrected(connection, words)
         words = (corrected or typed).split()
         params: dict[str, Any] = {
             "all_words": " ".join(words),
             "any_word": " or ".join(words),
             "cap": SYMPTOM_CANDIDATES,
             "limit": limit,
+            "topic_page": _topic_page(),
         }
         topics = connection.exec_driver_sql(_TOPICS_BY_SYMPTOM, params).all()
         content = connection.exec_driver_sql(_CONTENT_BY_SYMPTOM, params).all()
     return _result(topics[:limit], content, corrected=corrected)
+
+
+def _corrected(connection: Any, words: list[str]) -> str | None:
+    """The words with typos corrected, or None when none was; words that name a topic
+    are left as they are."""
+    known = {
+        word.casefold()
+        for (word,) in connection.exec_driver_sql(_TOPIC_WORDS, {"words": words}).all()
+    }
+    rest = [word for word in words if word.casefold() not in known]
+    fixed = spelling.correct(connection, " ".join(rest)) if rest else None
+    if fixed is None:
+        return None
+    # Correction replaces word for word (an indexed word has no space), so they line up.
+    replacements = dict(zip(rest, fixed.split(), strict=False))
+    return " ".join(replacements.get(word, word) for word in words)
+
+
+def _topic_page() -> str:
+    """A topic's public page address with `{slug}` for its slug, for the SQL to fill in."""
+    return site.page_url("topic", "{slug}")
 
 
 def _result(topics: list[Any], content: list[Any], *, corrected: str | None = None) -> LookupResult:
@@ -292,8 +425,9 @@ def _result(topics: list[Any], content: list[Any], *, corrected: str | None = No
     for kind, summary in content:
         lists[kind].append(summary)
     return LookupResult(
-        topics=[item for _, _, item in topics],
+        topics=[item for *_, item in topics],
         articles=lists["article"],
         faqs=lists["faq"],
         corrected=corrected,
+        details=[TopicDetails(row[3], row[4]) for row in topics],
     )

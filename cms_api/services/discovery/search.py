@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,16 +15,15 @@ from cms_api.domain.formats import dumps, iso_datetime
 from cms_api.domain.paging import Keyset, aware_datetime, real_number, uuid_value
 from cms_api.domain.search import CANDIDATE_LIMIT
 from cms_api.services.delivery.documents import reading
+from cms_api.services.discovery import highlight
+from cms_api.services.discovery.highlight import FRAGMENT_BREAK, MARK_END, MARK_START
 from cms_api.services.discovery.spelling import correct
 from cms_api.services.publishing.render import article_path
 
-# ts_headline wraps matches in these private-use characters. Indexing strips them from
-# the text, so once a snippet is HTML-escaped they can only mark matches.
-_MARK_START, _MARK_END = "\ue000", "\ue001"
-_TITLE_OPTIONS = f"HighlightAll=true, StartSel={_MARK_START}, StopSel={_MARK_END}"
+_TITLE_OPTIONS = f"HighlightAll=true, StartSel={MARK_START}, StopSel={MARK_END}"
 _SNIPPET_OPTIONS = (
-    f"StartSel={_MARK_START}, StopSel={_MARK_END}, MaxFragments=2, MaxWords=30, "
-    'MinWords=12, ShortWord=3, FragmentDelimiter=" … "'
+    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxFragments=2, MaxWords=30, "
+    f'MinWords=12, ShortWord=3, FragmentDelimiter="{FRAGMENT_BREAK}"'
 )
 # (rank, published_at, id), best first.
 RELEVANCE = Keyset("relevance", (real_number, aware_datetime, uuid_value))
@@ -72,12 +70,16 @@ def _search_sql(*, kind: bool, topics: bool, after: bool) -> str:
         "WHERE (rank, published_at, entity_id) < (%(rank)s::real, %(at)s, %(id)s)" if after else ""
     )
     query = "websearch_to_tsquery('cms_search', %(q)s)"
+    # What the query looks for, its exclusions (`-word`) left out. Exclusions filter; they
+    # cannot rank or highlight, and ts_rank scores a document that matches `a & !b` near 0.
+    wanted = f"querytree({query})::tsquery"
     # A query with nothing to look up (stop words only) or only exclusions cannot use
     # the index and would read every row: it matches nothing instead.
     searchable = f"querytree({query}) NOT IN ('', 'T')"
+    phrased = f"querytree({query}) ~ '<(-|[0-9]+)>'"
     return f"""
 WITH title_hits AS (
-    SELECT kind, entity_id, published_at, ts_rank(vector, {query}) AS rank
+    SELECT kind, entity_id, published_at, ts_rank(vector, {wanted}) AS rank
     FROM search_entries
     -- The whole vector too: an excluded word (`-word`) may be outside the title.
     WHERE {filters}title_vector @@ {query} AND vector @@ {query} AND {searchable}
@@ -85,7 +87,7 @@ WITH title_hits AS (
 ),
 text_hits AS (
     SELECT *, row_number() OVER () AS n FROM (
-        SELECT kind, entity_id, published_at, ts_rank(vector, {query}) AS rank
+        SELECT kind, entity_id, published_at, ts_rank(vector, {wanted}) AS rank
         FROM search_entries
         WHERE {filters}vector @@ {query} AND {searchable}
         LIMIT %(cap)s + 1
@@ -100,9 +102,10 @@ stats AS (
     SELECT
         (SELECT count(*) FROM candidates) AS total,
         (SELECT count(*) FROM text_hits) > %(cap)s
-            OR (SELECT count(*) FROM title_hits) >= %(cap)s AS capped
+            OR (SELECT count(*) FROM title_hits) >= %(cap)s AS capped,
+        CASE WHEN {searchable} THEN querytree({query}) END AS tree
 )
-SELECT stats.total, stats.capped, hit.*
+SELECT stats.total, stats.capped, stats.tree, hit.*
 FROM stats
 LEFT JOIN LATERAL (
     SELECT
@@ -112,24 +115,63 @@ LEFT JOIN LATERAL (
         page.published_at,
         entry.slug,
         entry.title,
-        ts_headline('cms_search', entry.title, {query}, %(title_options)s) AS title_html,
-        ts_headline(
-            'cms_search', entry.passages[chosen.passage], {query}, %(snippet_options)s
-        ) AS snippet_html
+        -- A FAQ's document names its article (null for a topic's FAQ).
+        document.body::json -> 'article' AS article,
+        entry.passages[chosen.passage] AS passage,
+        headline.title_html,
+        headline.snippet_html,
+        -- The lexemes of each word ts_headline marked: which tell a phrase standing as
+        -- written from its words standing apart (it marks both).
+        (
+            SELECT json_object_agg(marked.word, tsvector_to_array(
+                to_tsvector('cms_search', marked.word)
+            ))
+            FROM (
+                SELECT DISTINCT found[1] AS word
+                FROM regexp_matches(
+                    concat_ws(' ', headline.title_html, headline.snippet_html), %(marked)s, 'g'
+                ) AS found
+            ) AS marked
+        ) AS lexemes
     FROM (
         SELECT * FROM candidates {keyset}
         ORDER BY rank DESC, published_at DESC, entity_id DESC
         LIMIT %(limit)s + 1
     ) AS page
     JOIN search_entries AS entry USING (kind, entity_id)
-    -- The first passage with a word of the query (the first passage when only the title
-    -- has one): a snippet reads one passage, not the whole text.
+    LEFT JOIN published_documents AS document
+        ON page.kind = 'faq' AND document.kind = 'faq' AND document.entity_id = page.entity_id
+    -- A snippet reads one passage, not the whole text: the first that matches the query
+    -- by itself, else the one with most of its words, else (only the title matches) the
+    -- first. Passage vectors hold no word positions, so a phrase is checked on the text.
     CROSS JOIN LATERAL (
-        SELECT coalesce(min(passage.n), 1) AS passage
-        FROM unnest(entry.passage_vectors) WITH ORDINALITY AS passage(vector, n)
-        WHERE tsvector_to_array(passage.vector)
-            && tsvector_to_array(to_tsvector('cms_search', %(q)s))
+        SELECT coalesce((
+            SELECT passage.n
+            FROM unnest(entry.passage_vectors) WITH ORDINALITY AS passage(vector, n)
+            CROSS JOIN LATERAL (
+                SELECT count(*) AS words
+                FROM unnest(tsvector_to_array(passage.vector)) AS word
+                WHERE word = ANY(tsvector_to_array(to_tsvector('cms_search', %(q)s)))
+            ) AS shared
+            WHERE shared.words > 0
+            ORDER BY
+                CASE WHEN {phrased}
+                    THEN to_tsvector('cms_search', entry.passages[passage.n]) @@ {wanted}
+                    ELSE passage.vector @@ {wanted}
+                END DESC,
+                shared.words DESC,
+                passage.n
+            LIMIT 1
+        ), 1) AS passage
     ) AS chosen
+    CROSS JOIN LATERAL (
+        SELECT
+            ts_headline('cms_search', entry.title, {wanted}, %(title_options)s) AS title_html,
+            ts_headline(
+                'cms_search', entry.passages[chosen.passage], {wanted}, %(snippet_options)s
+            ) AS snippet_html
+        OFFSET 0  -- computed once, however often used
+    ) AS headline
     ORDER BY page.rank DESC, page.published_at DESC, page.entity_id DESC
 ) AS hit ON true
 """
@@ -154,22 +196,26 @@ def search(
         if topics == []:  # no such topic: nothing is filed under it
             return SearchPage([], limit, None, total=0, capped=False, corrected=None)
         rows = _run(connection, q, kind=kind, topics=topics, limit=limit, after=after)
-        corrected = correct(connection, q) if rows[0][0] == 0 else None
+        corrected = correct(connection, q) if rows[0].total == 0 else None
         if corrected is not None:
             retried = _run(
                 connection, corrected, kind=kind, topics=topics, limit=limit, after=after
             )
-            if retried[0][0]:
+            if retried[0].total:
                 rows = retried
             else:
                 corrected = None  # no better: answer what was asked
-    total, capped = rows[0][0], rows[0][1]
-    hits = [row for row in rows if row[2] is not None]
+    total, capped = rows[0].total, rows[0].capped
+    hits = [row for row in rows if row.kind is not None]
     page = RELEVANCE.page(
-        hits, limit=limit, total=total, key=lambda row: [row[4], row[5].isoformat(), str(row[3])]
+        hits,
+        limit=limit,
+        total=total,
+        key=lambda row: [row.rank, row.published_at.isoformat(), str(row.entity_id)],
     )
+    found = highlight.terms(rows[0].tree)
     return SearchPage(
-        items=[_hit(row) for row in page.items],
+        items=[_hit(row, found) for row in page.items],
         limit=limit,
         next_cursor=page.next_cursor,
         total=total,
@@ -196,6 +242,7 @@ def _run(
         "limit": limit,
         "title_options": _TITLE_OPTIONS,
         "snippet_options": _SNIPPET_OPTIONS,
+        "marked": highlight.MARKED.pattern,
     }
     if after is not None:
         params.update(rank=after[0], at=after[1], id=after[2])
@@ -229,27 +276,21 @@ def topic_subtree(connection: Connection, slug: str) -> list[str]:
     return list(connection.exec_driver_sql(_SUBTREE, {"slug": slug}).scalars())
 
 
-def _hit(row: Any) -> str:
-    _total, _capped, kind, entity_id, rank, published_at, slug, title, title_html, snippet = row
+def _hit(row: Any, found: highlight.Terms | None) -> str:
+    lexemes = row.lexemes or {}
     return dumps(
         {
-            "type": kind,
-            "id": str(entity_id),
-            "slug": slug,
-            "url": article_path(slug) if kind == "article" else f"/v1/faqs/{entity_id}",
-            "title": title,
-            "title_html": marked(title_html),
-            "snippet_html": marked(snippet),
-            "published_at": iso_datetime(published_at),
-            "score": round(float(rank), 6),
+            "type": row.kind,
+            "id": str(row.entity_id),
+            "slug": row.slug,
+            "url": article_path(row.slug) if row.kind == "article" else f"/v1/faqs/{row.entity_id}",
+            "title": row.title,
+            "title_html": highlight.title_html(row.title_html, found, lexemes),
+            "snippet_html": highlight.snippet_html(
+                row.snippet_html or "", row.passage or "", found, lexemes
+            ),
+            "article": row.article,
+            "published_at": iso_datetime(row.published_at),
+            "score": round(float(row.rank), 6),
         }
-    )
-
-
-def marked(headline: str) -> str:
-    """A ts_headline result as safe HTML: everything escaped, matches in `<mark>`."""
-    return (
-        html.escape(headline, quote=True)
-        .replace(_MARK_START, "<mark>")
-        .replace(_MARK_END, "</mark>")
     )

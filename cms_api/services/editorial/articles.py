@@ -38,8 +38,8 @@ from cms_api.services.editorial.common import (
     take_out_of_trash,
 )
 from cms_api.services.editorial.transitions import allowed_transitions
+from cms_api.services.publishing import images, revisions
 from cms_api.services.publishing import reviews as review_record
-from cms_api.services.publishing import revisions
 from cms_api.services.publishing.articles import change_slug, refresh_articles
 
 # Fields a plain create or edit may set. Status, authors and reviews have their own calls.
@@ -52,6 +52,7 @@ SCALAR_FIELDS = (
     "meta_description",
     "canonical_url",
     "review_interval_months",
+    "lead_image_id",
 )
 STRUCTURED_FIELDS = ("sections", "citations", "topics")
 
@@ -126,6 +127,11 @@ def _build_sections(article: Article, items: list[dict[str, Any]]) -> list[Secti
 
 
 def apply_content(article: Article, data: dict[str, Any]) -> None:
+    # Images readers could not see are refused before anything changes.
+    if data.get("lead_image_id") != article.lead_image_id:
+        images.check_attachable(data.get("lead_image_id"), "lead_image_id")
+    if "sections" in data:
+        images.check_sections(data["sections"])
     for name in SCALAR_FIELDS:
         if name in data:
             setattr(article, name, data[name])

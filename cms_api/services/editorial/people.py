@@ -26,6 +26,7 @@ from cms_api.services.editorial.common import (
     take_out_of_trash,
     unique_or_conflict,
 )
+from cms_api.services.publishing import images
 from cms_api.services.publishing.cascade import person_changed
 
 FIELDS = (
@@ -36,6 +37,7 @@ FIELDS = (
     "job_title",
     "bio",
     "photo_url",
+    "image_id",
     "profile_links",
     "specialties",
 )
@@ -80,6 +82,8 @@ def _apply(person: Person, data: dict[str, Any]) -> None:
         and slug_taken(Person, data["slug"], person.id)
     ):
         raise slug_conflict(data["slug"])
+    if "image_id" in data and data["image_id"] != person.image_id:
+        images.check_attachable(data["image_id"], "image_id")
     for name in FIELDS:
         if name in data:
             setattr(person, name, data[name])

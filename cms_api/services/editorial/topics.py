@@ -29,13 +29,14 @@ from cms_api.services.editorial.common import (
     take_out_of_trash,
     unique_or_conflict,
 )
+from cms_api.services.publishing import images
 from cms_api.services.publishing.articles import refresh_articles
 from cms_api.services.publishing.cascade import topic_changed
 from cms_api.services.publishing.jsonld import topic_specialty
 
 # A change to `specialty` re-renders articles on the topic's subtree too (topic_changed):
 # subtopics without one of their own inherit it.
-FIELDS = ("slug", "name", "description", "position", "specialty")
+FIELDS = ("slug", "name", "description", "position", "specialty", "image_id", "synonyms")
 CODE_FIELDS = ("system", "code", "display")
 
 
@@ -91,6 +92,17 @@ def _sorted_codes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return codes
 
 
+def distinct_terms(terms: list[str]) -> list[str]:
+    """Each term once, letter case aside, in the order given (the first spelling wins)."""
+    seen: set[str] = set()
+    kept = []
+    for term in terms:
+        if term.casefold() not in seen:
+            seen.add(term.casefold())
+            kept.append(term)
+    return kept
+
+
 @dataclass(frozen=True)
 class _Checked:
     """What a write resolved from its body before changing anything."""
@@ -104,6 +116,8 @@ def _check(topic: Topic, data: dict[str, Any]) -> _Checked:
     # refused write leaves nothing behind in the session.
     if "slug" in data and data["slug"] != topic.slug and slug_taken(Topic, data["slug"], topic.id):
         raise slug_conflict(data["slug"])
+    if "image_id" in data and data["image_id"] != topic.image_id:
+        images.check_attachable(data["image_id"], "image_id")
     return _Checked(
         parent=_parent(topic, data["parent"]) if data.get("parent") is not None else None,
         codes=_sorted_codes(data["codes"]) if "codes" in data else None,
@@ -114,6 +128,8 @@ def _apply(topic: Topic, data: dict[str, Any], checked: _Checked) -> None:
     for name in FIELDS:
         if name in data:
             setattr(topic, name, data[name])
+    if "synonyms" in data:
+        topic.synonyms = distinct_terms(data["synonyms"])
     if "parent" in data:
         topic.parent = checked.parent
     if checked.codes is not None and checked.codes != _codes(topic):

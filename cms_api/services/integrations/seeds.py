@@ -20,6 +20,7 @@ from cms_api.models import (
     Citation,
     Credential,
     Faq,
+    Image,
     MedicalCode,
     MedicalReview,
     Person,
@@ -27,8 +28,10 @@ from cms_api.models import (
     Section,
     Topic,
 )
+from cms_api.services.media.images import create_image
 from cms_api.services.publishing import revisions
 from cms_api.services.publishing.articles import publish_articles
+from cms_api.services.publishing.images import PUBLISHER_LOGO
 from cms_api.services.publishing.topics import refresh_topics
 
 SEEDS_DIRECTORY = Path(__file__).resolve().parents[3] / "seeds"
@@ -61,10 +64,12 @@ def load_seeds(directory: Path = SEEDS_DIRECTORY) -> SeedReport:
     """Create whatever seeded content is missing; running it twice changes nothing."""
     db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEED_LOCK})
     report = SeedReport()
-    people = _seed_people(_load(directory / "people.yaml") or [], report)
-    topics = _seed_topics(_load(directory / "topics.yaml") or [], report)
+    people_entries = _load(directory / "people.yaml") or []
     articles = [_load(path) for path in sorted((directory / "articles").glob("*.yaml"))]
-    new_articles = _seed_articles(articles, people, topics, report)
+    images = _seed_images(directory, people_entries, articles, report)
+    people = _seed_people(people_entries, images, report)
+    topics = _seed_topics(_load(directory / "topics.yaml") or [], report)
+    new_articles = _seed_articles(articles, people, topics, images, report)
     faqs_path = directory / "faqs.yaml"
     new_topic_faqs = _seed_topic_faqs(
         _load(faqs_path) if faqs_path.exists() else [], people, topics, report
@@ -159,7 +164,54 @@ def _datetime(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def _seed_people(entries: list[dict[str, Any]], report: SeedReport) -> dict[str, Person]:
+def _seed_images(
+    directory: Path,
+    people: list[dict[str, Any]],
+    articles: list[dict[str, Any]],
+    report: SeedReport,
+) -> dict[str, Image]:
+    """The seeded pictures the new people and articles show, and the publisher's logo,
+    taken into the media library (each once, found again by its file name)."""
+    manifest = directory / "images.yaml"
+    entries = {entry["file"]: entry for entry in (_load(manifest) if manifest.exists() else [])}
+    known_people = set(db.session.scalars(select(Person.slug)))
+    known_articles = set(db.session.scalars(select(Article.slug)))
+    wanted = {name for name in entries if name.partition(".")[0] == PUBLISHER_LOGO}
+    wanted |= {e["image"] for e in people if e.get("image") and e["slug"] not in known_people}
+    wanted |= {
+        e["lead_image"] for e in articles if e.get("lead_image") and e["slug"] not in known_articles
+    }
+    found = {
+        image.filename: image
+        for image in db.session.scalars(
+            select(Image).where(Image.filename.in_(wanted), Image.deleted_at.is_(None))
+        )
+        if image.filename
+    }
+    for name in sorted(wanted - found.keys()):
+        entry = _lookup(entries, name, "image", manifest.name)
+        found[name] = create_image(
+            (directory / "images" / name).read_bytes(),
+            filename=name,
+            alt_text=entry["alt_text"],
+            caption=entry.get("caption"),
+            credit=entry.get("credit"),
+            license=entry.get("license"),
+            license_url=entry.get("license_url"),
+            focal_x=float(entry.get("focal_x", 0.5)),
+            focal_y=float(entry.get("focal_y", 0.5)),
+        )
+        report.add("images")
+    return found
+
+
+def _image_id(images: dict[str, Image], name: str | None, where: str) -> uuid.UUID | None:
+    return _lookup(images, name, "image", where).id if name else None
+
+
+def _seed_people(
+    entries: list[dict[str, Any]], images: dict[str, Image], report: SeedReport
+) -> dict[str, Person]:
     existing = {p.slug: p for p in db.session.scalars(select(Person))}
     for entry in entries:
         if entry["slug"] in existing:
@@ -173,6 +225,7 @@ def _seed_people(entries: list[dict[str, Any]], report: SeedReport) -> dict[str,
             job_title=entry.get("job_title"),
             bio=entry.get("bio"),
             photo_url=entry.get("photo_url"),
+            image_id=_image_id(images, entry.get("image"), entry["slug"]),
             profile_links=entry.get("profile_links") or [],
             specialties=entry.get("specialties") or [],
             credentials=[
@@ -210,6 +263,7 @@ def _seed_topics(entries: list[dict[str, Any]], report: SeedReport) -> dict[str,
             parent=_lookup(existing, parent, "topic", entry["slug"]) if parent else None,
             position=position,
             specialty=entry.get("specialty"),
+            synonyms=[str(term) for term in entry.get("synonyms") or []],
             codes=[
                 MedicalCode(system=item["system"], code=str(item["code"]), display=item["display"])
                 for item in entry.get("codes") or []
@@ -225,6 +279,7 @@ def _seed_articles(
     entries: list[dict[str, Any]],
     people: dict[str, Person],
     topics: dict[str, Topic],
+    images: dict[str, Image],
     report: SeedReport,
 ) -> list[uuid.UUID]:
     existing = {a.slug: a for a in db.session.scalars(select(Article))}
@@ -233,6 +288,7 @@ def _seed_articles(
         if entry["slug"] in existing:
             continue
         article = _build_article(entry, people, topics)
+        article.lead_image_id = _image_id(images, entry.get("lead_image"), entry["slug"])
         db.session.add(article)
         existing[article.slug] = created[article.slug] = article
         report.add("articles")

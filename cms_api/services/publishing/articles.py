@@ -23,9 +23,9 @@ from cms_api.models import (
     RelatedLink,
     Topic,
 )
+from cms_api.services.publishing import images, revisions, site, store
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing import reviews as review_record
-from cms_api.services.publishing import revisions, store
 from cms_api.services.publishing.faqs import date_live_faqs, public_faqs, refresh_faqs_of
 from cms_api.services.publishing.people import refresh_people
 from cms_api.services.publishing.render_lock import hold_render_lock
@@ -288,6 +288,12 @@ def live_articles(
             select(Topic).where(Topic.id.in_(topic_ids)).options(selectinload(Topic.codes))
         )
     }
+    # Every image the batch shows (lead and section images, its people's), in one query.
+    images.preload(
+        [key for _, content in pairs for key in images.content_image_ids(content)],
+        person_ids=person_ids
+        | {review.reviewer_id for article, _ in pairs for review in article.reviews},
+    )
 
     def named(ids: list[str], found: dict[uuid.UUID, Any]) -> list[Any]:
         keys = [uuid.UUID(item) for item in ids]
@@ -337,6 +343,8 @@ def _article_row(
         while ancestor is not None:
             tags.add(f"topic:{ancestor.slug}")
             ancestor = ancestor.parent
+    if site.canonical_elsewhere(document["seo"]["canonical_url"], "article", article.slug):
+        tags.add(site.CANONICAL_ELSEWHERE)
     published_at = article.published_at or utcnow()
     return store.row(
         "article",

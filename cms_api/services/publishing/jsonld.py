@@ -14,7 +14,7 @@ from cms_api.models import MedicalCode, Topic
 from cms_api.services import runtime
 from cms_api.services.delivery import documents as delivery
 from cms_api.services.delivery.documents import StoredDocument
-from cms_api.services.publishing import site
+from cms_api.services.publishing import images, site
 
 CONTENT_TYPE = "application/ld+json"
 CONTEXT = "https://schema.org"
@@ -47,10 +47,18 @@ def article_graph(document: dict[str, Any], topics: list[Topic]) -> dict[str, An
     `topics` are the article's topics (the document's `topics`, as rows), for what the
     document does not carry: descriptions and the ancestry the breadcrumb follows.
     """
-    canonical = document["seo"]["canonical_url"] or site.page_url("article", document["slug"])
-    page_id, article_id = f"{canonical}#webpage", f"{canonical}#article"
+    own = site.page_url("article", document["slug"])
+    # Node ids name this page, so two articles never describe one node, even when one
+    # declares the other its canonical page. `url` is the canonical page: Google asks
+    # duplicate pages to carry the same structured data as their canonical page, and
+    # indexes only the canonical URL.
+    canonical = document["seo"]["canonical_url"] or own
+    page_id, article_id = f"{own}#webpage", f"{own}#article"
     organization = _publisher()
+    website = _website(organization)
     people = {person["slug"]: person for person in document["authors"] + document["reviewers"]}
+    crops = _lead_images(document.get("lead_image"), own)
+    lead_images = [_ref(node["@id"]) for node in crops]
     page = {
         "@type": "MedicalWebPage",
         "@id": page_id,
@@ -59,15 +67,17 @@ def article_graph(document: dict[str, Any], topics: list[Topic]) -> dict[str, An
         "description": document["seo"]["meta_description"],
         "about": [_ref(_topic_id(topic.slug)) for topic in topics],
         "mainEntity": _ref(article_id),
+        # The first crop (16:9): the one a page's preview shows.
+        "primaryImageOfPage": lead_images[0] if lead_images else None,
         "lastReviewed": document["last_reviewed_at"],
         "reviewedBy": [_ref(_person_id(person["slug"])) for person in document["reviewers"]],
         # What the page is about decides its specialty, not who wrote or reviewed it.
         "specialty": specialties(topics),
         "medicalAudience": AUDIENCE,
-        "breadcrumb": _breadcrumb(topics, document["title"], canonical),
-        "relatedLink": [
-            site.page_url("article", item["article"]["slug"]) for item in document["related"]
-        ],
+        "isPartOf": _ref(website["@id"]),
+        "breadcrumb": _breadcrumb(topics, document["title"], own, canonical),
+        # The document's related entries already point at each one's canonical page.
+        "relatedLink": [item["url"] for item in document["related"]],
         "publisher": _ref(organization["@id"]),
         "publishingPrinciples": organization.get("publishingPrinciples"),
     }
@@ -79,6 +89,7 @@ def article_graph(document: dict[str, Any], topics: list[Topic]) -> dict[str, An
         "mainEntityOfPage": _ref(page_id),
         "headline": document["title"],
         "description": document["summary"],
+        "image": lead_images,
         "datePublished": document["published_at"],
         "dateModified": document["updated_at"],
         "author": [_ref(_person_id(person["slug"])) for person in document["authors"]],
@@ -87,13 +98,15 @@ def article_graph(document: dict[str, Any], topics: list[Topic]) -> dict[str, An
         "funder": _organization(disclosures.get("funder")),
         "timeRequired": f"PT{document['reading_time_minutes']}M",
         "citation": [_citation(item) for item in document["citations"]],
-        "hasPart": [_question(faq, canonical) for faq in document["faqs"]],
+        "hasPart": [_question(faq, own) for faq in document["faqs"]],
         # Published corrections: minor edits a reviewer approved without a full review.
         "correction": [_correction(item) for item in document.get("corrections") or []],
     }
     graph = [
         page,
         article,
+        website,
+        *crops,
         organization,
         *(_person(person) for person in people.values()),
         *(_topic(topic) for topic in topics),
@@ -154,15 +167,58 @@ def _topic_id(slug: str) -> str:
 
 def _publisher() -> dict[str, Any]:
     settings = runtime.settings()
-    logo = settings.publisher_logo_url
+    logo = images.publisher_logo()
     return {
         "@type": "Organization",
         "@id": f"{site.base_url()}/#organization",
         "name": settings.publisher_name,
         "url": f"{site.base_url()}/",
-        "logo": {"@type": "ImageObject", "url": logo} if logo else None,
+        "logo": _image_object(logo["url"], logo["width"], logo["height"]) if logo else None,
         "publishingPrinciples": settings.editorial_policy_url,
     }
+
+
+def _website(organization: dict[str, Any]) -> dict[str, Any]:
+    """The publisher's site, which every page is part of. No `potentialAction`: the site
+    has no documented public search address to describe as a SearchAction."""
+    return {
+        "@type": "WebSite",
+        "@id": f"{site.base_url()}/#website",
+        "url": f"{site.base_url()}/",
+        "name": runtime.settings().publisher_name,
+        "publisher": _ref(organization["@id"]),
+    }
+
+
+def _image_object(url: str, width: int | None, height: int | None) -> dict[str, Any]:
+    return {"@type": "ImageObject", "url": url, "width": width, "height": height}
+
+
+def _lead_images(image: dict[str, Any] | None, own: str) -> list[dict[str, Any]]:
+    """The lead image in each of its crops (16:9, 4:3, 1:1, as Google asks for), each at
+    its largest size, as nodes the page and the article refer to; the first is the page's
+    primary image."""
+    if not image:
+        return []
+    return [
+        {
+            "@type": "ImageObject",
+            "@id": f"{own}#primaryimage" if not index else f"{own}#image-{ratio.replace(':', 'x')}",
+            **_image_object(crop["src"], crop["width"], crop["height"]),
+            "caption": image["caption"],
+            "creditText": image["credit"],
+            "license": image["license_url"],
+        }
+        for index, (ratio, crop) in enumerate(image["ratios"].items())
+    ]
+
+
+def _person_image(profile: dict[str, Any]) -> dict[str, Any] | str | None:
+    """The person's square crop, else the photo given as a URL (profiles before images)."""
+    square = ((profile.get("image") or {}).get("ratios") or {}).get("1:1")
+    if square:
+        return _image_object(square["src"], square["width"], square["height"])
+    return profile["photo_url"]
 
 
 def _organization(disclosed: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -181,7 +237,7 @@ def _person(profile: dict[str, Any]) -> dict[str, Any]:
         "honorificPrefix": profile["honorific_prefix"],
         "honorificSuffix": profile["honorific_suffix"],
         "jobTitle": profile["job_title"],
-        "image": profile["photo_url"],
+        "image": _person_image(profile),
         "url": url,
         # Registries and profiles elsewhere that identify the person (ORCID, NPI, ...).
         "sameAs": [
@@ -231,8 +287,9 @@ def _topic(topic: Topic) -> dict[str, Any]:
     }
 
 
-def _breadcrumb(topics: list[Topic], title: str, canonical: str) -> dict[str, Any]:
-    """From the root of the first topic's ancestry down to the article itself."""
+def _breadcrumb(topics: list[Topic], title: str, own: str, canonical: str) -> dict[str, Any]:
+    """From the root of the first topic's ancestry down to the article itself (at its
+    canonical page, as the page's `url`)."""
     trail: list[tuple[str, str]] = []
     topic: Topic | None = topics[0] if topics else None
     seen: set[Any] = set()
@@ -244,7 +301,7 @@ def _breadcrumb(topics: list[Topic], title: str, canonical: str) -> dict[str, An
     trail.append((title, canonical))
     return {
         "@type": "BreadcrumbList",
-        "@id": f"{canonical}#breadcrumb",
+        "@id": f"{own}#breadcrumb",
         "itemListElement": [
             {"@type": "ListItem", "position": position, "name": name, "item": url}
             for position, (name, url) in enumerate(trail, start=1)
@@ -286,10 +343,10 @@ def _correction(item: dict[str, Any]) -> dict[str, Any]:
     return {"@type": "CorrectionComment", "text": item["note"], "datePublished": item["date"]}
 
 
-def _question(faq: dict[str, Any], canonical: str) -> dict[str, Any]:
+def _question(faq: dict[str, Any], own: str) -> dict[str, Any]:
     return {
         "@type": "Question",
-        "@id": f"{canonical}#faq-{faq['id']}",
+        "@id": f"{own}#faq-{faq['id']}",
         "name": faq["question"],
         "text": faq["question"],
         "acceptedAnswer": {"@type": "Answer", "text": faq["answer_html"]},

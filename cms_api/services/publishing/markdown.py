@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from html import escape
 from urllib.parse import urlsplit
 
 import nh3
@@ -52,7 +53,9 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "title"},
+    # srcset, sizes, width, height, loading and decoding only ever come from a library
+    # image (`image:UUID`): Markdown itself has no syntax for them.
+    "img": {"src", "alt", "title", "srcset", "sizes", "width", "height", "loading", "decoding"},
     "ol": {"start"},
     "th": {"align"},
     "td": {"align"},
@@ -90,37 +93,113 @@ def image_allowed(src: str, hosts: frozenset[str]) -> bool:
     )
 
 
-def to_html(source: str | None) -> str:
+# A section shows an image of the media library as `![alt](image:UUID)`: a URL scheme of
+# its own, so the reference survives any change of where files are stored or served.
+LIBRARY_IMAGE = "image:"
+# The `<img>` attributes (src, srcset, sizes, width, height, alt) of a library image, or
+# None when readers may not see it.
+LibraryImages = Callable[[str], dict[str, str | int] | None]
+
+
+def to_html(source: str | None, library: LibraryImages | None = None) -> str:
+    """Sanitized HTML. With `library`, `image:UUID` references become that image's `<img>`;
+    without it (or when it has none to show) an image reference is left as its alt text."""
     if not source:
         return ""
+    if library is not None and LIBRARY_IMAGE in source:
+        # Library images show as they are now (alt text, crops): never from the cache.
+        return _html(source, image_hosts(), library)
     return _render(source, image_hosts())
 
 
-def _own_images(tokens: Iterable[Token], hosts: frozenset[str]) -> list[Token]:
-    """The inline tokens with every image from elsewhere replaced by its alt text."""
+def image_references(source: str) -> list[str]:
+    """Every `image:...` URL the Markdown shows as an image (not those in code)."""
+    if LIBRARY_IMAGE not in source:
+        return []
+    found = []
+    for token in _markdown.parse(source, {}):
+        for child in token.children or []:
+            found += _references(child)
+    return found
+
+
+def _references(token: Token) -> list[str]:
+    src = str(token.attrGet("src") or "") if token.type == "image" else ""
+    found = [src] if src.startswith(LIBRARY_IMAGE) else []
+    for child in token.children or []:
+        found += _references(child)
+    return found
+
+
+def _own_images(
+    tokens: Iterable[Token],
+    hosts: frozenset[str],
+    library: LibraryImages | None = None,
+    shown: dict[str, str] | None = None,
+) -> list[Token]:
+    """The inline tokens with every image from elsewhere replaced by its alt text, and each
+    library image (with `library`) given its attributes; `shown` collects their URLs."""
     kept: list[Token] = []
     for token in tokens:
-        if token.type == "image" and not image_allowed(str(token.attrGet("src") or ""), hosts):
-            kept.extend(_own_images(token.children or [], hosts))
+        src = str(token.attrGet("src") or "") if token.type == "image" else ""
+        if library is not None and shown is not None and src.startswith(LIBRARY_IMAGE):
+            attributes = library(src)
+            if attributes is not None:
+                _show_library_image(token, attributes)
+                shown[str(attributes["src"])] = "src"
+                shown[str(attributes["srcset"])] = "srcset"
+                kept.append(token)
+                continue
+        if token.type == "image" and not image_allowed(src, hosts):
+            kept.extend(_own_images(token.children or [], hosts, library, shown))
             continue
         kept.append(token)
     return kept
 
 
+def _show_library_image(token: Token, attributes: dict[str, str | int]) -> None:
+    if not token.content.strip():
+        # No words of the editor's own here: the image's stored alt text (or, for a
+        # decorative image, alt="").
+        text = Token("text", "", 0)
+        text.content = str(attributes["alt"])
+        token.children = [text]
+    token.attrs = {
+        "src": attributes["src"],
+        "alt": "",  # the renderer writes the alt text from the children
+        "srcset": attributes["srcset"],
+        "sizes": attributes["sizes"],
+        "width": attributes["width"],
+        "height": attributes["height"],
+        # Below the fold, mostly: fetched as the reader scrolls, decoded off the main thread.
+        "loading": "lazy",
+        "decoding": "async",
+    }
+
+
 # A FAQ's answer appears in its article's document and in its own: render it once.
 @functools.lru_cache(maxsize=4096)
 def _render(source: str, hosts: frozenset[str]) -> str:
+    return _html(source, hosts, None)
+
+
+def _html(source: str, hosts: frozenset[str], library: LibraryImages | None) -> str:
     env: dict = {}
     tokens = _markdown.parse(source, env)
+    # The URLs of the library images shown, and the attribute each is allowed in.
+    shown: dict[str, str] = {}
     for token in tokens:
         if token.type == "inline" and token.children:
-            token.children = _own_images(token.children, hosts)
+            token.children = _own_images(token.children, hosts, library, shown)
     html = _markdown.renderer.render(tokens, _markdown.options, env)
 
     def own_images_only(element: str, attribute: str, value: str) -> str | None:
-        # A second guard, should an image ever reach the HTML some other way.
-        if element == "img" and attribute == "src" and not image_allowed(value, hosts):
-            return None
+        # A second guard, should an image ever reach the HTML some other way: a source
+        # is the publisher's own, or exactly what a library image was given.
+        if element == "img" and attribute == "src":
+            return value if image_allowed(value, hosts) or shown.get(value) == "src" else None
+        if element == "img" and attribute == "srcset":
+            return value if shown.get(value) == "srcset" else None
         return value
 
     return nh3.clean(
@@ -131,6 +210,23 @@ def _render(source: str, hosts: frozenset[str]) -> str:
         link_rel="noopener noreferrer",
         attribute_filter=own_images_only,
     ).strip()
+
+
+# A section's key, as the id of its heading: the admin API allows no other.
+_ANCHOR = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def heading_html(heading: str, *, anchor: str, level: int) -> str:
+    """A section's heading as an HTML heading whose `id` is the section's key, the target of
+    a table of contents' `#key` links.
+
+    The heading is plain text, escaped here; the id is the only one in a document, since
+    the sanitizer allows no `id` in Markdown (an editor's id could clobber DOM globals).
+    """
+    tag = f"h{min(max(level, 1), 6)}"
+    # Keys are validated on the way in; one that somehow is not a slug gets no id.
+    anchored = f' id="{anchor}"' if _ANCHOR.fullmatch(anchor) else ""
+    return f"<{tag}{anchored}>{escape(heading, quote=True)}</{tag}>"
 
 
 def word_count(*texts: str | None) -> int:

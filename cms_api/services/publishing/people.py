@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.models import Person, PublishedDocument
+from cms_api.services.publishing import images, store
 from cms_api.services.publishing import render as rendering
-from cms_api.services.publishing import store
 from cms_api.services.publishing.listed import embedded_articles
 from cms_api.services.publishing.render_lock import hold_render_lock
 
@@ -26,6 +26,7 @@ def refresh_people(person_ids: Iterable[uuid.UUID]) -> None:
     people = db.session.scalars(
         select(Person).where(Person.id.in_(ids)).options(selectinload(Person.credentials))
     ).all()
+    images.preload(person.image_id for person in people)
     listed = embedded_articles(
         {f"{role}:{person.slug}" for person in people for role in ("author", "reviewer")}
     )

@@ -17,10 +17,15 @@ from cms_api.models import (
     Topic,
 )
 from cms_api.services import runtime
-from cms_api.services.publishing import jsonld, site
+from cms_api.services.publishing import images, jsonld, site
 from cms_api.services.publishing import reviews as review_record
 from cms_api.services.publishing.credentials import valid_on
-from cms_api.services.publishing.markdown import reading_time_minutes, to_html, word_count
+from cms_api.services.publishing.markdown import (
+    heading_html,
+    reading_time_minutes,
+    to_html,
+    word_count,
+)
 
 
 def article_path(slug: str) -> str:
@@ -58,6 +63,7 @@ def person_summary(person: Person) -> dict[str, Any]:
         "honorific_suffix": person.honorific_suffix,
         "job_title": person.job_title,
         "photo_url": person.photo_url,
+        "image": images.document_image(person.image_id),
     }
 
 
@@ -89,12 +95,15 @@ def topic_summary(topic: Topic) -> dict[str, Any]:
     }
 
 
-def section(item: dict[str, Any]) -> dict[str, Any]:
+def section(item: dict[str, Any], level: int = 2) -> dict[str, Any]:
+    """A section (an `<h2>` below the article's title) and its subsections (`<h3>`); keys
+    are unique within an article, so each heading's `id` is too."""
     return {
         "key": item["key"],
         "heading": item["heading"],
-        "body_html": to_html(item.get("body")),
-        "subsections": [section(child) for child in item.get("subsections") or []],
+        "heading_html": heading_html(item["heading"], anchor=item["key"], level=level),
+        "body_html": to_html(item.get("body"), images.body_image),
+        "subsections": [section(child, level + 1) for child in item.get("subsections") or []],
     }
 
 
@@ -151,6 +160,7 @@ def publisher() -> dict[str, Any]:
         "name": settings.publisher_name,
         "url": f"{site.base_url()}/",
         "editorial_policy_url": settings.editorial_policy_url,
+        "logo": images.publisher_logo(),
     }
 
 
@@ -190,6 +200,9 @@ def article_summary(live: LiveArticle) -> dict[str, Any]:
         "updated_at": iso_datetime(article.content_updated_at or article.published_at),
         "last_reviewed_at": iso_date(_reviewed_on(article)),
         "reading_time_minutes": reading_time_minutes(words),
+        "lead_image": images.summary_image(content.get("lead_image_id")),
+        # What pages linking to it need to link to the page search engines index.
+        "seo": {"canonical_url": content.get("canonical_url")},
     }
 
 
@@ -234,6 +247,14 @@ def correction_entry(article: Article, review: MedicalReview) -> dict[str, Any]:
     }
 
 
+def related_url(target: dict[str, Any]) -> str:
+    """Where a related link points on the public site: the related article's canonical
+    URL when it has one (a summary stored before summaries carried it has none), else
+    its own page."""
+    canonical = (target.get("seo") or {}).get("canonical_url")
+    return canonical or site.page_url("article", target["slug"])
+
+
 def article_document(
     live: LiveArticle,
     faqs: list[dict[str, Any]],
@@ -249,6 +270,8 @@ def article_document(
     review = review_block(article, interval)
     document: dict[str, Any] = {
         **article_summary(live),
+        # The whole image here; the summary's small form is for lists and cards.
+        "lead_image": images.document_image(content.get("lead_image_id")),
         "sections": [section(item) for item in content["sections"]],
         "faqs": [faq_entry(faq) for faq in faqs],
         "authors": [person_profile(person) for person in live.authors],
@@ -275,6 +298,7 @@ def article_document(
                 "relation": link.relation,
                 "anchor_text": anchor_text(link, target, content),
                 "weight": link.weight,
+                "url": related_url(target),
                 "article": target,
             }
             for link, target in related
@@ -381,6 +405,8 @@ def topic_document(
     return {
         **topic_summary(topic),
         "description": topic.description,
+        "synonyms": list(topic.synonyms or []),
+        "image": images.document_image(topic.image_id),
         "parent": {"slug": parent.slug, "name": parent.name} if parent else None,
         "children": [
             {"slug": child.slug, "name": child.name}

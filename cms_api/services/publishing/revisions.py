@@ -46,6 +46,8 @@ def _snapshot(
         children.setdefault(section.parent_id, []).append(section)
     return {
         **{name: getattr(article, name) for name in CONTENT_FIELDS},
+        # Readers see a new lead image when the revision choosing it goes live.
+        "lead_image_id": str(article.lead_image_id) if article.lead_image_id else None,
         "sections": [_section(section, children) for section in children.get(None, [])],
         "citations": [
             {

@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.models import Faq, PublishedDocument, Topic
+from cms_api.services.publishing import images, store
 from cms_api.services.publishing import render as rendering
-from cms_api.services.publishing import store
 from cms_api.services.publishing.faqs import topic_entry, topic_faq_row
 from cms_api.services.publishing.listed import embedded_articles
 from cms_api.services.publishing.render_lock import hold_render_lock
@@ -45,6 +45,7 @@ def refresh_topics(
                     parent_id = by_id[parent_id].parent_id
     if not chosen:
         return
+    images.preload(by_id[topic_id].image_id for topic_id in chosen)
     # Readers see a topic FAQ's approved text, whatever newer text awaits review.
     topic_faqs = db.session.scalars(
         select(Faq)

@@ -94,7 +94,8 @@ def test_the_json_export_shows_every_published_article_and_live_link(app, client
     assert botox["title"] == "Headache After Botox: Causes, Prevention and Treatment"
     assert botox["topics"] == ["headache", "cosmetic-injectables"]
     assert botox["outlinks"] == 6
-    assert uuid.UUID(botox["id"])
+    assert botox["id"] == BOTOX
+    assert uuid.UUID(botox["uuid"])
     edges = _edges(document)
     assert len(edges) == 23
     assert edges[(BOTOX, "tmj-headache")] == {

@@ -27,13 +27,17 @@ def _urls(response) -> dict[str, str]:
 
 
 def _published_pages(client) -> set[str]:
+    """Every published page that is its own canonical page and lists or says something."""
     articles = client.get("/v1/articles?limit=100").get_json()["items"]
     people = client.get("/v1/people?limit=100").get_json()["items"]
     topics: list[dict] = []
     stack = client.get("/v1/topics").get_json()["items"]
     while stack:
         topic = stack.pop()
-        topics.append(topic)
+        # A topic page that lists nothing published is left out.
+        page = client.get(f"/v1/topics/{topic['slug']}").get_json()
+        if page["articles"]["total"] or page["faqs"]:
+            topics.append(topic)
         stack += topic.get("children", [])
     return (
         {f"{SITE}/articles/{item['slug']}" for item in articles}
@@ -125,13 +129,8 @@ def test_past_the_limit_the_sitemap_becomes_an_index_of_numbered_sitemaps(app, c
 
 @pytest.mark.slow
 def test_fifty_thousand_and_one_urls_make_two_sitemaps(app, client):
+    count = len(_urls(client.get("/sitemap.xml")))
     with app.app_context():
-        count = db.session.scalar(
-            text(
-                "SELECT count(*) FROM published_documents "
-                "WHERE kind IN ('article', 'person', 'topic') AND slug IS NOT NULL"
-            )
-        )
         db.session.execute(
             text(
                 "INSERT INTO published_documents (kind, entity_id, slug, body, summary, etag, "
@@ -140,6 +139,14 @@ def test_fifty_thousand_and_one_urls_make_two_sitemaps(app, client):
                 "now(), now(), 'Bulk', 'bulk', current_date FROM generate_series(1, :n) AS n"
             ),
             {"n": 50_001 - count},
+        )
+        # Publishing announces what it writes; rows written by hand must say so too, or a
+        # worker keeps answering from the sitemap it made before.
+        db.session.execute(
+            text(
+                "INSERT INTO change_events (kind, entity_id, slug, action) "
+                "VALUES ('article', gen_random_uuid(), 'bulk-1', 'published')"
+            )
         )
         db.session.commit()
 

@@ -284,7 +284,7 @@ def test_the_editorial_policy_is_the_publishers_principles(
 ):
     policy = "https://www.example-health.org/editorial-policy"
     before = client.get("/v1/articles/tmj-headache").get_json()
-    assert before["publisher"] == {
+    assert {key: value for key, value in before["publisher"].items() if key != "logo"} == {
         "name": "Example Health",
         "url": "https://www.example-health.org/",
         "editorial_policy_url": None,

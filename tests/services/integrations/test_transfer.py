@@ -419,13 +419,18 @@ def test_the_cli_moves_content_through_a_file(source, target, tmp_path: Path):
     again = target.test_cli_runner().invoke(args=["import", str(path)])
 
     assert exported.exit_code == 0, exported.output
-    assert "Exported 3 person" in exported.output
+    assert "image_file, 3 person" in exported.output
     assert path.read_text().startswith('{"type":"header"')
     assert checked.exit_code == 0 and "Would change the database." in checked.output
     assert imported.exit_code == 0, imported.output
     assert "Changed the database." in imported.output
     assert again.exit_code == 0 and "Nothing to change." in again.output
-    assert target.test_client().get(f"/v1/articles/{ARTICLE}").status_code == 200
+    moved = target.test_client().get(f"/v1/articles/{ARTICLE}")
+    assert moved.status_code == 200
+    # Images travel as records (their files stay in the media storage): same picture, same URLs.
+    original = source.test_client().get(f"/v1/articles/{ARTICLE}").get_json()["lead_image"]
+    assert original is not None
+    assert moved.get_json()["lead_image"] == original
 
 
 def test_the_cli_names_the_bad_lines_and_fails(target, tmp_path: Path):

@@ -58,6 +58,7 @@ SCHEMA_ORG: dict[str, tuple[tuple[str, ...], str]] = {
         "reviewedBy significantLink speakable specialty",
     ),
     "MedicalWebPage": (("WebPage",), "medicalAudience"),
+    "WebSite": (("CreativeWork",), "issn"),
     "Article": (
         ("CreativeWork",),
         "articleBody articleSection backstory pageEnd pageStart pagination speakable wordCount",
@@ -296,7 +297,9 @@ def test_page_has_specialties_audience_breadcrumb_related_links_and_publisher(ap
     ]
     assert f"{BASE}/articles/tmj-headache" in page["relatedLink"] and len(page["relatedLink"]) == 6
     assert page["publisher"] == article["publisher"] == {"@id": publisher["@id"]}
-    assert publisher["name"] == "Example Health" and "logo" not in publisher
+    assert publisher["name"] == "Example Health"
+    # The seeded logo: the media library's `publisher-logo` image, with its size.
+    assert publisher["logo"]["@type"] == "ImageObject" and publisher["logo"]["width"] == 256
     cochrane = next(c for c in article["citation"] if "Cochrane" in c["isPartOf"]["name"])
     assert cochrane["@type"] == "ScholarlyArticle" and "publisher" not in cochrane
     assert cochrane["datePublished"] == "2018"

@@ -1,4 +1,4 @@
-"""The CSV export: an edge list for Gephi's spreadsheet import, safe to open in Excel."""
+"""The CSV exports: edge and node tables for Gephi's spreadsheet import, safe in Excel."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def _csv(text: str | None) -> str:
     """A CSV field as the csv module quotes it (only when it must). A text that a
     spreadsheet would run as a formula gets a leading apostrophe, as OWASP advises: SEO
     analysts open this file in Excel as often as in Gephi, and anchor texts are typed by
-    editors."""
+    editors, as are titles and canonical URLs."""
     if not text:
         return ""
     if _runs_as_formula(text):
@@ -58,3 +58,33 @@ def write_csv(graph: Graph, filters: Filters) -> bytes:
         )
     )
     return encoded("Source,Target,Type,Weight,Anchor,Relation\r\n", lines)
+
+
+# Gephi's spreadsheet import takes `Id` as the node key (the slug edges name) and `Label`
+# as its label; the other columns carry the names the other formats give them.
+NODE_HEADER = "Id,Label,uuid,url,topics,inlinks,outlinks,click_depth,link_score,orphan\r\n"
+
+
+def write_csv_nodes(graph: Graph, filters: Filters) -> bytes:
+    """The node table beside the edge list: every node of the graph, those without links
+    too, which an edge list cannot show. Slugs, UUIDs, topic slugs and numbers need no
+    quoting; titles and URLs go through the same formula guard as anchors."""
+    data = graph.columns
+    lines = (
+        f"{slug},{_csv(title)},{uuid},{_csv(url)},{topics},{inlinks},{outlinks},"
+        f"{'' if depth is None else depth},{score},{'true' if orphan else 'false'}\r\n"
+        for slug, title, uuid, url, topics, inlinks, outlinks, depth, score, orphan in zip(
+            data.slugs,
+            data.titles,
+            data.uuids,
+            data.urls,
+            data.topics,
+            data.inlinks,
+            data.outlinks,
+            data.click_depth,
+            number_texts(data.link_score),
+            data.orphan,
+            strict=True,
+        )
+    )
+    return encoded(NODE_HEADER, lines)

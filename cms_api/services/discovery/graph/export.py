@@ -1,4 +1,4 @@
-"""Graph exports by format: their ETag known up front, their body rendered once per version."""
+"""Graph exports by format and table: the ETag known up front, bodies rendered once a version."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from cms_api.services import runtime
 from cms_api.services.discovery.graph.cache import BODIES, SITES
-from cms_api.services.discovery.graph.csv_writer import write_csv
+from cms_api.services.discovery.graph.csv_writer import write_csv, write_csv_nodes
 from cms_api.services.discovery.graph.json_writer import write_json
 from cms_api.services.discovery.graph.loading import current_version
 from cms_api.services.discovery.graph.model import Graph
@@ -17,7 +17,7 @@ from cms_api.services.discovery.graph.xml_writers import write_gexf, write_graph
 
 # Part of every export's ETag: bump it when the serialisation changes, so no cache keeps
 # an old rendering under a still-valid tag.
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,17 @@ class ExportFormat:
     content_type: str
     extension: str
     disposition: str
+    table: str | None = None  # which table of a CSV export, named in its file name
 
 
+# By export: a format, or a format and one of its tables (`csv-nodes`); the edge list is
+# plain `csv`, as it was before CSV had a node table.
 FORMATS: dict[str, ExportFormat] = {
     "json": ExportFormat("application/json", "json", "inline"),
     "graphml": ExportFormat("application/graphml+xml", "graphml", "attachment"),
     "gexf": ExportFormat("application/gexf+xml", "gexf", "attachment"),
     "csv": ExportFormat("text/csv; charset=utf-8", "csv", "attachment"),
+    "csv-nodes": ExportFormat("text/csv; charset=utf-8", "csv", "attachment", table="nodes"),
 }
 
 WRITERS: dict[str, Callable[[Graph, Filters], bytes]] = {
@@ -39,7 +43,14 @@ WRITERS: dict[str, Callable[[Graph, Filters], bytes]] = {
     "graphml": write_graphml,
     "gexf": write_gexf,
     "csv": write_csv,
+    "csv-nodes": write_csv_nodes,
 }
+
+
+def export_name(export_format: str, table: str | None = None) -> str:
+    """The export a format and table name: `csv` with `table=nodes` is `csv-nodes`; the
+    edge table, the default, is the format alone."""
+    return export_format if table in (None, "edges") else f"{export_format}-{table}"
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ class PreparedExport:
             body=body,
             etag=etag,
             content_type=kind.content_type,
-            filename=self.filters.filename(kind.extension),
+            filename=self.filters.filename(kind.extension, table=kind.table),
             disposition=kind.disposition,
         )
 
@@ -89,13 +100,17 @@ def _export_etag(version: str, export_format: str, filters: Filters) -> str:
     return '"graph-' + hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + '"'
 
 
-def prepare_export(export_format: str, filters: Filters) -> PreparedExport:
+def prepare_export(
+    export_format: str, filters: Filters, table: str | None = None
+) -> PreparedExport:
     """The ETag of an export, from the graph's version alone (one small query), so a
-    matching If-None-Match costs no load and no rendering."""
+    matching If-None-Match costs no load and no rendering. The export's name (format and
+    table) is part of the tag, so each table has its own tag and cached body."""
+    name = export_name(export_format, table)
     version = current_version()
     return PreparedExport(
-        format=export_format,
+        format=name,
         filters=filters,
         version=version,
-        etag=_export_etag(version, export_format, filters),
+        etag=_export_etag(version, name, filters),
     )

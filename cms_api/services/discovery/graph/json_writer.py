@@ -12,7 +12,9 @@ from cms_api.services.discovery.graph.writing import encoded, number_texts, sepa
 
 
 def write_json(graph: Graph, filters: Filters) -> bytes:
-    """networkx's node-link form: nodes keyed by `slug`, edges naming slugs.
+    """networkx's node-link form: each node's `id` is its slug, the name edges use, so
+    `networkx.node_link_graph(doc)` finds exactly the exported articles; the article's
+    UUID is the `uuid` attribute.
 
     Written by hand from the columns: slugs, relations and numbers need no escaping and
     the free texts go through the json module's own string encoder, so the output is what
@@ -21,14 +23,15 @@ def write_json(graph: Graph, filters: Filters) -> bytes:
     data = graph.columns
     quote = encode_basestring
     nodes = (
-        f'{comma}{{"id":"{id_}","slug":"{slug}","title":{quote(title)},"url":{quote(url)},'
+        f'{comma}{{"id":"{slug}","slug":"{slug}","uuid":"{uuid}","title":{quote(title)},'
+        f'"url":{quote(url)},'
         f'"topics":{_json_slugs(topics)},"inlinks":{inlinks},"outlinks":{outlinks},'
         f'"click_depth":{"null" if depth is None else depth},"link_score":{score},'
         f'"orphan":{"true" if orphan else "false"}}}'
-        for comma, id_, slug, title, url, topics, inlinks, outlinks, depth, score, orphan in zip(
-            separators(",", len(data.ids)),
-            data.ids,
+        for comma, slug, uuid, title, url, topics, inlinks, outlinks, depth, score, orphan in zip(
+            separators(",", len(data.slugs)),
             data.slugs,
+            data.uuids,
             data.titles,
             data.urls,
             data.topics,

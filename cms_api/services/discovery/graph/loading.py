@@ -22,15 +22,25 @@ SELECT count(*), coalesce(sum(hashtextextended(etag || array_to_string(tags, ' '
 FROM published_documents WHERE kind IN ('article', 'topic')
 """
 # The articles as packed columns in one row, in slug order (the aggregates read the sorted
-# rows in turn): a hundred thousand rows become five values and no per-row objects.
+# rows in turn): a hundred thousand rows become six values and no per-row objects.
 # Title and topics are stored as columns when the document is published, so nothing here
-# parses the stored JSON.
+# parses the stored JSON. The canonical URL readers see is the live revision's: while no
+# edit has followed it (revision_number = live_revision) the article row holds that very
+# content, a small column; otherwise the live snapshot says it, read for those articles
+# only (reading every stored body or snapshot would cost seconds at 100,000 articles).
+# Publishing re-renders the document, so a new canonical URL moves the version too.
 _NODES_SQL = """
 SELECT string_agg(uuid_send(entity_id), ''), json_agg(entity_id)::text, json_agg(slug)::text,
-       json_agg(title)::text, json_agg(array_to_string(topic_slugs, ' '))::text
+       json_agg(title)::text, json_agg(array_to_string(topic_slugs, ' '))::text,
+       json_agg(canonical_url)::text
 FROM (
-    SELECT entity_id, slug, title, topic_slugs FROM published_documents
-    WHERE kind = 'article' ORDER BY slug COLLATE "C"
+    SELECT d.entity_id, d.slug, d.title, d.topic_slugs,
+           CASE WHEN a.live_revision = a.revision_number THEN a.canonical_url
+                ELSE (SELECT r.snapshot ->> 'canonical_url' FROM revisions r
+                      WHERE r.article_id = a.id AND r.number = a.live_revision)
+           END AS canonical_url
+    FROM published_documents d LEFT JOIN articles a ON a.id = d.entity_id
+    WHERE d.kind = 'article' ORDER BY d.slug COLLATE "C"
 ) article
 """
 # Links the same way (16-byte ids, doubles, one letter per relation), in one scan.
@@ -114,7 +124,7 @@ class Numbering:
 def load() -> Site:
     with reading(snapshot=True) as cursor:
         version = _version(cursor)
-        keys, ids, slugs, titles, topics = cursor.execute(_NODES_SQL).fetchone()
+        keys, ids, slugs, titles, topics, canonical = cursor.execute(_NODES_SQL).fetchone()
         sources, targets, weights, relations, anchors = cursor.execute(_EDGES_SQL).fetchone()
         (hubs,) = cursor.execute(_HUBS_SQL).fetchone()
     number = Numbering(keys or b"")  # 16-byte ids, as links and topic pages name articles
@@ -131,6 +141,7 @@ def load() -> Site:
         slugs=json.loads(slugs or "[]"),
         titles=json.loads(titles or "[]"),
         topics=json.loads(topics or "[]"),
+        canonical_urls=json.loads(canonical or "[]"),
         source=source[order],
         target=target[order],
         weight=weight[order],

@@ -29,6 +29,7 @@ class Site:
     slugs: list[str]
     titles: list[str]
     topics: list[str]  # slugs of each article's own topics, space-separated
+    canonical_urls: list[str | None]  # the SEO canonical URL of the live content, if set
     source: np.ndarray
     target: np.ndarray
     weight: np.ndarray
@@ -55,6 +56,7 @@ class Site:
             "slugs": array(self.slugs),
             "titles": array(self.titles),
             "topics": array(self.topics),
+            "canonical_urls": array(self.canonical_urls),
             "anchors": array(self.anchor),
         }
 
@@ -115,13 +117,20 @@ def page_url() -> Callable[[str], str]:
     return lambda slug: before + slug + after
 
 
+def node_urls(slugs: list[str], canonical_urls: list[str | None]) -> list[str]:
+    """The address a graph names each article by: its canonical URL when one is set (the
+    page search engines index and SEO tools report on), else its public page."""
+    url = page_url()
+    return [canonical or url(slug) for slug, canonical in zip(slugs, canonical_urls, strict=True)]
+
+
 @dataclass
 class Columns:
     """An exported graph as parallel lists of plain values, the form every writer loops
     over (one pass per column, no per-item objects)."""
 
-    ids: list[str]
-    slugs: list[str]
+    uuids: list[str]
+    slugs: list[str]  # the node key in every format: edges name them
     titles: list[str]
     urls: list[str]
     topics: list[str]
@@ -138,16 +147,16 @@ class Columns:
 
     @classmethod
     def of(cls, graph: Graph) -> Columns:
-        site, url = graph.site, page_url()
+        site = graph.site
         # Object arrays pick many items at C speed, where a list comprehension would not.
         nodes, edges = graph.nodes, graph.edges
         slugs = site.columns["slugs"][nodes].tolist()
         inlinks = graph.inlinks.tolist()
         return cls(
-            ids=site.columns["ids"][nodes].tolist(),
+            uuids=site.columns["ids"][nodes].tolist(),
             slugs=slugs,
             titles=site.columns["titles"][nodes].tolist(),
-            urls=[url(slug) for slug in slugs],
+            urls=node_urls(slugs, site.columns["canonical_urls"][nodes].tolist()),
             topics=site.columns["topics"][nodes].tolist(),
             inlinks=inlinks,
             outlinks=graph.outlinks.tolist(),

@@ -24,12 +24,14 @@ class Filters:
     def key(self) -> str:
         return json.dumps([self.topic, self.root, self.depth if self.root else None])
 
-    def filename(self, extension: str) -> str:
+    def filename(self, extension: str, *, table: str | None = None) -> str:
         parts = [GRAPH_NAME]
         if self.topic:
             parts.append(f"topic-{self.topic}")
         if self.root:
             parts.append(f"around-{self.root}-depth-{self.depth}")
+        if table:
+            parts.append(table)
         return "-".join(parts) + "." + extension
 
 

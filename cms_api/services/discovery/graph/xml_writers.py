@@ -27,9 +27,11 @@ def _xml_all(texts: list[str]) -> list[str]:
     return _NOT_XML_BUT_NUL.sub("", joined).translate(_XML_ESCAPES).split("\0")
 
 
-# (name, GraphML type) of the node attributes, in the order they are written.
+# (name, GraphML type) of the node attributes, in the order they are written. The node's
+# own XML id is its slug; no attribute is called `id`, which igraph and Gephi take for
+# that XML id (igraph's `id` vertex attribute, Gephi's Id column).
 _NODE_ATTRIBUTES = (
-    ("id", "string"),
+    ("uuid", "string"),
     ("title", "string"),
     ("url", "string"),
     ("topics", "string"),
@@ -74,11 +76,11 @@ def write_graphml(graph: Graph, filters: Filters) -> bytes:
     topics = _optional(data.topics, '<data key="n_topics">', "</data>")
     depths = _optional(data.click_depth, '<data key="n_click_depth">', "</data>")
     nodes = (
-        f'<node id="{slug}"><data key="n_id">{id_}</data><data key="n_title">{title}'
+        f'<node id="{slug}"><data key="n_uuid">{uuid}</data><data key="n_title">{title}'
         f'</data><data key="n_url">{url}</data>{topic}<data key="n_inlinks">{inlinks}'
         f'</data><data key="n_outlinks">{outlinks}</data>{depth}<data key="n_link_score">'
         f'{score}</data><data key="n_orphan">{"true" if orphan else "false"}</data></node>\n'
-        for id_, slug, title, url, topic, inlinks, outlinks, depth, score, orphan in _node_rows(
+        for uuid, slug, title, url, topic, inlinks, outlinks, depth, score, orphan in _node_rows(
             data, topics, depths
         )
     )
@@ -94,7 +96,7 @@ def write_graphml(graph: Graph, filters: Filters) -> bytes:
 def _node_rows(data: Any, topics: list[str], depths: list[str]) -> Iterator[tuple[Any, ...]]:
     """Each node's values as both XML formats write them (text escaped), row by row."""
     return zip(
-        data.ids,
+        data.uuids,
         data.slugs,
         _xml_all(data.titles),
         _xml_all(data.urls),
@@ -144,12 +146,12 @@ def write_gexf(graph: Graph, filters: Filters) -> bytes:
     topics = _optional(data.topics, '<attvalue for="topics" value="', '"/>')
     depths = _optional(data.click_depth, '<attvalue for="click_depth" value="', '"/>')
     nodes = (
-        f'<node id="{slug}" label="{title}"><attvalues><attvalue for="id" value="{id_}"/>'
+        f'<node id="{slug}" label="{title}"><attvalues><attvalue for="uuid" value="{uuid}"/>'
         f'<attvalue for="url" value="{url}"/>{topic}<attvalue for="inlinks" '
         f'value="{inlinks}"/><attvalue for="outlinks" value="{outlinks}"/>{depth}'
         f'<attvalue for="link_score" value="{score}"/><attvalue for="orphan" '
         f'value="{"true" if orphan else "false"}"/></attvalues></node>\n'
-        for id_, slug, title, url, topic, inlinks, outlinks, depth, score, orphan in _node_rows(
+        for uuid, slug, title, url, topic, inlinks, outlinks, depth, score, orphan in _node_rows(
             data, topics, depths
         )
     )

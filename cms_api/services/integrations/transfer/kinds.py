@@ -15,6 +15,8 @@ from cms_api.models import (
     Citation,
     Credential,
     Faq,
+    Image,
+    ImageFile,
     MedicalCode,
     MedicalReview,
     Person,
@@ -79,6 +81,14 @@ def _kind(name: str, model: Any, **options: Any) -> Kind:
 
 # Parents before children: a file read from the top never names a row before it defines it.
 KINDS: tuple[Kind, ...] = (
+    _kind("image", Image, order_by="created_at, id"),
+    _kind(
+        "image_file",
+        ImageFile,
+        key=("key", "image_id"),
+        owner=("image_id", "image"),
+        order_by="image_id, key",
+    ),
     _kind("person", Person, order_by="slug"),
     _kind(
         "credential",
@@ -146,6 +156,9 @@ KIND = {kind.name: kind for kind in KINDS}
 # References to rows that need not be in the file: the target may already have them.
 # (A row's owner, by contrast, must be in the file: aggregates move whole.)
 SHARED_REFERENCES = (
+    ("person", "image_id", "image"),
+    ("topic", "image_id", "image"),
+    ("article", "lead_image_id", "image"),
     ("topic", "parent_id", "topic"),
     ("article_author", "person_id", "person"),
     ("article_topic", "topic_id", "topic"),

@@ -1,0 +1,1 @@
+"""The media library: uploaded images, their renditions, where their files are stored."""
