@@ -11,17 +11,26 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
+from psycopg import sql
 from sqlalchemy import Connection, orm
 from werkzeug.serving import make_server
 
 from cms_api import create_app
 from cms_api.config import Settings
-from cms_api.database import db, drop_database, embedded_server_url, ensure_database, sqlalchemy_url
+from cms_api.database import (
+    db,
+    drop_database,
+    embedded_server_url,
+    ensure_database,
+    libpq_url,
+    sqlalchemy_url,
+)
 from cms_api.services.integrations.seeds import load_seeds
 from cms_api.services.runtime import runtime_of
 from tests.support.api import REVIEWER_PERSON
@@ -46,10 +55,18 @@ def make_database(server_url: str) -> Iterator:
     """Create throwaway databases on the test server; they are dropped at the end."""
     created: list[str] = []
 
-    def make(label: str) -> str:
+    def make(label: str, template: str | None = None) -> str:
         name = f"cms_test_{label}_{uuid.uuid4().hex[:8]}"
         created.append(name)
-        return ensure_database(server_url, name)
+        if template is None:
+            return ensure_database(server_url, name)
+        with psycopg.connect(libpq_url(server_url), autocommit=True) as connection:
+            connection.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)
+                )
+            )
+        return str(sqlalchemy_url(server_url).set(database=name).render_as_string(False))
 
     yield make
     for name in created:
@@ -87,21 +104,35 @@ def app(make_database) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-@pytest.fixture
-def committed_app(make_database) -> Iterator[Flask]:
-    """An app over a seeded database of its own, whose commits are real.
+@pytest.fixture(scope="session")
+def seeded_template(make_database) -> str:
+    """The name of a migrated, seeded database that committed apps start as copies of.
 
-    For what one rolled-back test transaction cannot show: other connections, announcements
-    on commit, several workers at once. Webhook receivers in tests listen on loopback.
+    PostgreSQL copies a template database in a fraction of the time that migrating and
+    seeding (images and all) take, and no connection may stay open to it while it does.
     """
-    application = build_app(make_database("committed"))
-    settings = application.config["CMS_SETTINGS"]
-    application.config["CMS_SETTINGS"] = dataclasses.replace(settings, webhooks_allow_private=True)
+    url = make_database("seeded")
+    application = build_app(url)
     with application.app_context():
         upgrade()
         load_seeds()
         db.session.commit()
         db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+    return str(sqlalchemy_url(url).database)
+
+
+@pytest.fixture
+def committed_app(make_database, seeded_template: str) -> Iterator[Flask]:
+    """An app over a seeded database of its own, whose commits are real.
+
+    For what one rolled-back test transaction cannot show: other connections, announcements
+    on commit, several workers at once. Webhook receivers in tests listen on loopback.
+    """
+    application = build_app(make_database("committed", template=seeded_template))
+    settings = application.config["CMS_SETTINGS"]
+    application.config["CMS_SETTINGS"] = dataclasses.replace(settings, webhooks_allow_private=True)
     yield application
     with application.app_context():
         for engine in db.engines.values():

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from cms_api.database import db
 from cms_api.services.editorial import workflow
 from cms_api.services.integrations.seeds import SeedError, load_seeds
+from cms_api.services.publishing import render_format
 from cms_api.services.publishing.cascade import rerender_everything
 
 
@@ -50,9 +51,22 @@ def publish_due_command() -> None:
 
 
 @click.command("render")
+@click.option(
+    "--if-outdated",
+    is_flag=True,
+    help="Only if the stored documents follow an older format of the rendering code "
+    "(a step for every deploy, after `cms-api db upgrade`).",
+)
 @with_appcontext
-def render_command() -> None:
+def render_command(if_outdated: bool) -> None:
     """Render every published document again, e.g. after CMS_PUBLIC_BASE_URL changes."""
-    count = rerender_everything()
+    if if_outdated:
+        count = render_format.bring_up_to_date()
+    else:
+        count = rerender_everything()
+        render_format.mark_current()
     db.session.commit()
-    click.echo(f"Rendered {count} published articles, their FAQs, people and topics.")
+    if count is None:
+        click.echo(f"Stored documents already follow format {render_format.RENDER_FORMAT}.")
+    else:
+        click.echo(f"Rendered {count} published articles, their FAQs, people and topics.")

@@ -39,6 +39,8 @@ def serve_command(bind: str, workers: int | None, seed: bool) -> None:
     if problem is not None:
         raise click.UsageError(problem)
     upgrade()
+    # Documents stored by an older version of this code get what it renders now.
+    current_app.cli.commands["render"].callback(if_outdated=True)  # type: ignore[misc]
     if seed:
         current_app.cli.commands["seed"].callback()  # type: ignore[misc]
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]

@@ -13,7 +13,7 @@ from cms_api.models.article import (
 from cms_api.models.audit import AuditEvent
 from cms_api.models.base import Base
 from cms_api.models.change import ChangeEvent
-from cms_api.models.document import PublishedDocument
+from cms_api.models.document import PublishedDocument, RenderFormat
 from cms_api.models.faq import Faq
 from cms_api.models.image import Image, ImageFile
 from cms_api.models.person import Credential, Person
@@ -46,6 +46,7 @@ __all__ = [
     "PublishedDocument",
     "ReaderQuestion",
     "RelatedLink",
+    "RenderFormat",
     "Revision",
     "SearchEntry",
     "SearchWord",

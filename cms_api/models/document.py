@@ -5,13 +5,25 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Index, LargeBinary, String, Text, func, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cms_api.models.base import Base
 
-DOCUMENT_KINDS = ("article", "faq", "person", "topic")
+DOCUMENT_KINDS = ("article", "faq", "person", "topic", "red_flag")
 
 
 class PublishedDocument(Base):
@@ -62,3 +74,18 @@ class PublishedDocument(Base):
     rendered_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class RenderFormat(Base):
+    """The one row saying which format of the rendering code the stored documents follow.
+
+    Rendering code that changes what a document says for the same content (a new field, a
+    new JSON-LD node) bumps the format; a deploy then renders every document again once.
+    """
+
+    __tablename__ = "render_format"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

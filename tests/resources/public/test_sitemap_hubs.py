@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cms_api.services.publishing import store
 from tests.conftest import bearer
 from tests.support.api import CLINICAL, PUBLISHABLE, SEEDED_ARTICLE, expect_created
 
@@ -186,3 +188,27 @@ def test_the_sitemap_etag_moves_when_a_hub_page_appears(client, make_token):
     again = client.get("/sitemap.xml", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 200
     assert f"{SITE}/topics/migraine" in again.get_data(as_text=True)
+
+
+def test_a_topics_lastmod_moves_when_an_article_leaves_it(client, make_token, monkeypatch):
+    editor, reviewer = make_token("editor"), make_token("reviewer")
+    _publish(client, editor, reviewer, "migraine-basics", topics=["migraine"])
+    leaving = _publish(client, editor, reviewer, "migraine-triggers", topics=["migraine"])
+    before = _sitemap(client)[f"{SITE}/topics/migraine"]
+    # The move is published an hour later, so the lastmod it gives cannot tie `before`.
+    later = datetime.now(UTC) + timedelta(hours=1)
+    monkeypatch.setattr(store, "utcnow", lambda: later)
+
+    etag = client.get(leaving, headers=bearer(editor)).headers["ETag"]
+    moved = client.patch(
+        leaving, json={"topics": ["headache"]}, headers=bearer(editor, **{"If-Match": etag})
+    )
+    assert moved.status_code == 200, moved.get_json()
+    _approve_and_publish(client, editor, reviewer, leaving)
+
+    after = _sitemap(client)
+    # The topic still lists migraine-basics, whose last change is older than `before`: only
+    # the article that left can have moved the topic's lastmod.
+    assert client.get("/v1/articles/migraine-basics").get_json()["updated_at"] <= before
+    assert after[f"{SITE}/topics/migraine"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f"{SITE}/topics/headache" in after
