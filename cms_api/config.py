@@ -77,6 +77,8 @@ class Settings:
       in flask-limiter's notation (default ``5 per minute``).
     - ``CMS_SEARCH_RATE_LIMIT``: searches one client address may make (default
       ``120 per minute``).
+    - ``CMS_ANSWER_THRESHOLD``: the confidence (0 to 1, default ``0.5``) an instant answer
+      needs; below it /v1/answers answers ``answered: false`` and counts the question.
     - ``CMS_ADMIN_WRITE_RATE_LIMIT``: admin writes one token may make (default
       ``1000 per minute``), so a runaway script cannot flood the editorial database.
     - ``CMS_TRUSTED_PROXIES``: how many reverse proxies sit in front of the app (default 0);
@@ -129,6 +131,8 @@ class Settings:
     redis_url: str | None = None
     question_rate_limit: str = "5 per minute"
     search_rate_limit: str = "120 per minute"
+    # The confidence below which /v1/answers declines and points to a reader question.
+    answer_threshold: float = 0.5
     admin_write_rate_limit: str = "1000 per minute"
     trusted_proxies: int = 0
     webhooks_allow_private: bool = False
@@ -155,6 +159,11 @@ class Settings:
                 raise ValueError(
                     f"CMS_{name.upper()} {value!r} is not a rate limit such as '5 per minute'."
                 ) from error
+        # Outside 0..1 every answer would be given, or none.
+        if not 0 <= self.answer_threshold <= 1:
+            raise ValueError(
+                f"CMS_ANSWER_THRESHOLD {self.answer_threshold} is not between 0 and 1."
+            )
         # Zero would delete each delivery as it finishes, before an admin could look at it.
         if self.webhook_retention_days < 1:
             raise ValueError(
@@ -214,6 +223,7 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             question_rate_limit=env.get("CMS_QUESTION_RATE_LIMIT", "5 per minute"),
             search_rate_limit=env.get("CMS_SEARCH_RATE_LIMIT", "120 per minute"),
+            answer_threshold=float(env.get("CMS_ANSWER_THRESHOLD", "0.5")),
             admin_write_rate_limit=env.get("CMS_ADMIN_WRITE_RATE_LIMIT", "1000 per minute"),
             trusted_proxies=int(env.get("CMS_TRUSTED_PROXIES", "0")),
             document_cache_mb=int(env.get("CMS_DOCUMENT_CACHE_MB", "128")),

@@ -74,6 +74,7 @@ def make_database(server_url: str) -> Iterator:
 
 
 def build_app(database_url: str, **overrides: object) -> Flask:
+    database_url = _commits_without_flush(database_url)
     config: dict[str, object] = {
         "TESTING": True,
         # Generous limits: a whole run searches and writes from one address in a minute;
@@ -88,6 +89,18 @@ def build_app(database_url: str, **overrides: object) -> Flask:
         "SQLALCHEMY_DATABASE_URI": database_url,
     }
     return create_app({**config, **overrides})
+
+
+def _commits_without_flush(url: str) -> str:
+    """The URL with `synchronous_commit=off` for its sessions: a commit returns before its
+    WAL reaches the disk. Every query and lock behaves the same; only a crash of the test
+    server could lose the last commits, and a test database is thrown away anyway."""
+    parsed = sqlalchemy_url(url)
+    if "options" in parsed.query:
+        return url
+    # No space after -c: libpq reads the option text as is, and a URL would encode one.
+    with_option = parsed.update_query_dict({"options": "-csynchronous_commit=off"})
+    return with_option.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """The content model; importing this package registers every table on Base.metadata."""
 
+from cms_api.models.answer import AnswerPassage, UnansweredQuestion
 from cms_api.models.article import (
     Article,
     ArticleAuthor,
@@ -19,6 +20,7 @@ from cms_api.models.image import Image, ImageFile
 from cms_api.models.person import Credential, Person
 from cms_api.models.preview import PreviewToken
 from cms_api.models.question import ReaderQuestion
+from cms_api.models.red_flag import RedFlag
 from cms_api.models.revision import Revision
 from cms_api.models.search import SearchEntry, SearchWord
 from cms_api.models.topic import MedicalCode, Topic
@@ -26,6 +28,7 @@ from cms_api.models.user import ApiToken, User
 from cms_api.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "AnswerPassage",
     "ApiToken",
     "Article",
     "ArticleAuthor",
@@ -45,6 +48,7 @@ __all__ = [
     "PreviewToken",
     "PublishedDocument",
     "ReaderQuestion",
+    "RedFlag",
     "RelatedLink",
     "RenderFormat",
     "Revision",
@@ -52,6 +56,7 @@ __all__ = [
     "SearchWord",
     "Section",
     "Topic",
+    "UnansweredQuestion",
     "User",
     "WebhookAttempt",
     "WebhookDelivery",

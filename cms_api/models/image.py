@@ -65,15 +65,17 @@ class ImageFile(Base):
     __tablename__ = "image_files"
     __table_args__ = (CheckConstraint("width > 0 AND height > 0", name="dimensions_positive"),)
 
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)
     image_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("images.id", ondelete="CASCADE"), primary_key=True, index=True
+        ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
     )
     # "original", or a preset's aspect ratio: "16:9", "4:3", "1:1".
-    ratio: Mapped[str] = mapped_column(String(20))
-    format: Mapped[str] = mapped_column(String(10))  # jpeg, png, webp, avif
+    ratio: Mapped[str] = mapped_column(String(20), primary_key=True)
+    format: Mapped[str] = mapped_column(String(10), primary_key=True)  # jpeg, png, webp, avif
+    width: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Two presets may make the same bytes (a picture smaller than every preset width gives
+    # each ratio's crop at one size): rows then share a key, and storage holds one file.
+    key: Mapped[str] = mapped_column(String(80), index=True)
     media_type: Mapped[str] = mapped_column(String(40))
-    width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     byte_size: Mapped[int] = mapped_column(Integer)
 

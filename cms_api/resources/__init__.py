@@ -16,11 +16,14 @@ from cms_api.resources.admin import links as admin_links
 from cms_api.resources.admin import people as admin_people
 from cms_api.resources.admin import previews as admin_previews
 from cms_api.resources.admin import questions as admin_questions
+from cms_api.resources.admin import red_flags as admin_red_flags
 from cms_api.resources.admin import reviews as admin_reviews
 from cms_api.resources.admin import topics as admin_topics
 from cms_api.resources.admin import transfer as admin_transfer
+from cms_api.resources.admin import unanswered as admin_unanswered
 from cms_api.resources.admin import webhooks as admin_webhooks
 from cms_api.resources.public import (
+    answers,
     articles,
     changes,
     faqs,
@@ -30,6 +33,7 @@ from cms_api.resources.public import (
     media,
     people,
     questions,
+    red_flags,
     search,
     sitemap,
     topics,
@@ -51,12 +55,14 @@ def register_blueprints(api: Api) -> None:
         people,
         topics,
         search,
+        answers,
         lookup,
         infobutton,
         graph,
         changes,
         sitemap,
         questions,
+        red_flags,
         media,
         health,
         metrics,
@@ -67,7 +73,9 @@ def register_blueprints(api: Api) -> None:
         admin_audit,
         admin_accounts,
         admin_questions,
+        admin_unanswered,
         admin_faqs,
+        admin_red_flags,
         admin_people,
         admin_topics,
         admin_images,

@@ -74,9 +74,11 @@ def upgrade():
             name=op.f("fk_image_files_image_id_images"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("key", "image_id", name=op.f("pk_image_files")),
+        sa.PrimaryKeyConstraint(
+            "image_id", "ratio", "format", "width", name=op.f("pk_image_files")
+        ),
     )
-    op.create_index(op.f("ix_image_files_image_id"), "image_files", ["image_id"])
+    op.create_index(op.f("ix_image_files_key"), "image_files", ["key"])
     for table, column in ATTACHED:
         op.add_column(table, sa.Column(column, sa.Uuid(), nullable=True))
         op.create_foreign_key(
@@ -95,7 +97,7 @@ def downgrade():
         op.drop_index(op.f(f"ix_{table}_{column}"), table_name=table)
         op.drop_constraint(op.f(f"fk_{table}_{column}_images"), table, type_="foreignkey")
         op.drop_column(table, column)
-    op.drop_index(op.f("ix_image_files_image_id"), table_name="image_files")
+    op.drop_index(op.f("ix_image_files_key"), table_name="image_files")
     op.drop_table("image_files")
     op.drop_index(op.f("ix_images_content_sha256"), table_name="images")
     op.drop_table("images")

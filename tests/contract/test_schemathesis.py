@@ -49,7 +49,15 @@ ADMIN_CHECKS = {
         "expected-statuses": ["400", "401", "403", "406", "415", "422", "428"]
     },
 }
+# An upload's file part is binary by schema: the document can name the picture formats it
+# takes but not make random bytes one, so a schema-valid file that is no picture is
+# refused with 415 (`/problems/unsupported-image`), as documented.
+UPLOAD_CHECKS = {
+    **ADMIN_CHECKS,
+    "positive_data_acceptance": {"expected-statuses": [*RESOLVING_STATUSES, "415"]},
+}
 OPERATIONS = [
+    {"include-name": ["POST /v1/admin/images"], "checks": UPLOAD_CHECKS},
     {"include-path-regex": ADMIN, "checks": ADMIN_CHECKS},
     {"include-path-regex": "^/v1/questions$", "checks": BODY_CHECKS},
     {

@@ -134,7 +134,8 @@ class PublicWalk:
 
 def _without_echoes(response: Any) -> str:
     """The answer's headers and body, less what only repeats the request (a problem's
-    `instance`, a search's `query`, the next page's `Link`): that is the asker's text."""
+    `instance`, a search's `query`, an answer's `q`, the next page's `Link`): that is the
+    asker's text."""
     headers = "\n".join(
         f"{name}: {value}" for name, value in response.headers.items() if name != "Link"
     )
@@ -144,6 +145,7 @@ def _without_echoes(response: Any) -> str:
         if isinstance(parsed, dict):
             parsed.pop("instance", None)
             parsed.pop("query", None)
+            parsed.pop("q", None)  # an instant answer repeats the question
         body = json.dumps(parsed, ensure_ascii=False)
     return headers + "\n" + body
 
@@ -280,6 +282,22 @@ def test_no_public_answer_reveals_emails_tokens_or_unpublished_content(
         "person",
     )
 
+    # A red flag still in draft: its words and triggers match and show nothing.
+    expect_created(
+        client.post(
+            "/v1/admin/red-flags",
+            json={
+                "slug": f"draft-flag-{secret}",
+                "name": f"Draft {secret}",
+                "triggers": [f"{secret} + headache"],
+                "title": f"Draft {secret}",
+                "body": secret,
+                "action": {"label": secret, "url": "tel:911"},
+            },
+            headers=bearer(editor),
+        ),
+        "red flag",
+    )
     articles = [item["slug"] for item in _all_items(client, "/v1/articles")]
     people = [item["slug"] for item in _all_items(client, "/v1/people")]
     topics = sorted(set(_slugs_in(client.get("/v1/topics?limit=100").get_json()["items"])))
@@ -290,6 +308,10 @@ def test_no_public_answer_reveals_emails_tokens_or_unpublished_content(
         "people": [*people, f"nobody-{secret}"],
         "topics": topics,
         "faqs": [*faqs, *hidden_faqs],
+        "red-flags": [
+            *(item["slug"] for item in _all_items(client, "/v1/red-flags")),
+            f"draft-flag-{secret}",
+        ],
     }
     walk = PublicWalk(
         client,
@@ -323,6 +345,7 @@ def test_no_public_answer_reveals_emails_tokens_or_unpublished_content(
         f"/v1/articles/draft-{secret}/jsonld",
         f"/v1/articles/scheduled-{secret}",
         f"/v1/people/nobody-{secret}",
+        f"/v1/red-flags/draft-flag-{secret}",
         *(f"/v1/faqs/{faq}" for faq in hidden_faqs),
     ):
         assert client.get(url).status_code == 404, url

@@ -51,9 +51,10 @@ LEAKED_APPROVAL = [
 
 def _seeds_as_before_0009(directory: Path) -> Path:
     """The seeds without corrections, which nothing before 0009 could record, and without
-    pictures, which the downgrade drops (0012)."""
+    pictures or red flags, which the downgrade drops (0012, 0016)."""
     copy = directory / "seeds"
     shutil.copytree(SEEDS_DIRECTORY, copy)
+    (copy / "red_flags.yaml").unlink(missing_ok=True)
     for path in (copy / "articles").glob("*.yaml"):
         entry = yaml.safe_load(path.read_text(encoding="utf-8"))
         entry.pop("lead_image", None)

@@ -12,7 +12,10 @@ from cms_api.services.integrations.seeds import load_seeds
 from cms_api.services.publishing.cascade import rerender_everything
 from tests.conftest import build_app
 
-DOCUMENTS = text("SELECT kind, entity_id, body FROM published_documents ORDER BY 1, 2")
+# Red flags (0016) do not survive the downgrade this test makes.
+DOCUMENTS = text(
+    "SELECT kind, entity_id, body FROM published_documents WHERE kind <> 'red_flag' ORDER BY 1, 2"
+)
 # What a FAQ document says; its dates come from columns the migration backfills.
 FAQ_TEXT = ("id", "question", "answer_html", "position", "article", "topic")
 # What later revisions add (images in 0012, topic synonyms in 0013): a downgrade below

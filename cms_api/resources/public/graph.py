@@ -136,12 +136,12 @@ OTHER_FORMATS = {
                     "schema": {
                         "type": "string",
                         "description": "Edge table (`format=csv`) or node table "
-                        "(`format=csv&table=nodes`).",
+                        "(`format=csv-nodes`).",
                     },
                     "examples": {
                         "edges": {"summary": "`format=csv`", "value": _CSV_EXAMPLE},
                         "nodes": {
-                            "summary": "`format=csv&table=nodes`",
+                            "summary": "`format=csv-nodes`",
                             "value": _CSV_NODES_EXAMPLE,
                         },
                     },
@@ -191,8 +191,8 @@ class GraphExport(MethodView):
         older versions `link="edges"`), `graphml` (`networkx.read_graphml`,
         `igraph.Graph.Read_GraphML`: the slug is igraph's `id` vertex attribute), `gexf`
         (GEXF 1.3; the title is the node label) or `csv`, the two tables Gephi's
-        spreadsheet import reads: the edge table (`table=edges`, the default:
-        `Source,Target,Type,Weight,Anchor,Relation`) and the node table (`table=nodes`:
+        spreadsheet import reads: the edge table (`format=csv`:
+        `Source,Target,Type,Weight,Anchor,Relation`) and the node table (`format=csv-nodes`:
         `Id,Label,uuid,url,topics,inlinks,outlinks,click_depth,link_score,orphan`, every
         node, those without links too). In CSV, an anchor, title or URL that starts with
         `=`, `+`, `-`, `@` (or their full-width forms), a tab or a carriage return, even
@@ -208,7 +208,7 @@ class GraphExport(MethodView):
         reading the file computes the same; click depth always measures the whole site.
         """
         filters = Filters(topic=args.get("topic"), root=args.get("root"), depth=args["depth"])
-        prepared = prepare_export(args["format"], filters, table=args.get("table"))
+        prepared = prepare_export(args["format"], filters)
         if not_modified(prepared.etag):
             return delivery_response("", etag=prepared.etag)
         export = prepared.render()

@@ -30,6 +30,7 @@ class AuditQueryArgs(PageArgs):
                 "question",
                 "webhook",
                 "image",
+                "red_flag",
             ]
         )
     )

@@ -9,6 +9,7 @@ from marshmallow import validate
 from werkzeug.datastructures import FileStorage
 
 from cms_api.schemas.admin import fields
+from cms_api.schemas.admin.articles import JsonBoolean
 from cms_api.schemas.common import PageArgs, StrictSchema, list_schema, nullable_text, text
 
 RATIOS = ["original", "16:9", "4:3", "1:1"]
@@ -38,6 +39,16 @@ def _focal(axis: str, **kwargs: Any) -> ma.fields.Float:
     )
 
 
+class FormBoolean(ma.fields.Boolean):
+    """`true` or `false` in a form field: marshmallow's Boolean also takes 1, "yes" and
+    "on", which a typed client never sends and the document does not promise."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if value not in ("true", "false"):
+            raise self.make_error("invalid")
+        return value == "true"
+
+
 class _Metadata(StrictSchema):
     alt_text = fields.optional(
         1000,
@@ -47,7 +58,7 @@ class _Metadata(StrictSchema):
             "example": "A neurologist examining a patient's reflexes",
         },
     )
-    decorative = ma.fields.Boolean(
+    decorative = JsonBoolean(
         metadata={
             "description": "Purely decorative: shown with empty alt text (screen readers "
             "skip it), and no alt text is needed.",
@@ -91,7 +102,7 @@ class AdminImageUpload(_Metadata):
     )
     focal_x = _focal("width", load_default=0.5)
     focal_y = _focal("height", load_default=0.5)
-    decorative = ma.fields.Boolean(
+    decorative = FormBoolean(
         load_default=False,
         metadata={
             "description": "Purely decorative: shown with empty alt text, and no alt text "

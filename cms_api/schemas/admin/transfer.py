@@ -13,8 +13,10 @@ from cms_api.domain.transfer_format import FORMAT, FORMAT_VERSION
 from cms_api.models.article import ARTICLE_STATUSES, LINK_RELATIONS
 from cms_api.models.faq import FAQ_STATUSES
 from cms_api.models.person import CREDENTIAL_KINDS
+from cms_api.models.red_flag import RED_FLAG_STATUSES
 from cms_api.models.topic import CODE_SYSTEMS
 from cms_api.schemas.admin.articles import DisclosuresIn
+from cms_api.schemas.admin.red_flags import ACTION_URL_PATTERN
 from cms_api.schemas.common import Rfc3339DateTime, StrictSchema
 
 INT_MAX = 2**31 - 1  # PostgreSQL's integer: a larger number would only fail at the database
@@ -152,6 +154,31 @@ class CredentialRecord(Record):
         start, end = data.get("valid_from"), data.get("valid_until")
         if start is not None and end is not None and end < start:
             raise ma.ValidationError("Must not be before valid_from.", "valid_until")
+
+
+class RedFlagRecord(Record):
+    id = ma.fields.UUID()
+    slug = _text(120)
+    name = _text(200)
+    locale = _text(16)
+    priority = _int()
+    triggers = ma.fields.List(_text())
+    title = _text(200)
+    body = _text()
+    action_label = _text(200)
+    # Published guidance links to it: checked as an editor's would be, so a damaged file
+    # cannot put another kind of link in front of a reader in an emergency.
+    action_url = ma.fields.String(
+        validate=validate.Regexp(ACTION_URL_PATTERN, error="A `tel:` number or an https URL.")
+    )
+    status = _one_of(RED_FLAG_STATUSES)
+    reviewed_by_id = ma.fields.UUID(allow_none=True)
+    reviewed_on = ma.fields.Date(allow_none=True)
+    published_at = _timestamp(allow_none=True)
+    created_at = _timestamp()
+    updated_at = _timestamp()
+    deleted_at = _timestamp(allow_none=True)
+    version = _int(1)
 
 
 class TopicRecord(Record):
@@ -403,6 +430,7 @@ SCHEMAS: dict[str, ma.Schema] = {
     "image_file": ImageFileRecord(),
     "person": PersonRecord(),
     "credential": CredentialRecord(),
+    "red_flag": RedFlagRecord(),
     "topic": TopicRecord(),
     "medical_code": MedicalCodeRecord(),
     "article": ArticleRecord(),

@@ -20,8 +20,7 @@ from cms_api.schemas.common import (
 R = {"required": True}
 
 
-GRAPH_FORMATS = ("json", "graphml", "gexf", "csv")
-CSV_TABLES = ("edges", "nodes")
+GRAPH_FORMATS = ("json", "graphml", "gexf", "csv", "csv-nodes")
 
 
 MAX_DEPTH = 5
@@ -37,20 +36,13 @@ class GraphQueryArgs(StrictSchema):
         load_default="json",
         validate=validate.OneOf(GRAPH_FORMATS),
         metadata={
-            "description": "`json` (node-link), `graphml`, `gexf` (GEXF 1.3) or `csv` "
-            "(Gephi's spreadsheet import: the edge table, or the node table with "
-            "`table=nodes`).",
+            "description": "`json` (node-link), `graphml`, `gexf` (GEXF 1.3), or the two "
+            "tables of Gephi's spreadsheet import: `csv`, the edge table "
+            "(`Source,Target,Type,Weight,Anchor,Relation`), and `csv-nodes`, the node table "
+            "(every article, those without links too: `Id,Label,uuid,url,topics,inlinks,"
+            "outlinks,click_depth,link_score,orphan`). Import both into Gephi's Data "
+            "Laboratory, nodes first.",
             "example": "graphml",
-        },
-    )
-    table = ma.fields.String(
-        validate=validate.OneOf(CSV_TABLES),
-        metadata={
-            "description": "With `format=csv` only: `edges` (default; "
-            "`Source,Target,Type,Weight,Anchor,Relation`) or `nodes` (every article, those "
-            "without links too: `Id,Label,uuid,url,topics,inlinks,outlinks,click_depth,"
-            "link_score,orphan`). Import both into Gephi's Data Laboratory, nodes first. "
-            "For example `format=csv&table=nodes`.",
         },
     )
     topic = slug_field(
@@ -69,9 +61,6 @@ class GraphQueryArgs(StrictSchema):
         # Checked before loading: `depth` has a default, so afterwards it is always there.
         if "depth" in data and "root" not in data:
             raise ma.ValidationError({"depth": ["Only together with `root`."]})
-        # Only CSV has more than one table; any other format names none.
-        if "table" in data and data.get("format") != "csv":
-            raise ma.ValidationError({"table": ["Only together with `format=csv`."]})
         return data
 
 
@@ -80,7 +69,6 @@ class GraphQueryDoc(StrictSchema):
     are documented as one object parameter, since `depth` needs `root`."""
 
     format = GraphQueryArgs._declared_fields["format"]
-    table = GraphQueryArgs._declared_fields["table"]
     topic = GraphQueryArgs._declared_fields["topic"]
 
 

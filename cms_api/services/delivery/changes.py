@@ -18,6 +18,7 @@ _DELIVERY_PATHS = {
     "person": "/v1/people/{slug}",
     "topic": "/v1/topics/{slug}",
     "faq": "/v1/faqs/{id}",
+    "red_flag": "/v1/red-flags/{slug}",
 }
 
 # Events of transactions still running, or older than one still running, are held back:

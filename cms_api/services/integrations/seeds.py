@@ -24,6 +24,7 @@ from cms_api.models import (
     MedicalCode,
     MedicalReview,
     Person,
+    RedFlag,
     RelatedLink,
     Section,
     Topic,
@@ -32,6 +33,7 @@ from cms_api.services.media.images import create_image
 from cms_api.services.publishing import revisions
 from cms_api.services.publishing.articles import publish_articles
 from cms_api.services.publishing.images import PUBLISHER_LOGO
+from cms_api.services.publishing.red_flags import publish_documents as publish_red_flags
 from cms_api.services.publishing.topics import refresh_topics
 
 SEEDS_DIRECTORY = Path(__file__).resolve().parents[3] / "seeds"
@@ -92,6 +94,9 @@ def load_seeds(directory: Path = SEEDS_DIRECTORY) -> SeedReport:
         _publish_corrections(article)
     if new_topic_faqs or report.created.get("topics"):
         refresh_topics()
+    red_flags_path = directory / "red_flags.yaml"
+    if red_flags_path.exists():
+        _seed_red_flags(_load(red_flags_path) or [], people, report)
     return report
 
 
@@ -431,3 +436,35 @@ def _seed_topic_faqs(
         created += 1
         report.add("topic_faqs")
     return created
+
+
+def _seed_red_flags(
+    entries: list[dict[str, Any]], people: dict[str, Person], report: SeedReport
+) -> None:
+    """Seeded red flags arrive approved by their reviewer and published."""
+    existing = set(db.session.scalars(select(RedFlag.slug)))
+    created = []
+    for entry in entries:
+        if entry["slug"] in existing:
+            continue
+        red_flag = RedFlag(
+            id=uuid.uuid4(),
+            slug=entry["slug"],
+            name=entry["name"],
+            locale=entry.get("locale", "en"),
+            priority=int(entry["priority"]),
+            triggers=[" ".join(str(trigger).split()) for trigger in entry["triggers"]],
+            title=entry["title"],
+            body=entry["body"],
+            action_label=entry["action"]["label"],
+            action_url=entry["action"]["url"],
+            status="published",
+            reviewed_by=_lookup(people, entry["reviewed_by"], "person", "red_flags.yaml"),
+            reviewed_on=_date(entry["reviewed_on"]),
+            published_at=utcnow(),
+        )
+        db.session.add(red_flag)
+        created.append(red_flag)
+        report.add("red_flags")
+    if created:
+        publish_red_flags(created)

@@ -187,10 +187,22 @@ def _remake_renditions(image: Image) -> None:
     if stored is None:
         raise Conflict("The image's original file is missing from storage; upload it again.")
     decoded = _decode(stored)
-    fresh = {row.key: row for row in _rendition_rows(decoded.image, image.focal_x, image.focal_y)}
-    kept = [item for item in image.files if item.ratio == ORIGINAL or item.key in fresh]
-    kept_keys = {item.key for item in kept}
-    image.files = kept + [row for key, row in fresh.items() if key not in kept_keys]
+    fresh = {
+        _preset(row): row for row in _rendition_rows(decoded.image, image.focal_x, image.focal_y)
+    }
+    kept = [
+        item
+        for item in image.files
+        if item.ratio == ORIGINAL
+        or (_preset(item) in fresh and fresh[_preset(item)].key == item.key)
+    ]
+    kept_presets = {_preset(item) for item in kept}
+    image.files = kept + [row for preset, row in fresh.items() if preset not in kept_presets]
+
+
+def _preset(item: ImageFile) -> tuple[str, str, int]:
+    """Which rendition a file is: its row's identity, whatever its bytes."""
+    return (item.ratio, item.format, item.width)
 
 
 def _state(image: Image) -> dict[str, Any]:

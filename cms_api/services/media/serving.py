@@ -15,7 +15,7 @@ def media_type_of(key: str) -> str | None:
     malformed key is None before the database is asked."""
     if not is_key(key):
         return None
-    # The primary key (key, image_id) leads with the key: an index lookup, then the image.
+    # An index lookup by key (rows of several images may share one), then the image.
     query = (
         select(ImageFile.media_type)
         .join(Image, Image.id == ImageFile.image_id)

@@ -18,7 +18,7 @@ from cms_api.models import (
     Topic,
 )
 from cms_api.services.media import images as media
-from cms_api.services.publishing import images
+from cms_api.services.publishing import images, red_flags
 from cms_api.services.publishing.articles import refresh_articles
 from cms_api.services.publishing.people import refresh_people
 from cms_api.services.publishing.topics import refresh_topics
@@ -47,6 +47,7 @@ def person_changed(person_id: uuid.UUID) -> None:
     ).all()
     refresh_articles(article_ids)
     refresh_people([person_id])
+    red_flags.reviewer_changed(person_id)
 
 
 def topic_changed(topic_id: uuid.UUID) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection
 
 from cms_api.database import db
+from cms_api.services.publishing import passages
 
 # Documents → search entries, in two statements whatever their number: the entries, then
 # the words of their text into the lexicon. `{wanted}` yields (kind, entity_id) pairs.
@@ -156,6 +157,8 @@ def index_documents(keys: Iterable[tuple[str, uuid.UUID]]) -> None:
     connection = db.session.connection()
     for statement in (_INDEX_ENTRIES, _INDEX_WORDS):
         connection.exec_driver_sql(statement.replace("{wanted}", _GIVEN), params)
+    # Instant answers quote the same documents, cut into passages.
+    passages.cut_passages(connection, _GIVEN, params)
 
 
 def reindex_all(connection: Connection | None = None) -> None:
@@ -163,3 +166,4 @@ def reindex_all(connection: Connection | None = None) -> None:
     connection = connection or db.session.connection()
     for statement in (_INDEX_ENTRIES, _INDEX_WORDS):
         connection.exec_driver_sql(statement.replace("{wanted}", _ALL), {})
+    passages.cut_passages(connection, _ALL, {})

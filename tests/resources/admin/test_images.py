@@ -227,6 +227,8 @@ def test_alt_text_is_required_unless_decorative(client, editor, media_root):
         {"focal_x": "1.5"},
         {"focal_y": "-0.1"},
         {"focal_x": "nan"},
+        {"decorative": "0"},
+        {"decorative": "yes"},
         {"license_url": "javascript:alert(1)"},
         {"unknown_field": "x"},
     ],
@@ -235,6 +237,20 @@ def test_bad_metadata_fields_are_422(client, editor, media_root, fields):
     response = _upload(client, editor, picture(100, 100, "PNG"), **fields)
 
     _problem(response, 422, "validation-error")
+
+
+def test_a_picture_smaller_than_every_preset_gets_every_crop(client, editor, media_root):
+    # One pixel: every ratio's crop is the same 1x1 picture, the same bytes, one key.
+    response = _upload(client, editor, picture(1, 1, "PNG"), decorative="true", alt_text=None)
+
+    assert response.status_code == 201, response.get_json()
+    files = response.get_json()["files"]
+    crops = {(item["ratio"], item["format"]) for item in files if item["ratio"] != "original"}
+    assert crops == {(ratio, fmt) for ratio in ("16:9", "4:3", "1:1") for fmt in ("webp", "jpeg")}
+    for item in files:
+        served = client.get(f"/v1/media/{item['key']}")
+        assert served.status_code == 200
+        assert open_bytes(served.data).size == (1, 1)
 
 
 def test_a_form_without_a_file_is_422(client, editor, media_root):

@@ -31,11 +31,13 @@ from tests.conftest import build_app
 
 ARTICLE = "headache-after-botox"
 RENAMED = ("tmj-headache", "tmj-and-headaches")  # former slug → current slug
+RED_FLAG = "thunderclap-headache"  # seeded published, with a reviewer
 # What a reader or an editor sees of a database's content, besides the content rows.
 DERIVED = ("published_documents", "change_events", "search_entries")
 # The ids each record type names.
 REFERENCES = {
     "credential": ("person_id",),
+    "red_flag": ("reviewed_by_id",),
     "topic": ("parent_id",),
     "medical_code": ("topic_id",),
     "former_slug": ("article_id",),
@@ -237,6 +239,12 @@ def test_content_moves_to_a_fresh_database_with_its_ids_slugs_revisions_and_link
     assert reader.get("/v1/articles/lip-filler-swelling").status_code == 404  # still trashed
     edited = reader.get("/v1/articles/liver-rash").get_json()
     assert edited["title"] != "Liver disease and the skin"  # the edit awaits review
+    # Red flags' guidance is rendered again too: same words, same reviewer, same ETag.
+    guidance = reader.get(f"/v1/red-flags/{RED_FLAG}")
+    assert guidance.status_code == 200
+    assert guidance.get_json()["reviewed_by"] is not None
+    assert guidance.data == original.get(f"/v1/red-flags/{RED_FLAG}").data
+    assert guidance.headers["ETag"] == original.get(f"/v1/red-flags/{RED_FLAG}").headers["ETag"]
 
 
 def test_importing_the_same_file_twice_changes_nothing(exported, target):

@@ -1,4 +1,4 @@
-"""Graph exports by format and table: the ETag known up front, bodies rendered once a version."""
+"""Graph exports by format: the ETag known up front, bodies rendered once a version."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ class ExportFormat:
     table: str | None = None  # which table of a CSV export, named in its file name
 
 
-# By export: a format, or a format and one of its tables (`csv-nodes`); the edge list is
-# plain `csv`, as it was before CSV had a node table.
+# By format; CSV has two tables, the edge list (plain `csv`, as it was before CSV had a
+# node table) and the node table (`csv-nodes`).
 FORMATS: dict[str, ExportFormat] = {
     "json": ExportFormat("application/json", "json", "inline"),
     "graphml": ExportFormat("application/graphml+xml", "graphml", "attachment"),
@@ -45,12 +45,6 @@ WRITERS: dict[str, Callable[[Graph, Filters], bytes]] = {
     "csv": write_csv,
     "csv-nodes": write_csv_nodes,
 }
-
-
-def export_name(export_format: str, table: str | None = None) -> str:
-    """The export a format and table name: `csv` with `table=nodes` is `csv-nodes`; the
-    edge table, the default, is the format alone."""
-    return export_format if table in (None, "edges") else f"{export_format}-{table}"
 
 
 @dataclass(frozen=True)
@@ -100,13 +94,11 @@ def _export_etag(version: str, export_format: str, filters: Filters) -> str:
     return '"graph-' + hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + '"'
 
 
-def prepare_export(
-    export_format: str, filters: Filters, table: str | None = None
-) -> PreparedExport:
+def prepare_export(export_format: str, filters: Filters) -> PreparedExport:
     """The ETag of an export, from the graph's version alone (one small query), so a
     matching If-None-Match costs no load and no rendering. The export's name (format and
     table) is part of the tag, so each table has its own tag and cached body."""
-    name = export_name(export_format, table)
+    name = export_format
     version = current_version()
     return PreparedExport(
         format=name,

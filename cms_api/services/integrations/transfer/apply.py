@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy import exc as sa_exc
 
 from cms_api.database import db
+from cms_api.models import RedFlag
 from cms_api.services.integrations.transfer.kinds import KIND, KINDS, Kind
 from cms_api.services.integrations.transfer.report import TypeCounts
+from cms_api.services.publishing import red_flags
 from cms_api.services.publishing.articles import refresh_articles
 from cms_api.services.publishing.people import refresh_people
 from cms_api.services.publishing.topics import refresh_topics
@@ -68,7 +70,7 @@ def _orphaned(kind: Kind, *, or_changed: bool = False) -> str:
 
 def apply(connection: Connection) -> None:
     """Write the staged rows: upsert those without an owner, replace owned ones."""
-    for name in ("person", "topic", "article"):
+    for name in ("person", "red_flag", "topic", "article"):
         kind = KIND[name]
         # Slugs that change step aside first, so two rows can swap slugs: uniqueness is
         # checked row by row, and the import's checks already vouch for the end state.
@@ -132,8 +134,9 @@ def affected_articles(connection: Connection) -> set[uuid.UUID]:
 
 def render(connection: Connection, affected: set[uuid.UUID]) -> int:
     """Render what the import may have changed through the publishing service, as an
-    editor's save would: published documents, FAQs, profiles, topic pages, the change
-    feed and search. Documents that come out identical are not rewritten."""
+    editor's save would: published documents, FAQs, profiles, topic pages, red flags'
+    guidance, the change feed and search. Documents that come out identical are not
+    rewritten."""
     articles = affected | set(
         connection.execute(
             text(
@@ -155,8 +158,26 @@ def render(connection: Connection, affected: set[uuid.UUID]) -> int:
     refresh_articles(sorted(articles))
     refresh_people(people)
     refresh_topics()  # topics are few, and each lists its subtree
+    _render_red_flags(connection)
     db.session.flush()
     return len(articles)
+
+
+def _render_red_flags(connection: Connection) -> None:
+    """Publish the guidance of imported red flags that are published, withdraw that of the
+    others; and re-render guidance naming an imported person as its reviewer."""
+    ids = connection.execute(
+        text(
+            "SELECT id FROM pg_temp.transfer_red_flags UNION SELECT id FROM red_flags"
+            " WHERE reviewed_by_id IN (SELECT id FROM pg_temp.transfer_people)"
+        )
+    ).scalars()
+    found = db.session.scalars(select(RedFlag).where(RedFlag.id.in_(list(ids)))).all()
+    live = [flag for flag in found if flag.status == "published" and flag.deleted_at is None]
+    red_flags.publish_documents(live)
+    for flag in found:
+        if flag not in live:
+            red_flags.withdraw(flag, "deleted" if flag.deleted_at else "unpublished")
 
 
 def constraint(error: sa_exc.DBAPIError) -> str:

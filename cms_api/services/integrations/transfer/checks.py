@@ -102,15 +102,15 @@ def _ownership_checks() -> Iterator[tuple[str, str, str]]:
 
 
 def _slug_checks() -> Iterator[tuple[str, str, str]]:
-    for name in ("person", "topic", "article"):
-        kind = KIND[name]
+    for name in ("person", "red_flag", "topic", "article"):
+        kind, label = KIND[name], name.replace("_", " ")
         yield (
             f"SELECT s.line, s.slug, t.id FROM {kind.staging} AS s"
             f" JOIN {kind.table.name} AS t ON t.slug = s.slug AND t.id <> s.id"
             f" WHERE NOT EXISTS (SELECT 1 FROM {kind.staging} AS o WHERE o.id = t.id)"
             " ORDER BY s.line",
             "slug",
-            f"The slug {{0!r}} belongs to another {name} ({{1}}) in this database.",
+            f"The slug {{0!r}} belongs to another {label} ({{1}}) in this database.",
         )
     # A slug answers for one article: as its current slug, or as a redirect to it.
     yield (

@@ -20,6 +20,7 @@ from cms_api.models import (
     MedicalCode,
     MedicalReview,
     Person,
+    RedFlag,
     RelatedLink,
     Revision,
     Section,
@@ -36,7 +37,8 @@ class Kind:
     key: tuple[str, ...] = ("id",)
     # The aggregate a row belongs to, as (column, record type). An imported article brings
     # all of its sections: those the file no longer has are deleted from the target.
-    # Rows without an owner (people, topics, articles, FAQs, links) are only ever upserted.
+    # Rows without an owner (people, topics, articles, FAQs, links, red flags) are only
+    # ever upserted.
     owner: tuple[str, str] | None = None
     order_by: str = "id"
     # A query listing the table's rows in export order, when ORDER BY alone cannot.
@@ -85,9 +87,9 @@ KINDS: tuple[Kind, ...] = (
     _kind(
         "image_file",
         ImageFile,
-        key=("key", "image_id"),
+        key=("image_id", "ratio", "format", "width"),
         owner=("image_id", "image"),
-        order_by="image_id, key",
+        order_by="image_id, ratio, format, width",
     ),
     _kind("person", Person, order_by="slug"),
     _kind(
@@ -96,6 +98,7 @@ KINDS: tuple[Kind, ...] = (
         owner=("person_id", "person"),
         order_by="person_id, position, id",
     ),
+    _kind("red_flag", RedFlag, order_by="slug"),
     _kind("topic", Topic, query=_tree_query("topics", "slug", "")),
     _kind(
         "medical_code",
@@ -166,12 +169,14 @@ SHARED_REFERENCES = (
     ("faq", "article_id", "article"),
     ("faq", "topic_id", "topic"),
     ("faq", "reviewed_by_id", "person"),
+    ("red_flag", "reviewed_by_id", "person"),
     ("related_link", "source_id", "article"),
     ("related_link", "target_id", "article"),
 )
 # Unique constraints (besides keys) that the rows of a file must respect among themselves.
 UNIQUE_IN_FILE = (
     ("person", ("slug",)),
+    ("red_flag", ("slug",)),
     ("topic", ("slug",)),
     ("article", ("slug",)),
     ("section", ("article_id", "key")),
