@@ -20,9 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def started(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def started(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """`cms-api serve` up to gunicorn: the options it would start gunicorn with."""
     from cms_api.cli import serve
+
+    # serve sets the API's address in the app's settings: other tests get them back.
+    monkeypatch.setitem(app.config, "CMS_SETTINGS", app.config["CMS_SETTINGS"])
 
     options: list[dict[str, Any]] = []
 
@@ -51,13 +54,15 @@ def test_serve_refuses_several_workers_without_redis(runner, started):
     assert started == []
 
 
-def test_serve_runs_one_worker_by_default_without_redis(runner, started):
+def test_serve_runs_one_worker_by_default_without_redis(app: Flask, runner, started):
     result = runner.invoke(serve_command, ["--no-seed"])
 
     assert result.exit_code == 0, result.output
     assert started[0]["workers"] == 1
-    # The workers' links, sitemaps and preview URLs lead back to the address served.
+    # The workers' links, sitemaps and preview URLs lead back to the address served, and
+    # so do the image URLs that documents rendered before the workers start embed.
     assert os.environ["CMS_API_BASE_URL"] == "http://127.0.0.1:8000"
+    assert app.config["CMS_SETTINGS"].api_base_url == "http://127.0.0.1:8000"
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -38,6 +39,16 @@ def serve_command(bind: str, workers: int | None, seed: bool) -> None:
     problem = ratelimit.worker_problem(workers, settings)
     if problem is not None:
         raise click.UsageError(problem)
+    # Unset, the address served here is the API's public one: its links must lead back
+    # here, those that published documents embed (image URLs) included, so it is set
+    # before anything is rendered.
+    if not os.environ.get("CMS_API_BASE_URL") and not bind.startswith(("unix:", "fd:")):
+        host, _, port = bind.rpartition(":") if ":" in bind else (bind, "", "8000")
+        host = "localhost" if host in ("", "0.0.0.0", "[::]") else host
+        os.environ["CMS_API_BASE_URL"] = f"http://{host}:{port}"
+        current_app.config["CMS_SETTINGS"] = dataclasses.replace(
+            settings, api_base_url=os.environ["CMS_API_BASE_URL"]
+        )
     upgrade()
     # Documents stored by an older version of this code get what it renders now.
     current_app.cli.commands["render"].callback(if_outdated=True)  # type: ignore[misc]
@@ -47,11 +58,6 @@ def serve_command(bind: str, workers: int | None, seed: bool) -> None:
     db.engine.dispose()  # workers open their own connections after the fork
     # Workers use this process's database, including an embedded server it started.
     os.environ["DATABASE_URL"] = url
-    # Unset, the address served here is the API's public one: its links must lead back here.
-    if not os.environ.get("CMS_API_BASE_URL") and not bind.startswith(("unix:", "fd:")):
-        host, _, port = bind.rpartition(":") if ":" in bind else (bind, "", "8000")
-        host = "localhost" if host in ("", "0.0.0.0", "[::]") else host
-        os.environ["CMS_API_BASE_URL"] = f"http://{host}:{port}"
     from cms_api import gunicorn_conf
 
     _Gunicorn({**gunicorn_conf.SETTINGS, "bind": bind, "workers": workers}).run()
