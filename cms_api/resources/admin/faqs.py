@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import g
-from flask.views import MethodView
 
-from cms_api.http.admin import ETAG_HEADER, AdminBlueprint, actor
+from cms_api.http.admin import AdminBlueprint, actor
 from cms_api.http.admin_resource import (
-    JSON_BODY,
     AdminResource,
     StandardViews,
     ViewDocs,
     ViewNames,
     ViewSchemas,
 )
+from cms_api.http.review_steps import ReviewStep, register_review_steps
 from cms_api.schemas.admin.faqs import (
     AdminFaqCreate,
     AdminFaqList,
@@ -100,65 +97,44 @@ StandardViews(
 ).register(collection=True)
 
 
-def _review_view(name: str, action: str, summary: str, schema: type | None) -> None:
-    """One step of a topic FAQ's review, answered with the FAQ and its new ETag."""
+register_review_steps(
+    RESOURCE,
+    AdminFaqOut,
+    ReviewStep(
+        "submit",
+        "faqs:submit",
+        """Submit a topic FAQ for medical review
 
-    def post(self: MethodView, *args: Any) -> Any:
-        data, faq = (args[0], args[1]) if schema is not None else ({}, args[0])
-        if name == "submit":
-            faqs.submit_faq(faq, actor())
-        elif name == "approve":
-            faqs.approve_faq(faq, g.user, actor(), notes=data.get("notes"))
-        else:
-            faqs.request_faq_changes(faq, actor(), notes=data.get("notes"))
-        return RESOURCE.answer(faq)
+        `draft` → `in_review`. Readers keep the approved text (if any) meanwhile. 409 for an
+        article's FAQ (it is reviewed with its article: submit the article) or from any other
+        status (`allowed_transitions` says what is open); 404 for an unknown or trashed FAQ.
+        """,
+        lambda faq, body: faqs.submit_faq(faq, actor()),
+    ),
+    ReviewStep(
+        "approve",
+        "faqs:review",
+        """Approve a topic FAQ
 
-    post.__doc__ = summary
-    view: Any = RESOURCE.locked(post, required=False)
-    view = blp.alt_response(409, response="CONFLICT")(view)
-    view = blp.alt_response(404, response="NOT_FOUND")(view)
-    view = blp.response(200, AdminFaqOut, headers=ETAG_HEADER)(view)
-    if schema is not None:
-        view = blp.alt_response(422, response="UNPROCESSABLE_ENTITY")(view)
-        view = blp.arguments(schema, required=False, **JSON_BODY)(view)
-    view = blp.authorize(action)(view)
-    blp.route(f"/<uuid:faq_id>/{name}", endpoint=f"faq_{name.replace('-', '_')}")(
-        type(f"Faq{name.title().replace('-', '')}", (MethodView,), {"post": view})
-    )
+        `in_review` → `published`: its question and answer become the text readers see on the
+        topic and at `/v1/faqs/{id}`, which name the reviewer and the review date. Reviewers
+        only. 409 when the reviewer's person is in the trash or holds no credential valid
+        today (`kind` `reviewer-not-eligible`, `reasons` says which), for an article's FAQ, or
+        when the FAQ is not in review; 404 for an unknown or trashed FAQ.
+        """,
+        lambda faq, body: faqs.approve_faq(faq, g.user, actor(), notes=body.get("notes")),
+        FaqReviewIn,
+    ),
+    ReviewStep(
+        "request-changes",
+        "faqs:review",
+        """Send a topic FAQ back to its editors
 
-
-_review_view(
-    "submit",
-    "faqs:submit",
-    """Submit a topic FAQ for medical review
-
-    `draft` → `in_review`. Readers keep the approved text (if any) meanwhile. 409 for an
-    article's FAQ (it is reviewed with its article: submit the article) or from any other
-    status (`allowed_transitions` says what is open); 404 for an unknown or trashed FAQ.
-    """,
-    None,
-)
-_review_view(
-    "approve",
-    "faqs:review",
-    """Approve a topic FAQ
-
-    `in_review` → `published`: its question and answer become the text readers see on the
-    topic and at `/v1/faqs/{id}`, which name the reviewer and the review date. Reviewers
-    only. 409 when the reviewer's person is in the trash or holds no credential valid
-    today (`kind` `reviewer-not-eligible`, `reasons` says which), for an article's FAQ, or
-    when the FAQ is not in review; 404 for an unknown or trashed FAQ.
-    """,
-    FaqReviewIn,
-)
-_review_view(
-    "request-changes",
-    "faqs:review",
-    """Send a topic FAQ back to its editors
-
-    `in_review` → `draft`, with the reviewer's `notes` in the audit log; readers keep the
-    approved text (if any). Reviewers only. 409 for an article's FAQ or when the FAQ is
-    not in review; 404 for an unknown or trashed FAQ.
-    """,
-    FaqReviewIn,
+        `in_review` → `draft`, with the reviewer's `notes` in the audit log; readers keep the
+        approved text (if any). Reviewers only. 409 for an article's FAQ or when the FAQ is
+        not in review; 404 for an unknown or trashed FAQ.
+        """,
+        lambda faq, body: faqs.request_faq_changes(faq, actor(), notes=body.get("notes")),
+        FaqReviewIn,
+    ),
 )

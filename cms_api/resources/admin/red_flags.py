@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import g
-from flask.views import MethodView
 
-from cms_api.http.admin import ETAG_HEADER, AdminBlueprint, actor
+from cms_api.http.admin import AdminBlueprint, actor
 from cms_api.http.admin_resource import (
-    JSON_BODY,
     AdminResource,
     StandardViews,
     ViewDocs,
     ViewNames,
     ViewSchemas,
 )
+from cms_api.http.review_steps import ReviewStep, register_review_steps
 from cms_api.schemas.admin.red_flags import (
     AdminRedFlagCreate,
     AdminRedFlagList,
@@ -86,89 +83,68 @@ StandardViews(
 ).register(collection=True)
 
 
-def _step_view(name: str, action: str, summary: str, schema: type | None) -> None:
-    """One step of a red flag's review or publishing, answered with it and its new ETag."""
+register_review_steps(
+    RESOURCE,
+    AdminRedFlagOut,
+    ReviewStep(
+        "submit",
+        "workflow:submit",
+        """Submit a red flag for medical review
 
-    def post(self: MethodView, *args: Any) -> Any:
-        data, red_flag = (args[0], args[1]) if schema is not None else ({}, args[0])
-        if name == "submit":
-            red_flags.submit_red_flag(red_flag, actor())
-        elif name == "approve":
-            red_flags.approve_red_flag(red_flag, g.user, actor(), notes=data.get("notes"))
-        elif name == "request-changes":
-            red_flags.request_red_flag_changes(red_flag, actor(), notes=data.get("notes"))
-        elif name == "publish":
-            red_flags.publish_red_flag(red_flag, actor())
-        else:
-            red_flags.unpublish_red_flag(red_flag, actor())
-        return RESOURCE.answer(red_flag)
+        `draft` → `in_review`. 409 from any other status (`allowed_transitions` says what is
+        open); 404 for an unknown or trashed red flag.
+        """,
+        lambda red_flag, body: red_flags.submit_red_flag(red_flag, actor()),
+    ),
+    ReviewStep(
+        "approve",
+        "workflow:review",
+        """Approve a red flag
 
-    post.__doc__ = summary
-    view: Any = RESOURCE.locked(post, required=False)
-    view = blp.alt_response(409, response="CONFLICT")(view)
-    view = blp.alt_response(404, response="NOT_FOUND")(view)
-    view = blp.response(200, AdminRedFlagOut, headers=ETAG_HEADER)(view)
-    if schema is not None:
-        view = blp.alt_response(422, response="UNPROCESSABLE_ENTITY")(view)
-        view = blp.arguments(schema, required=False, **JSON_BODY)(view)
-    view = blp.authorize(action)(view)
-    blp.route(f"/<uuid:red_flag_id>/{name}", endpoint=f"red_flag_{name.replace('-', '_')}")(
-        type(f"RedFlag{name.title().replace('-', '')}", (MethodView,), {"post": view})
-    )
+        `in_review` → `approved`, naming the reviewer and the date. Reviewers only. 409 when
+        the reviewer's person is in the trash or holds no credential valid today (`kind`
+        `reviewer-not-eligible`, `reasons` says which), or when it is not in review; 404 for
+        an unknown or trashed red flag.
+        """,
+        lambda red_flag, body: red_flags.approve_red_flag(
+            red_flag, g.user, actor(), notes=body.get("notes")
+        ),
+        RedFlagReviewIn,
+    ),
+    ReviewStep(
+        "request-changes",
+        "workflow:review",
+        """Send a red flag back to its editors
 
+        `in_review` or `approved` → `draft`, with the reviewer's `notes` in the audit log;
+        published guidance, if any, stays live. Reviewers only. 409 from any other status;
+        404 for an unknown or trashed red flag.
+        """,
+        lambda red_flag, body: red_flags.request_red_flag_changes(
+            red_flag, actor(), notes=body.get("notes")
+        ),
+        RedFlagReviewIn,
+    ),
+    ReviewStep(
+        "publish",
+        "workflow:publish",
+        """Publish a red flag
 
-_step_view(
-    "submit",
-    "workflow:submit",
-    """Submit a red flag for medical review
+        `approved` → `published`: its guidance is rendered and stored, listed at
+        `/v1/red-flags` and shown to readers whose question matches a trigger, from now.
+        409 from any other status; 404 for an unknown or trashed red flag.
+        """,
+        lambda red_flag, body: red_flags.publish_red_flag(red_flag, actor()),
+    ),
+    ReviewStep(
+        "unpublish",
+        "workflow:publish",
+        """Unpublish a red flag
 
-    `draft` → `in_review`. 409 from any other status (`allowed_transitions` says what is
-    open); 404 for an unknown or trashed red flag.
-    """,
-    None,
-)
-_step_view(
-    "approve",
-    "workflow:review",
-    """Approve a red flag
-
-    `in_review` → `approved`, naming the reviewer and the date. Reviewers only. 409 when
-    the reviewer's person is in the trash or holds no credential valid today (`kind`
-    `reviewer-not-eligible`, `reasons` says which), or when it is not in review; 404 for
-    an unknown or trashed red flag.
-    """,
-    RedFlagReviewIn,
-)
-_step_view(
-    "request-changes",
-    "workflow:review",
-    """Send a red flag back to its editors
-
-    `in_review` or `approved` → `draft`, with the reviewer's `notes` in the audit log;
-    published guidance, if any, stays live. Reviewers only. 409 from any other status;
-    404 for an unknown or trashed red flag.
-    """,
-    RedFlagReviewIn,
-)
-_step_view(
-    "publish",
-    "workflow:publish",
-    """Publish a red flag
-
-    `approved` → `published`: its guidance is rendered and stored, listed at
-    `/v1/red-flags` and shown to readers whose question matches a trigger, from now.
-    409 from any other status; 404 for an unknown or trashed red flag.
-    """,
-    None,
-)
-_step_view(
-    "unpublish",
-    "workflow:publish",
-    """Unpublish a red flag
-
-    `published` → `approved`: its guidance stops matching and leaves `/v1/red-flags` at
-    once; publishing it again needs no new review. 409 from any other status; 404 for an
-    unknown or trashed red flag.
-    """,
-    None,
+        `published` → `approved`: its guidance stops matching and leaves `/v1/red-flags` at
+        once; publishing it again needs no new review. 409 from any other status; 404 for an
+        unknown or trashed red flag.
+        """,
+        lambda red_flag, body: red_flags.unpublish_red_flag(red_flag, actor()),
+    ),
 )

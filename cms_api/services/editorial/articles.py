@@ -33,14 +33,13 @@ from cms_api.services.editorial.common import (
     ContentType,
     fetch,
     like_pattern,
-    move_to_trash,
     recently_changed,
-    take_out_of_trash,
 )
 from cms_api.services.editorial.transitions import allowed_transitions
 from cms_api.services.publishing import images, revisions
 from cms_api.services.publishing import reviews as review_record
 from cms_api.services.publishing.articles import change_slug, refresh_articles
+from cms_api.services.trash import move_to_trash, take_out_of_trash
 
 # Fields a plain create or edit may set. Status, authors and reviews have their own calls.
 SCALAR_FIELDS = (

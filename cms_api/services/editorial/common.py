@@ -7,23 +7,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
 
 from psycopg import errors as pg_errors
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from cms_api.database import db
-from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 from cms_api.domain.paging import Keyset, Page
-from cms_api.models import Article, Faq, Person, RelatedLink, Topic
+from cms_api.models import Person, Topic
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.paging import paginate
-
-# The content types that have a version column and a trash.
-Trashable = TypeVar("Trashable", Article, Faq, Person, Topic, RelatedLink)
+from cms_api.services.trash import Trashable
 
 
 @dataclass(frozen=True)
@@ -145,39 +142,6 @@ def record_create(kind: str, entity_id: uuid.UUID, after: dict[str, Any], actor:
         target_type=kind,
         target_id=entity_id,
         after=jsonable(after),
-        request_id=actor.request_id,
-    )
-
-
-def move_to_trash(entity: Trashable, kind: str, actor: Actor) -> None:
-    """Mark trashed (nothing is deleted) and audit it; the caller re-renders."""
-    entity.deleted_at = utcnow()
-    db.session.flush()
-    audit.record(
-        actor_id=actor.user_id,
-        action=f"{kind}.trash",
-        target_type=kind,
-        target_id=entity.id,
-        before={"deleted_at": None},
-        after={"deleted_at": entity.deleted_at.isoformat()},
-        request_id=actor.request_id,
-    )
-
-
-def take_out_of_trash(entity: Trashable, kind: str, actor: Actor) -> None:
-    """Clear the trash mark and audit it; the caller re-renders."""
-    if entity.deleted_at is None:
-        raise Conflict(f"The {kind} is not in the trash.")
-    trashed_at = entity.deleted_at
-    entity.deleted_at = None
-    db.session.flush()
-    audit.record(
-        actor_id=actor.user_id,
-        action=f"{kind}.restore",
-        target_type=kind,
-        target_id=entity.id,
-        before={"deleted_at": trashed_at.isoformat()},
-        after={"deleted_at": None},
         request_id=actor.request_id,
     )
 

@@ -13,26 +13,22 @@ from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import Conflict
 from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
 from cms_api.models import Article, Faq, Topic, User
-from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.editorial.articles import log_cancelled_schedule
 from cms_api.services.editorial.common import (
     ContentType,
     fetch,
     invalid,
-    jsonable,
     like_pattern,
-    move_to_trash,
     recently_changed,
     record_create,
     record_update,
-    take_out_of_trash,
 )
-from cms_api.services.editorial.transitions import illegal_transition
+from cms_api.services.editorial.reviewed import Review
 from cms_api.services.publishing import revisions
 from cms_api.services.publishing.articles import refresh_articles
-from cms_api.services.publishing.credentials import reviewer_problems
 from cms_api.services.publishing.topics import refresh_topics
+from cms_api.services.trash import move_to_trash, take_out_of_trash
 
 FIELDS = ("question", "answer", "position", "status")
 TEXT_FIELDS = ("question", "answer")
@@ -240,73 +236,46 @@ def _refresh_topics(topic_ids: set[Any]) -> None:
 # -- a topic FAQ's review ------------------------------------------------------------------
 
 
-def _check(faq: Faq, transition: str) -> None:
+def _reviewed_alone(faq: Faq) -> None:
+    """An article's FAQ has no review of its own: it is reviewed with the article."""
     if faq.topic_id is None:
         raise Conflict(
             "An article's FAQ is reviewed with its article: submit the article for review.",
             kind="illegal-transition",
             allowed_transitions=[],
         )
-    if faq.status not in TOPIC_TRANSITIONS[transition]:
-        allowed = [name for name, sources in TOPIC_TRANSITIONS.items() if faq.status in sources]
-        raise illegal_transition("a topic FAQ", faq.status, transition, allowed)
 
 
-def _log(faq: Faq, action: str, actor: Actor, before: str, **after: Any) -> None:
-    audit.record(
-        actor_id=actor.user_id,
-        action=f"faq.{action}",
-        target_type="faq",
-        target_id=faq.id,
-        before={"status": before},
-        after=jsonable({"status": faq.status, **after}),
-        request_id=actor.request_id,
-    )
+REVIEW = Review[Faq](
+    kind="faq",
+    what="a topic FAQ",
+    transitions=TOPIC_TRANSITIONS,
+    precondition=_reviewed_alone,
+)
 
 
 def submit_faq(faq: Faq, actor: Actor) -> Faq:
     """`draft` → `in_review`: the topic FAQ's current words await a reviewer."""
-    _check(faq, "submit")
-    before, faq.status = faq.status, "in_review"
-    db.session.flush()
-    _log(faq, "submit", actor, before)
-    return faq
+    return REVIEW.move(faq, "submit", "in_review", actor)
 
 
 def approve_faq(faq: Faq, reviewer: User, actor: Actor, *, notes: str | None) -> Faq:
     """`in_review` → `published`: the reviewed words become the ones readers see, with the
     reviewer and the date, and the topic page and the FAQ's document are re-rendered."""
-    _check(faq, "approve")
-    today = utcnow().date()
-    problems = reviewer_problems(reviewer.person, today)
-    if problems:
-        raise Conflict(
-            f"This reviewer cannot approve: {' '.join(problems)}",
-            kind="reviewer-not-eligible",
-            reasons=problems,
-        )
-    assert reviewer.person is not None
+    person = REVIEW.sign(faq, reviewer)
     now = utcnow()
-    before = faq.status
     if (faq.live_question, faq.live_answer) != (faq.question, faq.answer):
         faq.live_updated_at = now
     faq.live_question, faq.live_answer = faq.question, faq.answer
-    faq.reviewed_by_id, faq.reviewed_on = reviewer.person.id, today
     faq.published_at = faq.published_at or now
-    faq.status = "published"
-    db.session.flush()
-    _log(faq, "approve", actor, before, reviewer=reviewer.person.slug, notes=notes)
+    REVIEW.move(faq, "approve", "published", actor, reviewer=person.slug, notes=notes)
     _refresh_topics({faq.topic_id})
     return faq
 
 
 def request_faq_changes(faq: Faq, actor: Actor, *, notes: str | None) -> Faq:
     """`in_review` → `draft`: back to the editors; readers keep the approved words."""
-    _check(faq, "request-changes")
-    before, faq.status = faq.status, "draft"
-    db.session.flush()
-    _log(faq, "request_changes", actor, before, notes=notes)
-    return faq
+    return REVIEW.move(faq, "request-changes", "draft", actor, notes=notes)
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,12 @@ from cms_api.services.editorial.common import (
     ContentType,
     invalid,
     jsonable,
-    move_to_trash,
-    take_out_of_trash,
     unique_or_conflict,
 )
 from cms_api.services.paging import paginate
 from cms_api.services.publishing import revisions
 from cms_api.services.publishing.articles import refresh_articles
+from cms_api.services.trash import move_to_trash, take_out_of_trash
 
 FIELDS = ("relation", "weight", "anchor_text", "position")
 

@@ -17,17 +17,16 @@ from cms_api.services.editorial.common import (
     ContentType,
     fetch,
     like_pattern,
-    move_to_trash,
     recently_changed,
     record_create,
     record_update,
     slug_conflict,
     slug_taken,
-    take_out_of_trash,
     unique_or_conflict,
 )
 from cms_api.services.publishing import images
 from cms_api.services.publishing.cascade import person_changed
+from cms_api.services.trash import move_to_trash, take_out_of_trash
 
 FIELDS = (
     "slug",

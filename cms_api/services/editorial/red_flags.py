@@ -10,29 +10,24 @@ from sqlalchemy import ColumnElement, or_, select
 
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
-from cms_api.domain.errors import Conflict
 from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
 from cms_api.models import RedFlag, User
-from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.discovery.red_flags import TriggerError, parse_trigger
 from cms_api.services.editorial.common import (
     ContentType,
     fetch,
     invalid,
-    jsonable,
     like_pattern,
-    move_to_trash,
     recently_changed,
     record_create,
     record_update,
     slug_conflict,
-    take_out_of_trash,
     unique_or_conflict,
 )
-from cms_api.services.editorial.transitions import illegal_transition
+from cms_api.services.editorial.reviewed import Review
 from cms_api.services.publishing import red_flags as published
-from cms_api.services.publishing.credentials import reviewer_problems
+from cms_api.services.trash import move_to_trash, take_out_of_trash
 
 KIND = published.KIND
 # Everything a reviewer signs off: a change to any of them needs a new review.
@@ -53,7 +48,7 @@ def get_red_flag(
     red_flag_id: uuid.UUID, *, for_update: bool = False, include_trashed: bool = False
 ) -> RedFlag:
     return fetch(
-        RedFlag,  # type: ignore[type-var]
+        RedFlag,
         red_flag_id,
         label="red flag",
         for_update=for_update,
@@ -124,14 +119,14 @@ def update_red_flag(red_flag: RedFlag, data: dict[str, Any], actor: Actor) -> Re
 
 def trash_red_flag(red_flag: RedFlag, actor: Actor) -> None:
     """Move to the trash; its guidance stops matching at once."""
-    move_to_trash(red_flag, KIND, actor)  # type: ignore[type-var]
+    move_to_trash(red_flag, KIND, actor)
     published.withdraw(red_flag, "deleted")
 
 
 def restore_red_flag(red_flag: RedFlag, actor: Actor) -> RedFlag:
     """Back from the trash as a draft: urgent guidance is shown again only once reviewed
     and published again."""
-    take_out_of_trash(red_flag, KIND, actor)  # type: ignore[type-var]
+    take_out_of_trash(red_flag, KIND, actor)
     red_flag.status = "draft"
     db.session.flush()
     return red_flag
@@ -140,68 +135,32 @@ def restore_red_flag(red_flag: RedFlag, actor: Actor) -> RedFlag:
 # -- review and publishing -------------------------------------------------------------
 
 
-def _check(red_flag: RedFlag, transition: str) -> None:
-    if red_flag.status not in TRANSITIONS[transition]:
-        raise illegal_transition("a red flag", red_flag.status, transition, allowed(red_flag))
-
-
-def allowed(red_flag: RedFlag) -> list[str]:
-    return [name for name, sources in TRANSITIONS.items() if red_flag.status in sources]
-
-
-def _log(red_flag: RedFlag, action: str, actor: Actor, before: str, **after: Any) -> None:
-    audit.record(
-        actor_id=actor.user_id,
-        action=f"{KIND}.{action}",
-        target_type=KIND,
-        target_id=red_flag.id,
-        before={"status": before},
-        after=jsonable({"status": red_flag.status, **after}),
-        request_id=actor.request_id,
-    )
-
-
-def _move(red_flag: RedFlag, transition: str, status: str, actor: Actor, **after: Any) -> RedFlag:
-    _check(red_flag, transition)
-    before, red_flag.status = red_flag.status, status
-    db.session.flush()
-    _log(red_flag, transition.replace("-", "_"), actor, before, **after)
-    return red_flag
+REVIEW = Review[RedFlag](kind=KIND, what="a red flag", transitions=TRANSITIONS)
 
 
 def submit_red_flag(red_flag: RedFlag, actor: Actor) -> RedFlag:
     """`draft` → `in_review`."""
-    return _move(red_flag, "submit", "in_review", actor)
+    return REVIEW.move(red_flag, "submit", "in_review", actor)
 
 
 def approve_red_flag(
     red_flag: RedFlag, reviewer: User, actor: Actor, *, notes: str | None
 ) -> RedFlag:
     """`in_review` → `approved`, by a reviewer whose person holds a credential valid today."""
-    _check(red_flag, "approve")
-    today = utcnow().date()
-    problems = reviewer_problems(reviewer.person, today)
-    if problems:
-        raise Conflict(
-            f"This reviewer cannot approve: {' '.join(problems)}",
-            kind="reviewer-not-eligible",
-            reasons=problems,
-        )
-    assert reviewer.person is not None
-    red_flag.reviewed_by_id, red_flag.reviewed_on = reviewer.person.id, today
-    return _move(red_flag, "approve", "approved", actor, reviewer=reviewer.person.slug, notes=notes)
+    person = REVIEW.sign(red_flag, reviewer)
+    return REVIEW.move(red_flag, "approve", "approved", actor, reviewer=person.slug, notes=notes)
 
 
 def request_red_flag_changes(red_flag: RedFlag, actor: Actor, *, notes: str | None) -> RedFlag:
     """`in_review` or `approved` → `draft`, with the reviewer's notes in the audit log."""
-    return _move(red_flag, "request-changes", "draft", actor, notes=notes)
+    return REVIEW.move(red_flag, "request-changes", "draft", actor, notes=notes)
 
 
 def publish_red_flag(red_flag: RedFlag, actor: Actor) -> RedFlag:
     """`approved` → `published`: its guidance is rendered and stored, and matches from now."""
-    _check(red_flag, "publish")
+    REVIEW.check(red_flag, "publish")
     red_flag.published_at = red_flag.published_at or utcnow()
-    _move(red_flag, "publish", "published", actor)
+    REVIEW.move(red_flag, "publish", "published", actor)
     published.publish_documents([red_flag])
     return red_flag
 
@@ -209,7 +168,7 @@ def publish_red_flag(red_flag: RedFlag, actor: Actor) -> RedFlag:
 def unpublish_red_flag(red_flag: RedFlag, actor: Actor) -> RedFlag:
     """`published` → `approved`: its guidance stops matching; publishing again needs no
     new review."""
-    _move(red_flag, "unpublish", "approved", actor)
+    REVIEW.move(red_flag, "unpublish", "approved", actor)
     published.withdraw(red_flag, "unpublished")
     return red_flag
 
@@ -242,7 +201,7 @@ def list_red_flags(filters: RedFlagFilters, *, limit: int, cursor: str | None) -
             )
         )
     return recently_changed(
-        RedFlag,  # type: ignore[type-var]
+        RedFlag,
         conditions,
         trashed=filters.trashed,
         keyset=RED_FLAGS_KEYSET,
@@ -272,11 +231,11 @@ def present(red_flag: RedFlag) -> dict[str, Any]:
         "action": {"label": red_flag.action_label, "url": red_flag.action_url},
         "reviewed_by": red_flag.reviewed_by.slug if red_flag.reviewed_by else None,
         "live": published.is_live(red_flag),
-        "allowed_transitions": allowed(red_flag) if red_flag.deleted_at is None else [],
+        "allowed_transitions": REVIEW.allowed(red_flag) if red_flag.deleted_at is None else [],
     }
 
 
-RED_FLAGS = ContentType[RedFlag](  # type: ignore[type-var]
+RED_FLAGS = ContentType[RedFlag](
     kind=KIND,
     get=get_red_flag,
     update=update_red_flag,

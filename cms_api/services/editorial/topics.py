@@ -20,19 +20,18 @@ from cms_api.services.editorial.common import (
     fetch,
     invalid,
     like_pattern,
-    move_to_trash,
     recently_changed,
     record_create,
     record_update,
     slug_conflict,
     slug_taken,
-    take_out_of_trash,
     unique_or_conflict,
 )
 from cms_api.services.publishing import images
 from cms_api.services.publishing.articles import refresh_articles
 from cms_api.services.publishing.cascade import topic_changed
 from cms_api.services.publishing.jsonld import topic_specialty
+from cms_api.services.trash import move_to_trash, take_out_of_trash
 
 # A change to `specialty` re-renders articles on the topic's subtree too (topic_changed):
 # subtopics without one of their own inherit it.

@@ -26,6 +26,7 @@ from cms_api.services.media.formats import Format
 from cms_api.services.media.renditions import RATIOS, make_renditions
 from cms_api.services.media.urls import file_url
 from cms_api.services.paging import paginate
+from cms_api.services.trash import move_to_trash, take_out_of_trash
 
 KIND = "image"
 # The fields an editor may change after upload; the pixels themselves never change.
@@ -267,35 +268,12 @@ def update_image(image: Image, data: dict[str, Any], actor: Actor) -> Image:
 
 def trash_image(image: Image, actor: Actor) -> None:
     """Move to the trash: its files stop being served. Nothing is deleted."""
-    image.deleted_at = utcnow()
-    db.session.flush()
-    audit.record(
-        actor_id=actor.user_id,
-        action=f"{KIND}.trash",
-        target_type=KIND,
-        target_id=image.id,
-        before={"deleted_at": None},
-        after={"deleted_at": image.deleted_at.isoformat()},
-        request_id=actor.request_id,
-    )
+    move_to_trash(image, KIND, actor)
     _changed(image)
 
 
 def restore_image(image: Image, actor: Actor) -> Image:
-    if image.deleted_at is None:
-        raise Conflict("The image is not in the trash.")
-    trashed_at = image.deleted_at
-    image.deleted_at = None
-    db.session.flush()
-    audit.record(
-        actor_id=actor.user_id,
-        action=f"{KIND}.restore",
-        target_type=KIND,
-        target_id=image.id,
-        before={"deleted_at": trashed_at.isoformat()},
-        after={"deleted_at": None},
-        request_id=actor.request_id,
-    )
+    take_out_of_trash(image, KIND, actor)
     _changed(image)
     return image
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select, text
 
 from cms_api.database import db
+from cms_api.domain import clock
 from cms_api.models import Article, Faq
 from cms_api.services.publishing.articles import unpublish_article
+from tests.support.api import bearer
 
 BASE = "https://www.example-health.org"
 QUESTIONS = [
@@ -122,50 +124,94 @@ def test_a_withdrawn_article_is_never_quoted(app, client):
     assert all("headache-after-botox" not in p["citation"]["url"] for p in body["passages"])
 
 
-def test_only_eligible_content_is_ever_quoted(app, client):
-    """Random unpublished, trashed and overdue states: every passage quoted belongs to
-    published content whose review is not overdue."""
-    rng = random.Random(1515)
+def test_only_eligible_content_is_ever_quoted(app, client, make_token, monkeypatch):
+    """Random unpublished, trashed and never reviewed content, and the clock moved past each
+    article's next review date: every passage quoted on a day belongs to published,
+    reviewed content whose review is current that day, and an article is quoted again
+    once the clock is back before its review date."""
+    # A draw with articles live, unpublished and trashed, and topic FAQs kept and withdrawn.
+    rng = random.Random(99)
     with app.app_context():
-        articles = db.session.execute(select(Article.id, Article.slug)).all()
-        topic_faqs = db.session.scalars(select(Faq).where(Faq.article_id.is_(None))).all()
-        states = {
-            slug: rng.choice(["live", "unpublished", "trashed", "overdue"]) for _, slug in articles
-        }
+        articles = db.session.execute(select(Article.id, Article.slug).order_by(Article.slug)).all()
+    # The seeded reviews' next review dates, as publishing stated them to readers.
+    review_due = {
+        slug: date.fromisoformat(
+            client.get(f"/v1/articles/{slug}").get_json()["review"]["next_review_due"]
+        )
+        for _, slug in articles
+    }
+    with app.app_context():
+        topic_faqs = db.session.scalars(
+            select(Faq).where(Faq.article_id.is_(None)).order_by(Faq.question)
+        ).all()
+        states = {slug: rng.choice(["live", "unpublished", "trashed"]) for _, slug in articles}
         for article_id, slug in articles:
             if states[slug] in ("unpublished", "trashed"):
                 unpublish_article(article_id)
             if states[slug] == "trashed":
                 db.session.get(Article, article_id).deleted_at = db.func.now()
-        withdrawn_faqs = set()
+        withheld_faqs = set()  # withdrawn, or never reviewed
         for faq in topic_faqs:
             if rng.random() < 0.5:
-                withdrawn_faqs.add(faq.question)
+                withheld_faqs.add(faq.question)
                 db.session.execute(
                     text("DELETE FROM published_documents WHERE kind = 'faq' AND entity_id = :id"),
                     {"id": faq.id},
                 )
-        # Overdue: the stored review of record fell due yesterday.
-        overdue = [slug for slug, state in states.items() if state == "overdue"]
-        db.session.execute(
-            text(
-                "UPDATE answer_passages SET review_due = :due "
-                "WHERE page_kind = 'article' AND page_slug = ANY(:slugs)"
-            ),
-            {"due": date.today() - timedelta(days=1), "slugs": overdue},
-        )
         db.session.commit()
+    # Never reviewed: a topic FAQ written for one of the questions, submitted, not approved.
+    editor = make_token("editor")
+    draft = client.post(
+        "/v1/admin/faqs",
+        json={
+            "topic": "cosmetic-injectables",
+            "question": "Does lip filler swelling go away?",
+            "answer": "Lip filler swelling goes away within two weeks for most people.",
+        },
+        headers=bearer(editor),
+    )
+    assert draft.status_code == 201, draft.get_json()
+    submitted = client.post(f"{draft.headers['Location']}/submit", headers=bearer(editor))
+    assert submitted.status_code == 200, submitted.get_json()
+    withheld_faqs.add(draft.get_json()["question"])
+    live = {slug for slug, state in states.items() if state == "live"}
 
-    eligible = {slug for slug, state in states.items() if state == "live"}
-    quoted = 0
-    for question in QUESTIONS:
-        for passage in ask(client, question)["passages"]:
-            quoted += 1
-            url = passage["citation"]["url"]
-            if url.startswith(f"{BASE}/articles/"):
-                assert url.removeprefix(f"{BASE}/articles/").split("#")[0] in eligible
-            else:
-                assert passage["heading"] not in withdrawn_faqs
+    def quoted_on(day: date) -> dict[str, list[tuple[str, str]]]:
+        """Every question's passages with the clock at noon on `day`, each checked."""
+        monkeypatch.setattr(clock, "utcnow", lambda: datetime.combine(day, time(12), UTC))
+        quoted = {}
+        for question in QUESTIONS:
+            passages = ask(client, question)["passages"]
+            quoted[question] = [(p["citation"]["url"], p["heading"]) for p in passages]
+            for url, heading in quoted[question]:
+                if url.startswith(f"{BASE}/articles/"):
+                    slug = url.removeprefix(f"{BASE}/articles/").split("#")[0]
+                    assert slug in live, (day, slug, states[slug])
+                    assert review_due[slug] >= day, (day, slug, "quoted while overdue")
+                else:
+                    assert heading not in withheld_faqs, (day, heading)
+        return quoted
+
+    def articles_in(quoted: dict[str, list[tuple[str, str]]]) -> set[str]:
+        return {
+            url.removeprefix(f"{BASE}/articles/").split("#")[0]
+            for passages in quoted.values()
+            for url, _ in passages
+            if url.startswith(f"{BASE}/articles/")
+        }
+
+    due_days = sorted({review_due[slug] for slug in live})
+    before = due_days[0] - timedelta(days=1)
+    first = current = quoted_on(before)
+    assert articles_in(first), "the draw left an article the questions quote"
+    for due_day in due_days:
+        # On its due date a review is still current, so nothing changed since the last day
+        # checked; the day after, the articles due that day are overdue.
+        assert quoted_on(due_day) == current, due_day
+        current = quoted_on(due_day + timedelta(days=1))
+    assert not articles_in(current), "every live article is overdue now"
+    # Back before every review date: the same passages are quoted again.
+    assert quoted_on(before) == first
     assert any(states[s] != "live" for s in states)  # the draw withdrew something
 
 
