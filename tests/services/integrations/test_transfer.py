@@ -23,7 +23,6 @@ from cms_api.services.accounts import users as accounts
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.editorial import articles as editorial
 from cms_api.services.editorial import links
-from cms_api.services.integrations.seeds import load_seeds
 from cms_api.services.integrations.transfer import export, importer
 from cms_api.services.integrations.transfer.kinds import KINDS
 from cms_api.services.publishing.articles import change_slug
@@ -59,13 +58,11 @@ def _dispose(app: Flask) -> None:
 
 
 @pytest.fixture(scope="module")
-def source(make_database) -> Iterator[Flask]:
+def source(make_database, seeded_template: str) -> Iterator[Flask]:
     """The seeds plus a little of everything an editor leaves behind: an unpublished edit
     (by a user, who is not content), a renamed article, a draft, the trash."""
-    app = build_app(make_database("transfer_source"))
+    app = build_app(make_database("transfer_source", template=seeded_template))
     with app.app_context():
-        upgrade()
-        load_seeds()
         editor = accounts.create_user(email="ed@example.org", name="Ed", role="editor")
         actor = Actor(user_id=editor.id)
         articles = {a.slug: a for a in db.session.scalars(select(Article))}

@@ -20,7 +20,6 @@ from cms_api.services.accounts import users as accounts
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.delivery import documents as delivery
 from cms_api.services.editorial import articles as editorial
-from cms_api.services.integrations.seeds import load_seeds
 from cms_api.services.integrations.transfer import export, importer
 from cms_api.services.publishing.articles import publish_article
 from tests.conftest import build_app
@@ -39,13 +38,11 @@ def _dispose(app: Flask) -> None:
 
 
 @pytest.fixture(scope="module")
-def source(make_database) -> Iterator[Flask]:
+def source(make_database, seeded_template: str) -> Iterator[Flask]:
     """The seeds (a funder, specialties, periodicals) plus a published sponsor and an
     advertising call to action."""
-    app = build_app(make_database("transparency_source"))
+    app = build_app(make_database("transparency_source", template=seeded_template))
     with app.app_context():
-        upgrade()
-        load_seeds()
         editor = accounts.create_user(email="ed@example.org", name="Ed", role="editor")
         article = db.session.scalars(select(Article).where(Article.slug == SLUG)).one()
         advert = {

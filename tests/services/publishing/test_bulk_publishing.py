@@ -93,6 +93,8 @@ def _publish_corpus(publish) -> dict[str, Any]:
         undo.rollback()
 
 
+# Publishes a corpus of 60 articles twice, one by one and in bulk: seconds of work.
+@pytest.mark.slow
 def test_bulk_publishing_stores_what_one_by_one_publishing_does(
     app, monkeypatch: pytest.MonkeyPatch
 ) -> None:
