@@ -379,6 +379,11 @@ def load_corpus(
                 "reviewer_id": rng.choice(reviewers),
                 "reviewed_at": reviewed_at,
                 "notes": text.sentence(),
+                # A clinical approval of the revision published, so the published
+                # documents carry a review of record as real ones do (and instant
+                # answers may quote them).
+                "kind": "clinical",
+                "revision_number": 0,
             }
         )
         for position, topic_id in enumerate(rng.sample(topic_ids, TOPICS_PER_ARTICLE)):

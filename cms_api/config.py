@@ -77,6 +77,8 @@ class Settings:
       in flask-limiter's notation (default ``5 per minute``).
     - ``CMS_SEARCH_RATE_LIMIT``: searches one client address may make (default
       ``120 per minute``).
+    - ``CMS_VECTOR_SEARCH``: ``auto`` (default: pgvector where the server has it, else an
+      in-memory scan in each worker) or ``memory`` (always the in-memory scan).
     - ``CMS_ANSWER_THRESHOLD``: the confidence (0 to 1, default ``0.5``) an instant answer
       needs; below it /v1/answers answers ``answered: false`` and counts the question.
     - ``CMS_ADMIN_WRITE_RATE_LIMIT``: admin writes one token may make (default
@@ -133,6 +135,9 @@ class Settings:
     search_rate_limit: str = "120 per minute"
     # The confidence below which /v1/answers declines and points to a reader question.
     answer_threshold: float = 0.5
+    # Where instant answers find passages by meaning: "auto" (pgvector where migration 0017
+    # could add its column, else an in-memory scan in each worker) or "memory".
+    vector_search: str = "auto"
     admin_write_rate_limit: str = "1000 per minute"
     trusted_proxies: int = 0
     webhooks_allow_private: bool = False
@@ -163,6 +168,10 @@ class Settings:
         if not 0 <= self.answer_threshold <= 1:
             raise ValueError(
                 f"CMS_ANSWER_THRESHOLD {self.answer_threshold} is not between 0 and 1."
+            )
+        if self.vector_search not in ("auto", "memory"):
+            raise ValueError(
+                f"CMS_VECTOR_SEARCH {self.vector_search!r} is neither 'auto' nor 'memory'."
             )
         # Zero would delete each delivery as it finishes, before an admin could look at it.
         if self.webhook_retention_days < 1:
@@ -224,6 +233,7 @@ class Settings:
             question_rate_limit=env.get("CMS_QUESTION_RATE_LIMIT", "5 per minute"),
             search_rate_limit=env.get("CMS_SEARCH_RATE_LIMIT", "120 per minute"),
             answer_threshold=float(env.get("CMS_ANSWER_THRESHOLD", "0.5")),
+            vector_search=env.get("CMS_VECTOR_SEARCH", "auto").strip().lower(),
             admin_write_rate_limit=env.get("CMS_ADMIN_WRITE_RATE_LIMIT", "1000 per minute"),
             trusted_proxies=int(env.get("CMS_TRUSTED_PROXIES", "0")),
             document_cache_mb=int(env.get("CMS_DOCUMENT_CACHE_MB", "128")),

@@ -7,6 +7,8 @@ from alembic import context
 from flask import current_app
 from sqlalchemy import text
 
+from cms_api.models.answer import include_object
+
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -33,6 +35,7 @@ def run_migrations_online() -> None:
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty_revisions)
+    conf_args.setdefault("include_object", include_object)
 
     with target_db.engine.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})

@@ -16,6 +16,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from cms_api.database import db, libpq_url, sqlalchemy_url
+from cms_api.models.answer import include_object
 from cms_api.services.integrations.seeds import load_seeds
 from tests.conftest import build_app
 
@@ -30,7 +31,8 @@ def test_urls_select_psycopg_and_refuse_other_databases():
 
 def _differences(app):
     with app.app_context(), db.engine.connect() as connection:
-        return compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
+        return compare_metadata(context, db.metadata)
 
 
 def _dispose(app) -> None:

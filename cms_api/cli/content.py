@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from cms_api.database import db
 from cms_api.services.editorial import workflow
 from cms_api.services.integrations.seeds import SeedError, load_seeds
-from cms_api.services.publishing import render_format
+from cms_api.services.publishing import render_format, search_index
 from cms_api.services.publishing.cascade import rerender_everything
 
 
@@ -65,8 +65,11 @@ def render_command(if_outdated: bool) -> None:
     else:
         count = rerender_everything()
         render_format.mark_current()
+    embedded = search_index.embed_missing()
     db.session.commit()
     if count is None:
         click.echo(f"Stored documents already follow format {render_format.RENDER_FORMAT}.")
     else:
         click.echo(f"Rendered {count} published articles, their FAQs, people and topics.")
+    if embedded:
+        click.echo(f"Embedded {embedded} answer passages stored without an embedding.")

@@ -13,12 +13,15 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 from cms_api.models.base import Base
 
@@ -40,10 +43,10 @@ class AnswerPassage(Base):
         CheckConstraint("kind IN ('article', 'faq')", name="kind_answerable"),
         Index("ix_answer_passages_vector", "vector", postgresql_using="gin"),
         Index(
-            "ix_answer_passages_search_text_trgm",
-            "search_text",
+            "ix_answer_passages_heading_trgm",
+            "heading",
             postgresql_using="gin",
-            postgresql_ops={"search_text": "gin_trgm_ops"},
+            postgresql_ops={"heading": "gin_trgm_ops"},
         ),
     )
 
@@ -69,6 +72,37 @@ class AnswerPassage(Base):
     reviewers: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     reviewed_on: Mapped[date | None] = mapped_column(Date)
     review_due: Mapped[date | None] = mapped_column(Date)
+    # The sentence embedding of heading and text (services.embedding): float32,
+    # little-endian; NULL until embedded. Where the server has pgvector the same vector is
+    # also in `embedding_vector` (see SERVER_DEPENDENT).
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+# What migration 0017 adds only where the server has pgvector: the vector column and its
+# HNSW index. The models leave them out, so one metadata describes both kinds of server.
+SERVER_DEPENDENT = frozenset({"embedding_vector", "ix_answer_passages_embedding_vector"})
+
+
+class PgVector(UserDefinedType):
+    """pgvector's `vector`, known to reflection so comparing schemas meets no unknown type."""
+
+    cache_ok = True
+
+    def __init__(self, dimensions: int | None = None) -> None:
+        self.dimensions = dimensions
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return f"vector({self.dimensions})" if self.dimensions else "vector"
+
+
+ischema_names.setdefault("vector", PgVector)
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic's comparison filter: what SERVER_DEPENDENT names is not schema drift."""
+    return not (reflected and compare_to is None and name in SERVER_DEPENDENT)
 
 
 class UnansweredQuestion(Base):

@@ -101,17 +101,25 @@ class Answers(MethodView):
         Up to three passages of published articles and FAQs, quoted verbatim (`text`, and
         the stored sanitized `html`), each with its citation: the public page with the
         section's `#key`, the title, and the reviewers and date of the review of record.
-        Content whose review is overdue is never quoted. Passages are found by words
+        Content whose review is overdue is never quoted. Passages are found three ways,
+        the rankings fused by reciprocal rank fusion (k = 60): by words
         (`websearch_to_tsquery`, ranked by the weighted share of the question's terms, then
-        `ts_rank_cd`) and by trigram similarity (`word_similarity`), the two rankings fused
-        by reciprocal rank fusion (k = 60).
+        `ts_rank_cd`), by trigram similarity of the question to passage headings
+        (`word_similarity`: typos, an FAQ's question restated), and by meaning (the
+        passages whose sentence embedding, made when they were published, is nearest the
+        question's: pgvector's HNSW index, or an in-memory scan on servers without it).
 
-        `confidence` (0..1) is a logistic of how much of the question a passage holds
-        (its terms weighted by rarity), trigram similarity, whether both rankings found it,
-        and its length. Below `CMS_ANSWER_THRESHOLD` (0.5 by default) the answer is
-        `answered: false` with no passages and `ask` saying where to send the question;
-        such questions are counted for the editors (`GET /v1/admin/unanswered`) each time
-        an answer is computed, not when a cache answers.
+        `confidence` (0..1) is a logistic regression fitted to a development set of lay
+        questions (`bench/calibrate_answers.py`): the estimated probability that the
+        passage answers the question, from the share of the question's rarer terms it
+        holds, its cosine of meaning with the question (and its heading's and its page
+        title's), trigram closeness to its heading, how many rankings found it, how far
+        behind the shortlist's best it is, and whether it is the kind of passage the
+        question asks for (causes, treatment, …). Below `CMS_ANSWER_THRESHOLD` (0.5 by
+        default) the answer is `answered: false` with no passages and `ask` saying where to
+        send the question; such questions are counted for the editors
+        (`GET /v1/admin/unanswered`) each time an answer is computed, not when a cache
+        answers.
 
         A question describing an emergency gets the red-flag guidance instead
         (`urgent: true`), before any passage is looked for.

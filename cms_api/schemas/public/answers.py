@@ -77,13 +77,18 @@ class AnswerPassageOut(ma.Schema):
         },
     )
     confidence = ma.fields.Float(
-        **R, metadata={"description": "How sure this passage answers, 0..1.", "example": 0.86}
+        **R,
+        metadata={
+            "description": "The estimated probability that this passage answers the "
+            "question, 0..1 (calibrated on a development set of lay questions).",
+            "example": 0.86,
+        },
     )
     score = ma.fields.Float(
         **R,
         metadata={
-            "description": "Its reciprocal-rank-fusion score over the lexical and trigram "
-            "rankings (sum of 1 / (60 + rank)).",
+            "description": "Its reciprocal-rank-fusion score over the lexical, trigram and "
+            "semantic rankings (sum of 1 / (60 + rank)).",
             "example": 0.032,
         },
     )

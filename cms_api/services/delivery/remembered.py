@@ -98,7 +98,13 @@ def database(connection: Connection) -> Any:
 def current_version() -> Version:
     """The version of published content now; read it before what it versions."""
     with reading() as connection:
-        xmin, events = connection.exec_driver_sql(_CURRENT).one()
+        return version_seen_by(connection)
+
+
+def version_seen_by(connection: Connection) -> Version:
+    """The version of published content this connection sees (in a snapshot: the
+    snapshot's, so that what it reads next is at exactly this version)."""
+    xmin, events = connection.exec_driver_sql(_CURRENT).one()
     return xmin, events
 
 

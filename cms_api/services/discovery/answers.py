@@ -18,30 +18,41 @@ from cms_api.domain import clock
 from cms_api.domain.errors import NotFound
 from cms_api.domain.paging import Keyset, Page, uuid_value, whole_number
 from cms_api.models import UnansweredQuestion
-from cms_api.services import runtime
-from cms_api.services.discovery import red_flags
+from cms_api.services import embedding, runtime, vectors
+from cms_api.services.discovery import intents, red_flags
 from cms_api.services.discovery.search import planned_for_its_words
 from cms_api.services.paging import paginate
 from cms_api.services.publishing.site import page_url
+from cms_api.services.vectors import PassageKey
 
 # Passages quoted at most, and candidates each ranked list contributes to the fusion.
 ANSWER_LIMIT = 3
 CANDIDATES = 20
+# How many passages a term may be in before it counts as common (see _CANDIDATES).
+FREQUENT = 500
 # The best fused candidates whose confidence is weighed.
-SHORTLIST = 10
+SHORTLIST = 20
+# Lexical, trigram and semantic: agreement is the share of them that found a passage.
+RANKED_LISTS = 3
 # The constant of reciprocal rank fusion (Cormack et al.): 1 / (k + rank) per list.
 RRF_K = 60
-# How similar (pg_trgm word_similarity) a passage's words must be to the whole query to be
-# a trigram candidate: pg_trgm's default, 0.6, is for single words, not questions.
+# How similar (pg_trgm word_similarity) a question must be to a passage's heading to make
+# it a trigram candidate: pg_trgm's default, 0.6, is for single words, not questions.
 TRIGRAM_THRESHOLD = 0.3
 ASK = {"href": "/v1/questions", "method": "POST"}
 
-# The candidates of both lists, each with what the confidence is made of, in one
+# The candidates of the three lists, each with what the confidence is made of, in one
 # statement. A query term's weight is its inverse passage frequency, so that "lip filler"
 # counts for more than "headache" in a site about headaches; `coverage` is the weighted
 # share of the query's terms a passage has. Only passages of reviewed content whose review
 # is not overdue are candidates; unpublished and trashed content has none (the passages
 # leave with their document).
+#
+# The work is bounded whatever the words: a term's passages are counted up to :frequent
+# (past it a term is simply common), and the lexical list ranks only the passages holding
+# every term or one of the uncommon ones, at most :frequent of each. A question of common
+# words only ("what helps head pain") on a large site is left to the other two lists
+# rather than scoring tens of thousands of passages.
 _CANDIDATES = """
 WITH query AS MATERIALIZED (
     SELECT
@@ -49,14 +60,25 @@ WITH query AS MATERIALIZED (
         tsvector_to_array(to_tsvector('cms_search', :q)) AS lexemes,
         lower(:q) AS plain
 ),
+passages AS MATERIALIZED (
+    -- The planner's estimate where the table has been analyzed, else (small, new) a count.
+    SELECT coalesce(
+        (SELECT nullif(greatest(reltuples, 0), 0) FROM pg_class
+            WHERE oid = 'answer_passages'::regclass),
+        (SELECT count(*) FROM answer_passages)
+    )::float AS total
+),
 terms AS MATERIALIZED (
-    SELECT term.lexeme, sqrt(ln(1 + passages.total / (1 + found.n))) AS weight
+    SELECT term.lexeme, found.n, sqrt(ln(1 + passages.total / (1 + found.n))) AS weight
     FROM query
     CROSS JOIN unnest(query.lexemes) AS term(lexeme)
-    CROSS JOIN (SELECT count(*)::float AS total FROM answer_passages) AS passages
+    CROSS JOIN passages
     CROSS JOIN LATERAL (
-        SELECT count(*) AS n FROM answer_passages AS p
-        WHERE p.vector @@ quote_literal(term.lexeme)::tsquery
+        SELECT count(*) AS n FROM (
+            SELECT FROM answer_passages AS p
+            WHERE p.vector @@ quote_literal(term.lexeme)::tsquery
+            LIMIT :frequent
+        ) AS limited
     ) AS found
 ),
 -- Any of the words, not all: a question's extra words ("is", "serious") must not hide
@@ -64,12 +86,26 @@ terms AS MATERIALIZED (
 wanted AS MATERIALIZED (
     SELECT
         nullif(replace(query.all_terms::text, ' & ', ' | '), '')::tsquery AS any_terms,
+        nullif(querytree(query.all_terms), 'T')::tsquery AS every_term,
+        (
+            SELECT string_agg(quote_literal(t.lexeme), ' | ')::tsquery FROM terms AS t
+            WHERE t.n < :frequent
+        ) AS uncommon_terms,
         query.plain
     FROM query
 ),
-eligible AS (
+-- Not materialized: each list below reads it through its own index (GIN on the tsvector,
+-- GIN trigram on the heading), which a materialized row set would not have.
+eligible AS NOT MATERIALIZED (
     SELECT p.* FROM answer_passages AS p
     WHERE p.reviewed_on IS NOT NULL AND (p.review_due IS NULL OR p.review_due >= :today)
+),
+matched AS (
+    (SELECT p.kind, p.entity_id, p.position FROM eligible AS p, wanted
+        WHERE p.vector @@ wanted.every_term LIMIT :frequent)
+    UNION
+    (SELECT p.kind, p.entity_id, p.position FROM eligible AS p, wanted
+        WHERE p.vector @@ wanted.uncommon_terms LIMIT :frequent)
 ),
 -- Ranked by the weighted share of the query's terms first (a passage with every term
 -- beats one repeating a common word), then by ts_rank_cd (terms near each other, in the
@@ -80,27 +116,45 @@ lexical AS (
             ORDER BY held.weight DESC, ts_rank_cd(p.vector, wanted.any_terms) DESC,
                 p.kind, p.entity_id, p.position
         ) AS rank
-    FROM eligible AS p
+    FROM matched
+    JOIN answer_passages AS p USING (kind, entity_id, position)
     CROSS JOIN wanted
     CROSS JOIN LATERAL (
         SELECT sum(t.weight) AS weight FROM terms AS t
         WHERE p.vector @@ quote_literal(t.lexeme)::tsquery
     ) AS held
-    WHERE p.vector @@ wanted.any_terms
     ORDER BY rank
     LIMIT :candidates
 ),
+-- Typos and near wordings of a heading, which for an FAQ is its question: a reader's
+-- question often restates one. At most :frequent headings are read (a question near
+-- thousands of "When to see a doctor" headings reads some of them, all alike).
 trigram AS (
-    SELECT p.kind, p.entity_id, p.position, 'trigram' AS list,
+    SELECT near.kind, near.entity_id, near.position, 'trigram' AS list,
         row_number() OVER (
-            ORDER BY wanted.plain <<-> p.search_text, p.kind, p.entity_id, p.position
+            ORDER BY near.distance, near.kind, near.entity_id, near.position
         ) AS rank
-    FROM eligible AS p, wanted
-    WHERE wanted.plain <% p.search_text
+    FROM (
+        SELECT p.kind, p.entity_id, p.position, lower(:q) <<-> p.heading AS distance
+        FROM eligible AS p
+        WHERE lower(:q) <% p.heading
+        LIMIT :frequent
+    ) AS near
     ORDER BY rank
     LIMIT :candidates
 ),
-candidates AS (SELECT * FROM lexical UNION ALL SELECT * FROM trigram)
+-- The passages nearest the question by meaning, found before this statement (pgvector or
+-- the in-memory scan: services.vectors), nearest first.
+semantic AS (
+    SELECT given.kind, given.entity_id, given.position, 'semantic' AS list, given.rank
+    FROM unnest(
+        CAST(:semantic_kinds AS text[]), CAST(:semantic_ids AS uuid[]),
+        CAST(:semantic_positions AS int[])
+    ) WITH ORDINALITY AS given(kind, entity_id, position, rank)
+),
+candidates AS (
+    SELECT * FROM lexical UNION ALL SELECT * FROM trigram UNION ALL SELECT * FROM semantic
+)
 SELECT
     c.list, c.rank, p.kind, p.entity_id, p.position, p.page_kind, p.page_slug, p.anchor,
     p.title, p.heading, p.html, p.text, p.reviewers, p.reviewed_on,
@@ -109,8 +163,8 @@ SELECT
             / nullif((SELECT sum(t.weight) FROM terms AS t), 0),
         0
     ) AS coverage,
-    word_similarity(wanted.plain, p.search_text) AS similarity,
-    length(p.vector) AS words
+    word_similarity(wanted.plain, p.heading) AS heading_similarity,
+    p.embedding
 FROM candidates AS c
 JOIN answer_passages AS p USING (kind, entity_id, position)
 CROSS JOIN wanted
@@ -138,22 +192,55 @@ def fuse(rankings: Sequence[Sequence[Hashable]], k: int = RRF_K) -> list[tuple[H
     return sorted(scores.items(), key=lambda pair: -pair[1])
 
 
-def confidence(
-    coverage: float, similarity: float, lists_agreeing: int, lists: int, words: int = 0
-) -> float:
-    """How sure a passage answers the query, 0..1: a logistic of the weighted share of the
-    query's terms it holds (most of the signal), how closely its words follow the query's
-    spelling and order (trigram word similarity), whether every ranked list found it, and
-    its length (distinct words past 60 count against it: a long section holds many
-    questions' words without answering them).
+@dataclass(frozen=True)
+class Features:
+    """What a candidate passage's confidence is computed from."""
 
-    Tuned on the seeded site: a passage holding the query's rare words and most of the
-    rest scores above 0.8; one sharing only a common word ("headache") with it scores
-    under 0.2.
-    """
-    agreement = lists_agreeing / lists if lists else 0.0
-    z = 9.0 * coverage + 2.0 * similarity + 1.0 * agreement - 7.0
-    z -= 1.5 * max(0.0, math.log(max(words, 1) / 60))
+    # The weighted share of the question's terms the passage holds (rare terms count more).
+    coverage: float
+    # The cosine of the question's and the passage's embeddings: closeness in meaning.
+    cosine: float
+    # The share of the ranked lists (lexical, trigram, semantic) that found it.
+    agreement: float
+    # How closely the question's words, typos and all, follow its heading (pg_trgm word
+    # similarity): an FAQ's heading is its question, which a reader's often restates.
+    heading_similarity: float = 0.0
+    # The cosine of the question with its heading alone, and with its page's title.
+    heading_cosine: float = 0.0
+    title_cosine: float = 0.0
+    # How far behind the shortlist's best cosine and coverage it is (0 for the best).
+    cosine_gap: float = 0.0
+    coverage_gap: float = 0.0
+    # Whether it is the kind of passage the question asks for (services.discovery.intents):
+    # 1 when a kind matches, and `intent_other` 1 when both have kinds and none match.
+    intent_match: float = 0.0
+    intent_other: float = 0.0
+
+    def values(self) -> tuple[float, ...]:
+        return (
+            self.coverage,
+            self.cosine,
+            self.agreement,
+            self.heading_similarity,
+            self.heading_cosine,
+            self.title_cosine,
+            self.cosine_gap,
+            self.coverage_gap,
+            self.intent_match,
+            self.intent_other,
+        )
+
+
+# A logistic regression over Features.values(), fitted to the development set
+# (bench/answers_devset.yaml) by bench/calibrate_answers.py: the confidence is the
+# estimated probability that the passage answers the question.
+WEIGHTS = (1.862, 1.154, 0.76, 0.272, 0.452, 0.843, -0.759, -1.346, 0.879, -0.746)
+BIAS = -2.831
+
+
+def confidence(features: Features) -> float:
+    """How likely the passage answers the question, 0..1 (see WEIGHTS)."""
+    z = BIAS + sum(w * x for w, x in zip(WEIGHTS, features.values(), strict=True))
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -171,13 +258,13 @@ def urgent_guidance(question: str) -> dict[str, Any] | None:
 
 
 @dataclass(frozen=True)
-class _Candidate:
-    row: Any
-    lists: frozenset[str]
+class Ranked:
+    """A shortlisted passage: its stored row, fused score, features and confidence."""
 
-    @property
-    def key(self) -> tuple[str, uuid.UUID, int]:
-        return (self.row.kind, self.row.entity_id, self.row.position)
+    row: Any
+    score: float
+    features: Features
+    confidence: float
 
 
 def answer(question: str, *, threshold: float) -> dict[str, Any]:
@@ -209,19 +296,43 @@ def answer(question: str, *, threshold: float) -> dict[str, Any]:
 
 
 def _retrieve(question: str, today: date, threshold: float) -> tuple[list[dict[str, Any]], float]:
+    shortlist = ranked(question, today)
+    quoted = [
+        _passage(item.row, item.confidence, item.score)
+        for item in shortlist[:ANSWER_LIMIT]
+        if item.confidence >= threshold
+    ]
+    return quoted, shortlist[0].confidence if shortlist else 0.0
+
+
+def ranked(question: str, today: date) -> list[Ranked]:
+    """The shortlist for `question`, most confident first, whatever the threshold."""
+    # The one embedding computed on the read path: the question's (about 50 µs).
+    query_vector = embedding.embed([question])[0]
     with runtime.snapshot() as shared, planned_for_its_words(shared) as connection:
-        # Local to this read-only transaction: the pooled connection keeps pg_trgm's default.
-        connection.execute(
-            text("SELECT set_config('pg_trgm.word_similarity_threshold', :value, true)"),
-            {"value": str(TRIGRAM_THRESHOLD)},
+        semantic = vectors.nearest(
+            connection,
+            query_vector,
+            today=today,
+            limit=CANDIDATES,
+            mode=runtime.settings().vector_search,
         )
         rows = connection.execute(
             text(_CANDIDATES),
-            {"q": question, "today": today, "candidates": CANDIDATES},
+            {
+                "q": question,
+                "today": today,
+                "candidates": CANDIDATES,
+                "frequent": FREQUENT,
+                "trigram_threshold": TRIGRAM_THRESHOLD,
+                "semantic_kinds": [kind for kind, _, _ in semantic],
+                "semantic_ids": [entity_id for _, entity_id, _ in semantic],
+                "semantic_positions": [position for _, _, position in semantic],
+            },
         ).all()
-    rankings: dict[str, list[tuple[int, tuple[str, uuid.UUID, int]]]] = {}
-    found: dict[tuple[str, uuid.UUID, int], Any] = {}
-    in_lists: dict[tuple[str, uuid.UUID, int], set[str]] = {}
+    rankings: dict[str, list[tuple[int, PassageKey]]] = {}
+    found: dict[PassageKey, Any] = {}
+    in_lists: dict[PassageKey, set[str]] = {}
     for row in rows:
         key = (row.kind, row.entity_id, row.position)
         rankings.setdefault(row.list, []).append((row.rank, key))
@@ -229,22 +340,40 @@ def _retrieve(question: str, today: date, threshold: float) -> tuple[list[dict[s
         in_lists.setdefault(key, set()).add(row.list)
     lists = [[key for _, key in sorted(ranking)] for ranking in rankings.values()]
     # The fused ranking chooses the shortlist; the confidence orders what is quoted, so a
-    # passage both lists merely liked does not go before one that holds the question.
-    scored = [
-        (_confidence(found[key], len(in_lists[key]), len(lists)), key, score)
-        for key, score in fuse(lists)[:SHORTLIST]
-    ]
-    scored.sort(key=lambda item: -item[0])
-    quoted = [
-        _passage(found[key], sure, score)
-        for sure, key, score in scored[:ANSWER_LIMIT]
-        if sure >= threshold
-    ]
-    return quoted, scored[0][0] if scored else 0.0
+    # passage the lists merely liked does not go before one that holds the question.
+    fused = fuse(lists)[:SHORTLIST]
+    rows = [found[key] for key, _ in fused]
+    # Headings and titles are embedded here, a shortlist at a time (well under a millisecond).
+    headings = embedding.embed([row.heading for row in rows] + [row.title for row in rows])
+    cosines = [_cosine(query_vector, row.embedding) for row in rows]
+    best_cosine = max(cosines, default=0.0)
+    best_coverage = max((float(row.coverage) for row in rows), default=0.0)
+    asks_for = intents.of_question(question)
+    shortlist = []
+    for index, ((key, score), row) in enumerate(zip(fused, rows, strict=True)):
+        answers_kinds = intents.of_passage(row.anchor, row.heading)
+        features = Features(
+            coverage=float(row.coverage),
+            cosine=cosines[index],
+            agreement=len(in_lists[key]) / RANKED_LISTS,
+            heading_similarity=float(row.heading_similarity),
+            heading_cosine=float(headings[index] @ query_vector),
+            title_cosine=float(headings[len(rows) + index] @ query_vector),
+            cosine_gap=best_cosine - cosines[index],
+            coverage_gap=best_coverage - float(row.coverage),
+            intent_match=float(bool(asks_for & answers_kinds)),
+            intent_other=float(bool(asks_for and answers_kinds and not asks_for & answers_kinds)),
+        )
+        shortlist.append(Ranked(row, score, features, confidence(features)))
+    shortlist.sort(key=lambda item: -item.confidence)
+    return shortlist
 
 
-def _confidence(row: Any, lists_agreeing: int, lists: int) -> float:
-    return confidence(row.coverage, row.similarity, lists_agreeing, max(lists, 2), row.words)
+def _cosine(query_vector: Any, stored: bytes | None) -> float:
+    # Not embedded yet (right after the migration, before `cms-api render --if-outdated`).
+    if stored is None:
+        return 0.0
+    return float(embedding.from_bytes(stored) @ query_vector)
 
 
 def _passage(row: Any, sure: float, score: float) -> dict[str, Any]:

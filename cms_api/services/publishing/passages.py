@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from cms_api.services import embedding, vectors
+
 # Each stored document whose passages are missing or were cut from another version of it
 # is cut again: every section (and subsection) of an article with its heading and key, each
 # FAQ of an article with its question, and a topic's FAQ on its own. An article's FAQs are
@@ -115,10 +117,54 @@ ON CONFLICT (kind, entity_id, position) DO NOTHING
 """
 STATEMENTS = (_DROP_STALE, _CUT)
 
+# Passages of these documents not embedded yet: the ones just cut, or all of them after
+# the migration that brought embeddings in.
+_UNEMBEDDED = """
+SELECT p.kind, p.entity_id, p.position, p.title, p.heading, p.text
+FROM answer_passages AS p
+JOIN ({wanted}) AS wanted USING (kind, entity_id)
+WHERE p.embedding IS NULL
+"""
+_STORE_EMBEDDINGS = """
+UPDATE answer_passages AS p SET embedding = given.embedding{also}
+FROM unnest(
+    %(kinds)s::text[], %(ids)s::uuid[], %(positions)s::int[], %(embeddings)s::bytea[],
+    %(vectors)s::text[]
+) AS given(kind, entity_id, position, embedding, vector)
+WHERE p.kind = given.kind AND p.entity_id = given.entity_id AND p.position = given.position
+"""
+_ALSO_PGVECTOR = ", embedding_vector = given.vector::vector"
+# Embedded this many at a time: a bulk publish of thousands of articles holds one batch
+# of texts and vectors in memory, not all of them.
+EMBED_BATCH = 2_000
+
 
 def cut_passages(connection: Connection, wanted: str, params: dict) -> None:
     """Cut these documents (a query of (kind, entity_id) pairs) into passages again where
-    their stored version changed; withdrawn documents take theirs along (the foreign key
-    cascades)."""
+    their stored version changed, and embed the new ones; withdrawn documents take theirs
+    along (the foreign key cascades)."""
     for statement in STATEMENTS:
         connection.exec_driver_sql(statement.replace("{wanted}", wanted), params)
+    embed_passages(connection, wanted, params)
+
+
+def embed_passages(connection: Connection, wanted: str, params: dict) -> int:
+    """Embed the passages of these documents that have no embedding yet; how many."""
+    pgvector = vectors.has_pgvector_column(connection)
+    result = connection.exec_driver_sql(_UNEMBEDDED.replace("{wanted}", wanted), params)
+    store = _STORE_EMBEDDINGS.replace("{also}", _ALSO_PGVECTOR if pgvector else "")
+    count = 0
+    while rows := result.fetchmany(EMBED_BATCH):
+        embedded = embedding.embed([embedding.passage_text(*row[3:]) for row in rows])
+        connection.exec_driver_sql(
+            store,
+            {
+                "kinds": [row.kind for row in rows],
+                "ids": [row.entity_id for row in rows],
+                "positions": [row.position for row in rows],
+                "embeddings": [embedding.to_bytes(vector) for vector in embedded],
+                "vectors": [embedding.to_pgvector(v) for v in embedded] if pgvector else None,
+            },
+        )
+        count += len(rows)
+    return count

@@ -167,3 +167,9 @@ def reindex_all(connection: Connection | None = None) -> None:
     for statement in (_INDEX_ENTRIES, _INDEX_WORDS):
         connection.exec_driver_sql(statement.replace("{wanted}", _ALL), {})
     passages.cut_passages(connection, _ALL, {})
+
+
+def embed_missing(connection: Connection | None = None) -> int:
+    """Embed every answer passage that has no embedding yet (the passages stored before
+    embeddings came in: `cms-api render` does it once); how many."""
+    return passages.embed_passages(connection or db.session.connection(), _ALL, {})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cms_api.services.discovery.answers import confidence, fuse, normalized
+from cms_api.services.discovery.answers import Features, confidence, fuse, normalized
 
 
 def test_fusion_sums_reciprocal_ranks_over_any_number_of_lists():
@@ -18,11 +18,20 @@ def test_fusion_of_nothing_is_empty():
     assert fuse([]) == [] and fuse([[], []]) == []
 
 
-def test_confidence_grows_with_coverage_and_agreement_and_stays_in_bounds():
-    low = confidence(0.1, 0.2, 1, 2, 40)
-    high = confidence(0.9, 0.6, 2, 2, 40)
+def _features(**changed: float) -> Features:
+    typical = {"coverage": 0.5, "cosine": 0.5, "agreement": 2 / 3, "heading_similarity": 0.4}
+    return Features(**{**typical, **changed})
+
+
+def test_confidence_grows_with_what_a_passage_holds_and_stays_in_bounds():
+    low = confidence(_features(coverage=0.1, cosine=0.2, agreement=1 / 3))
+    high = confidence(_features(coverage=1.0, cosine=0.8, agreement=1.0, heading_similarity=0.9))
     assert 0 <= low < 0.5 < high <= 1
-    assert confidence(0.9, 0.6, 2, 2, 400) < high  # long sections count against
+    for feature in ("coverage", "cosine", "agreement", "heading_similarity"):
+        assert confidence(_features(**{feature: 0.9})) > confidence(_features(**{feature: 0.1}))
+    # Behind the shortlist's best, or another kind of passage than the question asks for.
+    assert confidence(_features(cosine_gap=0.3)) < confidence(_features(cosine_gap=0.0))
+    assert confidence(_features(intent_other=1.0)) < confidence(_features(intent_other=0.0))
 
 
 def test_questions_are_folded_for_counting():
