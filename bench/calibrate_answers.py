@@ -6,8 +6,8 @@ Every shortlisted passage of every development-set question is an example: its f
 (`answers.Features`) and whether the set accepts it as an answer. The fit is L2-regularized
 and checked by 5-fold cross-validation over questions, so the reported precision and
 calibration are those of questions the weights were not fitted on. It prints the weights to
-put in `answers.WEIGHTS` / `answers.BIAS`, and held-out figures for the fitted and the current
-weights at a sweep of thresholds.
+put in `answers.WEIGHTS` / `answers.BIAS`, the fitted weights' held-out figures at a sweep of
+thresholds, and the current weights' figures on the whole set (in-sample) beside them.
 """
 
 from __future__ import annotations

@@ -66,11 +66,6 @@ def _loaded() -> _Model:
     return _model
 
 
-def warm_up() -> None:
-    """Load the model now (half a second), so the first question asked does not wait."""
-    _loaded()
-
-
 def embed(texts: list[str]) -> np.ndarray:
     """Unit-length float32 vectors, one row per text: their dot product is the cosine.
 
