@@ -1,13 +1,13 @@
-"""Fits instant answers' confidence, a logistic regression, to the development set.
+"""Fits instant answers' ranking and confidence, two logistic regressions, to the development set.
 
     .venv/bin/python -m bench.calibrate_answers [--database-url URL] [--corpus-articles N]
 
 Every shortlisted passage of every development-set question is an example: its features
-(`answers.Features`) and whether the set accepts it as an answer. The fit is L2-regularized
-and checked by 5-fold cross-validation over questions, so the reported precision and
-calibration are those of questions the weights were not fitted on. It prints the weights to
-put in `answers.WEIGHTS` / `answers.BIAS`, the fitted weights' held-out figures at a sweep of
-thresholds, and the current weights' figures on the whole set (in-sample) beside them.
+(`answers.Features`) and whether the set accepts it as an answer. The fits are checked by
+5-fold cross-validation over questions, so the reported precision and
+calibration are those of questions the weights were not fitted on. It prints the values to
+put in `answers.RANKING_WEIGHTS`, `RANKING_BIAS` and `CALIBRATION`, their held-out figures at a
+sweep of thresholds, and the current values' figures on the whole set (in-sample) beside them.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import minimize
 
 from bench.answers import DEVSET, _load, _setup, load_devset
 from cms_api.database import db, drop_database, ensure_database
@@ -30,8 +31,8 @@ from cms_api.services.discovery import answers
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 FOLDS = 5
-L2 = 0.05
-THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+L2 = 0.01
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
 @dataclass
@@ -62,7 +63,7 @@ def collect(app, devset: Path) -> list[Question]:
                     on_topic=targets is not None,
                     features=np.array(
                         [item.features.values() for item in shortlist], dtype=float
-                    ).reshape(len(shortlist), len(answers.WEIGHTS)),
+                    ).reshape(len(shortlist), len(answers.RANKING_WEIGHTS)),
                     accepted=np.array(
                         [
                             bool(targets) and target_of_row(item.row) in targets
@@ -92,36 +93,65 @@ def _logistic(x: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
     return coefficients
 
 
-def fit(questions: list[Question]) -> tuple[np.ndarray, float]:
-    """Weights in two steps, folded into one logistic: a ranking of every shortlisted
-    passage (is it an answer?), then Platt scaling of the top passage's score against
-    whether it is accepted, so that the confidence quoted first means what it says."""
+Model = tuple[np.ndarray, float, tuple[float, float, float]]
+
+
+def _top_and_lead(question: Question, weights: np.ndarray, bias: float) -> tuple[int, float, float]:
+    """The best-scored passage's index, its score and its (clipped) lead."""
+    scores = question.features @ weights + bias
+    best = int(np.argmax(scores))
+    lead = answers.leads([float(score) for score in scores])[best]
+    return best, float(scores[best]), max(-answers.LEAD_CAP, min(answers.LEAD_CAP, lead))
+
+
+def _listwise(questions: list[Question], l2: float) -> np.ndarray:
+    """Ranking weights fitted question by question (a conditional logit): a softmax over each
+    shortlist, maximizing the share of it that falls on accepted passages. It orders each
+    question's passages against each other, which is what ranking needs, rather than scoring
+    passages of all questions on one scale. L2-regularized; no constant (it would cancel)."""
+    answerable = [q for q in questions if q.accepted.any()]
+    penalty = l2 * len(answerable)
+
+    def loss(weights: np.ndarray) -> tuple[float, np.ndarray]:
+        total, gradient = penalty * weights @ weights, 2 * penalty * weights
+        for q in answerable:
+            scores = q.features @ weights
+            share = np.exp(scores - scores.max())
+            share /= share.sum()
+            accepted = share[q.accepted].sum()
+            total -= math.log(accepted)
+            within = np.where(q.accepted, share / accepted, 0.0)
+            gradient -= q.features.T @ (within - share)
+        return total, gradient
+
+    start = np.zeros(len(answers.RANKING_WEIGHTS))
+    return minimize(loss, start, jac=True, method="L-BFGS-B").x
+
+
+def fit(questions: list[Question]) -> Model:
+    """The two steps of `answers`: a ranking of each question's shortlisted passages, then a
+    calibration of the top passage's score and lead against whether it is accepted (over
+    every question, off-topic ones included), so that the confidence means what it says."""
     asked = [q for q in questions if len(q.features)]
-    x = np.vstack([q.features for q in asked])
-    y = np.concatenate([q.accepted for q in asked]).astype(float)
-    ranking = _logistic(np.hstack([x, np.ones((len(x), 1))]), y, L2)
-    weights, bias = ranking[:-1], ranking[-1]
-    tops = []
+    weights, bias = _listwise(asked, L2), 0.0
+    tops, rights = [], []
     for q in asked:
-        logits = q.features @ weights + bias
-        best = int(np.argmax(logits))
-        tops.append((logits[best], float(q.accepted[best])))
-    top_logits = np.array([[logit, 1.0] for logit, _ in tops])
-    scale, shift = _logistic(top_logits, np.array([right for _, right in tops]), 0.0)
-    return weights * scale, float(bias * scale + shift)
+        best, score, lead = _top_and_lead(q, weights, bias)
+        tops.append([score, lead, 1.0])
+        rights.append(float(q.accepted[best]))
+    per_score, per_lead, constant = _logistic(np.array(tops), np.array(rights), 0.0)
+    return weights, bias, (float(per_score), float(per_lead), float(constant))
 
 
-def scored(question: Question, weights: np.ndarray, bias: float) -> tuple[float, bool, bool]:
+def scored(question: Question, model: Model) -> tuple[float, bool, bool]:
     """The top confidence, whether the top passage is accepted, and any of the top three."""
     if not len(question.features):
         return 0.0, False, False
-    sure = 1 / (1 + np.exp(-(question.features @ weights + bias)))
-    order = np.argsort(-sure, kind="stable")
-    return (
-        float(sure[order[0]]),
-        bool(question.accepted[order[0]]),
-        bool(question.accepted[order[:3]].any()),
-    )
+    weights, bias, (per_score, per_lead, constant) = model
+    best, score, lead = _top_and_lead(question, weights, bias)
+    order = np.argsort(-(question.features @ weights + bias), kind="stable")
+    sure = 1 / (1 + math.exp(-(per_score * score + per_lead * lead + constant)))
+    return sure, bool(question.accepted[best]), bool(question.accepted[order[:3]].any())
 
 
 def report(held_out: list[tuple[Question, float, bool, bool]]) -> dict:
@@ -164,8 +194,8 @@ def cross_validate(questions: list[Question]) -> list[tuple[Question, float, boo
     for fold in range(FOLDS):
         test = [questions[i] for i in order[fold::FOLDS]]
         train = [questions[i] for i in order if i not in set(order[fold::FOLDS])]
-        weights, bias = fit(train)
-        held_out += [(q, *scored(q, weights, bias)) for q in test]
+        model = fit(train)
+        held_out += [(q, *scored(q, model)) for q in test]
     return held_out
 
 
@@ -187,17 +217,18 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         drop_database(args.database_url, name)
 
-    current = np.array(answers.WEIGHTS), answers.BIAS
-    weights, bias = fit(questions)
+    current = np.array(answers.RANKING_WEIGHTS), answers.RANKING_BIAS, answers.CALIBRATION
+    weights, bias, calibration = fit(questions)
     output = {
         "questions": len(questions),
         "examples": int(sum(len(q.features) for q in questions)),
         "fitted": {
-            "WEIGHTS": [round(float(w), 3) for w in weights],
-            "BIAS": round(bias, 3),
+            "RANKING_WEIGHTS": [round(float(w), 3) for w in weights],
+            "RANKING_BIAS": round(bias, 3),
+            "CALIBRATION": [round(value, 3) for value in calibration],
         },
         "held_out_fitted": report(cross_validate(questions)),
-        "current_weights": report([(q, *scored(q, *current)) for q in questions]),
+        "current_weights": report([(q, *scored(q, current)) for q in questions]),
     }
     json.dump(output, sys.stdout, indent=2)
     print()

@@ -79,8 +79,9 @@ class Settings:
       ``120 per minute``).
     - ``CMS_VECTOR_SEARCH``: ``auto`` (default: pgvector where the server has it, else an
       in-memory scan in each worker) or ``memory`` (always the in-memory scan).
-    - ``CMS_ANSWER_THRESHOLD``: the confidence (0 to 1, default ``0.5``) an instant answer
-      needs; below it /v1/answers answers ``answered: false`` and counts the question.
+    - ``CMS_ANSWER_THRESHOLD``: the confidence (0 to 1, default ``0.9``) an instant answer
+      needs; below it /v1/answers answers ``answered: false`` and counts the question. The
+      default keeps wrong answers to about 1 in 20 (bench/README.md, "Instant answers").
     - ``CMS_ADMIN_WRITE_RATE_LIMIT``: admin writes one token may make (default
       ``1000 per minute``), so a runaway script cannot flood the editorial database.
     - ``CMS_TRUSTED_PROXIES``: how many reverse proxies sit in front of the app (default 0);
@@ -134,7 +135,7 @@ class Settings:
     question_rate_limit: str = "5 per minute"
     search_rate_limit: str = "120 per minute"
     # The confidence below which /v1/answers declines and points to a reader question.
-    answer_threshold: float = 0.5
+    answer_threshold: float = 0.9
     # Where instant answers find passages by meaning: "auto" (pgvector where migration 0017
     # could add its column, else an in-memory scan in each worker) or "memory".
     vector_search: str = "auto"
@@ -232,7 +233,7 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             question_rate_limit=env.get("CMS_QUESTION_RATE_LIMIT", "5 per minute"),
             search_rate_limit=env.get("CMS_SEARCH_RATE_LIMIT", "120 per minute"),
-            answer_threshold=float(env.get("CMS_ANSWER_THRESHOLD", "0.5")),
+            answer_threshold=float(env.get("CMS_ANSWER_THRESHOLD", "0.9")),
             vector_search=env.get("CMS_VECTOR_SEARCH", "auto").strip().lower(),
             admin_write_rate_limit=env.get("CMS_ADMIN_WRITE_RATE_LIMIT", "1000 per minute"),
             trusted_proxies=int(env.get("CMS_TRUSTED_PROXIES", "0")),

@@ -109,14 +109,15 @@ class Answers(MethodView):
         passages whose sentence embedding, made when they were published, is nearest the
         question's: pgvector's HNSW index, or an in-memory scan on servers without it).
 
-        `confidence` (0..1) is a logistic regression fitted to a development set of lay
-        questions (`bench/calibrate_answers.py`): the estimated probability that the
-        passage answers the question, from the share of the question's rarer terms it
-        holds, its cosine of meaning with the question (and its heading's and its page
-        title's), trigram closeness to its heading, how many rankings found it, how far
-        behind the shortlist's best it is, and whether it is the kind of passage the
-        question asks for (causes, treatment, …). Below `CMS_ANSWER_THRESHOLD` (0.5 by
-        default) the answer is `answered: false` with no passages and `ask` saying where to
+        `confidence` (0..1) is the estimated probability that the passage answers the
+        question, fitted to a development set of lay questions
+        (`bench/calibrate_answers.py`): a logistic of the passage's score and of its lead
+        over the next best passage. The score weighs the share of the question's rarer
+        terms it holds, its cosine of meaning with the question (and its heading's and its
+        page title's), trigram closeness to its heading, how many rankings found it, how
+        far behind the shortlist's best it is, and whether it is the kind of passage the
+        question asks for (causes, treatment, …). Below `CMS_ANSWER_THRESHOLD` (0.9 by
+        default, where about 98% of answers given are right) the answer is `answered: false` with no passages and `ask` saying where to
         send the question; such questions are counted for the editors
         (`GET /v1/admin/unanswered`) each time an answer is computed, not when a cache
         answers.

@@ -231,17 +231,42 @@ class Features:
         )
 
 
-# A logistic regression over Features.values(), fitted to the development set
-# (bench/answers_devset.yaml) by bench/calibrate_answers.py: the confidence is the
-# estimated probability that the passage answers the question.
-WEIGHTS = (1.862, 1.154, 0.76, 0.272, 0.452, 0.843, -0.759, -1.346, 0.879, -0.746)
-BIAS = -2.831
+# Two steps, both fitted to the development set (bench/answers_devset.yaml) by
+# bench/calibrate_answers.py. First a linear score over Features.values() orders the
+# shortlist (fitted question by question, as a softmax over each shortlist).
+RANKING_WEIGHTS = (2.521, 2.065, 0.687, 0.517, 0.246, 1.113, -2.065, -2.521, 1.101, -0.997)
+RANKING_BIAS = 0.0
+# Then the confidence, the estimated probability that the passage answers the question, is
+# a logistic of its score and of its lead over the best other shortlisted passage: when two
+# passages score alike the ranking cannot tell which one is meant, and quoting the first is
+# a guess however well both match. CALIBRATION is (per unit of score, per unit of lead,
+# constant); the lead is clipped to +-LEAD_CAP, and a lone passage leads by LEAD_CAP.
+CALIBRATION = (0.701, 1.144, -3.318)
+LEAD_CAP = 5.0
 
 
-def confidence(features: Features) -> float:
-    """How likely the passage answers the question, 0..1 (see WEIGHTS)."""
-    z = BIAS + sum(w * x for w, x in zip(WEIGHTS, features.values(), strict=True))
+def ranking_score(features: Features) -> float:
+    """The passage's ranking score (see RANKING_WEIGHTS)."""
+    return RANKING_BIAS + sum(
+        w * x for w, x in zip(RANKING_WEIGHTS, features.values(), strict=True)
+    )
+
+
+def confidence(score: float, lead: float) -> float:
+    """How likely the passage answers the question, 0..1, from its ranking score and its
+    lead over the best other passage (see CALIBRATION)."""
+    per_score, per_lead, constant = CALIBRATION
+    clipped = max(-LEAD_CAP, min(LEAD_CAP, lead))
+    z = per_score * score + per_lead * clipped + constant
     return 1.0 / (1.0 + math.exp(-z))
+
+
+def leads(scores: Sequence[float]) -> list[float]:
+    """Each score's lead over the best of the others (LEAD_CAP when there are none)."""
+    if len(scores) < 2:
+        return [LEAD_CAP] * len(scores)
+    ordered = sorted(scores, reverse=True)
+    return [score - (ordered[1] if score == ordered[0] else ordered[0]) for score in scores]
 
 
 def normalized(question: str) -> str:
@@ -265,6 +290,9 @@ class Ranked:
     score: float
     features: Features
     confidence: float
+    # Its ranking score (ranking_score) and lead over the best other passage.
+    ranking: float = 0.0
+    lead: float = 0.0
 
 
 def answer(question: str, *, threshold: float) -> dict[str, Any]:
@@ -349,7 +377,7 @@ def ranked(question: str, today: date) -> list[Ranked]:
     best_cosine = max(cosines, default=0.0)
     best_coverage = max((float(row.coverage) for row in rows), default=0.0)
     asks_for = intents.of_question(question)
-    shortlist = []
+    featured = []
     for index, ((key, score), row) in enumerate(zip(fused, rows, strict=True)):
         answers_kinds = intents.of_passage(row.anchor, row.heading)
         features = Features(
@@ -364,8 +392,14 @@ def ranked(question: str, today: date) -> list[Ranked]:
             intent_match=float(bool(asks_for & answers_kinds)),
             intent_other=float(bool(asks_for and answers_kinds and not asks_for & answers_kinds)),
         )
-        shortlist.append(Ranked(row, score, features, confidence(features)))
-    shortlist.sort(key=lambda item: -item.confidence)
+        featured.append((row, score, features, ranking_score(features)))
+    ahead = leads([ranking for *_, ranking in featured])
+    shortlist = [
+        Ranked(row, score, features, confidence(ranking, lead), ranking, lead)
+        for (row, score, features, ranking), lead in zip(featured, ahead, strict=True)
+    ]
+    # By score, not confidence: equal scores tie on confidence too, whatever their order.
+    shortlist.sort(key=lambda item: -item.ranking)
     return shortlist
 
 

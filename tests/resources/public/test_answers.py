@@ -37,24 +37,26 @@ def ask(client, q: str) -> dict:
 @pytest.mark.parametrize(
     ("question", "article"),
     [
-        ("how long does a headache after botox last", "headache-after-botox"),
-        ("can lip filler cause headaches", "lip-filler-swelling"),
-        ("is jaw pain with headache serious", "tmj-headache"),
+        ("can a headache after botox last for weeks", "headache-after-botox"),
+        ("how long will my lips stay puffy after filler", "lip-filler-swelling"),
+        ("does grinding my teeth cause jaw pain and headaches", "tmj-headache"),
     ],
 )
-def test_seeded_questions_are_answered_from_the_right_article(client, question, article):
+def test_seeded_questions_are_answered_from_the_right_article(app, client, question, article):
     body = ask(client, question)
 
     assert body["answered"] is True and body["urgent"] is False and body["ask"] is None
     assert 1 <= len(body["passages"]) <= 3
     first = body["passages"][0]
     assert first["citation"]["url"].startswith(f"{BASE}/articles/{article}")
-    assert body["confidence"] >= 0.5
+    threshold = app.config["CMS_SETTINGS"].answer_threshold
+    assert body["confidence"] >= threshold
+    assert all(passage["confidence"] >= threshold for passage in body["passages"])
 
 
 def test_passages_are_quoted_verbatim_with_their_citation(client):
-    body = ask(client, "is jaw pain with headache serious")
-    doc = client.get("/v1/articles/tmj-headache").get_json()
+    body = ask(client, "when should i see a doctor for an ear infection")
+    doc = client.get("/v1/articles/ear-infection-headache").get_json()
     section = next(s for s in doc["sections"] if s["key"] == "when-to-see-a-doctor")
 
     passage = next(
@@ -62,9 +64,9 @@ def test_passages_are_quoted_verbatim_with_their_citation(client):
     )
     assert passage["html"] == section["body_html"]
     assert passage["heading"] == section["heading"]
-    assert passage["text"].startswith("See a doctor or dentist if jaw pain")
+    assert passage["text"].startswith("See a clinician if ear pain lasts")
     citation = passage["citation"]
-    assert citation["url"] == f"{BASE}/articles/tmj-headache#when-to-see-a-doctor"
+    assert citation["url"] == f"{BASE}/articles/ear-infection-headache#when-to-see-a-doctor"
     assert citation["title"] == doc["title"]
     assert citation["reviewed_on"] == doc["review"]["reviewed_on"]
     assert [r["slug"] for r in citation["reviewers"]] == [
@@ -85,7 +87,7 @@ def test_the_threshold_setting_decides(app, client):
     settings = app.config["CMS_SETTINGS"]
     app.config["CMS_SETTINGS"] = type(settings)(**{**settings.__dict__, "answer_threshold": 1.0})
     try:
-        body = ask(client, "how long does a headache after botox last")
+        body = ask(client, "can a headache after botox last for weeks")
     finally:
         app.config["CMS_SETTINGS"] = settings
     assert body["answered"] is False and body["passages"] == []

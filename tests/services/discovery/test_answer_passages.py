@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from cms_api.services.discovery.answers import Features, confidence, fuse, normalized
+import pytest
+
+from cms_api.services.discovery.answers import (
+    LEAD_CAP,
+    Features,
+    confidence,
+    fuse,
+    leads,
+    normalized,
+    ranking_score,
+)
 
 
 def test_fusion_sums_reciprocal_ranks_over_any_number_of_lists():
@@ -23,15 +33,41 @@ def _features(**changed: float) -> Features:
     return Features(**{**typical, **changed})
 
 
-def test_confidence_grows_with_what_a_passage_holds_and_stays_in_bounds():
-    low = confidence(_features(coverage=0.1, cosine=0.2, agreement=1 / 3))
-    high = confidence(_features(coverage=1.0, cosine=0.8, agreement=1.0, heading_similarity=0.9))
-    assert 0 <= low < 0.5 < high <= 1
+def test_the_score_grows_with_what_a_passage_holds():
     for feature in ("coverage", "cosine", "agreement", "heading_similarity"):
-        assert confidence(_features(**{feature: 0.9})) > confidence(_features(**{feature: 0.1}))
+        more = ranking_score(_features(**{feature: 0.9}))
+        assert more > ranking_score(_features(**{feature: 0.1}))
     # Behind the shortlist's best, or another kind of passage than the question asks for.
-    assert confidence(_features(cosine_gap=0.3)) < confidence(_features(cosine_gap=0.0))
-    assert confidence(_features(intent_other=1.0)) < confidence(_features(intent_other=0.0))
+    assert ranking_score(_features(cosine_gap=0.3)) < ranking_score(_features(cosine_gap=0.0))
+    assert ranking_score(_features(intent_other=1.0)) < ranking_score(_features(intent_other=0.0))
+
+
+def test_confidence_grows_with_the_score_and_the_lead_and_stays_in_bounds():
+    weak = ranking_score(_features(coverage=0.1, cosine=0.2, agreement=1 / 3))
+    strong = ranking_score(
+        _features(coverage=1.0, cosine=0.8, agreement=1.0, heading_similarity=0.9)
+    )
+    assert 0 <= confidence(weak, 0.0) < confidence(strong, 0.0) <= 1
+    assert confidence(strong, 0.0) < confidence(strong, 2.0)
+    # A clear lead makes a strong passage a sure answer; a tie leaves it well short of one.
+    assert confidence(strong, LEAD_CAP) > 0.9 > 0.7 > confidence(strong, 0.0)
+    # The lead is clipped: beyond LEAD_CAP nothing changes, either way.
+    assert confidence(strong, 100.0) == confidence(strong, LEAD_CAP)
+    assert confidence(strong, -100.0) == confidence(strong, -LEAD_CAP)
+
+
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [
+        ([3.0, 1.0, 0.5], [2.0, -2.0, -2.5]),
+        ([1.0, 3.0], [-2.0, 2.0]),
+        ([2.0, 2.0, 1.0], [0.0, 0.0, -1.0]),  # a tie at the top: neither leads
+        ([1.5], [LEAD_CAP]),  # a lone passage has no rival
+        ([], []),
+    ],
+)
+def test_each_score_leads_the_best_of_the_others(scores, expected):
+    assert leads(scores) == expected
 
 
 def test_questions_are_folded_for_counting():
