@@ -19,8 +19,8 @@ from cms_api.schemas.admin.faqs import (
     AdminFaqOut,
     AdminFaqPatch,
     AdminFaqQueryArgs,
-    FaqReviewIn,
 )
+from cms_api.schemas.admin.reviews import ReviewNotesIn
 from cms_api.services.editorial import faqs
 from cms_api.services.editorial.faqs import FAQS
 
@@ -123,7 +123,7 @@ register_review_steps(
         when the FAQ is not in review; 404 for an unknown or trashed FAQ.
         """,
         lambda faq, body: faqs.approve_faq(faq, g.user, actor(), notes=body.get("notes")),
-        FaqReviewIn,
+        ReviewNotesIn,
     ),
     ReviewStep(
         "request-changes",
@@ -135,6 +135,6 @@ register_review_steps(
         not in review; 404 for an unknown or trashed FAQ.
         """,
         lambda faq, body: faqs.request_faq_changes(faq, actor(), notes=body.get("notes")),
-        FaqReviewIn,
+        ReviewNotesIn,
     ),
 )

@@ -19,8 +19,8 @@ from cms_api.schemas.admin.red_flags import (
     AdminRedFlagOut,
     AdminRedFlagPatch,
     AdminRedFlagQueryArgs,
-    RedFlagReviewIn,
 )
+from cms_api.schemas.admin.reviews import ReviewNotesIn
 from cms_api.services.editorial import red_flags
 from cms_api.services.editorial.red_flags import RED_FLAGS
 
@@ -109,7 +109,7 @@ register_review_steps(
         lambda red_flag, body: red_flags.approve_red_flag(
             red_flag, g.user, actor(), notes=body.get("notes")
         ),
-        RedFlagReviewIn,
+        ReviewNotesIn,
     ),
     ReviewStep(
         "request-changes",
@@ -123,7 +123,7 @@ register_review_steps(
         lambda red_flag, body: red_flags.request_red_flag_changes(
             red_flag, actor(), notes=body.get("notes")
         ),
-        RedFlagReviewIn,
+        ReviewNotesIn,
     ),
     ReviewStep(
         "publish",

@@ -142,13 +142,4 @@ class AdminFaqQueryArgs(PageArgs):
     trashed = fields.trashed()
 
 
-class FaqReviewIn(StrictSchema):
-    notes = ma.fields.String(
-        allow_none=True,
-        load_default=None,
-        validate=validate.Length(max=5000),
-        metadata={"description": "The reviewer's notes, kept in the audit log."},
-    )
-
-
 AdminFaqList = list_schema(AdminFaqOut, "AdminFaqList")

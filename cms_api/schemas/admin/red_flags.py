@@ -143,13 +143,4 @@ class AdminRedFlagQueryArgs(PageArgs):
     trashed = fields.trashed()
 
 
-class RedFlagReviewIn(StrictSchema):
-    notes = ma.fields.String(
-        allow_none=True,
-        load_default=None,
-        validate=validate.Length(max=5000),
-        metadata={"description": "The reviewer's notes, kept in the audit log."},
-    )
-
-
 AdminRedFlagList = list_schema(AdminRedFlagOut, "AdminRedFlagList")

@@ -1,4 +1,4 @@
-"""Shapes of the list of reviews that are due."""
+"""Shapes of reviews: those due, and the notes of a topic FAQ's or red flag's review step."""
 
 from __future__ import annotations
 
@@ -10,6 +10,15 @@ from cms_api.schemas.common import (
 )
 
 R = {"required": True}
+
+
+class ReviewNotesIn(StrictSchema):
+    notes = ma.fields.String(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=5000),
+        metadata={"description": "The reviewer's notes, kept in the audit log."},
+    )
 
 
 class ReviewsDueArgs(StrictSchema):
