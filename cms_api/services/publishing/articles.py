@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,7 +24,7 @@ from cms_api.models import (
     RelatedLink,
     Topic,
 )
-from cms_api.services.publishing import images, revisions, site, store
+from cms_api.services.publishing import images, revisions, search_index, site, store
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing import reviews as review_record
 from cms_api.services.publishing.faqs import date_live_faqs, public_faqs, refresh_faqs_of
@@ -152,13 +153,15 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
         ids += _linking_into(ids)
     people: set[uuid.UUID] = set()
     topics: set[uuid.UUID] = set()
-    for start in range(0, len(ids), RENDER_BATCH):
-        batch_people, batch_topics = _refresh_batch(ids[start : start + RENDER_BATCH], fresh)
-        people |= batch_people
-        topics |= batch_topics
-    # Profiles and topic pages list the newest articles: render each once, at the end.
-    refresh_people(people)
-    refresh_topics(topics, with_ancestors=True)
+    # In bulk, while PostgreSQL indexes one batch for search, the next one is rendered.
+    with search_index.alongside() if len(ids) > 1 else nullcontext():
+        for start in range(0, len(ids), RENDER_BATCH):
+            batch_people, batch_topics = _refresh_batch(ids[start : start + RENDER_BATCH], fresh)
+            people |= batch_people
+            topics |= batch_topics
+        # Profiles and topic pages list the newest articles: render each once, at the end.
+        refresh_people(people)
+        refresh_topics(topics, with_ancestors=True)
 
 
 @dataclass(frozen=True)
@@ -248,7 +251,9 @@ def _refresh_batch(
             if link.target_id in summaries
         ]
         faqs = faqs_by_article.get(article.id, [])
-        document = rendering.article_document(live[article.id], faqs, related)
+        document = rendering.article_document(
+            live[article.id], faqs, related, summaries[article.id]
+        )
         rows.append(_article_row(live[article.id], document, summaries[article.id]))
     store.upsert(rows)
 

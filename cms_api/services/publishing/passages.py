@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from typing import Any
 
-from cms_api.services import embedding, vectors
+from cms_api.services import embedding
 
 # Each stored document whose passages are missing or were cut from another version of it
 # is cut again: every section (and subsection) of an article with its heading and key, each
 # FAQ of an article with its question, and a topic's FAQ on its own. An article's FAQs are
 # taken from the article's document, so they carry the article's review of record and leave
 # with the article. `{wanted}` yields (kind, entity_id) pairs; cms_search_squash and
-# cms_search_plain come from migration 0003.
+# cms_search_plain come from migration 0003. The stale passages go first (`drop_stale`);
+# then the search index's statement cuts the new ones with `CUT`.
 _DROP_STALE = """
 DELETE FROM answer_passages AS passage
 USING published_documents AS d, ({wanted}) AS wanted
@@ -19,41 +20,34 @@ WHERE d.kind = wanted.kind AND d.entity_id = wanted.entity_id
     AND passage.kind = d.kind AND passage.entity_id = d.entity_id
     AND passage.etag <> d.etag
 """
-_CUT = """
-WITH docs AS (
-    SELECT d.kind, d.entity_id, d.etag, parsed.body
-    FROM published_documents AS d
-    JOIN ({wanted}) AS wanted USING (kind, entity_id)
-    CROSS JOIN LATERAL (SELECT d.body::jsonb AS body OFFSET 0) AS parsed
-    WHERE d.kind IN ('article', 'faq')
-        AND NOT EXISTS (
-            SELECT FROM answer_passages AS known
-            WHERE known.kind = d.kind AND known.entity_id = d.entity_id AND known.etag = d.etag
-        )
-),
+# Common table expressions of the search index's statement (search_index.py), which parses
+# each document once into `docs` (with `uncut`: no passage of its stored version yet) and
+# makes each article section's plain text and text search vectors once into `sections`,
+# for its search entry and its passage both.
+CUT = """
 cut AS (
     SELECT
-        docs.kind, docs.entity_id, docs.etag, found.n::int AS position,
+        docs.kind, docs.entity_id, docs.etag, sections.n::int AS position,
         'article' AS page_kind, docs.body->>'slug' AS page_slug,
-        found.item->>'key' AS anchor,
-        docs.body->>'title' AS title,
-        coalesce(found.item->>'heading', '') AS heading,
-        found.item->>'body_html' AS html,
-        docs.body->'review' AS review
-    FROM docs
-    CROSS JOIN LATERAL jsonb_path_query(docs.body, 'strict $.sections.** ? (@.type() == "object")')
-        WITH ORDINALITY AS found(item, n)
-    WHERE docs.kind = 'article' AND found.item ? 'body_html'
+        sections.anchor, docs.body->>'title' AS title,
+        coalesce(sections.heading, '') AS heading,
+        sections.html, docs.body->'review' AS review,
+        true AS of_section, sections.text,
+        coalesce(sections.heading_vector, '') AS heading_vector, sections.text_vector
+    FROM sections
+    JOIN docs USING (kind, entity_id)
+    WHERE docs.uncut AND sections.has_body
     UNION ALL
     SELECT
         docs.kind, docs.entity_id, docs.etag, 100000 + faq.n::int,
         'article', docs.body->>'slug', NULL, docs.body->>'title',
-        coalesce(faq.item->>'question', ''), faq.item->>'answer_html', docs.body->'review'
+        coalesce(faq.item->>'question', ''), faq.item->>'answer_html', docs.body->'review',
+        false, NULL, NULL, NULL
     FROM docs
     CROSS JOIN LATERAL jsonb_array_elements(
         CASE jsonb_typeof(docs.body->'faqs') WHEN 'array' THEN docs.body->'faqs' ELSE '[]' END
     ) WITH ORDINALITY AS faq(item, n)
-    WHERE docs.kind = 'article'
+    WHERE docs.uncut AND docs.kind = 'article'
     UNION ALL
     SELECT
         docs.kind, docs.entity_id, docs.etag, 0,
@@ -66,56 +60,58 @@ cut AS (
                 ELSE '[]'
             END,
             'reviewed_on', docs.body->'reviewed_on'
-        )
+        ),
+        false, NULL, NULL, NULL
     FROM docs
-    WHERE docs.kind = 'faq' AND jsonb_typeof(docs.body->'topic') = 'object'
+    WHERE docs.uncut AND docs.kind = 'faq' AND jsonb_typeof(docs.body->'topic') = 'object'
 ),
 plain AS (
     SELECT
         cut.*,
         cms_search_squash(cut.title) AS plain_title,
         cms_search_squash(cut.heading) AS plain_heading,
-        cms_search_plain(cut.html) AS plain_text
+        CASE WHEN cut.of_section THEN cut.text ELSE cms_search_plain(cut.html) END
+            AS plain_text
     FROM cut
     WHERE cut.html IS NOT NULL AND cut.page_slug IS NOT NULL
     OFFSET 0  -- computed once, however often used
-)
-INSERT INTO answer_passages (
-    kind, entity_id, position, etag, page_kind, page_slug, anchor, title, heading, html, text,
-    search_text, vector, reviewers, reviewed_on, review_due
-)
-SELECT
-    kind, entity_id, position, etag, page_kind, page_slug, anchor, plain_title, plain_heading,
-    html, plain_text,
-    concat_ws(' ', plain_heading, plain_text),
-    -- The heading (or question) says what the passage is about; the title, which every
-    -- passage of a page shares, only helps a little.
-    setweight(to_tsvector('cms_search', plain_heading), 'A')
-        || setweight(to_tsvector('cms_search', plain_title), 'C')
-        || setweight(to_tsvector('cms_search', plain_text), 'D'),
-    coalesce(
-        (
-            SELECT jsonb_agg(
-                jsonb_build_object(
-                    'name', coalesce(reviewer->>'display_name', reviewer->>'name'),
-                    'slug', reviewer->>'slug'
+),
+cut_passages AS (
+    INSERT INTO answer_passages (
+        kind, entity_id, position, etag, page_kind, page_slug, anchor, title, heading, html,
+        text, search_text, vector, reviewers, reviewed_on, review_due
+    )
+    SELECT
+        kind, entity_id, position, etag, page_kind, page_slug, anchor, plain_title,
+        plain_heading, html, plain_text,
+        concat_ws(' ', plain_heading, plain_text),
+        -- The heading (or question) says what the passage is about; the title, which every
+        -- passage of a page shares, only helps a little.
+        setweight(coalesce(heading_vector, to_tsvector('cms_search', plain_heading)), 'A')
+            || setweight(to_tsvector('cms_search', plain_title), 'C')
+            || setweight(coalesce(text_vector, to_tsvector('cms_search', plain_text)), 'D'),
+        coalesce(
+            (
+                SELECT jsonb_agg(
+                    jsonb_build_object(
+                        'name', coalesce(reviewer->>'display_name', reviewer->>'name'),
+                        'slug', reviewer->>'slug'
+                    )
+                    ORDER BY n
                 )
-                ORDER BY n
-            )
-            FROM jsonb_array_elements(
-                CASE jsonb_typeof(review->'reviewers') WHEN 'array' THEN review->'reviewers'
-                ELSE '[]' END
-            ) WITH ORDINALITY AS listed(reviewer, n)
+                FROM jsonb_array_elements(
+                    CASE jsonb_typeof(review->'reviewers') WHEN 'array' THEN review->'reviewers'
+                    ELSE '[]' END
+                ) WITH ORDINALITY AS listed(reviewer, n)
+            ),
+            '[]'
         ),
-        '[]'
-    ),
-    (review->>'reviewed_on')::date,
-    (review->>'next_review_due')::date
-FROM plain
-WHERE plain_text <> ''
-ON CONFLICT (kind, entity_id, position) DO NOTHING
-"""
-STATEMENTS = (_DROP_STALE, _CUT)
+        (review->>'reviewed_on')::date,
+        (review->>'next_review_due')::date
+    FROM plain
+    WHERE plain_text <> ''
+    ON CONFLICT (kind, entity_id, position) DO NOTHING
+)"""
 
 # Passages of these documents not embedded yet: the ones just cut, or all of them after
 # the migration that brought embeddings in.
@@ -139,18 +135,16 @@ _ALSO_PGVECTOR = ", embedding_vector = given.vector::vector"
 EMBED_BATCH = 2_000
 
 
-def cut_passages(connection: Connection, wanted: str, params: dict) -> None:
-    """Cut these documents (a query of (kind, entity_id) pairs) into passages again where
-    their stored version changed, and embed the new ones; withdrawn documents take theirs
-    along (the foreign key cascades)."""
-    for statement in STATEMENTS:
-        connection.exec_driver_sql(statement.replace("{wanted}", wanted), params)
-    embed_passages(connection, wanted, params)
+def drop_stale(connection: Any, wanted: str, params: dict) -> None:
+    """Drop the passages cut from another version of these documents (a query of (kind,
+    entity_id) pairs); withdrawn documents take theirs along (the foreign key cascades).
+    `connection` has SQLAlchemy's `exec_driver_sql`."""
+    connection.exec_driver_sql(_DROP_STALE.replace("{wanted}", wanted), params)
 
 
-def embed_passages(connection: Connection, wanted: str, params: dict) -> int:
-    """Embed the passages of these documents that have no embedding yet; how many."""
-    pgvector = vectors.has_pgvector_column(connection)
+def embed_passages(connection: Any, wanted: str, params: dict, *, pgvector: bool) -> int:
+    """Embed the passages of these documents that have no embedding yet; how many.
+    `pgvector` says whether the table has the pgvector column."""
     result = connection.exec_driver_sql(_UNEMBEDDED.replace("{wanted}", wanted), params)
     store = _STORE_EMBEDDINGS.replace("{also}", _ALSO_PGVECTOR if pgvector else "")
     count = 0

@@ -259,8 +259,10 @@ def article_document(
     live: LiveArticle,
     faqs: list[dict[str, Any]],
     related: list[tuple[Any, dict[str, Any]]],
+    summary: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The whole public article. `related` pairs each link with its target's summary.
+    """The whole public article. `related` pairs each link with its target's summary;
+    `summary` is the article's own, when the caller has rendered it already.
 
     Its schema.org JSON-LD is derived from the rest of it and embedded as `structured_data`,
     so it is rendered once here and served as stored.
@@ -269,7 +271,7 @@ def article_document(
     interval = content.get("review_interval_months") or article.review_interval_months
     review = review_block(article, interval)
     document: dict[str, Any] = {
-        **article_summary(live),
+        **(summary or article_summary(live)),
         # The whole image here; the summary's small form is for lists and cards.
         "lead_image": images.document_image(content.get("lead_image_id")),
         "sections": [section(item) for item in content["sections"]],

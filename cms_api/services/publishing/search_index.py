@@ -3,26 +3,76 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection
 
 from cms_api.database import db
+from cms_api.services import vectors
 from cms_api.services.publishing import passages
 
-# Documents → search entries, in two statements whatever their number: the entries, then
-# the words of their text into the lexicon. `{wanted}` yields (kind, entity_id) pairs.
+# Documents → search entries, in two statements whatever their number: the entries (and
+# the answer passages of `passages.CUT`, from the same parsed text), then the words of
+# their text into the lexicon. `{wanted}` yields (kind, entity_id) pairs.
 # cms_search_squash, cms_search_plain (text, and the text of sanitized HTML) and
 # cms_search_concat (|| as an aggregate) come from migration 0003, whose backfill runs
 # these statements over everything.
 _INDEX_ENTRIES = """
 WITH docs AS (
-    SELECT d.kind, d.entity_id, d.etag, d.slug, d.published_at, d.tags, parsed.body
+    SELECT
+        d.kind, d.entity_id, d.etag, d.slug, d.published_at, d.tags, parsed.body,
+        NOT EXISTS (
+            SELECT FROM answer_passages AS known
+            WHERE known.kind = d.kind AND known.entity_id = d.entity_id AND known.etag = d.etag
+        ) AS uncut
     FROM published_documents AS d
     JOIN ({wanted}) AS wanted USING (kind, entity_id)
     -- Parsed once per document (an inlined `d.body::jsonb` is parsed at every use).
     CROSS JOIN LATERAL (SELECT d.body::jsonb AS body OFFSET 0) AS parsed
     WHERE d.kind IN ('article', 'faq')
+),
+-- Every section (and subsection) of the articles: its text and vectors are made once, for
+-- the search entry and for the section's answer passage (`passages.CUT`) both.
+sections AS MATERIALIZED (
+    SELECT
+        docs.kind, docs.entity_id, found.n, found.item ? 'body_html' AS has_body,
+        found.item->>'key' AS anchor, found.item->>'body_html' AS html,
+        text.heading, text.text,
+        to_tsvector('cms_search', text.heading) AS heading_vector,
+        to_tsvector('cms_search', text.text) AS text_vector
+    FROM docs
+    CROSS JOIN LATERAL jsonb_path_query(docs.body, 'strict $.sections.** ? (@.type() == "object")')
+        WITH ORDINALITY AS found(item, n)
+    CROSS JOIN LATERAL (
+        SELECT
+            cms_search_squash(found.item->>'heading') AS heading,
+            cms_search_plain(found.item->>'body_html') AS text
+        OFFSET 0
+    ) AS text
+    WHERE docs.kind = 'article'
+),
+{cut},
+section_texts AS (
+    SELECT
+        section.kind, section.entity_id,
+        array_agg(
+            concat_ws(': ', nullif(section.heading, ''), nullif(section.text, ''))
+            ORDER BY section.n
+        ) AS passages,
+        array_agg(strip(section.vector) ORDER BY section.n) AS vectors,
+        cms_search_concat(section.vector ORDER BY section.n) AS vector
+    FROM (
+        SELECT
+            sections.*,
+            setweight(sections.heading_vector, 'C')
+                || setweight(sections.text_vector, 'D') AS vector
+        FROM sections
+    ) AS section
+    GROUP BY section.kind, section.entity_id
 ),
 parts AS (
     SELECT
@@ -53,32 +103,7 @@ parts AS (
             ) AS summary
         OFFSET 0  -- computed once, however often used
     ) AS head
-    LEFT JOIN LATERAL (
-        SELECT
-            array_agg(
-                concat_ws(': ', nullif(section.heading, ''), nullif(section.text, ''))
-                ORDER BY found.n
-            ) AS passages,
-            array_agg(strip(section.vector) ORDER BY found.n) AS vectors,
-            cms_search_concat(section.vector ORDER BY found.n) AS vector
-        FROM jsonb_path_query(docs.body, 'strict $.sections.** ? (@.type() == "object")')
-            WITH ORDINALITY AS found(item, n)
-        CROSS JOIN LATERAL (
-            SELECT
-                text.heading,
-                text.text,
-                setweight(to_tsvector('cms_search', text.heading), 'C')
-                    || setweight(to_tsvector('cms_search', text.text), 'D') AS vector
-            FROM (
-                SELECT
-                    cms_search_squash(found.item->>'heading') AS heading,
-                    cms_search_plain(found.item->>'body_html') AS text
-                OFFSET 0
-            ) AS text
-            OFFSET 0
-        ) AS section
-        WHERE docs.kind = 'article'
-    ) AS sections ON true
+    LEFT JOIN section_texts AS sections USING (kind, entity_id)
 )
 INSERT INTO search_entries AS entry (
     kind, entity_id, etag, slug, title, passages, passage_vectors, topics, published_at,
@@ -105,7 +130,7 @@ ON CONFLICT (kind, entity_id) DO UPDATE SET
 -- Re-publishing an unchanged document rewrites nothing.
 WHERE (entry.etag, entry.slug, entry.topics, entry.published_at)
     IS DISTINCT FROM (excluded.etag, excluded.slug, excluded.topics, excluded.published_at)
-"""
+""".replace("{cut}", passages.CUT)
 # Words as typed (unaccented, lower case), each with its stem; stop words are left out.
 _INDEX_WORDS = """
 WITH found AS MATERIALIZED (  -- each distinct word once: unaccenting and stemming are per word
@@ -148,28 +173,129 @@ def index_documents(keys: Iterable[tuple[str, uuid.UUID]]) -> None:
     """(Re)index these published documents; kinds other than article and FAQ are ignored.
 
     Called by publishing after it writes documents, in the same transaction. Documents
-    that are withdrawn leave the index by themselves (the foreign key cascades).
+    that are withdrawn leave the index by themselves (the foreign key cascades). Inside
+    `alongside()` the work goes to its thread, and is done when that block ends.
     """
     pairs = [(kind, entity_id) for kind, entity_id in keys if kind in ("article", "faq")]
     if not pairs:
         return
-    params = {"kinds": [kind for kind, _ in pairs], "ids": [entity_id for _, entity_id in pairs]}
+    worker = db.session.info.get(_WORKER)
+    if worker is not None:
+        worker.submit(pairs)
+        return
     connection = db.session.connection()
+    _index(connection, pairs, pgvector=vectors.has_pgvector_column(connection))
+
+
+def _index(connection: Any, pairs: list[tuple[str, uuid.UUID]], *, pgvector: bool) -> None:
+    params = {"kinds": [kind for kind, _ in pairs], "ids": [entity_id for _, entity_id in pairs]}
+    _run(connection, _GIVEN, params, pgvector=pgvector)
+
+
+def _run(connection: Any, wanted: str, params: dict[str, Any], *, pgvector: bool) -> None:
+    # Instant answers quote the same documents, cut into passages: the stale ones go, the
+    # entries statement cuts the new ones, then they are embedded.
+    passages.drop_stale(connection, wanted, params)
     for statement in (_INDEX_ENTRIES, _INDEX_WORDS):
-        connection.exec_driver_sql(statement.replace("{wanted}", _GIVEN), params)
-    # Instant answers quote the same documents, cut into passages.
-    passages.cut_passages(connection, _GIVEN, params)
+        connection.exec_driver_sql(statement.replace("{wanted}", wanted), params)
+    passages.embed_passages(connection, wanted, params, pgvector=pgvector)
+
+
+_WORKER = "search_index_worker"
+
+
+@contextmanager
+def alongside() -> Iterator[None]:
+    """Index what is published inside this block on a thread of its own, while the block
+    goes on (rendering the next batch); the block ends when the index is done.
+
+    The index is PostgreSQL's work (text search vectors, HTML stripped in SQL) and the
+    rendering Python's, so on two cores the one hides much of the other. The thread uses
+    the session's own connection, in its transaction: psycopg serializes the statements
+    of the two threads, and the thread runs its batches in order. Nothing read inside the
+    block depends on the index; a document changed or withdrawn by a later batch before
+    its turn comes is indexed as it is then, which is what indexing it at once and again
+    later would leave.
+    """
+    if db.session.info.get(_WORKER) is not None:
+        yield  # the outer block waits for everything
+        return
+    connection = db.session.connection()
+    worker = _Worker(
+        connection.connection.driver_connection, vectors.has_pgvector_column(connection)
+    )
+    db.session.info[_WORKER] = worker
+    try:
+        yield
+    except BaseException:
+        worker.finish(raise_error=False)  # never leave it working on the connection
+        raise
+    else:
+        worker.finish(raise_error=True)
+    finally:
+        db.session.info.pop(_WORKER, None)
+
+
+class _Worker:
+    """One thread indexing batches in the order given, on the driver's connection."""
+
+    def __init__(self, driver_connection: Any, pgvector: bool) -> None:
+        self.connection = _DriverConnection(driver_connection)
+        self.pgvector = pgvector
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index")
+        self.futures: list[Future[None]] = []
+        self.failed = False
+
+    def submit(self, pairs: list[tuple[str, uuid.UUID]]) -> None:
+        self.futures.append(self.pool.submit(self._run, pairs))
+
+    def _run(self, pairs: list[tuple[str, uuid.UUID]]) -> None:
+        if self.failed:  # the transaction is aborted: the first error is the one to tell
+            return
+        try:
+            _index(self.connection, pairs, pgvector=self.pgvector)
+        except BaseException:
+            self.failed = True
+            raise
+
+    def finish(self, *, raise_error: bool) -> None:
+        self.pool.shutdown(wait=True)
+        errors = [error for error in (future.exception() for future in self.futures) if error]
+        if errors and raise_error:
+            raise errors[0]
+
+
+class _DriverConnection:
+    """SQLAlchemy's `exec_driver_sql`, as the index uses it, on a psycopg connection."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def exec_driver_sql(self, statement: str, params: dict[str, Any]) -> _Rows:
+        with self.connection.cursor(row_factory=namedtuple_row) as cursor:
+            cursor.execute(statement, params)
+            return _Rows(cursor.fetchall() if cursor.description else [])
+
+
+class _Rows:
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = rows
+
+    def fetchmany(self, size: int) -> list[Any]:
+        taken, self.rows = self.rows[:size], self.rows[size:]
+        return taken
 
 
 def reindex_all(connection: Connection | None = None) -> None:
     """Index every published article and FAQ (after a bulk load, or to rebuild)."""
     connection = connection or db.session.connection()
-    for statement in (_INDEX_ENTRIES, _INDEX_WORDS):
-        connection.exec_driver_sql(statement.replace("{wanted}", _ALL), {})
-    passages.cut_passages(connection, _ALL, {})
+    _run(connection, _ALL, {}, pgvector=vectors.has_pgvector_column(connection))
 
 
 def embed_missing(connection: Connection | None = None) -> int:
     """Embed every answer passage that has no embedding yet (the passages stored before
     embeddings came in: `cms-api render` does it once); how many."""
-    return passages.embed_passages(connection or db.session.connection(), _ALL, {})
+    connection = connection or db.session.connection()
+    return passages.embed_passages(
+        connection, _ALL, {}, pgvector=vectors.has_pgvector_column(connection)
+    )

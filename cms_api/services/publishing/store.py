@@ -9,8 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import brotli
-from sqlalchemy import ColumnElement, and_, case, delete, func, literal_column, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
@@ -79,45 +78,79 @@ def row(
     }
 
 
+# The columns of `row`, in the order of `_UPSERT`'s arrays.
+_COLUMNS = (
+    ("kind", "text"),
+    ("entity_id", "uuid"),
+    ("slug", "text"),
+    ("body", "text"),
+    ("body_gzip", "bytea"),
+    ("body_br", "bytea"),
+    ("summary", "text"),
+    ("etag", "text"),
+    ("tags", "text"),  # each a JSON array: arrays of arrays must be rectangular
+    ("published_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+    ("title", "text"),
+    ("sort_title", "text"),
+    ("topic_slugs", "text"),  # likewise
+    ("reviewed_on", "date"),
+)
+_ARRAYS = {"tags", "topic_slugs"}
+# One statement with one array per column, whatever the number of rows: a VALUES list of
+# bound rows would be a new statement text of thousands of parameters each time, which the
+# driver parses anew. The arrays go in binary (`%b`): as text, every quote of every JSON
+# body would be escaped. Rows are written (and announced) in the order given.
+_UPSERT = f"""
+INSERT INTO published_documents AS d ({", ".join(name for name, _ in _COLUMNS)})
+SELECT {
+    ", ".join(
+        f"ARRAY(SELECT jsonb_array_elements_text(given.{name}::jsonb))"
+        if name in _ARRAYS
+        else f"given.{name}"
+        for name, _ in _COLUMNS
+    )
+}
+FROM unnest({", ".join(f"%({name})b::{kind}[]" for name, kind in _COLUMNS)})
+    WITH ORDINALITY AS given({", ".join(name for name, _ in _COLUMNS)}, n)
+ORDER BY given.n
+ON CONFLICT (kind, entity_id) DO UPDATE SET
+    {", ".join(f"{name} = excluded.{name}" for name, _ in _COLUMNS[2:] if name != "updated_at")},
+    rendered_at = now(),
+    -- A hub page (topic, person) may have been dated by a document that left it
+    -- (`_hubs_changed`): re-rendering it from its own edit time must not undo that.
+    updated_at = CASE
+        WHEN d.kind IN ('person', 'topic') THEN greatest(d.updated_at, excluded.updated_at)
+        ELSE excluded.updated_at
+    END
+-- Rewriting an identical document would only churn rendered_at; skip it.
+WHERE d.etag IS DISTINCT FROM excluded.etag
+    OR d.tags IS DISTINCT FROM excluded.tags
+    OR d.summary IS DISTINCT FROM excluded.summary
+-- xmax is 0 on a freshly inserted row version and set on an updated one.
+RETURNING d.kind, d.entity_id, d.slug, d.xmax = 0
+"""
+
+
 def upsert(rows: list[dict[str, Any]]) -> None:
     """Store these documents; those that changed are announced as published or updated."""
     if not rows:
         return
     before = _listing_tags([(item["kind"], item["entity_id"]) for item in rows])
-    statement = insert(PublishedDocument)
-    columns = {
-        name: statement.excluded[name] for name in rows[0] if name not in ("kind", "entity_id")
-    }
-    columns["rendered_at"] = func.now()
-    # A hub page (topic, person) may have been dated by a document that left it
-    # (`_hubs_changed`): re-rendering it from its own edit time must not undo that.
-    columns["updated_at"] = case(
-        (
-            # Literal SQL: an IN list of bound values cannot go in a batched statement.
-            literal_column("published_documents.kind IN ('person', 'topic')"),
-            func.greatest(PublishedDocument.updated_at, statement.excluded.updated_at),
-        ),
-        else_=statement.excluded.updated_at,
+    db.session.flush()  # the statement goes to the connection: what it follows goes first
+    written = (
+        db.session.connection()
+        .exec_driver_sql(
+            _UPSERT,
+            {
+                name: [json.dumps(item[name]) for item in rows]
+                if name in _ARRAYS
+                else [item[name] for item in rows]
+                for name, _ in _COLUMNS
+            },
+        )
+        .all()
     )
-    # One statement executed for many rows (batched by SQLAlchemy), not a statement the
-    # size of the batch compiled anew each time.
-    written = db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["kind", "entity_id"],
-            set_=columns,
-            # Rewriting an identical document would only churn rendered_at; skip it.
-            where=PublishedDocument.etag.is_distinct_from(statement.excluded.etag)
-            | PublishedDocument.tags.is_distinct_from(statement.excluded.tags)
-            | PublishedDocument.summary.is_distinct_from(statement.excluded.summary),
-        ).returning(
-            PublishedDocument.kind,
-            PublishedDocument.entity_id,
-            PublishedDocument.slug,
-            # xmax is 0 on a freshly inserted row version and set on an updated one.
-            literal_column("xmax = 0"),
-        ),
-        rows,
-    ).all()
     fanout.announce(
         (kind, entity_id, slug, "published" if inserted else "updated")
         for kind, entity_id, slug, inserted in written

@@ -59,10 +59,10 @@ def _entry_versions() -> dict[uuid.UUID, str]:
     return dict(rows)
 
 
-def test_indexing_takes_five_statements_whatever_the_batch_size(app: Flask):
-    """Two for search entries, three for the passages instant answers quote: drop the
-    stale ones, cut the missing ones, look for passages to embed (none here: a sixth
-    statement stores the embeddings of new ones)."""
+def test_indexing_takes_four_statements_whatever_the_batch_size(app: Flask):
+    """Three write the index: drop the stale passages, write the search entries and cut the
+    new passages (each section's text made once for both), add the words; a fourth looks
+    for passages to embed (none here: a fifth stores the embeddings of new ones)."""
     with app.app_context():
         everything = _keys(SEARCHABLE)
         assert len(everything) > 20
@@ -71,7 +71,7 @@ def test_indexing_takes_five_statements_whatever_the_batch_size(app: Flask):
         with _counting_statements() as many:
             search_index.index_documents(everything)
 
-        assert len(one) == len(many) == 5
+        assert len(one) == len(many) == 4
         assert db.session.scalar(select(func.count()).select_from(SearchEntry)) == len(everything)
 
 

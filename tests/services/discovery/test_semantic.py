@@ -68,6 +68,23 @@ def test_related_texts_are_closer_than_unrelated_ones():
     assert query @ near > query @ far + 0.1
 
 
+def test_a_text_embeds_the_same_in_a_batch_as_alone():
+    """Publishing embeds passages in batches; a question is embedded alone. Both must give
+    the same vector, or instant answers would rank differently after a bulk publish."""
+    texts = [
+        embedding.passage_text("Headache after Botox", "Overview", "A dull ache " * 200),
+        "pounding head after wrinkle shots",
+        "",
+        "Ωmega naïve café, 40 °C?",
+        embedding.passage_text("Lip filler swelling", "", "Swelling is common for days."),
+    ]
+    batch = embedding.embed(texts)
+    alone = np.vstack([embedding.embed([item]) for item in texts])
+    assert batch.shape == (len(texts), embedding.DIMENSIONS)
+    assert np.array_equal(batch, alone)
+    assert np.count_nonzero(batch[0]) > 0
+
+
 def test_every_published_passage_is_embedded_at_publish(app):
     with app.app_context():
         connection = db.session.connection()

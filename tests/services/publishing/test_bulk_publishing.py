@@ -24,8 +24,8 @@ ARTICLES = 60
 
 def _state(after: int) -> dict[str, Any]:
     """What readers and followers get: documents with their ETags, search entries, the
-    lexicon, and the change feed (each document's first event, and how many it has); and
-    the revisions publishing recorded."""
+    lexicon, instant answers' passages with their embeddings, and the change feed (each
+    document's first event, and how many it has); and the revisions publishing recorded."""
     documents = db.session.execute(
         text(
             "SELECT kind, entity_id, slug, body, summary, etag, tags, published_at, updated_at,"
@@ -41,6 +41,13 @@ def _state(after: int) -> dict[str, Any]:
         )
     ).all()
     words = db.session.execute(text("SELECT word, lexeme FROM search_words ORDER BY word")).all()
+    passages = db.session.execute(
+        text(
+            "SELECT kind, entity_id, position, etag, page_kind, page_slug, anchor, title,"
+            " heading, html, text, search_text, vector::text, reviewers::text, reviewed_on,"
+            " review_due, embedding FROM answer_passages ORDER BY kind, entity_id, position"
+        )
+    ).all()
     recorded = db.session.execute(
         text(
             "SELECT article_id, number, snapshot::text, reason FROM revisions"
@@ -62,6 +69,7 @@ def _state(after: int) -> dict[str, Any]:
         "documents": documents,
         "search": search,
         "words": words,
+        "passages": passages,
         "revisions": recorded,
         "feed": feed,
         "counts": counts,
@@ -118,7 +126,9 @@ def test_bulk_publishing_stores_what_one_by_one_publishing_does(
         "red_flag",  # the seeded red flags, untouched by either way of publishing
     }
     assert len(expected["search"]) >= ARTICLES * 5  # and the seeds'
-    for part in ("documents", "search", "words", "revisions", "feed"):
+    assert len(expected["passages"]) >= ARTICLES * 10  # six sections and four FAQs each
+    assert all(row.embedding is not None for row in expected["passages"])
+    for part in ("documents", "search", "words", "passages", "revisions", "feed"):
         assert bulk[part] == expected[part], part
     # One by one, a page is updated as each article it shows goes live (and an article
     # as each it links to does); in bulk, each document is announced once.

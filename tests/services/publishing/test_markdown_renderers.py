@@ -1,0 +1,142 @@
+"""The fast Markdown renderer gives the sanitized HTML markdown-it-py gives, wherever it is used."""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cms_api.services.publishing import markdown
+from cms_api.services.publishing.markdown import is_plain, reference_html, sanitized, to_html
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+
+from corpus import _Text  # bench/ is not a package
+
+ROOT = Path(__file__).resolve().parents[3]
+HOSTS = frozenset({"www.example-health.org"})
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _seed_texts() -> list[str]:
+    """Every text of the seeded site (bodies, answers, bios, disclaimers, titles...)."""
+    texts: set[str] = set()
+    for path in sorted((ROOT / "seeds").rglob("*.yaml")):
+        texts.update(_strings(yaml.safe_load(path.read_text())))
+    return sorted(texts)
+
+
+def _corpus_texts() -> list[str]:
+    text = _Text(random.Random(7))
+    return [text.body(250) for _ in range(300)] + [text.sentence() for _ in range(100)]
+
+
+def _reference(source: str) -> str:
+    return sanitized(reference_html(source, HOSTS), HOSTS)
+
+
+def _fast(source: str) -> str:
+    return markdown._html(source, HOSTS, None)
+
+
+_WORDS = ("pain", "the", "é", "naïve", "Ωmega", "x1", "10", "2.5", "ß", "İ", "ﬁ", "١٢")
+_MARKS = (*".,;:!?()'\"/%+*-", "**", " *", "* ", "** ", " **")
+_PREFIXES = ("", "", "", "- ", "* ", "+ ", "1. ", "2) ", "10. ", "  - ", "   ", "    ", "  ")
+_ODD_LINES = ("---", "-:", "***", "- - -", "--", ":-", " ", "  ")
+
+
+def _fuzzed(rng: random.Random) -> str:
+    """Text with the structure plain prose may have: lists, indents, emphasis, rules."""
+
+    def line() -> str:
+        parts = []
+        for _ in range(rng.randint(1, 12)):
+            roll = rng.random()
+            word = rng.choice(_WORDS)
+            if roll < 0.5:
+                parts.append(word)
+            elif roll < 0.8:
+                parts.append(rng.choice(_MARKS))
+            elif roll < 0.9:
+                parts.append(f"*{word}*")
+            else:
+                parts.append(f"**{word}**")
+            parts.append(rng.choice(("", " ", " ", "  ")))
+        return rng.choice(_PREFIXES) + "".join(parts)
+
+    lines = []
+    for _ in range(rng.randint(1, 10)):
+        roll = rng.random()
+        lines.append("" if roll < 0.2 else rng.choice(_ODD_LINES) if roll < 0.23 else line())
+    return "\n".join(lines) + rng.choice(("", "\n", "\n\n", " ", "  \n"))
+
+
+def test_plain_seed_and_corpus_texts_render_as_the_reference_does() -> None:
+    seeds, corpus = _seed_texts(), _corpus_texts()
+    plain_seeds = [text for text in seeds if is_plain(text)]
+    # The fast path carries most of the prose; the rest still renders as before.
+    assert len(plain_seeds) > len(seeds) / 2
+    assert all(is_plain(text) for text in corpus)
+    for text in seeds + corpus:
+        assert _fast(text) == _reference(text), text
+
+
+def test_fuzzed_plain_text_renders_as_the_reference_does() -> None:
+    rng = random.Random(20_261_203)
+    plain = [text for text in (_fuzzed(rng) for _ in range(6_000)) if is_plain(text)]
+    assert len(plain) > 1_000
+    different = [text for text in plain if _fast(text) != _reference(text)]
+    assert different == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "Pain\n-:\n",  # a table without a pipe, for the Rust port only
+        "Pain\n:--\nmore",
+        "***Very*** important",  # three emphasis marks nest differently
+        "snake_case and _emphasis_",
+        "See [the guide](https://www.example-health.org/guide).",
+        "![jaw](https://www.example-health.org/jaw.png)",
+        "Use `code` here",
+        "# A heading",
+        "a | b\n--|--\n1 | 2",
+        "Fish &amp; chips",
+        "<b>raw</b>",
+        "Tab\tseparated",
+        "Escaped \\*star\\*",
+        "~~struck~~",
+        "Arabic-Indic digits ١٢",
+    ],
+)
+def test_markdown_syntax_beyond_prose_goes_to_the_reference(source: str) -> None:
+    assert not is_plain(source)
+    assert _fast(source) == _reference(source)
+
+
+def test_plain_text_is_rendered_without_the_reference(app, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("markdown-it-py was asked")
+
+    monkeypatch.setattr(markdown, "reference_html", refuse)
+    with app.app_context():
+        html = to_html("**Rest** and fluids help.\n\n- sleep\n- water\n\nSee a doctor: 2 days.")
+    assert html == (
+        "<p><strong>Rest</strong> and fluids help.</p>\n<ul>\n<li>sleep</li>\n<li>water</li>\n"
+        "</ul>\n<p>See a doctor: 2 days.</p>"
+    )

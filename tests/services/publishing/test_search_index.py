@@ -1,0 +1,129 @@
+"""The search index and answer passages: rebuilt whole, or beside bulk publishing's rendering."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from cms_api.database import db
+from cms_api.services.publishing import search_index
+
+
+def _article_keys() -> list[tuple[str, uuid.UUID]]:
+    rows = db.session.execute(
+        text("SELECT kind, entity_id FROM published_documents WHERE kind = 'article' LIMIT 3")
+    ).all()
+    assert rows  # the seeded site
+    return [(kind, entity_id) for kind, entity_id in rows]
+
+
+def _indexed(keys: list[tuple[str, uuid.UUID]]) -> tuple[int, int]:
+    ids = [entity_id for _, entity_id in keys]
+    entries = db.session.scalar(
+        text("SELECT count(*) FROM search_entries WHERE entity_id = ANY(:ids)"), {"ids": ids}
+    )
+    passages = db.session.scalar(
+        text(
+            "SELECT count(*) FROM answer_passages WHERE entity_id = ANY(:ids)"
+            " AND embedding IS NOT NULL"
+        ),
+        {"ids": ids},
+    )
+    return entries, passages
+
+
+def test_documents_indexed_alongside_are_indexed_by_another_thread_before_the_block_ends(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+    index = search_index._index
+
+    def recorded(*args: Any, **kwargs: Any) -> None:
+        threads.append(threading.current_thread().name)
+        index(*args, **kwargs)
+
+    monkeypatch.setattr(search_index, "_index", recorded)
+    with app.app_context():
+        keys = _article_keys()
+        before = _indexed(keys)
+        ids = [entity_id for _, entity_id in keys]
+        db.session.execute(
+            text("DELETE FROM search_entries WHERE entity_id = ANY(:ids)"), {"ids": ids}
+        )
+        db.session.execute(
+            text("DELETE FROM answer_passages WHERE entity_id = ANY(:ids)"), {"ids": ids}
+        )
+        assert _indexed(keys) == (0, 0)
+
+        with search_index.alongside():
+            search_index.index_documents(keys[:1])
+            search_index.index_documents(keys[1:])
+
+        assert _indexed(keys) == before
+        db.session.rollback()
+    assert len(threads) == 2
+    assert all(name.startswith("search-index") for name in threads)
+
+
+def test_an_error_of_the_index_thread_is_raised_when_the_block_ends(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the index failed")
+
+    monkeypatch.setattr(search_index, "_index", broken)
+    with app.app_context():
+        keys = _article_keys()
+        with pytest.raises(RuntimeError, match="the index failed"), search_index.alongside():
+            search_index.index_documents(keys)
+        # The block left no worker behind: indexing is synchronous again, and fails here.
+        with pytest.raises(RuntimeError, match="the index failed"):
+            search_index.index_documents(keys)
+
+
+def test_an_error_inside_the_block_waits_for_the_index_thread(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    finished = threading.Event()
+
+    def slow(*args: Any, **kwargs: Any) -> None:
+        finished.wait(0.2)
+        finished.set()
+
+    monkeypatch.setattr(search_index, "_index", slow)
+    with app.app_context():
+        keys = _article_keys()
+
+        def publish_then_fail() -> None:
+            with search_index.alongside():
+                search_index.index_documents(keys)
+                raise LookupError("no such article")
+
+        with pytest.raises(LookupError):
+            publish_then_fail()
+        assert finished.is_set()
+
+
+def test_reindexing_everything_restores_entries_and_passages(app) -> None:
+    with app.app_context():
+        keys = _article_keys()
+        before = _indexed(keys)
+        passages = db.session.execute(
+            text("SELECT * FROM answer_passages ORDER BY kind, entity_id, position")
+        ).all()
+        db.session.execute(text("DELETE FROM search_entries"))
+        db.session.execute(text("DELETE FROM answer_passages"))
+
+        search_index.reindex_all()
+
+        assert _indexed(keys) == before
+        assert before[1] > 0
+        again = db.session.execute(
+            text("SELECT * FROM answer_passages ORDER BY kind, entity_id, position")
+        ).all()
+        assert again == passages
+        db.session.rollback()
