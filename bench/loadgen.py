@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -39,6 +40,11 @@ class Result:
     p99_ms: float
     errors: int
     generator: str
+    max_ms: float = float("nan")
+    # The machine's 1-minute load average when the measurement ended (other work included).
+    load: float = float("nan")
+    # CPU time the server's processes spent per request (microseconds), when measured.
+    cpu_us: float = float("nan")
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -114,6 +120,8 @@ def run_python(scenario: Scenario, *, duration: float, concurrency: int) -> Resu
         p99_ms=_percentile(latencies, 0.99) * 1000,
         errors=sum(worker.errors for worker in workers),
         generator="python",
+        max_ms=(latencies[-1] if latencies else float("nan")) * 1000,
+        load=os.getloadavg()[0],
     )
 
 
@@ -137,9 +145,10 @@ function done(summary, latency, requests)
   local errors = summary.errors
   io.write("BENCH-RESULT " .. string.format(
     '{"requests":%%d,"duration_us":%%d,"status":%%d,"connect":%%d,"read":%%d,' ..
-    '"write":%%d,"timeout":%%d,"p50_us":%%d,"p99_us":%%d}',
+    '"write":%%d,"timeout":%%d,"p50_us":%%d,"p99_us":%%d,"max_us":%%d}',
     summary.requests, summary.duration, errors.status, errors.connect, errors.read,
-    errors.write, errors.timeout, latency:percentile(50), latency:percentile(99)) .. "\\n")
+    errors.write, errors.timeout, latency:percentile(50), latency:percentile(99),
+    latency.max) .. "\\n")
 end
 """
 
@@ -171,6 +180,7 @@ def run_wrk(scenario: Scenario, *, duration: float, concurrency: int, threads: i
             f"-d{max(1, round(duration))}s",
             "--timeout",
             "10s",
+            "--latency",
             "-s",
             str(script),
             f"http://127.0.0.1:{scenario.port}",
@@ -193,6 +203,8 @@ def run_wrk(scenario: Scenario, *, duration: float, concurrency: int, threads: i
         p99_ms=data["p99_us"] / 1000,
         errors=errors,
         generator="wrk",
+        max_ms=data["max_us"] / 1000,
+        load=os.getloadavg()[0],
     )
 
 

@@ -24,7 +24,7 @@ CORS_MAX_AGE = 7200
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: config → database → extensions → errors → blueprints."""
-    from cms_api import docs, fastpath, observability, ratelimit
+    from cms_api import docs, fastpath, observability, ratelimit, remembered_fastpath
     from cms_api.cli import register_commands
     from cms_api.database import db, resolve_database_url
     from cms_api.extensions import api, cors, migrate
@@ -81,6 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     ratelimit.init_app(app)
     fastpath.install(app)
+    remembered_fastpath.install(app)
     # Around the fast path and the views, inside the access log: one line per request.
     connection_drops.install(app)
     observability.install(app)

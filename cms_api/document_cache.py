@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import mmap
 import os
+import tempfile
 import threading
 import time
 import uuid
@@ -38,6 +40,16 @@ REPLAYED_POSITION = (
 )
 
 Key = tuple[str, Any]  # (kind, slug) or (kind, entity id): the address a reader asked for
+# A snapshot's addresses fall into this many buckets, each with a digest of its documents'
+# addresses and ETags, so a worker finds what changed since from one row per bucket.
+BUCKETS = 1024
+_ADDRESS = "kind || ':' || coalesce(slug, '') || ':' || entity_id::text"
+_BUCKET = f"(hashtext({_ADDRESS}) & {BUCKETS - 1})"
+# Order-free, so PostgreSQL need not sort: the XOR of each document's 64-bit hash.
+_DIGESTS = (
+    f"SELECT {_BUCKET}, bit_xor(hashtextextended({_ADDRESS} || ':' || etag, 0)), count(*) "
+    "FROM published_documents WHERE kind = ANY(%s) GROUP BY 1"
+)
 Changed = tuple[str, uuid.UUID]  # (kind, entity id): what publishing announces
 
 
@@ -62,6 +74,123 @@ class Document(NamedTuple):
 
     def size(self) -> int:
         return sum(len(form) for form in (self.identity, self.gzip, self.br) if form is not None)
+
+
+class Snapshot:
+    """Every stored document of the served kinds as it was at one moment, read once before
+    gunicorn forks its workers and shared by all of them, recycled ones included.
+
+    The bodies (uncompressed and brotli) sit in one unlinked file mapped read-only, so the
+    page cache holds a single copy for every worker and a read copies only the bytes it
+    serves; the index (address → offset, sizes, ETag, entity id) is copied lazily by the
+    fork. A worker serves from it only once it has compared it with the database after its
+    `LISTEN` started (`DocumentCache`), so it never serves a copy older than a change it
+    could have heard of."""
+
+    def __init__(self, keys: dict[str, str]) -> None:
+        # kind → the column a reader's address names ("slug" or "entity_id")
+        self.keys = keys
+        self.index: dict[Key, tuple[int, int, int, str, uuid.UUID]] = {}
+        self.addresses: dict[Changed, list[Key]] = {}
+        self.buckets: dict[int, list[Key]] = {}
+        self.digests: dict[int, tuple[int, int]] = {}
+        self._mapped: mmap.mmap | None = None
+        self.bytes = 0
+        self.seconds = 0.0
+
+    @classmethod
+    def load(cls, conninfo: str, keys: dict[str, str]) -> Snapshot:
+        """Read every stored document of these kinds, streaming, in one transaction."""
+        snapshot = cls(keys)
+        started = time.perf_counter()
+        offset = 0
+        with (
+            psycopg.connect(conninfo, connect_timeout=10) as conn,
+            tempfile.TemporaryFile(prefix="cms-documents-") as file,
+        ):
+            with conn.transaction(), conn.cursor(name="document_snapshot") as cursor:
+                # The digests and the documents as of one moment.
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                snapshot.digests = {
+                    bucket: (digest, count)
+                    for bucket, digest, count in conn.execute(_DIGESTS, (list(keys),))
+                }
+                cursor.itersize = 500
+                cursor.execute(
+                    f"SELECT kind, slug, entity_id, etag, body, body_br, {_BUCKET} "
+                    "FROM published_documents WHERE kind = ANY(%s)",
+                    (list(keys),),
+                )
+                for kind, slug, entity_id, etag, body, br, bucket in cursor:
+                    identity = body.encode()
+                    file.write(identity)
+                    if br is not None:
+                        br = bytes(br)
+                        file.write(br)
+                    key = snapshot._key(kind, slug, entity_id)
+                    snapshot.index[key] = (offset, len(identity), len(br or b""), etag, entity_id)
+                    snapshot.addresses.setdefault((kind, entity_id), []).append(key)
+                    snapshot.buckets.setdefault(bucket, []).append(key)
+                    offset += len(identity) + len(br or b"")
+            file.flush()
+            if offset:
+                snapshot._mapped = mmap.mmap(file.fileno(), offset, access=mmap.ACCESS_READ)
+        snapshot.bytes = offset
+        snapshot.seconds = time.perf_counter() - started
+        return snapshot
+
+    def _key(self, kind: str, slug: str | None, entity_id: uuid.UUID) -> Key:
+        return (kind, entity_id if self.keys[kind] == "entity_id" else slug)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def get(self, key: Key, identity: bool = True) -> Document | None:
+        """The document at this address: uncompressed, or (`identity` false) brotli when
+        there is a brotli form; only the form served is copied out of the mapping."""
+        found = self.index.get(key)
+        if found is None or self._mapped is None:
+            return None
+        offset, size, br_size, etag, entity_id = found
+        end = offset + size
+        if identity or not br_size:
+            return Document(self._mapped[offset:end], etag, None, None, entity_id)
+        return Document(None, etag, None, self._mapped[end : end + br_size], entity_id)
+
+    def etag(self, key: Key) -> str | None:
+        found = self.index.get(key)
+        return found[3] if found is not None else None
+
+    def stale(self, conn: psycopg.Connection) -> set[Key]:
+        """The addresses whose document is no longer what was read: changed, moved or gone
+        (a document added since is simply not here). PostgreSQL digests every bucket; only
+        the documents of buckets whose digest changed are read and compared."""
+        kinds = list(self.keys)
+        digests = {
+            bucket: (digest, count) for bucket, digest, count in conn.execute(_DIGESTS, (kinds,))
+        }
+        changed = [
+            bucket
+            for bucket in set(digests) | set(self.digests)
+            if digests.get(bucket) != self.digests.get(bucket)
+        ]
+        if not changed:
+            return set()
+        current = {
+            self._key(kind, slug, entity_id): (etag, entity_id)
+            for kind, slug, entity_id, etag in conn.execute(
+                "SELECT kind, slug, entity_id, etag FROM published_documents "
+                f"WHERE kind = ANY(%s) AND {_BUCKET} = ANY(%s)",
+                (kinds, changed),
+            )
+        }
+        stale = set()
+        for bucket in changed:
+            for key in self.buckets.get(bucket, ()):
+                _, _, _, etag, entity_id = self.index[key]
+                if current.get(key) != (etag, entity_id):
+                    stale.add(key)
+        return stale
 
 
 # Every cache in this process, so a commit here drops what it changed at once rather than
@@ -137,6 +266,11 @@ class DocumentCache:
     primary's position read by the listener when the notification arrives, or, for a
     commit in this process (`drop_local`), one a reader reads from the primary later
     (`settle`). A read made before the replica was seen there is served but not kept.
+
+    With a `snapshot`, every address it holds is answered from it (after this process's
+    own entries), once the listener has compared it with the primary; a change announced
+    since marks the changed addresses stale, and an announcement of everything compares
+    it again.
     """
 
     def __init__(
@@ -146,9 +280,15 @@ class DocumentCache:
         max_bytes: int,
         max_etags: int | None = None,
         replica: bool = False,
+        snapshot: Snapshot | None = None,
     ) -> None:
         self.conninfo = conninfo
         self.replica = replica
+        # Shared by every worker (see Snapshot); served from only while `_snapshot_ready`,
+        # except the addresses in `_stale`, whose documents changed since it was read.
+        self.snapshot = snapshot
+        self._snapshot_ready = False
+        self._stale: set[Key] = set()
         # The position a replica must have replayed for its reads to be kept; None while a
         # commit in this process has not been placed yet. And how far it was seen to have.
         self._required: int | None = 0
@@ -169,7 +309,9 @@ class DocumentCache:
 
     # -- reads ----------------------------------------------------------------------------
 
-    def get(self, key: Key) -> Document | None:
+    def get(self, key: Key, identity: bool = True) -> Document | None:
+        """The document at this address, if kept (from the snapshot: uncompressed, or with
+        `identity` false in brotli where it has that form)."""
         self._ensure_listener()
         if not self._listening:
             return None
@@ -177,7 +319,10 @@ class DocumentCache:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
-            return entry
+                return entry
+        if self._snapshot_ready and key not in self._stale:
+            return self.snapshot.get(key, identity)  # type: ignore[union-attr]
+        return None
 
     def etag(self, key: Key) -> str | None:
         """The ETag of the document at this address, if known (no body needed)."""
@@ -185,7 +330,11 @@ class DocumentCache:
         if not self._listening:
             return None
         known = self._etags.get(key)
-        return known[0] if known is not None else None
+        if known is not None:
+            return known[0]
+        if self._snapshot_ready and key not in self._stale:
+            return self.snapshot.etag(key)  # type: ignore[union-attr]
+        return None
 
     def generation(self) -> int:
         return self._generation
@@ -270,7 +419,9 @@ class DocumentCache:
         with self._lock:
             self._generation += 1
             self._require(position)
+            addresses = self.snapshot.addresses if self.snapshot is not None else {}
             for document in changed:
+                self._stale.update(addresses.get(document, ()))
                 for key in self._addresses.pop(document, ()):
                     self._etags.pop(key, None)
                     entry = self._entries.pop(key, None)
@@ -291,6 +442,8 @@ class DocumentCache:
                 self._required = max(self._required, position)
 
     def _empty(self) -> None:
+        # The snapshot too, until the listener compares it with the database again.
+        self._snapshot_ready = False
         self._entries.clear()
         self._etags.clear()
         self._addresses.clear()
@@ -323,6 +476,7 @@ class DocumentCache:
                     conn.execute(f"LISTEN {CHANNEL}")
                     # Changes made while no one listened.
                     self.clear(self._position(conn))
+                    self._compare_snapshot(conn)
                     self._listening = True
                     delay = 1.0
                     for batch in _notifications(conn):
@@ -334,6 +488,7 @@ class DocumentCache:
                             changed = None if named is None or changed is None else changed | named
                         if changed is None:
                             self.clear(position)
+                            self._compare_snapshot(conn)
                         else:
                             self.drop(changed, position)
             except psycopg.Error as error:
@@ -342,6 +497,21 @@ class DocumentCache:
             self._stop_serving()
             time.sleep(delay)
             delay = min(delay * 2, 30.0)
+
+    def _compare_snapshot(self, conn: psycopg.Connection) -> None:
+        """Serve the snapshot again, but for what changed since it was read. The comparison
+        follows the LISTEN, so a change it misses is one whose announcement is still to
+        come; one announced meanwhile in this process (a new generation) compares again."""
+        if self.snapshot is None:
+            return
+        for _ in range(3):
+            generation = self._generation
+            stale = self.snapshot.stale(conn)
+            with self._lock:
+                if generation == self._generation:
+                    self._stale = stale
+                    self._snapshot_ready = True
+                    return
 
     def _position(self, conn: psycopg.Connection) -> int | None:
         if not self.replica:

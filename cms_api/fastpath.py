@@ -18,6 +18,7 @@ from cms_api.document_cache import (
     REPLAYED_POSITION,
     Document,
     DocumentCache,
+    Snapshot,
     conninfo_of,
 )
 from cms_api.domain.headers import PREVIEW_HEADER_NAME
@@ -54,6 +55,8 @@ RULES = {
     "faq": "/v1/faqs/<uuid:faq_id>",
 }
 SLUG_MAX = 120
+# The column each kind's address names, as a snapshot of every document keys them.
+KEYS = {kind: key for _, kind, key in ROUTES}
 VARY = {
     "article": f"Accept-Encoding, {PREVIEW_HEADER_NAME}",
     "person": "Accept-Encoding",
@@ -101,6 +104,21 @@ def install(app: Flask) -> None:
     app.before_request(_reraise_database_error)
 
 
+def warm(app: Flask) -> Snapshot | None:
+    """Read every served document into a snapshot the app's workers will share (called in
+    gunicorn's master before it forks them; see cms_api.gunicorn_conf). None when the
+    fast path or the document cache is off."""
+    documents = runtime_of(app).document_lookup
+    settings = app.config["CMS_SETTINGS"]
+    fast = PublishedDocumentFastPath.serves(app)
+    if not isinstance(documents, StoredDocuments) or not fast or settings.document_cache_mb <= 0:
+        return None
+    with app.app_context():
+        primary = db.engine
+    documents.snapshot = Snapshot.load(_listen_conninfo(settings, primary), KEYS)
+    return documents.snapshot
+
+
 def _route(path: str) -> tuple[str, str, Any] | None:
     """The document kind, key column and key value a path names, if it is served here."""
     for pattern, kind, key in ROUTES:
@@ -133,11 +151,16 @@ class PublishedDocumentFastPath:
     def __init__(self, app: Flask, downstream: WsgiApp) -> None:
         self.app = app
         self.downstream = downstream
-        settings = app.config["CMS_SETTINGS"]
-        self.enabled = settings.cors_origins == ["*"] and app.config.get("CMS_FAST_PATH", True)
+        self.enabled = self.serves(app)
         self.exposed = ", ".join(sorted(app.config["CMS_CORS_EXPOSE_HEADERS"]))
         with app.app_context():
             self.cache_control = public_cache_control()
+
+    @staticmethod
+    def serves(app: Flask) -> bool:
+        """Whether the fast path answers for this app (see the class docstring)."""
+        settings = app.config["CMS_SETTINGS"]
+        return settings.cors_origins == ["*"] and app.config.get("CMS_FAST_PATH", True)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         if (
@@ -166,9 +189,11 @@ class PublishedDocumentFastPath:
                     start_response("304 NOT MODIFIED", self._headers(environ, kind, matched))
                     return [b""]
             if found is not None or not if_none_match:
-                if "gzip" in codings:
+                # The body in the client's preferred coding (brotli when it takes both:
+                # the smaller, and the one memory keeps for every document).
+                if codings[0] == "gzip":
                     queries = _QUERIES_GZIP
-                elif "br" in codings:
+                elif codings[0] == "br":
                     queries = _QUERIES
                 else:
                     queries = _QUERIES_IDENTITY
@@ -230,6 +255,8 @@ class StoredDocuments:
         self._engine: Any = None
         self._primary: Any = None
         self.cache: DocumentCache | None = None
+        # Read before the fork (`warm`), shared by every worker's cache.
+        self.snapshot: Snapshot | None = None
 
     def __call__(self, sql: str, kind: str, value: Any) -> Document | None:
         if self._engine is None:
@@ -242,12 +269,13 @@ class StoredDocuments:
                     _listen_conninfo(settings, self._primary),
                     max_bytes=settings.document_cache_mb << 20,
                     replica=bool(settings.database_replica_url),
+                    snapshot=self.snapshot,
                 )
         if sql in _ETAG_ONLY:
             return self._etag(sql, kind, value)
         cache, generation, keep = self.cache, 0, True
         if cache is not None:
-            entry = cache.get((kind, value))
+            entry = cache.get((kind, value), identity=sql in _WITH_IDENTITY)
             if (
                 entry is not None
                 and (entry.gzip is not None or sql not in _WITH_GZIP)

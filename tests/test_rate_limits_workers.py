@@ -20,9 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def started(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+def started(app: Flask, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
     """`cms-api serve` up to gunicorn: the options it would start gunicorn with."""
     from cms_api.cli import serve
+
+    # Loading the gunicorn settings gives the process a metrics directory, which would turn
+    # later tests' metrics into multiprocess ones: the test's own, taken back after it.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
 
     # serve sets the API's address in the app's settings: other tests get them back.
     monkeypatch.setitem(app.config, "CMS_SETTINGS", app.config["CMS_SETTINGS"])

@@ -146,8 +146,8 @@ class Lookup(MethodView):
         by full-text search: those with every word first, then those with some, each
         group ranked among its newest 200 matches so that common words stay cheap.
 
-        Each worker remembers its answers until published content changes (it checks the
-        change feed on every request), so a code asked for again is answered from memory.
+        Each worker remembers its answers until published content changes (PostgreSQL
+        tells it of each change as it commits), so a code asked for again is answered from memory.
         """
         version = remembered.current_version()  # before reading: see `remembered`
         if "code" in args:

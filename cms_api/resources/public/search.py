@@ -118,8 +118,8 @@ class Search(MethodView):
         answers as fast as a rare one. `query.capped` tells when more matched; `page.total`
         counts the ranked hits, and paging walks through them.
 
-        Each worker remembers its answers until published content changes (it checks the
-        change feed on every request), so a popular search is answered from memory.
+        Each worker remembers its answers until published content changes (PostgreSQL
+        tells it of each change as it commits), so a popular search is answered from memory.
         """
         version = remembered.current_version()  # before reading: see `remembered`
         page = search.search(

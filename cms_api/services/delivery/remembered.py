@@ -85,9 +85,10 @@ class Answer:
 
 # Answers by (database, address), at most 16 MB of them in each worker: the pages of
 # common lists, popular searches and lookups are asked for again and again between two
-# changes. An answer is 2 to 70 KB.
+# changes. An answer is 2 to 70 KB. The HTTP edge keeps the answers it sends here too
+# (anything with a `body`), so that one budget bounds both.
 ANSWER_BYTES = 16 << 20
-ANSWERS: Memory[Answer] = Memory(ANSWER_BYTES, weigh=lambda answer: len(answer.body))
+ANSWERS: Memory[Any] = Memory(ANSWER_BYTES, weigh=lambda answer: len(answer.body))
 
 
 def database(connection: Connection) -> Any:
