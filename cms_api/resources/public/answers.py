@@ -117,8 +117,9 @@ class Answers(MethodView):
         page title's), trigram closeness to its heading, how many rankings found it, how
         far behind the shortlist's best it is, and whether it is the kind of passage the
         question asks for (causes, treatment, …). Below `CMS_ANSWER_THRESHOLD` (0.9 by
-        default, where about 98% of answers given are right) the answer is `answered: false` with no passages and `ask` saying where to
-        send the question; such questions are counted for the editors
+        default, where about 98% of answers given are right) the answer is
+        `answered: false` with no passages and `ask` saying where to send the question;
+        such questions are counted for the editors
         (`GET /v1/admin/unanswered`) each time an answer is computed, not when a cache
         answers.
 
