@@ -40,7 +40,9 @@ class SearchEntry(Base):
         Index("ix_search_entries_topics", "topics", postgresql_using="gin"),
         # A topic's newest content, for the lookup (a topic on most content is read from
         # here, newest first, rather than from the topics index).
-        Index("ix_search_entries_kind_published", "kind", "published_at"),
+        # Newest first with a total order: content published together (one bulk publish, an
+        # import) shares its published_at, and a LIMIT over ties must not read them all.
+        Index("ix_search_entries_kind_published", "kind", "published_at", "entity_id"),
     )
 
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)

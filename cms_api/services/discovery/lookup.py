@@ -139,7 +139,7 @@ best AS (
 ),
 ranked AS (
     SELECT kind, entity_id, row_number() OVER (
-        PARTITION BY kind ORDER BY score DESC, published_at DESC, entity_id
+        PARTITION BY kind ORDER BY score DESC, published_at DESC, entity_id DESC
     ) AS n
     FROM best
 )
@@ -244,7 +244,7 @@ _AT_SCORE = """(
     SELECT kind, entity_id, published_at, %(score{i})s::integer AS score
     FROM search_entries
     WHERE kind = %(kind{i})s AND topics && %(topics{i})s::text[]
-    ORDER BY published_at DESC, entity_id
+    ORDER BY published_at DESC, entity_id DESC
     LIMIT %(limit)s
 )"""
 
