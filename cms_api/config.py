@@ -81,7 +81,7 @@ class Settings:
       in-memory scan in each worker) or ``memory`` (always the in-memory scan).
     - ``CMS_ANSWER_THRESHOLD``: the confidence (0 to 1, default ``0.9``) an instant answer
       needs; below it /v1/answers answers ``answered: false`` and counts the question. The
-      default keeps wrong answers to about 1 in 20 (bench/README.md, "Instant answers").
+      default keeps wrong answers to about 1 in 50 (bench/README.md, "Instant answers").
     - ``CMS_ADMIN_WRITE_RATE_LIMIT``: admin writes one token may make (default
       ``1000 per minute``), so a runaway script cannot flood the editorial database.
     - ``CMS_TRUSTED_PROXIES``: how many reverse proxies sit in front of the app (default 0);

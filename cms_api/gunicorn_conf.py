@@ -80,7 +80,7 @@ def take_turn(path: str, spacing: float = RECYCLE_SPACING) -> int | None:
         now = time.time()
         if last and now - float(last) < spacing:
             raise BlockingIOError
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a garbled time, rewritten by the next turn
         os.close(descriptor)  # and with it the lock
         return None
     os.lseek(descriptor, 0, os.SEEK_SET)

@@ -141,8 +141,13 @@ def _write_line(handler: logging.StreamHandler, fields: dict[str, Any]) -> None:
     }
     line = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
     with handler.lock:  # type: ignore[union-attr]
-        handler.stream.write(line + handler.terminator)
-        handler.flush()
+        try:
+            handler.stream.write(line + handler.terminator)
+            handler.flush()
+        except (OSError, ValueError):
+            # A log that cannot be written (a closed pipe, a full disk) loses its line, as
+            # logging's own handlers do, and never the request it records.
+            pass
 
 
 def _note_route() -> None:

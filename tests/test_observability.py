@@ -172,3 +172,21 @@ def test_the_access_line_written_directly_is_the_one_logging_writes(client, monk
         assert type(direct.pop(moving)) is type(logged.pop(moving))
     assert direct == logged
     assert direct["request_id"] == "same-line" and direct["status"] == 200
+
+
+def test_an_access_log_that_cannot_be_written_loses_its_line_not_the_request(client, monkeypatch):
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError("the log collector is gone")
+
+    handler = logging.StreamHandler(ClosedPipe())
+    monkeypatch.setattr(observability.access_log, "handlers", [handler])
+    monkeypatch.setattr(observability, "_direct", handler)
+    level = observability.access_log.level
+    observability.access_log.setLevel(logging.INFO)
+    try:
+        response = client.get(ARTICLE)
+    finally:
+        observability.access_log.setLevel(level)
+
+    assert response.status_code == 200 and response.get_json()["slug"] in ARTICLE

@@ -62,6 +62,8 @@ _PLAIN_ASCII = (string.ascii_letters + string.digits + _PLAIN_PUNCTUATION).encod
 _NOT_PLAIN = re.compile(r"[^\w \n.,;:!?()'\"/%+*-]|_|(?![0-9])\d")
 # Lines of nothing but rule or table-delimiter marks (besides "***", three emphasis marks).
 _ODD_LINE = re.compile(r"^[-:* ]+$", re.MULTILINE)
+# Asterisks inside a word: where the two renderers' emphasis rules part ("a**a*.*.** *a*").
+_INNER_ASTERISK = re.compile(r"\w\*+\w")
 
 
 def is_plain(source: str) -> bool:
@@ -71,7 +73,11 @@ def is_plain(source: str) -> bool:
             return False
     elif _NOT_PLAIN.search(source):
         return False
-    return "***" not in source and _ODD_LINE.search(source) is None
+    return (
+        "***" not in source
+        and _ODD_LINE.search(source) is None
+        and _INNER_ASTERISK.search(source) is None
+    )
 
 
 ALLOWED_TAGS = {

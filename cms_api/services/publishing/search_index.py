@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from cms_api.database import db
 from cms_api.services import vectors
 from cms_api.services.publishing import passages
+
+log = logging.getLogger(__name__)
 
 # Documents → search entries, in two statements whatever their number: the entries (and
 # the answer passages of `passages.CUT`, from the same parsed text), then the words of
@@ -228,7 +233,11 @@ def alongside() -> Iterator[None]:
     try:
         yield
     except BaseException:
-        worker.finish(raise_error=False)  # never leave it working on the connection
+        # Never leave it working on the connection. When it failed first, the block's own
+        # error is only the aborted transaction's echo: the cause is the thread's.
+        failed = worker.finish(raise_error=False)
+        if failed is not None:
+            log.error("indexing beside rendering failed", exc_info=failed)
         raise
     else:
         worker.finish(raise_error=True)
@@ -258,11 +267,20 @@ class _Worker:
             self.failed = True
             raise
 
-    def finish(self, *, raise_error: bool) -> None:
+    def finish(self, *, raise_error: bool) -> BaseException | None:
+        """Wait for the thread; its first error, raised (with `raise_error`) or returned. A
+        driver error is raised as SQLAlchemy's, as the session's own statements raise it,
+        so that the app answers it as any database error (a 503 on a lost connection)."""
         self.pool.shutdown(wait=True)
         errors = [error for error in (future.exception() for future in self.futures) if error]
-        if errors and raise_error:
-            raise errors[0]
+        if not errors:
+            return None
+        first = errors[0]
+        if raise_error:
+            if isinstance(first, psycopg.Error):
+                raise DBAPIError.instance(None, None, first, psycopg.Error) from first
+            raise first
+        return first
 
 
 class _DriverConnection:

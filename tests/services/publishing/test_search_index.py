@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from cms_api.database import db
 from cms_api.services.publishing import search_index
@@ -83,6 +86,51 @@ def test_an_error_of_the_index_thread_is_raised_when_the_block_ends(
         # The block left no worker behind: indexing is synchronous again, and fails here.
         with pytest.raises(RuntimeError, match="the index failed"):
             search_index.index_documents(keys)
+
+
+def test_a_database_error_of_the_index_thread_is_raised_as_the_sessions_would_be(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def lost(*args: Any, **kwargs: Any) -> None:
+        raise psycopg.OperationalError("the server closed the connection")
+
+    monkeypatch.setattr(search_index, "_index", lost)
+    with app.app_context():
+        keys = _article_keys()
+        # As SQLAlchemy raises it for the session's own statements: the app's handlers
+        # answer it (a lost connection is a 503), not the catch-all 500.
+        with pytest.raises(OperationalError) as raised, search_index.alongside():
+            search_index.index_documents(keys)
+        assert isinstance(raised.value.orig, psycopg.OperationalError)
+        db.session.rollback()
+
+
+def test_when_the_index_thread_failed_first_its_error_is_logged(
+    app, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    failed = threading.Event()
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        failed.set()
+        raise RuntimeError("the cause")
+
+    monkeypatch.setattr(search_index, "_index", broken)
+    with app.app_context():
+        keys = _article_keys()
+
+        def publish_then_fail() -> None:
+            with search_index.alongside():
+                search_index.index_documents(keys)
+                failed.wait(5)
+                raise LookupError("the echo")  # as an aborted transaction's next statement
+
+        with (
+            caplog.at_level(logging.ERROR, logger=search_index.__name__),
+            pytest.raises(LookupError),
+        ):
+            publish_then_fail()
+    logged = [record for record in caplog.records if record.name == search_index.__name__]
+    assert logged and "the cause" in str(logged[0].exc_info[1])
 
 
 def test_an_error_inside_the_block_waits_for_the_index_thread(
