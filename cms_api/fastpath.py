@@ -258,7 +258,8 @@ class StoredDocuments:
         # Read before the fork (`warm`), shared by every worker's cache.
         self.snapshot: Snapshot | None = None
 
-    def __call__(self, sql: str, kind: str, value: Any) -> Document | None:
+    def memory(self) -> DocumentCache | None:
+        """This process's document cache, made on first use (None: turned off)."""
         if self._engine is None:
             settings = self.app.config["CMS_SETTINGS"]
             with self.app.app_context():
@@ -271,6 +272,10 @@ class StoredDocuments:
                     replica=bool(settings.database_replica_url),
                     snapshot=self.snapshot,
                 )
+        return self.cache
+
+    def __call__(self, sql: str, kind: str, value: Any) -> Document | None:
+        self.memory()
         if sql in _ETAG_ONLY:
             return self._etag(sql, kind, value)
         cache, generation, keep = self.cache, 0, True

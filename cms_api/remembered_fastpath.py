@@ -47,8 +47,6 @@ COUNTED_LIMIT = "cms_api.counted_limit"
 # The address that cannot be a document's, whose look-up in the document cache only makes
 # sure the cache's listener runs in this process (it starts on first use in each one).
 _NO_DOCUMENT = ("", "")
-# A read through the document lookup that finds nothing, made once to build its cache.
-_NOTHING = "SELECT NULL WHERE %s::text IS NULL AND %s::text IS NULL"
 
 
 @dataclass(frozen=True)
@@ -285,13 +283,7 @@ class RememberedFastPath:
         lookup = runtime_of(self.app).document_lookup
         if not isinstance(lookup, StoredDocuments):
             return None  # a lookup injected by tests: no cache
-        if lookup.cache is None and self.app.config["CMS_SETTINGS"].document_cache_mb > 0:
-            try:
-                # Its first read builds the cache (this one finds nothing, by design).
-                lookup(_NOTHING, "", "")
-            except (SQLAlchemyError, psycopg.Error):
-                return None
-        return lookup.cache
+        return lookup.memory()
 
     @contextmanager
     def _reading(self) -> Iterator[Any]:
