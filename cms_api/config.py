@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from limits import parse_many
 
+from cms_api.domain import locales
+
 
 def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _pairs(value: str) -> dict[str, str]:
+    """``key=value,key=value`` as a dict; an item without ``=`` is an error, not ignored."""
+    pairs: dict[str, str] = {}
+    for item in _split(value):
+        key, separator, found = item.partition("=")
+        if not separator:
+            raise ValueError(f"{item!r} is not a 'locale=/prefix' pair.")
+        pairs[key.strip()] = found.strip()
+    return pairs
+
+
+def _is_path(value: str) -> bool:
+    return re.fullmatch(r"[A-Za-z0-9/._~-]*", value) is not None
 
 
 def _is_web_url(value: str) -> bool:
@@ -69,6 +87,15 @@ class Settings:
       as ``publishingPrinciples`` in JSON-LD and as ``publisher.editorial_policy_url`` in
       each article (default none). Published documents embed it: after changing it, run
       ``cms-api render``.
+    - ``CMS_DEFAULT_LOCALE``: the BCP 47 tag of the site's default language (default ``en``):
+      content created without a locale is in it, and public reads without ``?locale=``
+      answer in it.
+    - ``CMS_LOCALES``: comma-separated BCP 47 tags of every language the site publishes in
+      (default ``en,es``, the sample site's); the default locale is always one of them.
+    - ``CMS_LOCALE_PATHS``: where each locale's pages live on the public site, as
+      ``locale=/prefix`` pairs (``es=/es,pt-BR=/br``): an article in that locale is at
+      ``CMS_PUBLIC_BASE_URL`` + prefix + ``/articles/{slug}``. By default the default
+      locale has no prefix and every other one ``/`` + its lower-cased tag.
     - ``CMS_DB_CONNECT_TIMEOUT``: seconds before a database connection attempt gives up
       (default 3), so an outage answers 503 quickly instead of hanging.
     - ``REDIS_URL``: where rate-limit counters live, shared by every worker process. Unset,
@@ -130,6 +157,10 @@ class Settings:
     publisher_name: str = "Example Health"
     publisher_logo_url: str | None = None
     editorial_policy_url: str | None = None
+    default_locale: str = "en"
+    locales: list[str] = field(default_factory=lambda: ["en", "es"])
+    # Locale -> path prefix on the public site; see locale_path().
+    locale_paths: dict[str, str] = field(default_factory=dict)
     db_connect_timeout: int = 3
     redis_url: str | None = None
     question_rate_limit: str = "5 per minute"
@@ -156,6 +187,7 @@ class Settings:
     media_s3_prefix: str = ""
 
     def __post_init__(self) -> None:
+        self._check_locales()
         # A typo here would otherwise surface as a 500 on the first limited request.
         for name in ("question_rate_limit", "search_rate_limit", "admin_write_rate_limit"):
             value = getattr(self, name)
@@ -210,6 +242,42 @@ class Settings:
                     "base64); `cms-api webhooks generate-key` prints one."
                 )
 
+    def _check_locales(self) -> None:
+        # Tags are compared as stored: a site configured "es-mx" must find "es-MX" content.
+        default = locales.normalized(self.default_locale)
+        if default is None:
+            raise ValueError(
+                f"CMS_DEFAULT_LOCALE {self.default_locale!r} is not a BCP 47 tag such as 'en'."
+            )
+        tags = [default]
+        for tag in self.locales:
+            canonical = locales.normalized(tag)
+            if canonical is None:
+                raise ValueError(f"CMS_LOCALES entry {tag!r} is not a BCP 47 tag such as 'es'.")
+            if canonical not in tags:
+                tags.append(canonical)
+        paths: dict[str, str] = {}
+        for tag, prefix in self.locale_paths.items():
+            canonical = locales.normalized(tag)
+            if canonical not in tags:
+                raise ValueError(f"CMS_LOCALE_PATHS names {tag!r}, which is not in CMS_LOCALES.")
+            if prefix and (not prefix.startswith("/") or not _is_path(prefix)):
+                raise ValueError(
+                    f"CMS_LOCALE_PATHS prefix {prefix!r} for {tag} must start with '/' "
+                    "and hold only URL path characters."
+                )
+            paths[canonical] = prefix.rstrip("/")
+        # Frozen: the normal forms are written back once, here.
+        object.__setattr__(self, "default_locale", default)
+        object.__setattr__(self, "locales", tags)
+        object.__setattr__(self, "locale_paths", paths)
+
+    def locale_path(self, locale: str) -> str:
+        """The path prefix of `locale`'s pages on the public site ("" or "/es")."""
+        if locale in self.locale_paths:
+            return self.locale_paths[locale]
+        return "" if locale == self.default_locale else "/" + locale.lower()
+
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -229,6 +297,9 @@ class Settings:
             publisher_name=env.get("CMS_PUBLISHER_NAME", "Example Health"),
             publisher_logo_url=env.get("CMS_PUBLISHER_LOGO_URL") or None,
             editorial_policy_url=env.get("CMS_EDITORIAL_POLICY_URL") or None,
+            default_locale=env.get("CMS_DEFAULT_LOCALE", "en"),
+            locales=_split(env.get("CMS_LOCALES", "en,es")),
+            locale_paths=_pairs(env.get("CMS_LOCALE_PATHS", "")),
             db_connect_timeout=int(env.get("CMS_DB_CONNECT_TIMEOUT", "3")),
             redis_url=env.get("REDIS_URL") or None,
             question_rate_limit=env.get("CMS_QUESTION_RATE_LIMIT", "5 per minute"),

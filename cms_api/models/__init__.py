@@ -17,13 +17,13 @@ from cms_api.models.change import ChangeEvent
 from cms_api.models.document import PublishedDocument, RenderFormat
 from cms_api.models.faq import Faq
 from cms_api.models.image import Image, ImageFile
-from cms_api.models.person import Credential, Person
+from cms_api.models.person import Credential, Person, PersonTranslation
 from cms_api.models.preview import PreviewToken
 from cms_api.models.question import ReaderQuestion
 from cms_api.models.red_flag import RedFlag
 from cms_api.models.revision import Revision
 from cms_api.models.search import SearchEntry, SearchWord
-from cms_api.models.topic import MedicalCode, Topic
+from cms_api.models.topic import MedicalCode, Topic, TopicTranslation
 from cms_api.models.user import ApiToken, User
 from cms_api.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -45,6 +45,7 @@ __all__ = [
     "MedicalCode",
     "MedicalReview",
     "Person",
+    "PersonTranslation",
     "PreviewToken",
     "PublishedDocument",
     "ReaderQuestion",
@@ -56,6 +57,7 @@ __all__ = [
     "SearchWord",
     "Section",
     "Topic",
+    "TopicTranslation",
     "UnansweredQuestion",
     "User",
     "WebhookAttempt",

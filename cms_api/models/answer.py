@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
@@ -23,7 +24,7 @@ from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
 
-from cms_api.models.base import Base
+from cms_api.models.base import DEFAULT_LOCALE_SQL, Base
 
 
 class AnswerPassage(Base):
@@ -56,6 +57,7 @@ class AnswerPassage(Base):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The ETag of the document cut: an unchanged document is not cut again.
     etag: Mapped[str] = mapped_column(String(40))
+    locale: Mapped[str] = mapped_column(String(35), server_default=DEFAULT_LOCALE_SQL)
     # The public page quoted ("article" or "topic") and the section's HTML id on it.
     page_kind: Mapped[str] = mapped_column(String(16))
     page_slug: Mapped[str] = mapped_column(String(120))
@@ -117,12 +119,14 @@ class UnansweredQuestion(Base):
             "id",
             postgresql_where=text("dismissed_at IS NULL"),
         ),
+        UniqueConstraint("locale", "normalized"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(
         primary_key=True, default=uuid.uuid4, server_default=text("gen_random_uuid()")
     )
-    normalized: Mapped[str] = mapped_column(Text, unique=True)
+    locale: Mapped[str] = mapped_column(String(35), server_default=DEFAULT_LOCALE_SQL)
+    normalized: Mapped[str] = mapped_column(Text)
     # As first asked.
     text: Mapped[str] = mapped_column(Text)
     asked_count: Mapped[int] = mapped_column(Integer)

@@ -17,11 +17,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cms_api.models.base import Base, created_at, updated_at, uuid_pk
+from cms_api.models.base import DEFAULT_LOCALE_SQL, Base, created_at, updated_at, uuid_pk
 from cms_api.models.person import Person
 from cms_api.models.topic import Topic
 
@@ -45,10 +46,27 @@ class Article(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {_in(ARTICLE_STATUSES)}", name="status_known"),
         CheckConstraint("review_interval_months BETWEEN 1 AND 60", name="review_interval_range"),
+        UniqueConstraint("locale", "slug"),
+        # One translation of an article per locale.
+        Index(
+            "uq_articles_source_locale",
+            "source_id",
+            "locale",
+            unique=True,
+            postgresql_where=text("source_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    slug: Mapped[str] = mapped_column(String(120))
+    # A BCP 47 tag (cms_api.domain.locales), in its normal form.
+    locale: Mapped[str] = mapped_column(String(35), server_default=DEFAULT_LOCALE_SQL)
+    # A translation: the article it translates, and the source revision it was made from
+    # (a newer reviewed revision of the source makes the translation outdated).
+    source_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL")
+    )
+    source_revision: Mapped[int | None] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
@@ -121,6 +139,9 @@ class ArticleSlug(Base):
 
     __tablename__ = "article_slugs"
 
+    locale: Mapped[str] = mapped_column(
+        String(35), primary_key=True, server_default=DEFAULT_LOCALE_SQL
+    )
     slug: Mapped[str] = mapped_column(String(120), primary_key=True)
     article_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), index=True

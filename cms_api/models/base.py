@@ -18,6 +18,11 @@ NAMING_CONVENTION = {
 }
 
 
+# What rows written before locales existed (and writers that name none) are in. The
+# application always names the locale; this server default only backfilled migration 0019.
+DEFAULT_LOCALE_SQL = "en"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

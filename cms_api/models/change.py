@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cms_api.models.base import Base
+from cms_api.models.base import DEFAULT_LOCALE_SQL, Base
 
 CHANGE_ACTIONS = ("published", "updated", "unpublished", "deleted")
 
@@ -34,4 +34,5 @@ class ChangeEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))
     entity_id: Mapped[uuid.UUID]
     slug: Mapped[str | None] = mapped_column(String(120))
+    locale: Mapped[str] = mapped_column(String(35), server_default=DEFAULT_LOCALE_SQL)
     action: Mapped[str] = mapped_column(String(16))

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cms_api.models.base import Base
+from cms_api.models.base import DEFAULT_LOCALE_SQL, Base
 
 DOCUMENT_KINDS = ("article", "faq", "person", "topic", "red_flag")
 
@@ -37,21 +37,27 @@ class PublishedDocument(Base):
     __tablename__ = "published_documents"
     __table_args__ = (
         Index(
-            "uq_published_documents_kind_slug",
+            "uq_published_documents_kind_locale_slug",
             "kind",
+            "locale",
             "slug",
             unique=True,
             postgresql_where=text("slug IS NOT NULL"),
         ),
-        Index("ix_published_documents_kind_published", "kind", "published_at", "entity_id"),
-        Index("ix_published_documents_kind_updated", "kind", "updated_at", "entity_id"),
-        Index("ix_published_documents_kind_title", "kind", "sort_title", "entity_id"),
-        Index("ix_published_documents_kind_reviewed", "kind", "reviewed_on", "entity_id"),
+        Index(
+            "ix_published_documents_kind_published", "kind", "locale", "published_at", "entity_id"
+        ),
+        Index("ix_published_documents_kind_updated", "kind", "locale", "updated_at", "entity_id"),
+        Index("ix_published_documents_kind_title", "kind", "locale", "sort_title", "entity_id"),
+        Index("ix_published_documents_kind_reviewed", "kind", "locale", "reviewed_on", "entity_id"),
         Index("ix_published_documents_tags", "tags", postgresql_using="gin"),
     )
 
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # The entity's id, or for a topic or person in another locale than the default, its
+    # translation's id (topic_translations, person_translations): one document per locale.
     entity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    locale: Mapped[str] = mapped_column(String(35), server_default=DEFAULT_LOCALE_SQL)
     slug: Mapped[str | None] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
     # The body compressed once when published, for clients that accept it; NULL on a row

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cms_api.models.article import Article
-from cms_api.models.base import Base, created_at, updated_at, uuid_pk
+from cms_api.models.base import DEFAULT_LOCALE_SQL, Base, created_at, updated_at, uuid_pk
 from cms_api.models.person import Person
 from cms_api.models.topic import Topic
 
@@ -39,6 +39,8 @@ class Faq(Base):
     topic_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("topics.id", ondelete="CASCADE"), index=True
     )
+    # An article's FAQs are in the article's locale; a topic FAQ is written in one.
+    locale: Mapped[str] = mapped_column(String(35), server_default=DEFAULT_LOCALE_SQL)
     question: Mapped[str] = mapped_column(String(500))
     answer: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(default=0)

@@ -6,7 +6,16 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,6 +41,10 @@ class Person(Base):
     # [{"kind": "orcid", "url": "https://orcid.org/..."}]: identity links for `sameAs`.
     profile_links: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     specialties: Mapped[list[str]] = mapped_column(ARRAY(String(120)), default=list)
+    # The locales this person reviews medical content in; empty: any locale.
+    review_locales: Mapped[list[str]] = mapped_column(
+        ARRAY(String(35)), default=list, server_default=text("'{}'::varchar[]")
+    )
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -44,6 +57,32 @@ class Person(Base):
         order_by="Credential.position",
         cascade="all, delete-orphan",
     )
+    translations: Mapped[list[PersonTranslation]] = relationship(
+        back_populates="person",
+        order_by="PersonTranslation.locale",
+        cascade="all, delete-orphan",
+    )
+
+
+class PersonTranslation(Base):
+    """A person's job title and bio in another locale than the default (the person holds
+    the default locale's); name, slug, links and credentials are shared by every locale."""
+
+    __tablename__ = "person_translations"
+    __table_args__ = (UniqueConstraint("person_id", "locale"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(35))
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    bio: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    person: Mapped[Person] = relationship(back_populates="translations")
 
 
 class Credential(Base):

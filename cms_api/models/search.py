@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cms_api.models.base import Base
+from cms_api.models.base import DEFAULT_LOCALE_SQL, Base
 
 
 class SearchEntry(Base):
@@ -49,6 +49,8 @@ class SearchEntry(Base):
     entity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     # The ETag of the document indexed: re-indexing an unchanged document writes nothing.
     etag: Mapped[str] = mapped_column(String(40))
+    # The document's locale, whose text search configuration built the vectors.
+    locale: Mapped[str] = mapped_column(String(35), server_default=DEFAULT_LOCALE_SQL)
     slug: Mapped[str | None] = mapped_column(String(120))
     # An article's title or a FAQ's question, as plain text.
     title: Mapped[str] = mapped_column(Text)
@@ -88,5 +90,8 @@ class SearchWord(Base):
         Index("ix_search_words_lexeme", "lexeme"),
     )
 
+    locale: Mapped[str] = mapped_column(
+        String(35), primary_key=True, server_default=DEFAULT_LOCALE_SQL
+    )
     word: Mapped[str] = mapped_column(Text, primary_key=True)
     lexeme: Mapped[str] = mapped_column(Text)

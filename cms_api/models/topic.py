@@ -62,6 +62,10 @@ class Topic(Base):
         cascade="all, delete-orphan",
     )
 
+    translations: Mapped[list[TopicTranslation]] = relationship(
+        back_populates="topic", order_by="TopicTranslation.locale", cascade="all, delete-orphan"
+    )
+
     def ordered_codes(self) -> list[MedicalCode]:
         """The codes in one fixed order (diagnosis, clinical term, index term), whether
         they were loaded (ordered by the query) or just appended."""
@@ -70,6 +74,33 @@ class Topic(Base):
 
 # Diagnosis codes first, then clinical terms, then the index vocabulary.
 SYSTEM_ORDER = {"icd10cm": 0, "snomed": 1, "mesh": 2}
+
+
+class TopicTranslation(Base):
+    """A topic's name, description and synonyms in another locale than the default.
+
+    The topic itself holds the default locale's text; its slug, place in the tree, codes
+    and specialty are shared by every locale.
+    """
+
+    __tablename__ = "topic_translations"
+    __table_args__ = (UniqueConstraint("topic_id", "locale"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    topic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(35))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    synonyms: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), default=list, server_default=text("'{}'::text[]")
+    )
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    topic: Mapped[Topic] = relationship(back_populates="translations")
 
 
 class MedicalCode(Base):

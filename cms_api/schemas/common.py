@@ -7,7 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app
 from marshmallow import validate
+
+from cms_api.domain import locales
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_RE = re.compile(SLUG_PATTERN)
@@ -226,3 +229,41 @@ class StrippedText(ma.fields.String):
         except UnicodeEncodeError:
             raise ma.ValidationError("Must be valid Unicode text.") from None
         return text
+
+
+class Locale(ma.fields.String):
+    """A BCP 47 tag of one of the site's locales (CMS_LOCALES), read in any case and given
+    in its normal form ("ES-mx" is "es-MX"). Missing, the site's default locale."""
+
+    default_error_messages = {
+        "malformed": "Not a BCP 47 language tag such as 'en' or 'es-MX'.",
+        "unsupported": "Not one of this site's locales: {locales}.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("load_default", _default_locale)
+        metadata = kwargs.setdefault("metadata", {})
+        metadata.setdefault(
+            "description",
+            "The locale (BCP 47 tag) to answer in; one of the site's locales (CMS_LOCALES). "
+            "Default: the site's default locale.",
+        )
+        metadata.setdefault("example", "es")
+        super().__init__(validate=validate.Length(min=2, max=35), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        tag = locales.normalized(super()._deserialize(value, attr, data, **kwargs))
+        if tag is None:
+            raise self.make_error("malformed")
+        offered = _site_locales()
+        if tag not in offered:
+            raise self.make_error("unsupported", locales=", ".join(offered))
+        return tag
+
+
+def _site_locales() -> list[str]:
+    return current_app.config["CMS_SETTINGS"].locales
+
+
+def _default_locale() -> str:
+    return current_app.config["CMS_SETTINGS"].default_locale

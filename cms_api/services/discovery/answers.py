@@ -173,7 +173,7 @@ _COUNT_UNANSWERED = """
 INSERT INTO unanswered_questions AS known
     (normalized, text, asked_count, first_asked_at, last_asked_at)
 VALUES (:normalized, :text, 1, :now, :now)
-ON CONFLICT (normalized) DO UPDATE SET
+ON CONFLICT (locale, normalized) DO UPDATE SET
     asked_count = known.asked_count + 1,
     last_asked_at = excluded.last_asked_at
 """

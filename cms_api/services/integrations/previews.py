@@ -171,7 +171,7 @@ def article_for(secret: str, slug: str) -> Article:
     if article is None or article.deleted_at is not None:
         raise InvalidPreviewToken("The article of this preview token is in the trash.")
     if slug != article.slug:
-        former = db.session.get(ArticleSlug, slug)
+        former = db.session.get(ArticleSlug, (article.locale, slug))
         if former is None or former.article_id != article.id:
             # Its holder may see that article anyway: say where it is (a draft renamed
             # after the link was sent, say), rather than only "wrong".

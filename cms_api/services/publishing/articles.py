@@ -363,6 +363,7 @@ def _article_row(
         title=live.content["title"],
         topic_slugs=[topic.slug for topic in live.topics],
         reviewed_on=_reviewed_on(article) or published_at.date(),
+        locale=article.locale,
     )
 
 
@@ -378,13 +379,16 @@ def change_slug(article_id: uuid.UUID, new_slug: str) -> None:
         raise LookupError(article_id)
     if article.slug == new_slug:
         return
-    taken = db.session.scalar(select(Article.id).where(Article.slug == new_slug))
-    former = db.session.get(ArticleSlug, new_slug)
+    # Slugs are unique per locale: another locale's article may hold the same one.
+    taken = db.session.scalar(
+        select(Article.id).where(Article.locale == article.locale, Article.slug == new_slug)
+    )
+    former = db.session.get(ArticleSlug, (article.locale, new_slug))
     if taken is not None or (former is not None and former.article_id != article.id):
         raise Conflict(f"The slug {new_slug!r} is already in use.")
     if former is not None:
         db.session.delete(former)  # moving back to a former slug
-    db.session.add(ArticleSlug(slug=article.slug, article_id=article.id))
+    db.session.add(ArticleSlug(locale=article.locale, slug=article.slug, article_id=article.id))
     article.slug = new_slug
     db.session.flush()
     refresh_articles([article.id])

@@ -165,7 +165,7 @@ CROSS JOIN LATERAL (
 WHERE stem.lexeme <> ''
 -- In one order everywhere: two publishers adding the same new words wait, not deadlock.
 ORDER BY new.word
-ON CONFLICT (word) DO NOTHING
+ON CONFLICT (locale, word) DO NOTHING
 """
 _GIVEN = (
     "SELECT DISTINCT kind, entity_id "

@@ -22,14 +22,22 @@ def base_url() -> str:
     return runtime.settings().public_base_url.rstrip("/")
 
 
-def page_url(kind: str, slug: str) -> str:
-    """The absolute URL of a published article, topic or person page on the public site."""
-    return base_url() + PAGE_PATHS[kind].format(slug=slug)
+def page_url(kind: str, slug: str, locale: str | None = None) -> str:
+    """The absolute URL of a published article, topic or person page on the public site,
+    in `locale` (default: the site's default locale, whose pages have no prefix unless
+    CMS_LOCALE_PATHS gives one)."""
+    settings = runtime.settings()
+    prefix = settings.locale_path(locale or settings.default_locale)
+    return base_url() + prefix + PAGE_PATHS[kind].format(slug=slug)
 
 
-def canonical_elsewhere(canonical_url: str | None, kind: str, slug: str) -> bool:
+def canonical_elsewhere(
+    canonical_url: str | None, kind: str, slug: str, locale: str | None = None
+) -> bool:
     """Whether an SEO canonical URL names another page than this one's own address."""
-    return bool(canonical_url) and _normalised(canonical_url) != _normalised(page_url(kind, slug))
+    return bool(canonical_url) and _normalised(canonical_url) != _normalised(
+        page_url(kind, slug, locale)
+    )
 
 
 def _normalised(url: str) -> tuple[str, int | None, str, str]:

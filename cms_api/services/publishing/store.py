@@ -16,6 +16,7 @@ from cms_api.domain.clock import utcnow
 from cms_api.domain.etags import etag_for
 from cms_api.domain.formats import dumps
 from cms_api.models import Article, Faq, Person, PublishedDocument, Topic
+from cms_api.services import runtime
 from cms_api.services.publishing import fanout
 
 # How many article summaries a person's or topic's document embeds; the rest are a
@@ -57,12 +58,15 @@ def row(
     title: str,
     reviewed_on: date,
     topic_slugs: list[str] | None = None,
+    locale: str | None = None,
 ) -> dict[str, Any]:
-    """A `published_documents` row for `upsert`, its ETag taken from the stored text."""
+    """A `published_documents` row for `upsert`, its ETag taken from the stored text; in
+    `locale`, or the site's default locale."""
     body = dumps(document)
     return {
         "kind": kind,
         "entity_id": entity_id,
+        "locale": locale or runtime.settings().default_locale,
         "slug": slug,
         "body": body,
         **compressed(body),
@@ -82,6 +86,7 @@ def row(
 _COLUMNS = (
     ("kind", "text"),
     ("entity_id", "uuid"),
+    ("locale", "text"),
     ("slug", "text"),
     ("body", "text"),
     ("body_gzip", "bytea"),
