@@ -182,6 +182,7 @@ PEOPLE: dict[str, tuple[str, Colour, Colour]] = {
     "miriam-castellanos-reed": ("MC", (34, 120, 120), (120, 196, 186)),
     "tobias-lindqvist": ("TL", (60, 84, 150), (150, 170, 222)),
     "rafael-oyelaran": ("RO", (150, 84, 60), (230, 170, 130)),
+    "ines-valbuena-soto": ("IV", (120, 60, 130), (206, 168, 214)),
 }
 
 
