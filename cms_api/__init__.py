@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from cms_api.database import db, resolve_database_url
     from cms_api.extensions import api, cors, migrate
     from cms_api.http import connection_drops
+    from cms_api.http.converters import LocaleConverter, locale_schema
     from cms_api.http.problems import register_error_handlers
     from cms_api.http.requests import register_request_hooks
     from cms_api.resources import register_blueprints
@@ -95,7 +96,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             x_host=settings.trusted_proxies,
         )
     app.config.setdefault("API_SPEC_OPTIONS", docs.spec_options())
+    app.url_map.converters["locale"] = LocaleConverter
     api.init_app(app)
+    api.register_converter(LocaleConverter, locale_schema)
+    docs.document_locales(api, settings.locales)
     register_request_hooks(app)
     register_error_handlers(app, api)
     register_blueprints(api)

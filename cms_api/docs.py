@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, send_from_directory
+from flask_smorest import Api
 
 from cms_api.http.problems import PROBLEM_KINDS
+from cms_api.schemas.common import Locale
 
 API_DESCRIPTION = """\
 Headless content and FAQ API for medical-information publishers.
@@ -36,6 +40,27 @@ problem (`type` is `/problems/<kind>`):
 def spec_options() -> dict:
     """Options for apispec: the document's description and the bearer scheme's home."""
     return {"info": {"description": API_DESCRIPTION}}
+
+
+def document_locales(api: Api, locales: list[str]) -> None:
+    """Every `Locale` field (query parameter or body member) is documented as an enum of
+    this site's locales: the values a client may send are the configured ones, not any tag."""
+
+    def locale_enum(converter: Any, field: Any, **_: Any) -> dict[str, Any]:
+        if not isinstance(field, Locale):
+            return {}
+        return {"enum": [*locales, None] if field.allow_none else list(locales)}
+
+    api.ma_plugin.converter.add_attribute_function(locale_enum)
+    # For the few parameters described by hand rather than by a schema field.
+    api.spec.components.schema(
+        "Locale",
+        {
+            "type": "string",
+            "enum": list(locales),
+            "description": "One of the site's locales (CMS_LOCALES), as a BCP 47 tag.",
+        },
+    )
 
 
 def register(app: Flask) -> None:

@@ -39,11 +39,13 @@ REPLAYED_POSITION = (
     " ELSE pg_current_wal_lsn() END - '0/0')::bigint"
 )
 
-Key = tuple[str, Any]  # (kind, slug) or (kind, entity id): the address a reader asked for
+# The address a reader asked for: (kind, slug) or (kind, entity id) in the site's default
+# locale, as before locales existed, and (kind, slug or entity id, locale) in another.
+Key = tuple[Any, ...]
 # A snapshot's addresses fall into this many buckets, each with a digest of its documents'
 # addresses and ETags, so a worker finds what changed since from one row per bucket.
 BUCKETS = 1024
-_ADDRESS = "kind || ':' || coalesce(slug, '') || ':' || entity_id::text"
+_ADDRESS = "kind || ':' || locale || ':' || coalesce(slug, '') || ':' || entity_id::text"
 _BUCKET = f"(hashtext({_ADDRESS}) & {BUCKETS - 1})"
 # Order-free, so PostgreSQL need not sort: the XOR of each document's 64-bit hash.
 _DIGESTS = (
@@ -87,9 +89,10 @@ class Snapshot:
     `LISTEN` started (`DocumentCache`), so it never serves a copy older than a change it
     could have heard of."""
 
-    def __init__(self, keys: dict[str, str]) -> None:
+    def __init__(self, keys: dict[str, str], default_locale: str) -> None:
         # kind → the column a reader's address names ("slug" or "entity_id")
         self.keys = keys
+        self.default_locale = default_locale
         self.index: dict[Key, tuple[int, int, int, str, uuid.UUID]] = {}
         self.addresses: dict[Changed, list[Key]] = {}
         self.buckets: dict[int, list[Key]] = {}
@@ -99,9 +102,10 @@ class Snapshot:
         self.seconds = 0.0
 
     @classmethod
-    def load(cls, conninfo: str, keys: dict[str, str]) -> Snapshot:
-        """Read every stored document of these kinds, streaming, in one transaction."""
-        snapshot = cls(keys)
+    def load(cls, conninfo: str, keys: dict[str, str], *, default_locale: str) -> Snapshot:
+        """Read every stored document of these kinds, in every locale, streaming, in one
+        transaction; addressed as the fast path asks (see `Key`)."""
+        snapshot = cls(keys, default_locale)
         started = time.perf_counter()
         offset = 0
         with (
@@ -117,17 +121,17 @@ class Snapshot:
                 }
                 cursor.itersize = 500
                 cursor.execute(
-                    f"SELECT kind, slug, entity_id, etag, body, body_br, {_BUCKET} "
+                    f"SELECT kind, slug, entity_id, etag, body, body_br, {_BUCKET}, locale "
                     "FROM published_documents WHERE kind = ANY(%s)",
                     (list(keys),),
                 )
-                for kind, slug, entity_id, etag, body, br, bucket in cursor:
+                for kind, slug, entity_id, etag, body, br, bucket, locale in cursor:
                     identity = body.encode()
                     file.write(identity)
                     if br is not None:
                         br = bytes(br)
                         file.write(br)
-                    key = snapshot._key(kind, slug, entity_id)
+                    key = snapshot._key(kind, slug, entity_id, locale)
                     snapshot.index[key] = (offset, len(identity), len(br or b""), etag, entity_id)
                     snapshot.addresses.setdefault((kind, entity_id), []).append(key)
                     snapshot.buckets.setdefault(bucket, []).append(key)
@@ -139,8 +143,9 @@ class Snapshot:
         snapshot.seconds = time.perf_counter() - started
         return snapshot
 
-    def _key(self, kind: str, slug: str | None, entity_id: uuid.UUID) -> Key:
-        return (kind, entity_id if self.keys[kind] == "entity_id" else slug)
+    def _key(self, kind: str, slug: str | None, entity_id: uuid.UUID, locale: str) -> Key:
+        value = entity_id if self.keys[kind] == "entity_id" else slug
+        return (kind, value) if locale == self.default_locale else (kind, value, locale)
 
     def __len__(self) -> int:
         return len(self.index)
@@ -177,9 +182,9 @@ class Snapshot:
         if not changed:
             return set()
         current = {
-            self._key(kind, slug, entity_id): (etag, entity_id)
-            for kind, slug, entity_id, etag in conn.execute(
-                "SELECT kind, slug, entity_id, etag FROM published_documents "
+            self._key(kind, slug, entity_id, locale): (etag, entity_id)
+            for kind, slug, entity_id, etag, locale in conn.execute(
+                "SELECT kind, slug, entity_id, etag, locale FROM published_documents "
                 f"WHERE kind = ANY(%s) AND {_BUCKET} = ANY(%s)",
                 (kinds, changed),
             )

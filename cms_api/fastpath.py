@@ -6,6 +6,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -18,9 +19,11 @@ from cms_api.document_cache import (
     REPLAYED_POSITION,
     Document,
     DocumentCache,
+    Key,
     Snapshot,
     conninfo_of,
 )
+from cms_api.domain import locales
 from cms_api.domain.headers import PREVIEW_HEADER_NAME
 from cms_api.http.conditional import (
     IDENTITY,
@@ -66,36 +69,72 @@ VARY = {
 # `X-Preview-Token` as WSGI names it (the query form already falls through).
 PREVIEW_HEADER = "HTTP_" + PREVIEW_HEADER_NAME.upper().replace("-", "_")
 DATABASE_ERROR = "cms_api.fast_path_database_error"
-_WHERE = {
-    "slug": "WHERE kind = %s AND slug = %s",
-    "entity_id": "WHERE kind = %s AND entity_id = %s",
-}
-# The reads behind an answer, by key column. Every lookup (tests inject their own) answers
-# with the row, and reads its first two columns as the body and the ETag; the memory of
-# StoredDocuments keeps what a read brought (bodies compressed), and the gzip form only
-# once a client has asked for it (most ask for brotli).
-_QUERIES = {
-    key: f"SELECT body, etag, NULL, body_br, entity_id FROM published_documents {where}"
-    for key, where in _WHERE.items()
-}
-_QUERIES_GZIP = {
-    key: f"SELECT body, etag, body_gzip, body_br, entity_id FROM published_documents {where}"
-    for key, where in _WHERE.items()
-}
-# For a client that takes no compression: memory then keeps the uncompressed body too, so
-# such clients (server-side fetches, load generators) are not served a decompression each.
-_QUERIES_IDENTITY = {
-    key: f"SELECT body AS identity, etag, NULL, body_br, entity_id FROM published_documents {where}"
-    for key, where in _WHERE.items()
-}
-# A revalidation's read: the ETag alone, no body (the empty first column fits the shape).
-_ETAG_QUERIES = {
-    key: f"SELECT '', etag, entity_id FROM published_documents {where}"
-    for key, where in _WHERE.items()
-}
-_WITH_GZIP = frozenset(_QUERIES_GZIP.values())
-_WITH_IDENTITY = frozenset(_QUERIES_IDENTITY.values())
-_ETAG_ONLY = frozenset(_ETAG_QUERIES.values())
+# The query string of a read in one of the site's locales: `locale=<tag>` alone, the tag
+# in its normal form (any other spelling, or anything more, goes to the views).
+LOCALE_QUERY = "locale="
+
+
+@dataclass(frozen=True)
+class Statements:
+    """The reads behind an answer in one locale, by key column ("slug", "entity_id").
+
+    Every lookup (tests inject their own) is called with a statement, the kind and the
+    key, and answers with the row, whose first two columns are the body and the ETag. The
+    locale is written into the statement, so every lookup keeps those two parameters and
+    each (read, locale) is one prepared statement, found by one probe of the
+    (kind, locale, slug) index or the primary key. The memory of StoredDocuments keeps
+    what a read brought (bodies compressed), and the gzip form only once a client has
+    asked for it (most ask for brotli)."""
+
+    locale: str
+    # The body (uncompressed) and the brotli form, for a client that takes brotli.
+    brotli: dict[str, str]
+    # With the gzip form too, for a client that prefers gzip.
+    gzip: dict[str, str]
+    # For a client that takes no compression: memory then keeps the uncompressed body too,
+    # so such clients (server-side fetches, load generators) are not served a
+    # decompression each.
+    identity: dict[str, str]
+    # A revalidation's read: the ETag alone, no body (the empty first column fits the shape).
+    etag: dict[str, str]
+
+
+# What each statement reads: ("br" | "gzip" | "identity" | "etag", locale).
+_SHAPES: dict[str, tuple[str, str]] = {}
+_STATEMENTS: dict[str, Statements] = {}
+
+
+def statements(locale: str) -> Statements:
+    """The reads of documents in `locale` (a tag in its normal form), made once."""
+    found = _STATEMENTS.get(locale)
+    if found is not None:
+        return found
+    if locales.normalized(locale) != locale:
+        # Only letters, digits and hyphens can reach the statement's text.
+        raise ValueError(f"{locale!r} is not a locale tag in its normal form.")
+    where = {
+        "slug": f"WHERE kind = %s AND locale = '{locale}' AND slug = %s",
+        "entity_id": f"WHERE kind = %s AND entity_id = %s AND locale = '{locale}'",
+    }
+    columns = {
+        "br": "body, etag, NULL, body_br, entity_id",
+        "gzip": "body, etag, body_gzip, body_br, entity_id",
+        "identity": "body AS identity, etag, NULL, body_br, entity_id",
+        "etag": "'', etag, entity_id",
+    }
+    made = {
+        form: {
+            key: f"SELECT {selected} FROM published_documents {condition}"
+            for key, condition in where.items()
+        }
+        for form, selected in columns.items()
+    }
+    for form, by_key in made.items():
+        for sql in by_key.values():
+            _SHAPES[sql] = (form, locale)
+    found = Statements(locale, made["br"], made["gzip"], made["identity"], made["etag"])
+    _STATEMENTS[locale] = found
+    return found
 
 
 def install(app: Flask) -> None:
@@ -115,7 +154,9 @@ def warm(app: Flask) -> Snapshot | None:
         return None
     with app.app_context():
         primary = db.engine
-    documents.snapshot = Snapshot.load(_listen_conninfo(settings, primary), KEYS)
+    documents.snapshot = Snapshot.load(
+        _listen_conninfo(settings, primary), KEYS, default_locale=settings.default_locale
+    )
     return documents.snapshot
 
 
@@ -143,9 +184,12 @@ class PublishedDocumentFastPath:
     These are most of a site's traffic, and through Flask, flask-smorest, webargs and
     flask-cors each costs several times the query itself. The answer here is
     byte-for-byte the Flask view's (the test suite compares them): the stored body, its
-    ETag, a 304 for a matching If-None-Match, Cache-Control, X-Request-ID and the CORS
-    headers of the default `*` configuration. With an origin allow-list, CORS needs
-    flask-cors's per-origin logic, so the fast path stands aside.
+    ETag, a 304 for a matching If-None-Match, Cache-Control, Content-Language,
+    X-Request-ID and the CORS headers of the default `*` configuration. With an origin
+    allow-list, CORS needs flask-cors's per-origin logic, so the fast path stands aside.
+
+    Every locale is served alike: the default locale's address has no query string, and
+    another's is the same address with `?locale=<tag>` (the tag in its normal form).
     """
 
     def __init__(self, app: Flask, downstream: WsgiApp) -> None:
@@ -153,6 +197,10 @@ class PublishedDocumentFastPath:
         self.downstream = downstream
         self.enabled = self.serves(app)
         self.exposed = ", ".join(sorted(app.config["CMS_CORS_EXPOSE_HEADERS"]))
+        settings = app.config["CMS_SETTINGS"]
+        self.default = statements(settings.default_locale)
+        # The query strings served here, each naming one of the site's locales.
+        self.localized = {LOCALE_QUERY + locale: statements(locale) for locale in settings.locales}
         with app.app_context():
             self.cache_control = public_cache_control()
 
@@ -166,15 +214,19 @@ class PublishedDocumentFastPath:
         if (
             not self.enabled
             or environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
-            or environ.get("QUERY_STRING")
             # A draft preview: the stored published document is exactly what it must not get.
             or PREVIEW_HEADER in environ
         ):
+            return self.downstream(environ, start_response)
+        query = environ.get("QUERY_STRING")
+        reads = self.localized.get(query) if query else self.default
+        if reads is None:
             return self.downstream(environ, start_response)
         route = _route(environ.get("PATH_INFO", ""))
         if route is None:
             return self.downstream(environ, start_response)
         kind, key, value = route
+        locale = reads.locale
         lookup = runtime_of(self.app).document_lookup
         codings = acceptable_codings(environ.get("HTTP_ACCEPT_ENCODING"))
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
@@ -183,20 +235,21 @@ class PublishedDocumentFastPath:
             if if_none_match:
                 # A revalidation is answered from the ETag alone; only a changed document
                 # reads its body.
-                found = lookup(_ETAG_QUERIES[key], kind, value)
+                found = lookup(reads.etag[key], kind, value)
                 matched = found and matching_variant(if_none_match, found[1], codings)
                 if matched:
-                    start_response("304 NOT MODIFIED", self._headers(environ, kind, matched))
+                    headers = self._headers(environ, kind, matched, locale)
+                    start_response("304 NOT MODIFIED", headers)
                     return [b""]
             if found is not None or not if_none_match:
                 # The body in the client's preferred coding (brotli when it takes both:
                 # the smaller, and the one memory keeps for every document).
                 if codings[0] == "gzip":
-                    queries = _QUERIES_GZIP
+                    queries = reads.gzip
                 elif codings[0] == "br":
-                    queries = _QUERIES
+                    queries = reads.brotli
                 else:
-                    queries = _QUERIES_IDENTITY
+                    queries = reads.identity
                 found = lookup(queries[key], kind, value)
         except (SQLAlchemyError, psycopg.Error) as error:
             # Flask answers it (a 503 problem) as the view would have, without waiting
@@ -209,7 +262,7 @@ class PublishedDocumentFastPath:
         # A document changed since the ETag read above may match now.
         matched = matching_variant(if_none_match, document.etag, codings)
         if matched:
-            start_response("304 NOT MODIFIED", self._headers(environ, kind, matched))
+            start_response("304 NOT MODIFIED", self._headers(environ, kind, matched, locale))
             return [b""]
         coding = next(c for c in codings if c == IDENTITY or getattr(document, c) is not None)
         data = document.body() if coding == IDENTITY else getattr(document, coding)
@@ -217,21 +270,25 @@ class PublishedDocumentFastPath:
         headers = [
             ("Content-Type", JSON_CONTENT_TYPE),
             ("Content-Length", str(len(data))),
-            *self._headers(environ, kind, etag),
+            *self._headers(environ, kind, etag, locale),
         ]
         if coding != IDENTITY:
             headers.append(("Content-Encoding", coding))
         start_response("200 OK", headers)
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [data]
 
-    def _headers(self, environ: dict[str, Any], kind: str, etag: str) -> list[tuple[str, str]]:
+    def _headers(
+        self, environ: dict[str, Any], kind: str, etag: str, locale: str
+    ) -> list[tuple[str, str]]:
         """What a 200 and a 304 both carry (RFC 9110 15.4.5: a 304 has the 200's ETag,
-        Cache-Control and Vary)."""
+        Cache-Control, Content-Language and Vary)."""
         environ[ROUTE] = RULES[kind]
         supplied_id = environ.get("HTTP_X_REQUEST_ID", "")
         return [
             ("ETag", etag),
             ("Cache-Control", self.cache_control),
+            # Chosen by `?locale=` alone (no Accept-Language): nothing to add to Vary.
+            ("Content-Language", locale),
             ("X-Request-ID", supplied_id if REQUEST_ID.match(supplied_id) else uuid.uuid4().hex),
             ("Access-Control-Allow-Origin", "*"),
             ("Access-Control-Expose-Headers", self.exposed),
@@ -257,6 +314,9 @@ class StoredDocuments:
         self.cache: DocumentCache | None = None
         # Read before the fork (`warm`), shared by every worker's cache.
         self.snapshot: Snapshot | None = None
+        # Memory keys a document by its address: (kind, key) in the default locale, as
+        # before locales existed, and (kind, key, locale) in another.
+        self.default_locale = app.config["CMS_SETTINGS"].default_locale
 
     def memory(self) -> DocumentCache | None:
         """This process's document cache, made on first use (None: turned off)."""
@@ -276,15 +336,17 @@ class StoredDocuments:
 
     def __call__(self, sql: str, kind: str, value: Any) -> Document | None:
         self.memory()
-        if sql in _ETAG_ONLY:
-            return self._etag(sql, kind, value)
+        form, locale = _SHAPES[sql]
+        address = (kind, value) if locale == self.default_locale else (kind, value, locale)
+        if form == "etag":
+            return self._etag(sql, address)
         cache, generation, keep = self.cache, 0, True
         if cache is not None:
-            entry = cache.get((kind, value), identity=sql in _WITH_IDENTITY)
+            entry = cache.get(address, identity=form == "identity")
             if (
                 entry is not None
-                and (entry.gzip is not None or sql not in _WITH_GZIP)
-                and (entry.identity is not None or sql not in _WITH_IDENTITY)
+                and (entry.gzip is not None or form != "gzip")
+                and (entry.identity is not None or form != "identity")
             ):
                 return entry
             # Before reading: see DocumentCache.put (and .ticket).
@@ -302,16 +364,17 @@ class StoredDocuments:
             # it when asked for (about 70 us for 33 KB of brotli), unless this client takes
             # no compression, whose next requests then find it kept.
             compressed = gzip is not None or br is not None
-            keep_identity = not compressed or sql in _WITH_IDENTITY
+            keep_identity = not compressed or form == "identity"
             kept = document if keep_identity else document._replace(identity=None)
-            cache.put((kind, value), kept, generation)
+            cache.put(address, kept, generation)
         return document
 
-    def _etag(self, sql: str, kind: str, value: Any) -> Document | None:
+    def _etag(self, sql: str, address: Key) -> Document | None:
         """The document's ETag alone, from memory or from its column (no body is read)."""
+        kind, value = address[0], address[1]
         cache, generation, keep = self.cache, 0, True
         if cache is not None:
-            etag = cache.etag((kind, value))
+            etag = cache.etag(address)
             if etag is not None:
                 return Document(None, etag)
             if cache.replica:
@@ -322,7 +385,7 @@ class StoredDocuments:
         if row is None:
             return None
         if cache is not None and keep:
-            cache.put_etag((kind, value), row[1], row[2], generation)
+            cache.put_etag(address, row[1], row[2], generation)
         return Document(None, row[1], entity_id=row[2])
 
     def _ticket(self, cache: DocumentCache) -> tuple[int, bool]:

@@ -124,7 +124,10 @@ def etag_only_app(committed_app: Flask):
     with committed_app.app_context():
         db.session.execute(text(f"CREATE ROLE {role} LOGIN"))
         db.session.execute(
-            text(f"GRANT SELECT (kind, slug, entity_id, etag) ON published_documents TO {role}")
+            text(
+                "GRANT SELECT (kind, locale, slug, entity_id, etag) "
+                f"ON published_documents TO {role}"
+            )
         )
         db.session.commit()
     # As that role, on whichever server the suite runs (its superuser is not always postgres).

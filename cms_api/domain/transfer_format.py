@@ -3,4 +3,5 @@
 from __future__ import annotations
 
 FORMAT = "cms-api-export"
-FORMAT_VERSION = 1
+# 2: records carry their locale, and translations of topics and people travel (migration 0019).
+FORMAT_VERSION = 2

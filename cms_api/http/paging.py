@@ -41,22 +41,28 @@ def list_body(items: list[str], *, limit: int, next_cursor: str | None, total: i
     return '{"items":[' + ",".join(items) + '],"page":' + page + "}"
 
 
-def rendered_page_response(page: Page[str]) -> Response:
-    """A page of stored documents (JSON text), with its ETag and `Link`; a page of a
-    published list is remembered for `answered_from_memory`."""
+def rendered_page_response(page: Page[str], *, locale: str | None = None) -> Response:
+    """A page of stored documents (JSON text), with its ETag and `Link` (and the locale
+    of its content, if given); a page of a published list is remembered for
+    `answered_from_memory`."""
     body = list_body(page.items, limit=page.limit, next_cursor=page.next_cursor, total=page.total)
     if isinstance(page, listings.ListedPage):
-        return remembered_response(body, page.version, next_cursor=page.next_cursor)
-    return delivery_response(body, headers=next_link(page.next_cursor))
+        return remembered_response(body, page.version, next_cursor=page.next_cursor, locale=locale)
+    return delivery_response(body, headers=next_link(page.next_cursor), locale=locale)
 
 
 def remembered_response(
-    body: str, version: remembered.Version, *, next_cursor: str | None = None
+    body: str,
+    version: remembered.Version,
+    *,
+    next_cursor: str | None = None,
+    locale: str | None = None,
 ) -> Response:
-    """A delivery answer read at `version`, kept for `answered_from_memory` to give again."""
+    """A delivery answer read at `version`, kept for `answered_from_memory` to give again;
+    `locale`: the language of its content (`Content-Language`), if it has one."""
     etag = etag_for(body)
-    remembered.remember(_address(), remembered.Answer(body, etag, next_cursor, version))
-    return delivery_response(body, etag=etag, headers=next_link(next_cursor))
+    remembered.remember(_address(), remembered.Answer(body, etag, next_cursor, version, locale))
+    return delivery_response(body, etag=etag, headers=next_link(next_cursor), locale=locale)
 
 
 def answered_from_memory(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -74,7 +80,10 @@ def answered_from_memory(view: Callable[..., Any]) -> Callable[..., Any]:
         if answer is None:
             return view(*args, **kwargs)
         return delivery_response(
-            answer.body, etag=answer.etag, headers=next_link(answer.next_cursor)
+            answer.body,
+            etag=answer.etag,
+            headers=next_link(answer.next_cursor),
+            locale=answer.locale,
         )
 
     return wrapper

@@ -96,6 +96,18 @@ RETRY_AFTER_HEADER = {
 }
 
 
+class TranslationRefSchema(ma.Schema):
+    locale = ma.fields.String(required=True, metadata={"example": "es"})
+    slug = ma.fields.String(required=True, metadata={"example": "dolor-de-cabeza-tras-botox"})
+    url = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "The page on the publisher's site in that locale.",
+            "example": "https://www.example-health.org/es/articles/dolor-de-cabeza-tras-botox",
+        },
+    )
+
+
 class ProblemSchema(ma.Schema):
     """An RFC 9457 problem document. Problems may carry extension members (RFC 9457 §3.2)."""
 
@@ -123,6 +135,18 @@ class ProblemSchema(ma.Schema):
     )
     status_now = ma.fields.String(
         metadata={"description": "With an illegal workflow move: the article's status."}
+    )
+    translations = ma.fields.List(
+        ma.fields.Nested(TranslationRefSchema),
+        metadata={
+            "description": "With a 404 of a published article, topic or person in a locale "
+            "(`?locale=`, default the site's): where the same work is published, by locale "
+            "(an article found by this slug in any locale, with its original and every "
+            "translation; a topic or person by its slug, which every locale shares). Empty "
+            "when it is published nowhere. Content never falls back to another locale: "
+            "follow the entry of a locale you can show. When the slug is another locale's "
+            "and the work is published in the requested one, that entry is listed too.",
+        },
     )
     errors = ma.fields.Dict(
         metadata={

@@ -9,9 +9,12 @@ from typing import Any
 from flask import Response
 from flask_smorest import Blueprint
 
+from cms_api.domain.errors import NotFound
 from cms_api.http.conditional import delivery_response
 from cms_api.http.paging import list_body
 from cms_api.schemas.common import SLUG_MAX, SLUG_PATTERN
+from cms_api.services.delivery.documents import Translation
+from cms_api.services.publishing import site
 
 ETAG_HEADER = {
     "description": "Strong entity tag of this representation; send it back in "
@@ -28,7 +31,16 @@ LINK_HEADER = {
     "description": 'RFC 8288 link to the next page: `<...>; rel="next"`; absent on the last page.',
     "schema": {"type": "string"},
 }
+CONTENT_LANGUAGE_HEADER = {
+    "description": "The locale (BCP 47 tag) the content is in: the `locale` asked for, "
+    "else the site's default locale. Chosen by `?locale=` alone, never by "
+    "`Accept-Language`, so answers do not vary with it.",
+    "required": True,
+    "schema": {"type": "string", "example": "en"},
+}
 DELIVERY_HEADERS = {"ETag": ETAG_HEADER, "Cache-Control": CACHE_CONTROL_HEADER}
+# What answers with content in one locale carry (200 and 304 alike).
+LOCALIZED_HEADERS = {**DELIVERY_HEADERS, "Content-Language": CONTENT_LANGUAGE_HEADER}
 
 
 def rate_limit_headers(what: str, example: int) -> dict[str, Any]:
@@ -50,6 +62,7 @@ def rate_limit_headers(what: str, example: int) -> dict[str, Any]:
 
 
 LIST_HEADERS = {**DELIVERY_HEADERS, "Link": LINK_HEADER}
+LOCALIZED_LIST_HEADERS = {**LOCALIZED_HEADERS, "Link": LINK_HEADER}
 
 IF_NONE_MATCH = {
     "in": "header",
@@ -76,14 +89,17 @@ def slug_parameters(description: str, example: str) -> list[dict[str, Any]]:
     return [slug, *DELIVERY_PARAMETERS]
 
 
-def documented(blp: Blueprint, *, not_found: bool = True) -> Callable[..., Any]:
-    """Errors and conditional responses every delivery GET can answer."""
+def documented(
+    blp: Blueprint, *, not_found: bool = True, localized: bool = False
+) -> Callable[..., Any]:
+    """Errors and conditional responses every delivery GET can answer; `localized`: its
+    304 says the content's locale, as its 200 does."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         view = blp.alt_response(
             304,
             description="Not Modified: the `If-None-Match` ETag still matches.",
-            headers=DELIVERY_HEADERS,
+            headers=LOCALIZED_HEADERS if localized else DELIVERY_HEADERS,
             success=True,
         )(view)
         if not_found:
@@ -93,8 +109,25 @@ def documented(blp: Blueprint, *, not_found: bool = True) -> Callable[..., Any]:
     return decorator
 
 
-def complete_list_response(items: list[Any]) -> Response:
+def complete_list_response(items: list[Any], *, locale: str | None = None) -> Response:
     """A bounded list (an article's FAQs or links) served whole, in the list envelope."""
 
     encoded = [json.dumps(item, ensure_ascii=False, separators=(",", ":")) for item in items]
-    return delivery_response(list_body(encoded, limit=100, next_cursor=None, total=len(items)))
+    body = list_body(encoded, limit=100, next_cursor=None, total=len(items))
+    return delivery_response(body, locale=locale)
+
+
+def not_in_locale(detail: str, kind: str, published: list[Translation]) -> NotFound:
+    """The 404 of a detail read in a locale without the document: where the same work is
+    published instead (the problem's `translations`), for the client to follow or not."""
+    return NotFound(
+        detail,
+        translations=[
+            {
+                "locale": found.locale,
+                "slug": found.slug,
+                "url": site.page_url(kind, found.slug, found.locale),
+            }
+            for found in published
+        ],
+    )

@@ -14,6 +14,17 @@ import numpy as np
 # weights inside the `wordllama` wheel, well under a millisecond a question and about
 # 2,000 passages a second on one core; bench/README.md compares it with the other
 # candidates (all-MiniLM-L6-v2 finds more, at 100 times the cost).
+#
+# The model was trained on English text. Passages in other locales are embedded all the
+# same (each passage, in any language, has a vector, and a question is only compared with
+# passages of its own locale), but outside English a vector says less about meaning: the
+# tokenizer cuts Spanish words into English subwords, so two Spanish texts come out close
+# when they share spellings (drug names, cognates like "migraña"/"migraine", repeated
+# words) rather than when they mean the same. Instant answers in those locales therefore
+# rest mainly on their lexical signals, which are built per language (the locale's
+# stemmer, term weights counted among its passages, trigram closeness to its headings),
+# and the confidence, calibrated on English questions, is a weaker estimate there. A
+# multilingual model would need its own weights and a recalibration (bench/README.md).
 MODEL_NAME = "wordllama-l2-supercat-256"
 DIMENSIONS = 256
 _WEIGHTS = ("weights", "l2_supercat_256.safetensors")

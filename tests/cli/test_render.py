@@ -22,7 +22,7 @@ def test_render_with_nothing_changed_changes_no_document(app, runner, client):
     result = runner.invoke(args=["render"])
 
     assert result.exit_code == 0, result.output
-    assert "Rendered 7 published articles" in result.output
+    assert "Rendered 8 published articles" in result.output
     assert client.get("/v1/articles/headache-after-botox").headers["ETag"] == before
     assert _events(app) == events, "identical documents are not updates"
 

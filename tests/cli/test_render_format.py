@@ -46,7 +46,7 @@ def test_an_outdated_store_is_rendered_once_and_then_left_alone(app, runner, cli
     second = runner.invoke(args=["render", "--if-outdated"])
 
     assert first.exit_code == 0, first.output
-    assert "Rendered 7 published articles" in first.output
+    assert "Rendered 8 published articles" in first.output
     sections = client.get(f"/v1/articles/{ARTICLE}").get_json()["sections"]
     assert sections[0]["heading_html"].startswith(f'<h2 id="{sections[0]["key"]}">')
     with app.app_context():

@@ -24,10 +24,11 @@ LIST_PARAMETERS = {
         "sort",
         "limit",
         "cursor",
+        "locale",
     },
-    "/v1/faqs": {"topic", "article", "limit", "cursor"},
-    "/v1/people": {"role", "limit", "cursor"},
-    "/v1/topics": {"limit", "cursor"},
+    "/v1/faqs": {"topic", "article", "limit", "cursor", "locale"},
+    "/v1/people": {"role", "limit", "cursor", "locale", "fallback"},
+    "/v1/topics": {"limit", "cursor", "locale", "fallback"},
 }
 
 
@@ -187,3 +188,14 @@ def test_docs_page_is_served(client):
     response = client.get("/docs")
     assert response.status_code == 200
     assert b"swagger-ui" in response.data
+
+
+def test_every_locale_parameter_names_the_sites_locales(document):
+    found = [
+        (path, parameter["schema"].get("enum"))
+        for path, method, op in operations(document)
+        for parameter in parameters(document, path, op)
+        if parameter["name"] == "locale" and parameter["in"] == "query"
+    ]
+    assert len(found) >= 20
+    assert [path for path, enum in found if not enum or not {"en", "es"} <= set(enum)] == []

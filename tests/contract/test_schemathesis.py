@@ -149,13 +149,18 @@ class ServerIssuedValues:
     def __init__(self, client: FlaskClient, headers: dict[str, str] | None = None) -> None:
         self.client = client
         self.headers = headers or {}
-        self.cursors: dict[tuple[str, str], str | None] = {}
+        self.cursors: dict[tuple[str, ...], str | None] = {}
         self.sections: dict[str, list[str] | None] = {}
 
-    def cursor(self, path: str, sort: str | None) -> str | None:
-        key = (path, sort or "")
+    def cursor(
+        self, path: str, sort: str | None, list_of: dict[str, Any] | None = None
+    ) -> str | None:
+        """A cursor of the listing `path` with `sort` and the same list parameters
+        (`locale`, `fallback`): a cursor is only valid for the list it was issued for."""
+        same = {name: value for name, value in (list_of or {}).items() if isinstance(value, str)}
+        key = (path, sort or "", *sorted(same.items()))
         if key not in self.cursors:
-            query = {"limit": 1, **({"sort": sort} if sort else {})}
+            query = {"limit": 1, **({"sort": sort} if sort else {}), **same}
             response = self.client.get(path, query_string=query, headers=self.headers)
             page = response.get_json()["page"] if response.status_code == 200 else {}
             self.cursors[key] = page.get("next_cursor")
@@ -174,7 +179,11 @@ class ServerIssuedValues:
         path = case.formatted_path
         if "cursor" in case.query:
             sort = case.query.get("sort")
-            cursor = self.cursor(path, sort if isinstance(sort, str) else None)
+            cursor = self.cursor(
+                path,
+                sort if isinstance(sort, str) else None,
+                {name: case.query.get(name) for name in ("locale", "fallback")},
+            )
             if cursor is None:
                 del case.query["cursor"]
             else:

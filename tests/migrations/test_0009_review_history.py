@@ -51,10 +51,11 @@ LEAKED_APPROVAL = [
 
 def _seeds_as_before_0009(directory: Path) -> Path:
     """The seeds without corrections, which nothing before 0009 could record, and without
-    pictures or red flags, which the downgrade drops (0012, 0016)."""
+    pictures, red flags or translations, which the downgrade drops (0012, 0016, 0019)."""
     copy = directory / "seeds"
     shutil.copytree(SEEDS_DIRECTORY, copy)
     (copy / "red_flags.yaml").unlink(missing_ok=True)
+    shutil.rmtree(copy / "translations", ignore_errors=True)
     for path in (copy / "articles").glob("*.yaml"):
         entry = yaml.safe_load(path.read_text(encoding="utf-8"))
         entry.pop("lead_image", None)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from cms_api.database import db
-from cms_api.services.integrations.seeds import load_seeds
+from cms_api.services.integrations.seeds import SEEDS_DIRECTORY, load_seeds
 from cms_api.services.publishing.cascade import rerender_everything
 from tests.conftest import build_app
 
@@ -45,12 +47,19 @@ def _public(rows) -> dict:
     return public
 
 
-def test_the_backfill_keeps_every_public_faq_and_anchor(make_database):
+def _seeds_in_one_language(directory: Path) -> Path:
+    """The seeds without their translations, which the downgrade drops (0019)."""
+    copy = directory / "seeds"
+    shutil.copytree(SEEDS_DIRECTORY, copy, ignore=shutil.ignore_patterns("translations"))
+    return copy
+
+
+def test_the_backfill_keeps_every_public_faq_and_anchor(make_database, tmp_path):
     app = build_app(make_database("faqs_reviewed"))
     try:
         with app.app_context():
             upgrade()
-            load_seeds()
+            load_seeds(_seeds_in_one_language(tmp_path))
             db.session.commit()
             before = _public(db.session.execute(DOCUMENTS).all())
             db.session.remove()

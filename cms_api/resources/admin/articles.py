@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import g
+from flask import g, url_for
 from flask.views import MethodView
 
 from cms_api.http.admin import ETAG_HEADER, AdminBlueprint, actor
@@ -32,9 +32,10 @@ from cms_api.schemas.admin.articles import (
     RevisionDiffArgs,
     RevisionDiffOut,
     RevisionList,
+    TranslationCreate,
 )
 from cms_api.services.editorial import articles as editorial
-from cms_api.services.editorial import changes, history, workflow
+from cms_api.services.editorial import changes, history, translations, workflow
 from cms_api.services.editorial.articles import ARTICLES
 
 blp = AdminBlueprint(
@@ -60,13 +61,20 @@ StandardViews(
     docs=ViewDocs(
         list="""List articles (drafts included)
 
-        Most recently changed first. Filters: `status`, `author`, `topic`, `overdue`
-        (review date passed), `q` (text in title, summary or slug).
+        Most recently changed first, in every locale. Filters: `status`, `author`,
+        `topic`, `overdue` (review date passed), `q` (text in title, summary or slug),
+        `locale` (articles in that locale), `outdated` (translations whose original has
+        published a newer revision than the one they were made from). Each article says
+        its `locale`, the original it translates (`source`) and the other articles of
+        its work (`translations`).
         """,
         create="""Create a draft article
 
-        Slugs are unique (a 409 otherwise), including slugs articles used to have. Set
-        authors with `PUT .../authors`; the status starts at `draft`.
+        In `locale` (default: the site's default locale); a locale that is not one of
+        the site's is a 422. Slugs are unique within a locale (a 409 otherwise),
+        including slugs its articles used to have. Set authors with `PUT .../authors`;
+        the status starts at `draft`. To translate an existing article, use
+        `POST .../{article_id}/translations`.
         """,
         created_location="The new article's address.",
         get="""Get an article's working copy
@@ -80,6 +88,10 @@ StandardViews(
         Only the fields sent change; lists are replaced whole. A change to the content
         records a revision; approved or published content goes back to `in_review`. The
         published version stays live until the new revision is approved and published.
+        A translation brought up to date with its original says so with
+        `source_revision` (the original's revision it now reflects; 422 for an original,
+        a revision the original does not have, or one older than the current value):
+        readers see the new value, and `outdated` false, once that revision goes live.
         """,
         delete="""Move an article to the trash
 
@@ -93,6 +105,49 @@ StandardViews(
         """,
     ),
 ).register()
+
+
+TRANSLATION_LOCATION = {
+    "Location": {"description": "The translation's address.", "schema": {"type": "string"}}
+}
+
+
+@blp.route("/<uuid:article_id>/translations")
+class ArticleTranslations(MethodView):
+    @blp.authorize("content:write")
+    @blp.arguments(
+        TranslationCreate,
+        **JSON_BODY,
+        example={"locale": "es", "slug": "dolor-de-cabeza-despues-del-botox"},
+    )
+    @blp.response(201, ArticleAdminOut, headers={**ETAG_HEADER, **TRANSLATION_LOCATION})
+    @blp.alt_response(404, response="NOT_FOUND")
+    @blp.alt_response(409, response="CONFLICT")
+    def post(self, data: dict[str, Any], article_id: uuid.UUID) -> Any:
+        """Translate an article
+
+        Creates a `draft` article in `locale` at `slug`, copied from one revision of
+        the original (`revision`; default the live one, else the latest): title,
+        summary, sections, FAQs, citations, calls to action, disclaimer, disclosures,
+        meta title and description, authors, topics and lead image. Not its canonical
+        URL (a translation is a page of its own) and not its related links: those stay
+        on the original and are shared by all its translations. The translation records
+        the revision it was made from (`source_revision`; `outdated` once the original
+        publishes a newer one) and has its own first revision, review, workflow and
+        schedule: publishing it changes no other locale. Its approval needs a reviewer
+        whose `review_locales` cover its locale.
+
+        404 for an unknown or trashed article. 409 when the article already has a
+        translation in `locale` (`translation` names it, in the trash or not) or the
+        slug is taken in that locale. 422 for a locale that is not one of the site's or
+        is the original's own, a `revision` the original does not have, or an article
+        that is itself a translation (translate its original, `original_id`).
+        """
+        article = translations.create_translation(
+            article_id, data["locale"], data["slug"], data.get("revision"), actor=actor()
+        )
+        address = url_for(f"{blp.name}.ArticleById", article_id=article.id)
+        return RESOURCE.answer(article, 201, Location=address)
 
 
 @blp.route("/<uuid:article_id>/authors")
@@ -168,7 +223,9 @@ _transition_view(
     "`correction`); `dateModified` moves when it goes live, the review date and cycle do "
     "not.\n\n"
     "Nothing readers see changes until the revision is published. Each kind needs its "
-    "permission (`workflow:review:clinical`, `workflow:review:correction`). 409 when the "
+    "permission (`workflow:review:clinical`, `workflow:review:correction`), and the "
+    "reviewer's person must review in the article's locale: a 403 when its "
+    "`review_locales` leave it out (the problem lists them). 409 when the "
     "reviewer's person is in the trash or holds no credential valid today (`reasons` says "
     "which), when the reviewer is an author, or for a correction without a live clinical "
     "review of record; 422 for a missing `kind` or a correction without `note`.",
@@ -269,6 +326,7 @@ class ArticleRevisionRestore(MethodView):
     def post(self, article: Article, number: int) -> Any:
         """Restore a revision's content
 
-        The old content becomes a new revision; history is never rewritten.
+        The old content becomes a new revision; history is never rewritten. A
+        translation also takes back the `source_revision` that content reflected.
         """
         return RESOURCE.answer(history.restore_revision(article, number, actor()))

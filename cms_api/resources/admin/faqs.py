@@ -49,14 +49,17 @@ StandardViews(
     docs=ViewDocs(
         list="""List FAQs (drafts included)
 
-        Most recently changed first. Filters: `article_id`, `topic` (slug), `status`,
-        `q` (text in the question or answer); `trashed=true` lists the trash.
+        Most recently changed first, in every locale. Filters: `article_id`, `topic`
+        (slug), `status`, `q` (text in the question or answer), `locale`;
+        `trashed=true` lists the trash.
         """,
         create="""Create a FAQ
 
         It belongs to exactly one article (`article_id`) or topic (`topic`, a slug); an
         unknown or trashed owner is a 422. The answer is Markdown, served to readers as
-        sanitized HTML.
+        sanitized HTML. It is written in one `locale`, fixed from then on: a topic's FAQ
+        in the one given (default: the site's default locale), an article's in the
+        article's (another `locale` is a 422).
 
         An article's FAQ is part of the article's reviewed content: with `status`
         `published` it goes into a new article revision (`article_revision`), and readers
@@ -75,6 +78,7 @@ StandardViews(
 
         Only the fields sent change. Naming an `article_id` or a `topic` moves the FAQ
         there (a topic FAQ moved anywhere loses its approval and starts again as a draft).
+        A FAQ keeps its locale: moving it to an article in another locale is a 422.
 
         An article's FAQ: a change to what the article shows (words, order, `status`)
         records a new article revision; readers keep the FAQs of the live revision until
@@ -118,7 +122,8 @@ register_review_steps(
 
         `in_review` → `published`: its question and answer become the text readers see on the
         topic and at `/v1/faqs/{id}`, which name the reviewer and the review date. Reviewers
-        only. 409 when the reviewer's person is in the trash or holds no credential valid
+        only, reviewing in the FAQ's locale (403 when the person's `review_locales` leave it
+        out). 409 when the reviewer's person is in the trash or holds no credential valid
         today (`kind` `reviewer-not-eligible`, `reasons` says which), for an article's FAQ, or
         when the FAQ is not in review; 404 for an unknown or trashed FAQ.
         """,

@@ -101,8 +101,10 @@ register_review_steps(
         "workflow:review",
         """Approve a red flag
 
-        `in_review` → `approved`, naming the reviewer and the date. Reviewers only. 409 when
-        the reviewer's person is in the trash or holds no credential valid today (`kind`
+        `in_review` → `approved`, naming the reviewer and the date. Reviewers only,
+        reviewing in the red flag's locale (the site's default locale; 403 when the
+        person's `review_locales` leave it out, the problem lists them). 409 when the
+        reviewer's person is in the trash or holds no credential valid today (`kind`
         `reviewer-not-eligible`, `reasons` says which), or when it is not in review; 404 for
         an unknown or trashed red flag.
         """,

@@ -28,8 +28,9 @@ class ReviewsDue(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """List published articles due for medical review
 
-        Overdue ones first, then those due within `within_days` (default 30); each with
-        flags such as a reviewer's expired credential.
+        Overdue ones first, then those due within `within_days` (default 30), in every
+        locale (each says its own); each with flags such as a reviewer's expired
+        credential.
         """
         today = utcnow().date()
         return {
@@ -37,6 +38,7 @@ class ReviewsDue(MethodView):
                 {
                     "id": article.id,
                     "slug": article.slug,
+                    "locale": article.locale,
                     "title": article.title,
                     "next_review_due": article.next_review_due,
                     "last_reviewed_at": article.last_reviewed_at,

@@ -35,16 +35,23 @@ blp = AdminBlueprint(
 _ID = "5b0f8f9e-8a47-4d43-9d35-0c1f3f7d2a61"
 EXPORT_EXAMPLE = "\n".join(
     [
-        '{"type":"header","format":"cms-api-export","version":1,"schema":"0005",'
+        '{"type":"header","format":"cms-api-export","version":1,"schema":"0019",'
         '"exported_at":"2026-11-29T07:19:44.512000Z"}',
         f'{{"type":"person","id":"{_ID}","slug":"ana-ruiz","name":"Ana Ruiz",'
         '"honorific_prefix":"Dr.","honorific_suffix":"MD","job_title":"Neurologist",'
-        '"bio":null,"photo_url":null,"profile_links":[],"specialties":["Neurology"],'
+        '"bio":null,"photo_url":null,"image_id":null,"profile_links":[],'
+        '"specialties":["Neurology"],"review_locales":["en","es"],'
         '"created_at":"2026-01-05T09:00:00Z","updated_at":"2026-01-05T09:00:00Z",'
         '"deleted_at":null,"version":1}',
-        '{"type":"end","records":{"person":1,"credential":0,"topic":0,"medical_code":0,'
-        '"article":0,"former_slug":0,"section":0,"citation":0,"article_author":0,'
-        '"article_topic":0,"medical_review":0,"faq":0,"related_link":0,"revision":0}}',
+        '{"type":"person_translation","id":"8d1c2b3a-4e5f-4a6b-9c7d-0e1f2a3b4c5d",'
+        f'"person_id":"{_ID}","locale":"es","job_title":"Neuróloga","bio":null,'
+        '"created_at":"2026-01-06T09:00:00Z","updated_at":"2026-01-06T09:00:00Z",'
+        '"version":1}',
+        '{"type":"end","records":{"image":0,"image_file":0,"person":1,"credential":0,'
+        '"person_translation":1,"red_flag":0,"topic":0,"medical_code":0,'
+        '"topic_translation":0,"article":0,"former_slug":0,"section":0,"citation":0,'
+        '"article_author":0,"article_topic":0,"medical_review":0,"faq":0,'
+        '"related_link":0,"revision":0}}',
         "",
     ]
 )
@@ -80,12 +87,19 @@ class ExportView(MethodView):
         One JSON object per line, each with a `type`. The first line is the `header`:
         `format` (`cms-api-export`), `version` (1), `schema` (the migration the exporting
         database was at) and `exported_at`. Then one record per row, parents before
-        children: `person`, `credential`, `topic` (each before its subtopics),
-        `medical_code`, `article` (drafts, archived and trashed ones too, with status,
-        live revision and publication schedule), `former_slug`, `section`, `citation`,
-        `article_author`, `article_topic`, `medical_review`, `faq`, `related_link`,
-        `revision`. A record carries its row's id and every column: ids as UUID strings,
-        timestamps RFC 3339 in UTC, dates `YYYY-MM-DD`. The last line is `end`, with the
+        children: `image`, `image_file`, `person`, `credential`, `person_translation`,
+        `red_flag`, `topic` (each before its subtopics), `medical_code`,
+        `topic_translation`, `article` (drafts, archived and trashed ones too, with status,
+        live revision and publication schedule; originals before translations),
+        `former_slug`, `section`, `citation`, `article_author`, `article_topic`,
+        `medical_review`, `faq`, `related_link`, `revision`. A record carries its row's
+        id and every column: ids as UUID strings,
+        timestamps RFC 3339 in UTC, dates `YYYY-MM-DD`, locales as BCP 47 tags in their
+        normal form. Every language travels: an article's `locale`, and for a
+        translation its `source_id` and `source_revision`; FAQs' and former slugs'
+        `locale`; people's `review_locales`; and the other locales' names, descriptions,
+        synonyms, job titles and bios of topics and people (`topic_translation`,
+        `person_translation`). The last line is `end`, with the
         number of records of each type, so a file cut short is refused. Users, tokens,
         the audit log, reader questions, webhooks, preview tokens, the change feed and
         published documents are not content and are not exported: the importing database
@@ -183,18 +197,23 @@ class ImportView(MethodView):
 
         Checks every line first: each record against its type's schema, then the whole
         file against itself and this database (every reference resolves, no slug is taken
-        by another row, the topic tree has no loop, each article's live revision is
-        there). Any error answers 422 naming the lines, and nothing is imported. Otherwise
-        the whole file is applied in one transaction. Rows are matched by id: new ones are
-        added, changed ones updated (with a version this database never issued), and rows
-        this database already has exactly are not written. An article, person or topic
-        in the file arrives whole: sections, citations, revisions, credentials, codes...
-        it has here but the file lacks are removed. Content the file does not mention is
-        left as it is. Published documents are then rendered again, so delivery serves
-        the imported content. Importing the same file twice changes nothing the second
-        time (no writes, no new versions, no change-feed events). `dry_run=true` checks
-        the file and reports what would change without applying it. A conflict with an
-        edit made meanwhile answers 409.
+        by another row (an article's, by another article of its locale), the topic tree
+        has no loop, each article's live revision is there, a translation is of an
+        original in another locale and the only one in its locale, an article's FAQs and
+        former slugs are in its locale, and no topic or person translation is in this
+        site's default locale, which is their own text). Any error answers 422 naming the
+        lines, and nothing is imported. Content in a locale this site does not serve
+        (CMS_LOCALES) is imported with a warning. Otherwise the whole file is applied in
+        one transaction. Rows are matched by id: new ones are added, changed ones updated
+        (with a version this database never issued), and rows this database already has
+        exactly are not written. An article, person or topic in the file arrives whole:
+        sections, citations, revisions, credentials, codes, translations of a topic's or
+        person's text... it has here but the file lacks are removed. Content the file
+        does not mention is left as it is. Published documents are then rendered again,
+        so delivery serves the imported content. Importing the same file twice changes
+        nothing the second time (no writes, no new versions, no change-feed events).
+        `dry_run=true` checks the file and reports what would change without applying it.
+        A conflict with an edit made meanwhile answers 409.
         """
         if request.mimetype not in IMPORT_TYPES:
             raise DomainError(

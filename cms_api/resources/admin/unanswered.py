@@ -26,6 +26,7 @@ UNANSWERED_ID = {"in": "path", "name": "unanswered_id", "description": "The ques
 def _present(question: UnansweredQuestion) -> dict[str, Any]:
     return {
         "id": question.id,
+        "locale": question.locale,
         "question": question.text,
         "normalized": question.normalized,
         "count": question.asked_count,
@@ -44,11 +45,15 @@ class UnansweredCollection(MethodView):
         """List unanswered questions
 
         Questions `GET /v1/answers` found no confident answer to, most asked first, each
-        with how often and when it was first and last asked; dismissed ones are left out.
+        with the locale it was asked in and how often and when it was first and last asked;
+        dismissed ones are left out. `locale` lists one locale's questions only (the same
+        words asked in two locales are two questions).
         A question is counted each time its answer is computed: a client or CDN answering
         from its cache (a `304`, or a stored copy) does not reach the API and is not counted.
         """
-        page = answers.list_unanswered(limit=args["limit"], cursor=args.get("cursor"))
+        page = answers.list_unanswered(
+            limit=args["limit"], cursor=args.get("cursor"), locale=args.get("locale")
+        )
         return page_answer(page, [_present(item) for item in page.items])
 
 

@@ -14,8 +14,8 @@ from cms_api.http.conditional import delivery_response
 from cms_api.http.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
 from cms_api.ratelimit import rate_limited
 from cms_api.resources.delivery import (
-    DELIVERY_HEADERS,
     DELIVERY_PARAMETERS,
+    LOCALIZED_HEADERS,
     documented,
     rate_limit_headers,
 )
@@ -77,12 +77,12 @@ class Answers(MethodView):
         _answer_rate_limit,
         error_message="Too many questions from this address; retry after `Retry-After` seconds.",
     )
-    @documented(blp, not_found=False)
+    @documented(blp, not_found=False, localized=True)
     @query_args(blp, AnswerQueryArgs())
     @blp.response(
         200,
         AnswerOut,
-        headers={**DELIVERY_HEADERS, **LIMIT},
+        headers={**LOCALIZED_HEADERS, **LIMIT},
         examples={
             "answered": {"summary": "Answered from reviewed content", "value": ANSWERED},
             "unanswered": {"summary": "Nothing confident enough", "value": UNANSWERED},
@@ -126,11 +126,21 @@ class Answers(MethodView):
         A question describing an emergency gets the red-flag guidance instead
         (`urgent: true`), before any passage is looked for.
 
+        `locale` (default: the site's default locale) is the question's language: only
+        passages written in it are quoted (citing its pages), its words are read in that
+        language, red-flag guidance is the guidance published in it (red flags are written
+        in the default locale, so another locale has none), and an unanswered question is
+        counted under it. `Content-Language` names it. Meaning is judged by an
+        English-trained model, so outside English the answers rest mostly on the words
+        the question shares with the passages and their headings.
+
         One client address may ask `CMS_SEARCH_RATE_LIMIT` times (120 a minute by
         default); past that the answer is `429` with `Retry-After`.
         """
         threshold = current_app.config["CMS_SETTINGS"].answer_threshold
-        body = answers.answer(args["q"], threshold=threshold)
+        body = answers.answer(args["q"], threshold=threshold, locale=args["locale"])
         # The ETag is the body's digest: it changes exactly when the content quoted (or its
         # review state) does.
-        return delivery_response(json.dumps(body, ensure_ascii=False, default=str))
+        return delivery_response(
+            json.dumps(body, ensure_ascii=False, default=str), locale=args["locale"]
+        )

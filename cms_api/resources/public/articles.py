@@ -16,6 +16,7 @@ from cms_api.domain.headers import PREVIEW_HEADER_NAME
 from cms_api.http.arguments import query_args
 from cms_api.http.conditional import (
     JSON_CONTENT_TYPE,
+    NotModified,
     delivery_response,
     not_modified,
     public_cache_control,
@@ -24,11 +25,12 @@ from cms_api.http.paging import answered_from_memory, list_body, rendered_page_r
 from cms_api.http.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
 from cms_api.resources.delivery import (
     CACHE_CONTROL_HEADER,
-    DELIVERY_HEADERS,
     DELIVERY_PARAMETERS,
-    LIST_HEADERS,
+    LOCALIZED_HEADERS,
+    LOCALIZED_LIST_HEADERS,
     complete_list_response,
     documented,
+    not_in_locale,
     slug_parameters,
 )
 from cms_api.schemas.common import is_slug, list_schema
@@ -76,7 +78,7 @@ ARTICLE_SLUG = [
 # A draft is for the token's holder only: no shared cache may keep it, no browser store it.
 PREVIEW_CACHE_CONTROL = "private, no-store"
 PREVIEWABLE_HEADERS = {
-    **DELIVERY_HEADERS,
+    **LOCALIZED_HEADERS,
     "Cache-Control": {
         **CACHE_CONTROL_HEADER,
         "description": "`public, max-age=60, stale-while-revalidate=600` (configurable); "
@@ -122,27 +124,34 @@ def previewable(view: Callable[..., Any]) -> Callable[..., Any]:
 @blp.route("", parameters=DELIVERY_PARAMETERS)
 class ArticleCollection(MethodView):
     @answered_from_memory
-    @documented(blp, not_found=False)
+    @documented(blp, not_found=False, localized=True)
     @query_args(blp, ArticleQueryArgs())
-    @blp.response(200, ArticleList, headers=LIST_HEADERS)
+    @blp.response(200, ArticleList, headers=LOCALIZED_LIST_HEADERS)
     def get(self, args: dict[str, Any]) -> Response:
         """List published articles
 
-        Summaries of published articles, newest first by default. Filters combine with
-        AND; `topic` includes the topic's subtopics.
+        Summaries of published articles in one locale (`locale`, default the site's),
+        newest first by default. Filters combine with AND; `topic` includes the topic's
+        subtopics. A cursor belongs to its locale's list: used with another `locale` it
+        is refused (400).
 
         `page.total` counts everything the filters match, as of now. It is counted once
         per change of published content, not on every page, so a deep page costs what
         the first does; a worker answers a page it answered before from memory while
         nothing has been published, updated or withdrawn since.
         """
-        return rendered_page_response(article_service.list_published(args))
+        return rendered_page_response(article_service.list_published(args), locale=args["locale"])
 
 
-def _moved_or_missing(slug: str) -> Response:
-    current = delivery.current_slug_for(slug) if is_slug(slug) else None
+NO_ARTICLE = "No published article has this slug in this locale."
+
+
+def _moved_or_missing(slug: str, locale: str) -> Response:
+    if not is_slug(slug):
+        raise NotFound(NO_ARTICLE)
+    current = delivery.current_slug_for(slug, locale)
     if current is None:
-        raise NotFound("No published article has this slug.")
+        raise not_in_locale(NO_ARTICLE, "article", delivery.article_translations(slug))
     return _moved(slug, current, public_cache_control())
 
 
@@ -177,19 +186,18 @@ def _preview(
     text: Callable[[dict[str, Any]], str],
     content_type: str = JSON_CONTENT_TYPE,
 ) -> Response:
-    """The token's article rendered from its working copy, for the token's holder only."""
+    """The token's article rendered from its working copy, for the token's holder only
+    (in the article's own locale: the token names one article)."""
     article = previews.article_for(token, slug)
     if article.slug != slug:
         # A former slug of the draft: where it went is as private as the draft itself.
         return _moved(slug, article.slug, PREVIEW_CACHE_CONTROL)
     body = text(previews.render(article))
     etag = etag_for(body)
-    if not_modified(etag):
-        response = Response(status=304)
-    else:
-        response = Response(body, content_type=content_type)
+    response = NotModified() if not_modified(etag) else Response(body, content_type=content_type)
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = PREVIEW_CACHE_CONTROL
+    response.headers["Content-Language"] = article.locale
     return response
 
 
@@ -201,7 +209,7 @@ def _list_text(items: list[Any]) -> str:
 
 @blp.route("/<slug>", parameters=ARTICLE_SLUG)
 class ArticleBySlug(MethodView):
-    @documented(blp)
+    @documented(blp, localized=True)
     @previewable
     @query_args(blp, ArticlePreviewArgs)
     @blp.response(200, ArticleOut, headers=PREVIEWABLE_HEADERS)
@@ -211,9 +219,15 @@ class ArticleBySlug(MethodView):
 
         The whole article as readers see it: sections (`body_html`), FAQs, authors and
         reviewers with credentials, topics with medical codes, citations, related
-        articles, disclaimer, calls to action, SEO fields and review dates. A former
-        slug answers 301 to the current one. `?sections=causes,treatment` returns only
-        those sections.
+        articles, disclaimer, calls to action, SEO fields and review dates, in one
+        locale (`locale`, default the site's; `Content-Language` says which), with the
+        work's other published translations (`translations`). A former slug answers 301
+        to the current one. `?sections=causes,treatment` returns only those sections.
+
+        **Locales.** Slugs are per locale: a translation has its own. A slug without a
+        published article in the locale asked for answers 404, never another locale's
+        text; the problem's `translations` lists where the same work is published (by
+        this slug in any locale), each with its slug and page URL.
 
         **Draft preview.** With a preview token (minted by an editor with
         `POST /v1/admin/articles/{id}/preview-tokens`) in the `X-Preview-Token` header, or
@@ -228,25 +242,26 @@ class ArticleBySlug(MethodView):
         carries a token with its copy of the published article.
         """
         if not is_slug(slug):
-            raise NotFound("No published article has this slug.")
+            raise NotFound(NO_ARTICLE)
         sections = args.get("sections")
+        locale = args["locale"]
         token = _preview_token(args)
         if token is not None:
             return _preview(token, slug, lambda draft: previews.article_text(draft, sections))
         if not sections and request.headers.get("If-None-Match"):
             # Revalidation usually matches: read the ETag alone, not the whole body.
-            etag = article_service.current_etag(slug)
+            etag = article_service.current_etag(slug, locale)
             if etag and not_modified(etag):
-                return delivery_response("", etag=etag)
-        document = article_service.published_document(slug, sections=sections)
+                return delivery_response("", etag=etag, locale=locale)
+        document = article_service.published_document(slug, sections=sections, locale=locale)
         if document is None:
-            return _moved_or_missing(slug)
-        return delivery_response(document.body, etag=document.etag)
+            return _moved_or_missing(slug, locale)
+        return delivery_response(document.body, etag=document.etag, locale=locale)
 
 
 @blp.route("/<slug>/faqs", parameters=ARTICLE_SLUG)
 class ArticleFaqs(MethodView):
-    @documented(blp)
+    @documented(blp, localized=True)
     @previewable
     @query_args(blp, PreviewArgs)
     @blp.response(200, list_schema(FaqEntryOut, "ArticleFaqList"), headers=PREVIEWABLE_HEADERS)
@@ -254,22 +269,24 @@ class ArticleFaqs(MethodView):
     def get(self, args: dict[str, Any], slug: str) -> Response:
         """List an article's FAQs
 
-        The FAQs of a published article, in the article's order (a complete list). With a
-        preview token (`X-Preview-Token` or `preview_token`), the FAQs the article's draft
-        shows, `Cache-Control: private, no-store`.
+        The FAQs of a published article in one locale (`locale`, default the site's), in
+        the article's order (a complete list). With a preview token (`X-Preview-Token` or
+        `preview_token`), the FAQs the article's draft shows, `Cache-Control: private,
+        no-store`.
         """
         token = _preview_token(args)
         if token is not None:
             return _preview(token, slug, lambda draft: _list_text(draft["faqs"]))
-        items = article_service.published_part(slug, "faqs") if is_slug(slug) else None
+        locale = args["locale"]
+        items = article_service.published_part(slug, "faqs", locale) if is_slug(slug) else None
         if items is None:
-            return _moved_or_missing(slug)
-        return complete_list_response(items)
+            return _moved_or_missing(slug, locale)
+        return complete_list_response(items, locale=locale)
 
 
 @blp.route("/<slug>/related", parameters=ARTICLE_SLUG)
 class ArticleRelated(MethodView):
-    @documented(blp)
+    @documented(blp, localized=True)
     @previewable
     @query_args(blp, PreviewArgs)
     @blp.response(200, list_schema(RelatedOut, "ArticleRelatedList"), headers=PREVIEWABLE_HEADERS)
@@ -278,22 +295,24 @@ class ArticleRelated(MethodView):
         """List an article's related articles
 
         Published articles this article links to, with the relation type, anchor text
-        and weight, in the editor's order (a complete list). With a preview token
+        and weight, in the editor's order (a complete list). A translation's are the
+        original's links to articles published in its locale. With a preview token
         (`X-Preview-Token` or `preview_token`), the links the article's draft shows,
         `Cache-Control: private, no-store`.
         """
         token = _preview_token(args)
         if token is not None:
             return _preview(token, slug, lambda draft: _list_text(draft["related"]))
-        items = article_service.published_part(slug, "related") if is_slug(slug) else None
+        locale = args["locale"]
+        items = article_service.published_part(slug, "related", locale) if is_slug(slug) else None
         if items is None:
-            return _moved_or_missing(slug)
-        return complete_list_response(items)
+            return _moved_or_missing(slug, locale)
+        return complete_list_response(items, locale=locale)
 
 
 @blp.route("/<slug>/jsonld", parameters=ARTICLE_SLUG)
 class ArticleJsonLd(MethodView):
-    @documented(blp)
+    @documented(blp, localized=True)
     @previewable
     @query_args(blp, PreviewArgs)
     @blp.response(
@@ -314,12 +333,14 @@ class ArticleJsonLd(MethodView):
         authors, publisher, citations, FAQs as `Question`s with an `acceptedAnswer`), and
         each author and reviewer once as a `Person` with credentials. `<`, `>` and `&` are
         escaped as `\\u003c`, `\\u003e` and `\\u0026`, so the text can be pasted into a
-        `<script type="application/ld+json">` element as it is. A former slug answers 301.
+        `<script type="application/ld+json">` element as it is. In one locale (`locale`,
+        default the site's), as the article is. A former slug answers 301.
         With a preview token (`X-Preview-Token` or `preview_token`), the draft's JSON-LD,
         `Cache-Control: private, no-store`.
         """
         if not is_slug(slug):
-            raise NotFound("No published article has this slug.")
+            raise NotFound(NO_ARTICLE)
+        locale = args["locale"]
         token = _preview_token(args)
         if token is not None:
             return _preview(
@@ -330,12 +351,12 @@ class ArticleJsonLd(MethodView):
             )
         if request.headers.get("If-None-Match"):
             # Revalidation usually matches: the ETag follows from the article's alone.
-            etag = jsonld.published_etag(slug)
+            etag = jsonld.published_etag(slug, locale)
             if etag and not_modified(etag):
-                return delivery_response("", etag=etag)
-        document = jsonld.published(slug)
+                return delivery_response("", etag=etag, locale=locale)
+        document = jsonld.published(slug, locale)
         if document is None:
-            return _moved_or_missing(slug)
+            return _moved_or_missing(slug, locale)
         return delivery_response(
-            document.body, etag=document.etag, content_type=jsonld.CONTENT_TYPE
+            document.body, etag=document.etag, content_type=jsonld.CONTENT_TYPE, locale=locale
         )

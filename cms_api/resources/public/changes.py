@@ -16,6 +16,15 @@ from cms_api.resources.delivery import DELIVERY_PARAMETERS, LIST_HEADERS, docume
 from cms_api.schemas.public.changes import ChangeFeed, ChangeFeedArgs
 from cms_api.services.delivery import changes
 
+# Said only of a feed narrowed to one locale: the whole feed is in every locale.
+FEED_HEADERS = {
+    **LIST_HEADERS,
+    "Content-Language": {
+        "description": "With `locale`: that locale. Absent from the feed of every locale.",
+        "schema": {"type": "string", "example": "es"},
+    },
+}
+
 blp = Blueprint(
     "changes",
     __name__,
@@ -28,7 +37,7 @@ blp = Blueprint(
 class ChangeFeedView(MethodView):
     @documented(blp, not_found=False)
     @query_args(blp, ChangeFeedArgs)
-    @blp.response(200, ChangeFeed, headers=LIST_HEADERS)
+    @blp.response(200, ChangeFeed, headers=FEED_HEADERS)
     def get(self, args: dict[str, Any]) -> Response:
         """Read the change feed
 
@@ -43,8 +52,14 @@ class ChangeFeedView(MethodView):
         `unpublished` and `deleted` mean the document is gone from delivery: remove it.
         Events appear once the transactions that wrote them, and every transaction older
         than those, have finished, so a cursor never skips a late commit.
+
+        The feed is a sync stream for mirrors of the whole site: without `locale` it
+        carries the events of every locale, each naming its `locale`, and its `url` reads
+        the document in that locale. `?locale=es` narrows it to one locale's documents
+        (and the answer says `Content-Language: es`).
         """
-        page = changes.read(args.get("since"), args["limit"])
+        locale = args.get("locale")
+        page = changes.read(args.get("since"), args["limit"], locale)
         body = json.dumps(
             {
                 "items": page.items,
@@ -58,5 +73,7 @@ class ChangeFeedView(MethodView):
             separators=(",", ":"),
         )
         return delivery_response(
-            body, headers=next_link(page.next_cursor if page.has_more else None, parameter="since")
+            body,
+            headers=next_link(page.next_cursor if page.has_more else None, parameter="since"),
+            locale=locale,
         )

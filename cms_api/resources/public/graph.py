@@ -9,15 +9,16 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cms_api.http.arguments import no_query_args, query_args
+from cms_api.http.arguments import query_args
 from cms_api.http.conditional import delivery_response, not_modified
-from cms_api.resources.delivery import DELIVERY_HEADERS, DELIVERY_PARAMETERS, documented
+from cms_api.resources.delivery import DELIVERY_PARAMETERS, LOCALIZED_HEADERS, documented
 from cms_api.schemas.public.graph import (
     NEIGHBOURHOOD_PARAMETER,
     GraphOut,
     GraphQueryArgs,
     GraphQueryDoc,
     GraphReportOut,
+    GraphReportQueryArgs,
 )
 from cms_api.services.discovery.graph.export import prepare_export
 from cms_api.services.discovery.graph.report import report
@@ -31,7 +32,7 @@ blp = Blueprint(
 )
 
 EXPORT_HEADERS = {
-    **DELIVERY_HEADERS,
+    **LOCALIZED_HEADERS,
     "Content-Disposition": {
         "description": "`attachment` with a file name for GraphML, GEXF and CSV; `inline` "
         "with a file name for JSON.",
@@ -166,7 +167,7 @@ def _query_documented_as(schema: type) -> Callable[..., Any]:
 
 @blp.route("", parameters=[*DELIVERY_PARAMETERS, NEIGHBOURHOOD_PARAMETER])
 class GraphExport(MethodView):
-    @documented(blp)
+    @documented(blp, localized=True)
     @_query_documented_as(GraphQueryDoc)
     @query_args(blp, GraphQueryArgs)
     @blp.response(200, GraphOut, headers=EXPORT_HEADERS, example=_JSON_EXAMPLE)
@@ -206,11 +207,23 @@ class GraphExport(MethodView):
         in either direction. Both filters keep the links among the articles they keep,
         and inlinks, outlinks, link score and orphan describe that graph, so any tool
         reading the file computes the same; click depth always measures the whole site.
+
+        `locale` (default the site's) chooses whose published articles are the nodes,
+        each with its page in that locale (`CMS_LOCALE_PATHS`). Editors link originals;
+        a translation's edges are its original's links, each to the same locale's
+        published translation of the target (a target without one is left out), with no
+        `anchor_text` (the anchors are the original's words, which the translation's
+        page does not show). Click depth counts from the locale's topic pages. A
+        non-default locale is part of the file name (`related-articles-es.gexf`);
+        `Content-Language` is the locale.
         """
-        filters = Filters(topic=args.get("topic"), root=args.get("root"), depth=args["depth"])
+        locale = args["locale"]
+        filters = Filters(
+            topic=args.get("topic"), root=args.get("root"), depth=args["depth"], locale=locale
+        )
         prepared = prepare_export(args["format"], filters)
         if not_modified(prepared.etag):
-            return delivery_response("", etag=prepared.etag)
+            return delivery_response("", etag=prepared.etag, locale=locale)
         export = prepared.render()
         disposition = f'{export.disposition}; filename="{export.filename}"'
         return delivery_response(
@@ -218,20 +231,24 @@ class GraphExport(MethodView):
             etag=export.etag,
             content_type=export.content_type,
             headers={"Content-Disposition": disposition},
+            locale=locale,
         )
 
 
 @blp.route("/report", parameters=DELIVERY_PARAMETERS)
 class GraphReport(MethodView):
-    @documented(blp, not_found=False)
-    @no_query_args(blp)
-    @blp.response(200, GraphReportOut, headers=DELIVERY_HEADERS)
-    def get(self) -> Response:
+    @documented(blp, not_found=False, localized=True)
+    @query_args(blp, GraphReportQueryArgs)
+    @blp.response(200, GraphReportOut, headers=LOCALIZED_HEADERS)
+    def get(self, args: dict[str, Any]) -> Response:
         """Report orphans and dead ends
 
-        Over the whole published site: `orphans` are published articles that no
-        published article links to, and `dead_ends` link to none. Each list is complete,
-        in slug order. The report speaks only of published articles: links to articles
-        readers cannot see are in the editors' report (`GET /v1/admin/graph/report`).
+        Over the whole site published in a locale (`locale`, default the site's), the
+        graph `GET /v1/graph` exports: `orphans` are published articles that no published
+        article links to, and `dead_ends` link to none. Each list is complete, in slug
+        order, each article with its page in that locale. The report speaks only of
+        published articles: links to articles readers cannot see are in the editors'
+        report (`GET /v1/admin/graph/report`).
         """
-        return delivery_response(report())
+        locale = args["locale"]
+        return delivery_response(report(locale), locale=locale)

@@ -15,8 +15,8 @@ from cms_api.http.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
 from cms_api.http.urls import absolute_url
 from cms_api.ratelimit import rate_limited
 from cms_api.resources.delivery import (
-    DELIVERY_HEADERS,
     DELIVERY_PARAMETERS,
+    LOCALIZED_HEADERS,
     documented,
     rate_limit_headers,
 )
@@ -94,7 +94,7 @@ JSON_EXAMPLE = {
     }
 }
 LIMIT = rate_limit_headers("Requests one client address may make", 120)
-_FEED_HEADERS = {**DELIVERY_HEADERS, **LIMIT}
+_FEED_HEADERS = {**LOCALIZED_HEADERS, **LIMIT}
 _SCHEMA = shapes.InfobuttonOut()
 
 
@@ -110,8 +110,9 @@ def _ok_response() -> dict[str, Any]:
         "or its JSON form (`application/json`): the feed names the publisher, echoes the "
         "request's criteria as categories, and lists up to three topic pages, then up to "
         "five articles, best first, each with its title, its page on the publisher's site "
-        "(`link`, `id`) and a plain-text summary. Empty when nothing matches, when the "
-        "language asked for is not English, or the recipient is neither `PAT` nor `PROV`.",
+        "(`link`, `id`) and a plain-text summary, all in one locale (`xml:lang`, `lang`, "
+        "`Content-Language`). Empty when nothing matches, when the site does not publish "
+        "in the language asked for, or the recipient is neither `PAT` nor `PROV`.",
         "headers": _FEED_HEADERS,
         "content": {
             shapes.ATOM_XML: xml,
@@ -127,7 +128,7 @@ class Infobutton(MethodView):
         _rate_limit,
         error_message="Too many requests from this address; retry after `Retry-After` seconds.",
     )
-    @documented(blp, not_found=False)
+    @documented(blp, not_found=False, localized=True)
     @blp.arguments(
         shapes.InfobuttonArgs,
         location="query",
@@ -135,7 +136,13 @@ class Infobutton(MethodView):
         unknown=ma.EXCLUDE,
         as_kwargs=False,
     )
-    @blp.doc(parameters=[shapes.INFOBUTTON_QUERY_PARAMETER], responses={"200": _ok_response()})
+    @blp.doc(
+        parameters=[
+            shapes.INFOBUTTON_QUERY_PARAMETER,
+            {"in": "query", "schema": shapes.InfobuttonLocaleDoc},
+        ],
+        responses={"200": _ok_response()},
+    )
     @blp.alt_response(
         429,
         schema=ProblemSchema,
@@ -161,11 +168,19 @@ class Infobutton(MethodView):
         (`application/json`). Links go to the publisher's public pages
         (`CMS_PUBLIC_BASE_URL`), not to this API.
 
-        The content is patient education in English. `informationRecipient` `PAT` (the
-        default) and `PROV` both get it (a clinician's infobutton looks for material to
-        give the patient); any other recipient, or an `informationRecipient.languageCode.c`
-        other than English, gets an empty feed rather than an error, as MedlinePlus
-        Connect answers what it has no content for.
+        The content is patient education. `informationRecipient` `PAT` (the default) and
+        `PROV` both get it (a clinician's infobutton looks for material to give the
+        patient); any other recipient gets an empty feed rather than an error, as
+        MedlinePlus Connect answers what it has no content for.
+
+        The feed is in one locale: the one `informationRecipient.languageCode.c` (the
+        patient's language: `es`, `spa`, `es-MX`, ...) names among the site's locales, or
+        `locale`, this API's own parameter, or else the site's default locale. Topics
+        are listed only when translated into it, with its names, and articles only when
+        published in it, each linking to its page in that locale: content never falls
+        back to another language. A language the site does not publish in, or a
+        `locale` that disagrees with the language, gets an empty feed. `xml:lang` (JSON:
+        `lang`) and `Content-Language` say the locale.
 
         Unlike the rest of the API, query parameters this operation does not read are
         ignored, not refused: the guide's requests carry the whole clinical context
@@ -182,6 +197,7 @@ class Infobutton(MethodView):
             original_text=args.get("original_text"),
             recipient=args.get("recipient"),
             language=args.get("language"),
+            locale=args.get("locale"),
         )
         feed = infobutton.knowledge(request)
         feed_id = absolute_url("/v1/infobutton?" + _criteria(args))
@@ -189,7 +205,9 @@ class Infobutton(MethodView):
             body = infobutton.json_feed(feed, feed_id)
         else:
             body = infobutton.atom(feed, feed_id)
-        return delivery_response(body, content_type=f"{args['response_type']}; charset=utf-8")
+        return delivery_response(
+            body, content_type=f"{args['response_type']}; charset=utf-8", locale=feed.language
+        )
 
 
 def _criteria(args: dict[str, Any]) -> str:
@@ -200,6 +218,6 @@ def _criteria(args: dict[str, Any]) -> str:
         [
             (field.data_key, args[name])
             for name, field in fields.items()
-            if name in args and name != "response_type"
+            if args.get(name) is not None and name != "response_type"
         ]
     )

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from cms_api.http.arguments import query_args
 from cms_api.http.paging import answered_from_memory, remembered_response
-from cms_api.resources.delivery import DELIVERY_HEADERS, DELIVERY_PARAMETERS, documented
+from cms_api.resources.delivery import DELIVERY_PARAMETERS, LOCALIZED_HEADERS, documented
 from cms_api.schemas.public.lookup import LOOKUP_QUERY_PARAMETER, LookupArgs, LookupOut
 from cms_api.services.delivery import remembered
 from cms_api.services.discovery import lookup
@@ -115,9 +115,9 @@ EXAMPLES = {
 @blp.route("", parameters=DELIVERY_PARAMETERS)
 class Lookup(MethodView):
     @answered_from_memory
-    @documented(blp, not_found=False)
+    @documented(blp, not_found=False, localized=True)
     @query_args(blp, LookupArgs())
-    @blp.response(200, LookupOut, headers=DELIVERY_HEADERS, examples=EXAMPLES)
+    @blp.response(200, LookupOut, headers=LOCALIZED_HEADERS, examples=EXAMPLES)
     @blp.doc(parameters=[LOOKUP_QUERY_PARAMETER])
     def get(self, args: dict[str, Any]) -> Response:
         """Look up a medical code or a symptom
@@ -146,16 +146,23 @@ class Lookup(MethodView):
         by full-text search: those with every word first, then those with some, each
         group ranked among its newest 200 matches so that common words stay cheap.
 
+        `locale` (default: the site's default locale) chooses the language: codes are
+        shared by every locale, but only topics translated into it are listed, with its
+        names and synonyms (a symptom matches those, accents ignored: `?symptom=cefalea&
+        locale=es` finds the topic `headache`, named `Dolor de cabeza`), their `url` and
+        `page_url` in it; articles and FAQs are those written in it, and misspelt words are
+        corrected from its content's words. `Content-Language` names it.
+
         Each worker remembers its answers until published content changes (PostgreSQL
         tells it of each change as it commits), so a code asked for again is answered from memory.
         """
         version = remembered.current_version()  # before reading: see `remembered`
         if "code" in args:
             system, code = args["code"]
-            result = lookup.by_code(system, code, limit=args["limit"])
+            result = lookup.by_code(system, code, limit=args["limit"], locale=args["locale"])
             query = {"code": f"{system}:{code}", "symptom": None, "corrected": None}
         else:
-            result = lookup.by_symptom(args["symptom"], limit=args["limit"])
+            result = lookup.by_symptom(args["symptom"], limit=args["limit"], locale=args["locale"])
             query = {"code": None, "symptom": args["symptom"], "corrected": result.corrected}
         # The lists' items are JSON already.
         body = (
@@ -171,4 +178,4 @@ class Lookup(MethodView):
             )
             + "}"
         )
-        return remembered_response(body, version)
+        return remembered_response(body, version, locale=args["locale"])

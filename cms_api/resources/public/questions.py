@@ -122,8 +122,9 @@ class QuestionCollection(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Ask a question
 
-        A reader's question, optionally about one published `article` or one `topic`
-        (not both), with an optional `email` for a reply. It is stored for the editors,
+        A reader's question, optionally about one published `article` (its slug in
+        `locale`, by default the site's default locale) or one `topic` (not both), with an
+        optional `email` for a reply. It is stored for the editors,
         who may answer it or publish it as an FAQ; the answer is `202 Accepted` with the
         question's id. Each client address may send a few questions a minute (5 by
         default); past that the answer is `429` with `Retry-After`.

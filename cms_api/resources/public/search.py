@@ -15,7 +15,7 @@ from cms_api.http.problems import PROBLEM_CONTENT_TYPE, ProblemSchema
 from cms_api.ratelimit import rate_limited
 from cms_api.resources.delivery import (
     DELIVERY_PARAMETERS,
-    LIST_HEADERS,
+    LOCALIZED_LIST_HEADERS,
     documented,
     rate_limit_headers,
 )
@@ -89,9 +89,11 @@ class Search(MethodView):
         error_message="Too many searches from this address; retry after `Retry-After` seconds.",
     )
     @answered_from_memory  # inside the rate limit: an answer from memory counts too
-    @documented(blp, not_found=False)
+    @documented(blp, not_found=False, localized=True)
     @query_args(blp, SearchQueryArgs())
-    @blp.response(200, SearchResultsOut, headers={**LIST_HEADERS, **LIMIT}, example=EXAMPLE)
+    @blp.response(
+        200, SearchResultsOut, headers={**LOCALIZED_LIST_HEADERS, **LIMIT}, example=EXAMPLE
+    )
     @blp.alt_response(
         429,
         schema=ProblemSchema,
@@ -113,6 +115,12 @@ class Search(MethodView):
         A query that finds nothing is retried once with its misspelt words corrected
         (`botxo headake` searches `botox headache`); `query.corrected` says so.
 
+        `locale` (default: the site's default locale) chooses the content searched: only
+        articles and FAQs written in that locale, the query read in its language (word
+        endings, stop words, accents ignored: `?q=dolor de cabeza&locale=es` finds
+        `dolores de cabeza` and `cefalea` finds `céfalea`), misspelt words corrected from
+        the words of that locale's content only. `Content-Language` names it.
+
         Ranking is bounded: at most `query.candidate_limit` documents whose title matches
         and as many whose text matches are ranked, so a word found in most documents
         answers as fast as a rare one. `query.capped` tells when more matched; `page.total`
@@ -128,6 +136,7 @@ class Search(MethodView):
             topic=args.get("topic"),
             limit=args["limit"],
             cursor=args.get("cursor"),
+            locale=args["locale"],
         )
         info = {
             "q": args["q"],
@@ -147,4 +156,6 @@ class Search(MethodView):
             + json.dumps(info, ensure_ascii=False)
             + "}"
         )
-        return remembered_response(body, version, next_cursor=page.next_cursor)
+        return remembered_response(
+            body, version, next_cursor=page.next_cursor, locale=args["locale"]
+        )

@@ -9,6 +9,7 @@ from marshmallow import validate
 
 from cms_api.schemas.common import (
     SLUG_PATTERN,
+    Locale,
     PageArgs,
     StrictSchema,
     StrippedText,
@@ -156,9 +157,8 @@ class DisclosuresIn(StrictSchema):
     )
 
 
-class ArticlePatch(StrictSchema):
-    """Fields an edit may change (JSON merge patch: omitted fields are left alone, lists
-    are replaced whole). `status`, `authors` and reviews have their own operations."""
+class ArticleContentIn(StrictSchema):
+    """The content fields a create sets and an edit may change."""
 
     slug = slug_field()
     title = ma.fields.String(
@@ -201,12 +201,66 @@ class ArticlePatch(StrictSchema):
     )
 
 
-class ArticleCreate(ArticlePatch):
+class ArticlePatch(ArticleContentIn):
+    """Fields an edit may change (JSON merge patch: omitted fields are left alone, lists
+    are replaced whole). `status`, `authors` and reviews have their own operations."""
+
+    source_revision = ma.fields.Integer(
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={
+            "description": "A translation only (a 422 for an original): the revision of the "
+            "original its text now reflects, once it has been brought up to date. One the "
+            "original has, and not older than the current value (a 422 otherwise). Content "
+            "like the rest: it records a revision that is reviewed before readers see it, "
+            "and readers' `translation_of.revision` and `outdated` change when that "
+            "revision is published.",
+            "example": 3,
+        },
+    )
+
+
+class ArticleCreate(ArticleContentIn):
     slug = slug_field(required=True)
     title = ma.fields.String(
         required=True,
         validate=validate.Length(min=1, max=200),
         metadata={"example": "Headache After Botox"},
+    )
+    locale = Locale(
+        metadata={
+            "description": "The locale (BCP 47 tag) the article is written in, one of the "
+            "site's locales (CMS_LOCALES); fixed once created. Default: the site's default "
+            "locale. A translation of an existing article is made with "
+            "`POST .../{id}/translations` instead, which links it to its original.",
+            "example": "en",
+        }
+    )
+
+
+class TranslationCreate(StrictSchema):
+    locale = Locale(
+        required=True,
+        load_default=ma.missing,
+        metadata={
+            "description": "The locale to translate into: one of the site's locales "
+            "(CMS_LOCALES) other than the original's.",
+            "example": "es",
+        },
+    )
+    slug = slug_field(
+        required=True,
+        metadata={
+            "description": "The translation's slug, unique among the locale's articles.",
+            "example": "dolor-de-cabeza-despues-del-botox",
+        },
+    )
+    revision = ma.fields.Integer(
+        validate=validate.Range(min=1, max=2**31 - 1),
+        metadata={
+            "description": "The revision of the original to translate. Default: the one "
+            "readers see (`live_revision`), else the latest.",
+            "example": 1,
+        },
     )
 
 
@@ -344,9 +398,50 @@ class ReviewDiffOut(ma.Schema):
     )
 
 
+class WorkSourceOut(ma.Schema):
+    id = ma.fields.UUID(**R)
+    locale = text("en", **R)
+    slug = slug_field(**R)
+
+
+class WorkTranslationOut(WorkSourceOut):
+    status = text("published", validate=validate.OneOf(STATUSES), **R)
+
+
 class ArticleAdminOut(ma.Schema):
     id = ma.fields.UUID(**R)
     slug = slug_field(**R)
+    locale = text("en", **R, metadata={"description": "The locale (BCP 47 tag) the article is in."})
+    source = ma.fields.Nested(
+        WorkSourceOut,
+        required=True,
+        allow_none=True,
+        metadata={"description": "A translation: the original it translates. Null otherwise."},
+    )
+    source_revision = ma.fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "A translation: the revision of the original its working copy "
+            "reflects (the one it was made from, until an edit says it caught up)."
+        },
+    )
+    outdated = ma.fields.Boolean(
+        **R,
+        metadata={
+            "description": "A translation whose original has published a revision newer "
+            "than `source_revision`: its text may no longer say what the original says. "
+            "Of the working copy: readers' documents say what the live revision reflects."
+        },
+    )
+    translations = ma.fields.List(
+        ma.fields.Nested(WorkTranslationOut),
+        **R,
+        metadata={
+            "description": "The other articles of the same work (the original and its "
+            "translations, this one left out, none in the trash), by locale."
+        },
+    )
     status = text("draft", validate=validate.OneOf(STATUSES), **R)
     version = ma.fields.Integer(
         **R, metadata={"description": "Bumped by every save; the ETag names it."}
@@ -422,6 +517,20 @@ class ArticleAdminQueryArgs(PageArgs):
         load_default=False, metadata={"description": "List the trash instead."}
     )
     q = free_text(200, metadata={"description": "Text in the title, summary or slug."})
+    locale = Locale(
+        load_default=ma.missing,
+        metadata={
+            "description": "Only articles in this locale (BCP 47 tag, one of CMS_LOCALES). "
+            "Default: every locale.",
+            "example": "es",
+        },
+    )
+    outdated = ma.fields.Boolean(
+        metadata={
+            "description": "Translations whose original has published a newer revision "
+            "than the one they were made from (true), or every other article (false)."
+        }
+    )
 
 
 class RevisionOut(ma.Schema):

@@ -8,6 +8,7 @@ from marshmallow import validate
 from cms_api.models.faq import FAQ_STATUSES
 from cms_api.schemas.admin import fields
 from cms_api.schemas.common import (
+    Locale,
     PageArgs,
     StrictSchema,
     list_schema,
@@ -70,6 +71,16 @@ class AdminFaqCreate(AdminFaqPatch):
             "`published` (in the article's next revision), a topic's only as `draft`."
         },
     )
+    locale = Locale(
+        load_default=ma.missing,
+        metadata={
+            "description": "The locale (BCP 47 tag, one of CMS_LOCALES) the FAQ is written "
+            "in, fixed once created. A topic's FAQ: default the site's default locale; it "
+            "is shown on the topic in that locale. An article's FAQ is in the article's "
+            "locale: another one is a 422.",
+            "example": "en",
+        },
+    )
 
 
 class FaqLiveOut(ma.Schema):
@@ -83,6 +94,7 @@ class AdminFaqOut(ma.Schema):
     answer = text("Most settle within a day or two.", **fields.R, metadata=fields.markdown())
     position = ma.fields.Integer(**fields.R)
     status = text("draft", validate=validate.OneOf(list(FAQ_STATUSES)), **fields.R)
+    locale = text("en", **fields.R, metadata={"description": "The locale it is written in."})
     article_id = ma.fields.UUID(required=True, allow_none=True)
     article = nullable_text("headache-after-botox", metadata={"description": "Article slug."})
     topic = nullable_text("headache", metadata={"description": "Topic slug."})
@@ -139,6 +151,14 @@ class AdminFaqQueryArgs(PageArgs):
     topic = slug_field(metadata={"description": "FAQs of this topic.", "example": "headache"})
     status = ma.fields.String(validate=validate.OneOf(list(FAQ_STATUSES)))
     q = fields.q("Text in the question or answer.")
+    locale = Locale(
+        load_default=ma.missing,
+        metadata={
+            "description": "Only FAQs written in this locale (one of CMS_LOCALES). Default: "
+            "every locale.",
+            "example": "es",
+        },
+    )
     trashed = fields.trashed()
 
 

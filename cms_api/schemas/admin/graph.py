@@ -7,9 +7,12 @@ from marshmallow import validate
 
 from cms_api.models.article import LINK_RELATIONS
 from cms_api.schemas.common import nullable_text, slug_field, text
-from cms_api.schemas.public.graph import GraphReportOut, ReportCountsOut
+from cms_api.schemas.public.graph import GraphReportOut, GraphReportQueryArgs, ReportCountsOut
 
 R = {"required": True}
+
+# The editors' report reads what the public one does: the locale.
+AdminGraphReportQueryArgs = GraphReportQueryArgs
 
 
 class BrokenLinkOut(ma.Schema):

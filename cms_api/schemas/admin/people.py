@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
+from cms_api.domain import locales
 from cms_api.models.person import CREDENTIAL_KINDS
 from cms_api.schemas.admin import fields
 from cms_api.schemas.common import (
@@ -56,6 +57,22 @@ class AdminProfileLinkIn(StrictSchema):
     url = fields.url(required=True, metadata={"example": "https://orcid.org/0000-0002-9473-8150"})
 
 
+class LanguageTag(ma.fields.String):
+    """A BCP 47 tag (a bare language such as "es" included), read in any case and given in
+    its normal form ("ES-mx" is "es-MX")."""
+
+    default_error_messages = {"malformed": "Not a BCP 47 language tag such as 'es' or 'es-MX'."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Length(min=2, max=35), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        tag = locales.normalized(super()._deserialize(value, attr, data, **kwargs))
+        if tag is None:
+            raise self.make_error("malformed")
+        return tag
+
+
 class AdminPersonPatch(StrictSchema):
     """Fields an edit may change (JSON merge patch: omitted fields are left alone, lists
     are replaced whole)."""
@@ -94,6 +111,18 @@ class AdminPersonPatch(StrictSchema):
         ma.fields.Nested(AdminCredentialIn),
         validate=validate.Length(max=50),
         metadata={"description": "Replaced whole: the list sent is the person's credentials."},
+    )
+    review_locales = ma.fields.List(
+        LanguageTag(),
+        validate=validate.Length(max=20),
+        metadata={
+            "description": "The locales this person reviews medical content in (BCP 47 "
+            "tags); an approval of content in any other locale is refused. A bare language "
+            "covers its regions (`es` covers `es-MX`). Each must be one of the site's "
+            "locales (CMS_LOCALES) or the language of one (422 otherwise). Empty: any "
+            "locale. Replaced whole; each tag is kept once, in its normal form.",
+            "example": ["es"],
+        },
     )
 
 
@@ -135,6 +164,14 @@ class AdminPersonOut(ma.Schema):
     profile_links = ma.fields.List(ma.fields.Nested(AdminProfileLinkOut), **fields.R)
     specialties = ma.fields.List(ma.fields.String(), **fields.R)
     credentials = ma.fields.List(ma.fields.Nested(AdminCredentialOut), **fields.R)
+    review_locales = ma.fields.List(
+        ma.fields.String(),
+        **fields.R,
+        metadata={
+            "description": "The locales the person reviews in; empty: any.",
+            "example": ["es"],
+        },
+    )
     version = ma.fields.Integer(**fields.R, metadata={"description": "Bumped by every save."})
     created_at = ma.fields.DateTime(**fields.R)
     updated_at = ma.fields.DateTime(**fields.R)
@@ -148,3 +185,31 @@ class AdminPersonQueryArgs(PageArgs):
 
 
 AdminPersonList = list_schema(AdminPersonOut, "AdminPersonList")
+
+
+class AdminPersonTranslationIn(StrictSchema):
+    """A person's text in one locale, replaced whole: a field left out is emptied."""
+
+    job_title = fields.optional(200, load_default=None, metadata={"example": "Neuróloga"})
+    bio = fields.optional(20_000, load_default=None, metadata=fields.markdown())
+
+    @ma.validates_schema
+    def _says_something(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("job_title") is None and data.get("bio") is None:
+            raise ma.ValidationError(
+                "Give a job title or a bio; DELETE removes a translation.", "job_title"
+            )
+
+
+class AdminPersonTranslationOut(ma.Schema):
+    locale = text("es", **fields.R)
+    job_title = nullable_text("Neuróloga")
+    bio = nullable_text(metadata=fields.markdown())
+    created_at = ma.fields.DateTime(**fields.R)
+    updated_at = ma.fields.DateTime(**fields.R)
+
+
+AdminPersonTranslationList = ma.Schema.from_dict(
+    {"items": ma.fields.List(ma.fields.Nested(AdminPersonTranslationOut), **fields.R)},
+    name="AdminPersonTranslationList",
+)

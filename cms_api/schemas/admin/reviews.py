@@ -28,6 +28,9 @@ class ReviewsDueArgs(StrictSchema):
 class ReviewDueOut(ma.Schema):
     id = ma.fields.UUID(**R)
     slug = ma.fields.String(**R)
+    locale = ma.fields.String(
+        **R, metadata={"description": "The locale the article is in.", "example": "en"}
+    )
     title = ma.fields.String(**R)
     next_review_due = ma.fields.Date(**R)
     last_reviewed_at = ma.fields.Date(required=True, allow_none=True)

@@ -145,3 +145,42 @@ class AdminTopicQueryArgs(PageArgs):
 
 
 AdminTopicList = list_schema(AdminTopicOut, "AdminTopicList")
+
+
+class AdminTopicTranslationIn(StrictSchema):
+    """A topic's text in one locale, replaced whole: a field left out is emptied."""
+
+    name = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"example": "Dolor de cabeza"},
+    )
+    description = fields.optional(5000, load_default=None, metadata={"description": "Plain text."})
+    synonyms = ma.fields.List(
+        StrippedText(validate=validate.Length(min=1, max=SYNONYM_MAX)),
+        load_default=list,
+        validate=validate.Length(max=SYNONYMS_MAX),
+        metadata={
+            "description": "Other names readers of this locale use for the topic: the "
+            "locale's symptom lookup finds the topic by them. A term listed twice (letter "
+            "case aside) is kept once.",
+            "example": ["cefalea", "jaqueca"],
+        },
+    )
+
+
+class AdminTopicTranslationOut(ma.Schema):
+    locale = text("es", **fields.R)
+    name = text("Dolor de cabeza", **fields.R)
+    description = nullable_text()
+    synonyms = ma.fields.List(
+        ma.fields.String(), **fields.R, metadata={"example": ["cefalea", "jaqueca"]}
+    )
+    created_at = ma.fields.DateTime(**fields.R)
+    updated_at = ma.fields.DateTime(**fields.R)
+
+
+AdminTopicTranslationList = ma.Schema.from_dict(
+    {"items": ma.fields.List(ma.fields.Nested(AdminTopicTranslationOut), **fields.R)},
+    name="AdminTopicTranslationList",
+)

@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
+from cms_api.domain import locales
 from cms_api.domain.errors import ValidationFailed
 from cms_api.domain.specialties import MEDICAL_SPECIALTIES
 from cms_api.domain.transfer_format import FORMAT, FORMAT_VERSION
@@ -43,6 +44,18 @@ def _timestamp(*, allow_none: bool = False) -> Rfc3339DateTime:
 
 def _one_of(values: tuple[str, ...]) -> ma.fields.String:
     return ma.fields.String(validate=validate.OneOf(values))
+
+
+def _is_locale(value: str) -> bool:
+    if locales.normalized(value) != value:
+        raise ma.ValidationError("Not a BCP 47 language tag in its normal form, such as 'es-MX'.")
+    return True
+
+
+def _locale() -> ma.fields.String:
+    """A locale as the database keeps it: a language tag in its normal form. Whether this
+    site serves it is not a property of the record (the import warns when it does not)."""
+    return ma.fields.String(validate=[validate.Length(max=35), _is_locale])
 
 
 class Record(StrictSchema):
@@ -130,9 +143,23 @@ class PersonRecord(Record):
     image_id = ma.fields.UUID(allow_none=True)
     profile_links = _JsonList()
     specialties = ma.fields.List(_text(120))
+    review_locales = ma.fields.List(_locale())
     created_at = _timestamp()
     updated_at = _timestamp()
     deleted_at = _timestamp(allow_none=True)
+    version = _int(1)
+
+
+class PersonTranslationRecord(Record):
+    """A person's job title and bio in a locale other than the site's default."""
+
+    id = ma.fields.UUID()
+    person_id = ma.fields.UUID()
+    locale = _locale()
+    job_title = _optional(200)
+    bio = _optional()
+    created_at = _timestamp()
+    updated_at = _timestamp()
     version = _int(1)
 
 
@@ -202,6 +229,20 @@ class TopicRecord(Record):
             raise ma.ValidationError("A topic cannot be its own parent.", "parent_id")
 
 
+class TopicTranslationRecord(Record):
+    """A topic's name, description and synonyms in a locale other than the site's default."""
+
+    id = ma.fields.UUID()
+    topic_id = ma.fields.UUID()
+    locale = _locale()
+    name = _text(200)
+    description = _optional()
+    synonyms = ma.fields.List(_text())
+    created_at = _timestamp()
+    updated_at = _timestamp()
+    version = _int(1)
+
+
 class MedicalCodeRecord(Record):
     id = ma.fields.UUID()
     topic_id = ma.fields.UUID()
@@ -213,6 +254,11 @@ class MedicalCodeRecord(Record):
 class ArticleRecord(Record):
     id = ma.fields.UUID()
     slug = _text(120)
+    locale = _locale()
+    # A translation: the article it translates (an original, in another locale) and the
+    # source's revision it was made from.
+    source_id = ma.fields.UUID(allow_none=True)
+    source_revision = _int(1, allow_none=True)
     title = _text(200)
     summary = _text()
     status = _one_of(ARTICLE_STATUSES)
@@ -237,8 +283,14 @@ class ArticleRecord(Record):
     revision_number = _int(0)
     live_revision = _int(1, allow_none=True)
 
+    @ma.validates_schema
+    def _not_own_source(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("source_id") is not None and data.get("source_id") == data.get("id"):
+            raise ma.ValidationError("An article cannot translate itself.", "source_id")
+
 
 class FormerSlugRecord(Record):
+    locale = _locale()
     slug = _text(120)
     article_id = ma.fields.UUID()
     retired_at = _timestamp()
@@ -303,6 +355,7 @@ class FaqRecord(Record):
     id = ma.fields.UUID()
     article_id = ma.fields.UUID(allow_none=True)
     topic_id = ma.fields.UUID(allow_none=True)
+    locale = _locale()
     question = _text(500)
     answer = _text()
     position = _int()
@@ -430,9 +483,11 @@ SCHEMAS: dict[str, ma.Schema] = {
     "image_file": ImageFileRecord(),
     "person": PersonRecord(),
     "credential": CredentialRecord(),
+    "person_translation": PersonTranslationRecord(),
     "red_flag": RedFlagRecord(),
     "topic": TopicRecord(),
     "medical_code": MedicalCodeRecord(),
+    "topic_translation": TopicTranslationRecord(),
     "article": ArticleRecord(),
     "former_slug": FormerSlugRecord(),
     "section": SectionRecord(),

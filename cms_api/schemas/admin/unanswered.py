@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from cms_api.schemas.common import PageArgs, list_schema, text
+from cms_api.schemas.common import Locale, PageArgs, list_schema, text
 
 R = {"required": True}
 
 
 class UnansweredOut(ma.Schema):
     id = ma.fields.UUID(**R)
+    locale = text(
+        "en",
+        **R,
+        metadata={
+            "description": "The locale it was asked in (`GET /v1/answers?locale=`): content "
+            "to write in that language."
+        },
+    )
     question = text(
         "Can lip filler cause headaches?",
         **R,
@@ -33,4 +41,11 @@ UnansweredList = list_schema(UnansweredOut, "UnansweredList")
 
 
 class UnansweredQueryArgs(PageArgs):
-    pass
+    locale = Locale(
+        load_default=ma.missing,  # no filter: every locale's
+        metadata={
+            "description": "Only the questions asked in this locale (one of the site's "
+            "locales, CMS_LOCALES). Default: every locale's.",
+            "example": "es",
+        },
+    )

@@ -19,6 +19,7 @@ EXAMPLE_EVENT = {
     "data": {
         "id": "0c6f3d3e-8b1a-4a52-9a51-2f7e4b9d1c08",
         "slug": "headache-after-botox",
+        "locale": "en",
         "url": "/v1/articles/headache-after-botox",
         "action": "updated",
         "occurred_at": "2026-11-29T07:19:44Z",
@@ -163,8 +164,10 @@ class WebhookEvent(ma.Schema):
     data = ma.fields.Dict(
         **R,
         metadata={
-            "description": "What happened. `article.*`: `id`, `slug`, `url` (the delivery "
-            "path), `action`, `occurred_at`. `review.due`: `id`, `slug`, `title`, `url`, "
+            "description": "What happened. `article.*`: `id`, `slug`, `locale` (the "
+            "article's BCP 47 tag: each translation is an article of its own), `url` (the "
+            "delivery path, with `?locale=` outside the site's default locale), `action`, "
+            "`occurred_at`. `review.due`: `id`, `slug`, `locale`, `title`, `url`, "
             "`next_review_due`, `last_reviewed_at`. `question.received`: `id`, `question`, "
             "`article`, `topic` (slugs or null), `received_at`, `admin_url`. `webhook.ping`: "
             "`webhook_id`, `message`."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from cms_api.schemas.common import StrictSchema, free_text, nullable_text
+from cms_api.schemas.common import Locale, StrictSchema, free_text, nullable_text
 from cms_api.schemas.common import text as text_field
 from cms_api.schemas.public.red_flags import RedFlagOut
 
@@ -22,6 +22,15 @@ class AnswerQueryArgs(StrictSchema):
             "control characters. Letter case, accents and word endings do not matter.",
             "example": "how long does a headache after botox last",
         },
+    )
+    locale = Locale(
+        metadata={
+            "description": "The locale of the question, whose reviewed content answers it "
+            "(one of the site's locales, CMS_LOCALES; default: the site's default locale): "
+            "only passages written in it are quoted, and an unanswered question is counted "
+            "under it.",
+            "example": "es",
+        }
     )
 
 

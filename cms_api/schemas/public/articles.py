@@ -8,6 +8,7 @@ from webargs.fields import DelimitedList
 
 from cms_api.schemas.common import (
     CODE_PATTERN,
+    Locale,
     PageArgs,
     Rfc3339DateTime,
     StrictSchema,
@@ -45,6 +46,13 @@ class SummarySeoOut(ma.Schema):
 class ArticleSummaryOut(ma.Schema):
     id = ma.fields.UUID(**R)
     slug = slug_field(**R)
+    locale = text(
+        "en",
+        metadata={
+            "description": "The locale (BCP 47 tag) the article is written in; a slug is "
+            "unique within its locale."
+        },
+    )
     url = text("/v1/articles/headache-after-botox", **R)
     title = text("Headache After Botox: Causes, Prevention and Treatment", **R)
     summary = text("Why a headache can follow Botox injections and how to ease it.", **R)
@@ -368,6 +376,26 @@ class CorrectionOut(ma.Schema):
     revision = ma.fields.Integer(required=True, allow_none=True)
 
 
+class TranslationOut(ma.Schema):
+    locale = text("es", **R)
+    slug = slug_field(**R, metadata={"example": "dolor-de-cabeza-tras-botox"})
+    url = text(
+        "https://www.example-health.org/es/articles/dolor-de-cabeza-tras-botox",
+        **R,
+        metadata={"description": "The page on the publisher's site in that locale."},
+    )
+
+
+class TranslationOfOut(ma.Schema):
+    locale = text("en", **R)
+    slug = slug_field(**R)
+    revision = ma.fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The source's revision the translation was made from."},
+    )
+
+
 class ArticleOut(ArticleSummaryOut):
     lead_image = ma.fields.Nested(
         ImageOut,
@@ -422,6 +450,28 @@ class ArticleOut(ArticleSummaryOut):
     publisher = ma.fields.Nested(PublisherOut, **R)
     seo = ma.fields.Nested(SeoOut, **R)
     next_review_due = ma.fields.Date(required=True, allow_none=True)
+    translations = ma.fields.List(
+        ma.fields.Nested(TranslationOut),
+        metadata={
+            "description": "The other published translations of the same work (the "
+            "original included, this one not), by locale: read one with "
+            "`?locale=<locale>` at its slug."
+        },
+    )
+    translation_of = ma.fields.Nested(
+        TranslationOfOut,
+        allow_none=True,
+        metadata={
+            "description": "A translation: its source article (locale, slug) and the "
+            "source revision it was translated from; null for an original."
+        },
+    )
+    outdated = ma.fields.Boolean(
+        metadata={
+            "description": "A translation whose source has published a newer revision "
+            "than the one it was translated from; false for an original."
+        },
+    )
     structured_data = ma.fields.Nested(
         JsonLdOut,
         **R,
@@ -465,9 +515,12 @@ class ArticleQueryArgs(PageArgs):
         validate=validate.OneOf(ARTICLE_SORTS),
         metadata={"description": "Order of the list.", "example": "-published_at"},
     )
+    locale = Locale()
 
 
 class ArticleDetailArgs(StrictSchema):
+    # The seeded examples are in the default locale: an example in another would be a 404.
+    locale = Locale(metadata={"example": "en"})
     sections = DelimitedList(
         ma.fields.String(
             validate=[

@@ -7,7 +7,7 @@ from marshmallow import validate
 
 from cms_api.models.change import CHANGE_ACTIONS
 from cms_api.models.document import DOCUMENT_KINDS
-from cms_api.schemas.common import StrictSchema, text
+from cms_api.schemas.common import Locale, StrictSchema, text
 
 R = {"required": True}
 CURSOR_EXAMPLE = "WyJjaGFuZ2VzIiw3NzEsNDJd"
@@ -27,6 +27,17 @@ class ChangeFeedArgs(StrictSchema):
         validate=validate.Range(min=1, max=100),
         metadata={"description": "Events per response, 1 to 100.", "example": 100},
     )
+    # The feed mirrors the whole site: without `locale` it is every locale's events.
+    locale = Locale(
+        load_default=None,
+        metadata={
+            "description": "Only the events of documents in this locale (BCP 47 tag, one of "
+            "the site's locales). Default: every locale, each event saying its own. The "
+            "cursor is a place in the one feed, so a reader may follow one locale, several "
+            "(one cursor each) or all with the same kind of cursor.",
+            "example": "es",
+        },
+    )
 
 
 class ChangeOut(ma.Schema):
@@ -44,17 +55,31 @@ class ChangeOut(ma.Schema):
             "`unpublished` (withdrawn from readers) or `deleted` (moved to the trash)."
         },
     )
-    id = ma.fields.UUID(**R)
+    id = ma.fields.UUID(
+        **R,
+        metadata={
+            "description": "The document's id: the article's or FAQ's own; for a topic or a "
+            "person in another locale than the default, the id of that translation."
+        },
+    )
     slug = text(
         "headache-after-botox",
         required=True,
         allow_none=True,
         metadata={"description": "The slug at the time of the change; null for FAQs."},
     )
+    locale = text(
+        "en",
+        **R,
+        metadata={"description": "The locale of the document (BCP 47 tag)."},
+    )
     url = text(
         "/v1/articles/headache-after-botox",
         **R,
-        metadata={"description": "Where delivery serves it (404 after an unpublish or delete)."},
+        metadata={
+            "description": "Where delivery serves it (404 after an unpublish or delete); "
+            "with `?locale=` for a document in another locale than the site's default."
+        },
     )
     occurred_at = ma.fields.DateTime(**R)
 

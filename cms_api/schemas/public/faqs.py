@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from cms_api.schemas.common import PageArgs, list_schema, slug_field, text
+from cms_api.schemas.common import Locale, PageArgs, StrictSchema, list_schema, slug_field, text
 from cms_api.schemas.public.people import PersonSummaryOut
 from cms_api.schemas.public.topics import TopicRefOut
 
@@ -29,6 +29,13 @@ class FaqOut(FaqEntryOut):
     with the article (see its `review`); a topic's FAQ is its approved text, and names its
     own reviewer and review date."""
 
+    locale = text(
+        "en",
+        metadata={
+            "description": "The locale (BCP 47 tag) the FAQ is written in (an article's "
+            "FAQs are in the article's)."
+        },
+    )
     article = ma.fields.Nested(ArticleRefOut, required=True, allow_none=True)
     topic = ma.fields.Nested(TopicRefOut, required=True, allow_none=True)
     published_at = ma.fields.DateTime(**R)
@@ -53,6 +60,12 @@ class FaqQueryArgs(PageArgs):
         metadata={"description": "FAQs of this topic or of its articles.", "example": "headache"}
     )
     article = slug_field(metadata={"description": "FAQs of this article."})
+    locale = Locale()
+
+
+class FaqArgs(StrictSchema):
+    # The FAQs of the default locale are the ones any example finds.
+    locale = Locale(metadata={"example": "en"})
 
 
 FaqList = list_schema(FaqOut, "FaqList")

@@ -11,6 +11,7 @@ from cms_api.models.article import LINK_RELATIONS
 from cms_api.schemas.common import (
     SLUG_MAX,
     SLUG_PATTERN,
+    Locale,
     StrictSchema,
     nullable_text,
     slug_field,
@@ -52,6 +53,15 @@ class GraphQueryArgs(StrictSchema):
             "example": "headache",
         }
     )
+    locale = Locale(
+        metadata={
+            "description": "The locale (BCP 47 tag) whose published articles are the nodes: "
+            "one of the site's locales (CMS_LOCALES). A translation's edges are its "
+            "original's links, each to the same locale's translation of the target (a "
+            "target without one is left out). Default: the site's default locale.",
+            "example": "es",
+        }
+    )
     # Documented together as the `neighbourhood` object parameter (see GraphQueryDoc).
     root = slug_field()
     depth = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_DEPTH))
@@ -70,6 +80,20 @@ class GraphQueryDoc(StrictSchema):
 
     format = GraphQueryArgs._declared_fields["format"]
     topic = GraphQueryArgs._declared_fields["topic"]
+    locale = GraphQueryArgs._declared_fields["locale"]
+
+
+class GraphReportQueryArgs(StrictSchema):
+    """What the link reports read from the query string."""
+
+    locale = Locale(
+        metadata={
+            "description": "The locale (BCP 47 tag) whose published articles are reported "
+            "on: one of the site's locales (CMS_LOCALES). Default: the site's default "
+            "locale.",
+            "example": "es",
+        }
+    )
 
 
 NEIGHBOURHOOD_PARAMETER = {
@@ -151,7 +175,14 @@ class GraphEdgeOut(ma.Schema):
         **R, metadata={"description": "Slug of the linked article.", "example": "tmj-headache"}
     )
     relation = text("differential", **R, validate=validate.OneOf(LINK_RELATIONS))
-    anchor_text = nullable_text("TMJ headache")
+    anchor_text = nullable_text(
+        "TMJ headache",
+        metadata={
+            "description": "The words the link is shown with, as editors wrote them on the "
+            "original; null on a translation's edges, whose page does not show the "
+            "original's words."
+        },
+    )
     weight = ma.fields.Float(**R, metadata={"example": 0.6})
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from cms_api.schemas.common import TEXT_PATTERN, free_text
+from cms_api.schemas.common import TEXT_PATTERN, Locale, free_text
 
 CODE = "mainSearchCriteria.v.c"
 CODE_SYSTEM = "mainSearchCriteria.v.cs"
@@ -16,6 +16,7 @@ ORIGINAL_TEXT = "mainSearchCriteria.v.ot"
 RESPONSE_TYPE = "knowledgeResponseType"
 RECIPIENT = "informationRecipient"
 LANGUAGE = "informationRecipient.languageCode.c"
+LOCALE = "locale"
 
 ATOM_XML = "text/xml"
 ATOM = "application/atom+xml"
@@ -40,9 +41,15 @@ _DESCRIPTIONS = {
     RECIPIENT: "Who will read the content: `PAT` (a patient, the default) or `PROV` (a "
     "provider). The content is written for patients and is given for both (a provider "
     "shares it with the patient); any other recipient gets an empty feed.",
-    LANGUAGE: "The reader's language, as an ISO 639 code or BCP 47 tag (`en`, `en-US`, "
-    "`eng`); English when absent. The content is in English: any other language gets an "
-    "empty feed, not an error.",
+    LANGUAGE: "The reader's language, as an ISO 639-1 or 639-2 code or a BCP 47 tag (`es`, "
+    "`spa`, `es-MX`, `en-US`, `eng`): the content is given in the site's locale for it "
+    "(the same tag, else its language, else the first of the site's locales in that "
+    "language). Absent, the site's default locale (or `locale`). A language the site does "
+    "not publish in gets an empty feed, not an error.",
+    LOCALE: "This API's own way to choose the locale (BCP 47 tag, one of the site's "
+    "locales, CMS_LOCALES), as every public read takes it, for clients that do not send "
+    f"`{LANGUAGE}`. With both, they must name the same locale, else the feed is empty. A "
+    "malformed tag, or one the site does not publish in, is a 400 problem.",
 }
 
 
@@ -73,6 +80,9 @@ class InfobuttonArgs(ma.Schema):
     )
     recipient = _text(RECIPIENT, SHORT_MAX)
     language = _text(LANGUAGE, SHORT_MAX)
+    # Absent stays absent: the recipient's language then chooses, and the feed's id
+    # names only what the request said.
+    locale = Locale(load_default=None, data_key=LOCALE)
 
     @ma.pre_load
     def _known_once(self, data: Any, **kwargs: Any) -> Any:
@@ -160,8 +170,26 @@ INFOBUTTON_QUERY_PARAMETER = {
             "summary": "A display name, for a patient, in English, as Atom XML",
             "value": {DISPLAY_NAME: "Earache", RECIPIENT: "PAT", LANGUAGE: "en"},
         },
+        "spanish": {
+            "summary": "An ICD-10-CM code, for a patient who reads Spanish",
+            "value": {
+                CODE: "R51.9",
+                CODE_SYSTEM: "2.16.840.1.113883.6.90",
+                LANGUAGE: "es",
+            },
+        },
     },
 }
+
+
+class InfobuttonLocaleDoc(ma.Schema):
+    """`locale`, the parameter every public read takes, documented beside the request: the
+    implementation guide's `informationRecipient.languageCode.c` is what clinical apps send."""
+
+    # Documented without the parsing field's null default, which a query cannot send.
+    locale = Locale(
+        data_key=LOCALE, metadata={"description": _DESCRIPTIONS[LOCALE], "example": "es"}
+    )
 
 
 class _Value(ma.Schema):

@@ -9,7 +9,14 @@ from marshmallow import validate
 
 from cms_api.domain.medical_codes import CODE_FORMATS
 from cms_api.models.topic import CODE_SYSTEMS as SYSTEM_NAMES
-from cms_api.schemas.common import TEXT_PATTERN, StrictSchema, free_text, slug_field, text
+from cms_api.schemas.common import (
+    TEXT_PATTERN,
+    Locale,
+    StrictSchema,
+    free_text,
+    slug_field,
+    text,
+)
 from cms_api.schemas.public.articles import ArticleSummaryOut
 from cms_api.schemas.public.faqs import FaqOut
 from cms_api.schemas.public.topics import MedicalCodeOut
@@ -41,6 +48,13 @@ SYMPTOM_DESCRIPTION = (
     "(`query.corrected`)."
 )
 LIMIT_DESCRIPTION = f"How many topics, articles and FAQs at most, each (1 to {LIMIT_MAX})."
+LOCALE_DESCRIPTION = (
+    "The locale to answer in (one of the site's locales, CMS_LOCALES; default: the site's "
+    "default locale). Codes are shared by every locale; topics are listed only when "
+    "translated into it, named in its words, and a symptom is matched against their names "
+    "and synonyms in it, accents ignored (`cefalea`, `céfalea`); articles and FAQs are "
+    "those written in it."
+)
 
 
 class MedicalCodeArg(ma.fields.String):
@@ -73,6 +87,7 @@ class LookupArgs(StrictSchema):
         validate=validate.Range(min=1, max=LIMIT_MAX),
         metadata={"description": LIMIT_DESCRIPTION, "example": 10},
     )
+    locale = Locale(metadata={"description": LOCALE_DESCRIPTION, "example": "es"})
 
     @ma.validates_schema
     def _one_input(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -89,9 +104,9 @@ LOOKUP_QUERY_PARAMETER = {
     "style": "form",
     "explode": True,
     "required": True,
-    "description": "Exactly one of `code` and `symptom`, and optionally `limit`, as query "
-    "parameters (`?code=icd10cm:R51.9` or `?symptom=headache+after+injection`). Anything "
-    "else is a 400 problem.",
+    "description": "Exactly one of `code` and `symptom`, and optionally `limit` and "
+    "`locale`, as query parameters (`?code=icd10cm:R51.9` or "
+    "`?symptom=headache+after+injection`). Anything else is a 400 problem.",
     "schema": {
         "type": "object",
         "properties": {
@@ -114,6 +129,13 @@ LOOKUP_QUERY_PARAMETER = {
                 "maximum": LIMIT_MAX,
                 "default": 10,
                 "description": LIMIT_DESCRIPTION,
+            },
+            # The site's locales, as the `Locale` field documents itself elsewhere
+            # (the component is registered with the configured tags: cms_api.docs).
+            "locale": {
+                "allOf": [{"$ref": "#/components/schemas/Locale"}],
+                "description": LOCALE_DESCRIPTION,
+                "example": "es",
             },
         },
         "additionalProperties": False,
@@ -140,12 +162,21 @@ class ContentFromOut(ma.Schema):
 class LookupTopicOut(ma.Schema):
     id = ma.fields.UUID(**R)
     slug = slug_field(**R, metadata={"example": "headache"})
-    name = text("Headache", **R)
-    url = text("/v1/topics/headache", **R, metadata={"description": "The topic in this API."})
+    name = text("Headache", **R, metadata={"description": "The topic's name in the locale."})
+    url = text(
+        "/v1/topics/headache",
+        **R,
+        metadata={
+            "description": "The topic in this API; outside the site's default locale with "
+            "its `?locale=`."
+        },
+    )
     page_url = text(
         "https://www.example-health.org/topics/headache",
         **R,
-        metadata={"description": "The topic's page on the publisher's site, for readers."},
+        metadata={
+            "description": "The topic's page on the publisher's site in the locale, for readers."
+        },
     )
     codes = ma.fields.List(ma.fields.Nested(MedicalCodeOut), **R)
     synonyms = ma.fields.List(

@@ -5,7 +5,15 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from cms_api.schemas.common import PageArgs, list_schema, nullable_text, slug_field, text
+from cms_api.schemas.common import (
+    Locale,
+    PageArgs,
+    StrictSchema,
+    list_schema,
+    nullable_text,
+    slug_field,
+    text,
+)
 from cms_api.schemas.public.images import ImageOut
 
 R = {"required": True}
@@ -61,6 +69,13 @@ class PersonSummaryOut(ma.Schema):
 
 
 class PersonListItemOut(PersonSummaryOut):
+    locale = text(
+        "en",
+        metadata={
+            "description": "The locale (BCP 47 tag) of this text; in a list asked for "
+            "with `fallback=default`, the default locale's where no translation exists."
+        },
+    )
     roles = ma.fields.List(text(validate=validate.OneOf(["author", "reviewer"])), **R)
 
 
@@ -82,6 +97,21 @@ class PersonQueryArgs(PageArgs):
             "example": "author",
         },
     )
+    locale = Locale()
+    fallback = ma.fields.String(
+        validate=validate.OneOf(["default"]),
+        metadata={
+            "description": "`default`: also list, in the site's default locale, what has "
+            "no translation in `locale` (each item's `locale` says which it is in). For "
+            "navigation only; no detail read ever falls back.",
+            "example": "default",
+        },
+    )
+
+
+class PersonArgs(StrictSchema):
+    # The seeded examples are in the default locale: an example in another would be a 404.
+    locale = Locale(metadata={"example": "en"})
 
 
 PersonList = list_schema(PersonListItemOut, "PersonList")
@@ -97,6 +127,13 @@ class EmbeddedArticlesOut(ma.Schema):
 
 
 class PersonDocumentOut(PersonProfileOut):
+    locale = text(
+        "en",
+        metadata={
+            "description": "The locale (BCP 47 tag) of this text; in a list asked for "
+            "with `fallback=default`, the default locale's where no translation exists."
+        },
+    )
     bio_html = nullable_text(
         "<p>Dr. Castellanos-Reed is a neurologist who treats headache disorders.</p>"
     )

@@ -7,7 +7,7 @@ from marshmallow import validate
 
 from cms_api.domain.headers import PREVIEW_HEADER_NAME
 from cms_api.domain.previews import MAX_TOKEN_LENGTH
-from cms_api.schemas.common import StrictSchema
+from cms_api.schemas.common import Locale, StrictSchema
 from cms_api.schemas.public.articles import ArticleDetailArgs
 
 R = {"required": True}
@@ -59,6 +59,7 @@ def _preview_token_field() -> ma.fields.String:
 
 
 class PreviewArgs(StrictSchema):
+    locale = Locale(metadata={"example": "en"})
     preview_token = _preview_token_field()
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import validate
 
-from cms_api.schemas.common import StrictSchema, StrippedText, slug_field
+from cms_api.schemas.common import Locale, StrictSchema, StrippedText, slug_field
 
 R = {"required": True}
 
@@ -29,9 +29,18 @@ class QuestionIn(StrictSchema):
         allow_none=True,
         load_default=None,
         metadata={
-            "description": "The published article the question is about. Not with `topic`.",
+            "description": "The published article the question is about, by its slug in "
+            "`locale`. Not with `topic`.",
             "example": "headache-after-botox",
         },
+    )
+    locale = Locale(
+        metadata={
+            "description": "The locale of the page the reader asks from (one of the site's "
+            "locales, CMS_LOCALES; default: the site's default locale): `article` is that "
+            "locale's article at the slug, and the question is kept with it.",
+            "example": "en",
+        }
     )
     topic = slug_field(
         allow_none=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from cms_api.schemas.common import PageArgs, list_schema, text
+from cms_api.schemas.common import Locale, PageArgs, StrictSchema, list_schema, text
 
 R = {"required": True}
 
@@ -49,7 +49,12 @@ class RedFlagOut(ma.Schema):
 
 
 class RedFlagQueryArgs(PageArgs):
-    pass
+    # Guidance is written in the default locale; another lists what exists in it.
+    locale = Locale(metadata={"example": "en"})
+
+
+class RedFlagArgs(StrictSchema):
+    locale = Locale(metadata={"example": "en"})
 
 
 RedFlagList = list_schema(RedFlagOut, "RedFlagList")

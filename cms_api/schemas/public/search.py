@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from cms_api.domain.search import CANDIDATE_LIMIT
-from cms_api.schemas.common import PageArgs, PageInfo, free_text, slug_field, text
+from cms_api.schemas.common import Locale, PageArgs, PageInfo, free_text, slug_field, text
 
 R = {"required": True}
 SEARCH_TYPES = ["article", "faq"]
@@ -37,6 +37,15 @@ class SearchQueryArgs(PageArgs):
             "example": "headache",
         }
     )
+    locale = Locale(
+        metadata={
+            "description": "The locale whose articles and FAQs to search (one of the "
+            "site's locales, CMS_LOCALES; default: the site's default locale). The query "
+            "is read in its language (word endings, stop words) and misspelt words are "
+            "corrected from the words of its content only.",
+            "example": "es",
+        }
+    )
 
 
 class SearchHitArticleOut(ma.Schema):
@@ -59,7 +68,10 @@ class SearchHitOut(ma.Schema):
     url = text(
         "/v1/articles/headache-after-botox",
         **R,
-        metadata={"description": "Where the article or FAQ is served."},
+        metadata={
+            "description": "Where the article or FAQ is served; outside the site's default "
+            "locale with its `?locale=`."
+        },
     )
     title = text(
         "Headache After Botox: Causes, Prevention and Treatment",

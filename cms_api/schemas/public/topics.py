@@ -7,7 +7,9 @@ from marshmallow import validate
 
 from cms_api.schemas.common import (
     CODE_SYSTEMS,
+    Locale,
     PageArgs,
+    StrictSchema,
     list_schema,
     nullable_text,
     slug_field,
@@ -44,6 +46,13 @@ class TopicSummaryOut(ma.Schema):
 
 
 class TopicTreeOut(TopicSummaryOut):
+    locale = text(
+        "en",
+        metadata={
+            "description": "The locale (BCP 47 tag) of this text; in a list asked for "
+            "with `fallback=default`, the default locale's where no translation exists."
+        },
+    )
     children = ma.fields.List(ma.fields.Nested(lambda: TopicTreeOut()), **R)
 
 
@@ -53,13 +62,34 @@ class TopicRefOut(ma.Schema):
 
 
 class TopicQueryArgs(PageArgs):
-    pass
+    locale = Locale()
+    fallback = ma.fields.String(
+        validate=validate.OneOf(["default"]),
+        metadata={
+            "description": "`default`: also list, in the site's default locale, what has "
+            "no translation in `locale` (each item's `locale` says which it is in). For "
+            "navigation only; no detail read ever falls back.",
+            "example": "default",
+        },
+    )
+
+
+class TopicArgs(StrictSchema):
+    # The seeded examples are in the default locale: an example in another would be a 404.
+    locale = Locale(metadata={"example": "en"})
 
 
 TopicList = list_schema(TopicTreeOut, "TopicList")
 
 
 class TopicDocumentOut(TopicSummaryOut):
+    locale = text(
+        "en",
+        metadata={
+            "description": "The locale (BCP 47 tag) of this text; in a list asked for "
+            "with `fallback=default`, the default locale's where no translation exists."
+        },
+    )
     description = nullable_text("Pain anywhere in the head or upper neck.")
     synonyms = ma.fields.List(
         ma.fields.String(),

@@ -1,4 +1,4 @@
-"""Reading published articles: filtered lists, whole documents, selected sections and parts."""
+"""Reading published articles per locale: filtered lists, whole documents, sections and parts."""
 
 from __future__ import annotations
 
@@ -27,20 +27,24 @@ def list_published(args: dict[str, Any]) -> Page:
         limit=args["limit"],
         cursor=args.get("cursor"),
         updated_since=args.get("updated_since"),
+        locale=args.get("locale"),
     )
 
 
-def published_document(slug: str, *, sections: list[str] | None = None) -> StoredDocument | None:
-    """The stored article, or the article cut down to the requested sections."""
-    document = delivery.get_document("article", slug=slug)
+def published_document(
+    slug: str, *, sections: list[str] | None = None, locale: str | None = None
+) -> StoredDocument | None:
+    """The stored article in `locale` (default: the site's), or the article cut down to
+    the requested sections."""
+    document = delivery.get_document("article", slug=slug, locale=locale)
     if document is None or not sections:
         return document
     body = dumps(only_sections(json.loads(document.body), sections))
     return StoredDocument(body=body, etag=etag_for(body))
 
 
-def current_etag(slug: str) -> str | None:
-    return delivery.get_etag("article", slug)
+def current_etag(slug: str, locale: str | None = None) -> str | None:
+    return delivery.get_etag("article", slug, locale)
 
 
 def only_sections(article: dict[str, Any], keys: list[str]) -> dict[str, Any]:
@@ -59,9 +63,9 @@ def only_sections(article: dict[str, Any], keys: list[str]) -> dict[str, Any]:
     return {**article, "sections": [by_key[key] for key in dict.fromkeys(keys)]}
 
 
-def published_part(slug: str, part: str) -> list[Any] | None:
+def published_part(slug: str, part: str, locale: str | None = None) -> list[Any] | None:
     """One list embedded in the published article (`faqs` or `related`)."""
-    document = delivery.get_document("article", slug=slug)
+    document = delivery.get_document("article", slug=slug, locale=locale)
     if document is None:
         return None
     return json.loads(document.body)[part]

@@ -8,6 +8,7 @@ from typing import Any
 
 from cms_api.domain.formats import iso_datetime
 from cms_api.domain.paging import Keyset, whole_number
+from cms_api.services import runtime
 from cms_api.services.delivery.documents import reading
 
 # (transaction id, event id): events in commit order; a poll always gets a cursor back.
@@ -27,14 +28,18 @@ _DELIVERY_PATHS = {
 # its own events (`pg_current_xact_id_if_assigned`); delivery reads never write, so they
 # have no id and that branch only matters to a writer reading its own feed.
 _PAGE = """
-SELECT id, transaction_id, occurred_at, kind, entity_id, slug, action
+SELECT id, transaction_id, occurred_at, kind, entity_id, slug, action, locale
 FROM change_events
 WHERE (transaction_id, id) > (%(transaction_id)s, %(id)s)
   AND (transaction_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
-       OR transaction_id = (pg_current_xact_id_if_assigned()::text)::bigint)
+       OR transaction_id = (pg_current_xact_id_if_assigned()::text)::bigint){locale}
 ORDER BY transaction_id, id
 LIMIT %(limit)s
 """
+# The cursor is a place in the one stream of every locale's events, so the same cursor
+# serves a reader following one locale or all of them.
+_EVERY_LOCALE = _PAGE.format(locale="")
+_ONE_LOCALE = _PAGE.format(locale="\n  AND locale = %(locale)s")
 
 
 @dataclass(frozen=True)
@@ -45,19 +50,23 @@ class FeedPage:
     has_more: bool
 
 
-def read(since: str | None, limit: int) -> FeedPage:
-    """Events after the cursor `since` (from the beginning without one), oldest first."""
+def read(since: str | None, limit: int, locale: str | None = None) -> FeedPage:
+    """Events after the cursor `since` (from the beginning without one), oldest first:
+    of every locale, or of `locale` only."""
     transaction_id, event_id = FEED_KEYSET.decode(since) or (0, 0)
+    parameters = {"transaction_id": transaction_id, "id": event_id, "limit": limit + 1}
     with reading() as connection:
-        rows = connection.exec_driver_sql(
-            _PAGE, {"transaction_id": transaction_id, "id": event_id, "limit": limit + 1}
-        ).all()
+        if locale is None:
+            rows = connection.exec_driver_sql(_EVERY_LOCALE, parameters).all()
+        else:
+            rows = connection.exec_driver_sql(_ONE_LOCALE, {**parameters, "locale": locale}).all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     if rows:
         transaction_id, event_id = rows[-1][1], rows[-1][0]
+    default_locale = runtime.settings().default_locale
     return FeedPage(
-        items=[_item(*row) for row in rows],
+        items=[_item(*row, default_locale=default_locale) for row in rows],
         limit=limit,
         # Always a cursor, even on an empty page: it is where the next poll starts.
         next_cursor=FEED_KEYSET.encode([transaction_id, event_id]),
@@ -73,6 +82,9 @@ def _item(
     entity_id: uuid.UUID,
     slug: str | None,
     action: str,
+    locale: str,
+    *,
+    default_locale: str,
 ) -> dict[str, Any]:
     return {
         "type": f"{kind}.{action}",
@@ -80,6 +92,16 @@ def _item(
         "action": action,
         "id": str(entity_id),
         "slug": slug,
-        "url": _DELIVERY_PATHS[kind].format(slug=slug, id=entity_id),
+        "locale": locale,
+        "url": delivery_url(kind, slug, entity_id, locale, default_locale),
         "occurred_at": iso_datetime(occurred_at),
     }
+
+
+def delivery_url(
+    kind: str, slug: str | None, entity_id: uuid.UUID, locale: str, default_locale: str
+) -> str:
+    """Where delivery serves a document: in another locale than the default, with the
+    `?locale=` that reads it there."""
+    path = _DELIVERY_PATHS[kind].format(slug=slug, id=entity_id)
+    return path if locale == default_locale else f"{path}?locale={locale}"

@@ -74,13 +74,15 @@ class Memory(Generic[V]):
 
 @dataclass(frozen=True)
 class Answer:
-    """A read answered earlier: its body, its ETag, the next page's cursor if any, and the
-    version of published content it was read at (or after)."""
+    """A read answered earlier: its body, its ETag, the next page's cursor if any, the
+    version of published content it was read at (or after), and the locale of its content
+    (None: an answer that is in no one locale)."""
 
     body: str
     etag: str
     next_cursor: str | None
     version: Version
+    locale: str | None = None
 
 
 # Answers by (database, address), at most 16 MB of them in each worker: the pages of

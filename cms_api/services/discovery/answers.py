@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+import time
 import unicodedata
 import uuid
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, TextClause, select, text
 
 from cms_api.database import db
 from cms_api.domain import clock
@@ -19,8 +22,9 @@ from cms_api.domain.errors import NotFound
 from cms_api.domain.paging import Keyset, Page, uuid_value, whole_number
 from cms_api.models import UnansweredQuestion
 from cms_api.services import embedding, runtime, vectors
+from cms_api.services.delivery.remembered import database
 from cms_api.services.discovery import intents, red_flags
-from cms_api.services.discovery.search import planned_for_its_words
+from cms_api.services.discovery.search import configuration, planned_for_its_words, site_locale
 from cms_api.services.paging import paginate
 from cms_api.services.publishing.site import page_url
 from cms_api.services.vectors import PassageKey
@@ -36,6 +40,12 @@ SHORTLIST = 20
 RANKED_LISTS = 3
 # The constant of reciprocal rank fusion (Cormack et al.): 1 / (k + rank) per list.
 RRF_K = 60
+# The nearest passages by meaning are found among every locale's, then those of the
+# question's locale kept: when too few were, up to this many are looked at.
+NEAREST_MAX = 16 * CANDIDATES
+# How long a worker goes by the locales' shares of the passages it read from the planner's
+# statistics (which change only when the table is analyzed) before reading them again.
+SHARES_SECONDS = 300.0
 # How similar (pg_trgm word_similarity) a question must be to a passage's heading to make
 # it a trigram candidate: pg_trgm's default, 0.6, is for single words, not questions.
 TRIGRAM_THRESHOLD = 0.3
@@ -46,7 +56,9 @@ ASK = {"href": "/v1/questions", "method": "POST"}
 # counts for more than "headache" in a site about headaches; `coverage` is the weighted
 # share of the query's terms a passage has. Only passages of reviewed content whose review
 # is not overdue are candidates; unpublished and trashed content has none (the passages
-# leave with their document).
+# leave with their document). Only passages of the question's locale are candidates, and
+# frequencies are counted among them: the question is parsed and stemmed in the locale's
+# language (`{language}`), as they were.
 #
 # The work is bounded whatever the words: a term's passages are counted up to :frequent
 # (past it a term is simply common), and the lexical list ranks only the passages holding
@@ -56,16 +68,18 @@ ASK = {"href": "/v1/questions", "method": "POST"}
 _CANDIDATES = """
 WITH query AS MATERIALIZED (
     SELECT
-        websearch_to_tsquery('cms_search', :q) AS all_terms,
-        tsvector_to_array(to_tsvector('cms_search', :q)) AS lexemes,
+        websearch_to_tsquery({language}, :q) AS all_terms,
+        tsvector_to_array(to_tsvector({language}, :q)) AS lexemes,
         lower(:q) AS plain
 ),
 passages AS MATERIALIZED (
-    -- The planner's estimate where the table has been analyzed, else (small, new) a count.
+    -- The locale's passages as the planner estimates them where the table has been
+    -- analyzed (its rows times the locale's share of them, `locale_share`, a whole number
+    -- of them: exact where ANALYZE read every row), else (small, new) a count.
     SELECT coalesce(
-        (SELECT nullif(greatest(reltuples, 0), 0) FROM pg_class
+        (SELECT round(nullif(greatest(reltuples, 0), 0) * CAST(:share AS float)) FROM pg_class
             WHERE oid = 'answer_passages'::regclass),
-        (SELECT count(*) FROM answer_passages)
+        (SELECT count(*) FROM answer_passages WHERE locale = :locale)
     )::float AS total
 ),
 terms AS MATERIALIZED (
@@ -76,7 +90,7 @@ terms AS MATERIALIZED (
     CROSS JOIN LATERAL (
         SELECT count(*) AS n FROM (
             SELECT FROM answer_passages AS p
-            WHERE p.vector @@ quote_literal(term.lexeme)::tsquery
+            WHERE p.vector @@ quote_literal(term.lexeme)::tsquery AND p.locale = :locale
             LIMIT :frequent
         ) AS limited
     ) AS found
@@ -99,6 +113,7 @@ wanted AS MATERIALIZED (
 eligible AS NOT MATERIALIZED (
     SELECT p.* FROM answer_passages AS p
     WHERE p.reviewed_on IS NOT NULL AND (p.review_due IS NULL OR p.review_due >= :today)
+        AND p.locale = :locale
 ),
 matched AS (
     (SELECT p.kind, p.entity_id, p.position FROM eligible AS p, wanted
@@ -143,8 +158,9 @@ trigram AS (
     ORDER BY rank
     LIMIT :candidates
 ),
--- The passages nearest the question by meaning, found before this statement (pgvector or
--- the in-memory scan: services.vectors), nearest first.
+-- The passages of the locale nearest the question by meaning, found before this statement
+-- (pgvector or the in-memory scan: services.vectors, kept to the locale by `_nearest`),
+-- nearest first.
 semantic AS (
     SELECT given.kind, given.entity_id, given.position, 'semantic' AS list, given.rank
     FROM unnest(
@@ -156,7 +172,7 @@ candidates AS (
     SELECT * FROM lexical UNION ALL SELECT * FROM trigram UNION ALL SELECT * FROM semantic
 )
 SELECT
-    c.list, c.rank, p.kind, p.entity_id, p.position, p.page_kind, p.page_slug, p.anchor,
+    c.list, c.rank, p.kind, p.entity_id, p.position, p.locale, p.page_kind, p.page_slug, p.anchor,
     p.title, p.heading, p.html, p.text, p.reviewers, p.reviewed_on,
     coalesce(
         (SELECT sum(t.weight) FROM terms AS t WHERE t.lexeme = ANY(tsvector_to_array(p.vector)))
@@ -168,11 +184,29 @@ SELECT
 FROM candidates AS c
 JOIN answer_passages AS p USING (kind, entity_id, position)
 CROSS JOIN wanted
+WHERE p.locale = :locale
+"""
+# What ANALYZE last measured of the passages' locales: the most common ones, their
+# shares, and how many locales there are.
+_LOCALE_STATISTICS = """
+SELECT most_common_vals::text::text[] AS locales, most_common_freqs AS shares, n_distinct
+FROM pg_stats
+WHERE schemaname = current_schema() AND tablename = 'answer_passages' AND attname = 'locale'
+"""
+# The passages among these (kind, entity_id, position) keys that are in the locale, in
+# the order given.
+_OF_LOCALE = """
+SELECT given.kind, given.entity_id, given.position
+FROM unnest(%(kinds)s::text[], %(ids)s::uuid[], %(positions)s::int[])
+    WITH ORDINALITY AS given(kind, entity_id, position, n)
+JOIN answer_passages AS p USING (kind, entity_id, position)
+WHERE p.locale = %(locale)s
+ORDER BY given.n
 """
 _COUNT_UNANSWERED = """
 INSERT INTO unanswered_questions AS known
-    (normalized, text, asked_count, first_asked_at, last_asked_at)
-VALUES (:normalized, :text, 1, :now, :now)
+    (locale, normalized, text, asked_count, first_asked_at, last_asked_at)
+VALUES (:locale, :normalized, :text, 1, :now, :now)
 ON CONFLICT (locale, normalized) DO UPDATE SET
     asked_count = known.asked_count + 1,
     last_asked_at = excluded.last_asked_at
@@ -277,9 +311,10 @@ def normalized(question: str) -> str:
     return re.sub(r"\s+", " ", kept).strip()
 
 
-def urgent_guidance(question: str) -> dict[str, Any] | None:
-    """Red-flag guidance for an emergency presentation, checked before any retrieval."""
-    return red_flags.match(question)
+def urgent_guidance(question: str, locale: str | None = None) -> dict[str, Any] | None:
+    """Red-flag guidance for an emergency presentation, checked before any retrieval: the
+    guidance published in the question's locale (default: the site's)."""
+    return red_flags.match(question, locale=locale)
 
 
 @dataclass(frozen=True)
@@ -295,10 +330,12 @@ class Ranked:
     lead: float = 0.0
 
 
-def answer(question: str, *, threshold: float) -> dict[str, Any]:
-    """The answer to `question` (see the `AnswerOut` schema). An unanswered one is counted
-    for the editors, once per computed answer."""
-    guidance = urgent_guidance(question)
+def answer(question: str, *, threshold: float, locale: str | None = None) -> dict[str, Any]:
+    """The answer to `question` from the content of `locale` (default: the site's; see
+    the `AnswerOut` schema). An unanswered one is counted for the editors, under its
+    locale, once per computed answer."""
+    locale = site_locale(locale)
+    guidance = urgent_guidance(question, locale)
     if guidance is not None:
         return {
             "q": question,
@@ -309,9 +346,9 @@ def answer(question: str, *, threshold: float) -> dict[str, Any]:
             "passages": [],
             "ask": None,
         }
-    passages, best = _retrieve(question, clock.utcnow().date(), threshold)
+    passages, best = _retrieve(question, clock.utcnow().date(), threshold, locale)
     if not passages:
-        _count_unanswered(question)
+        _count_unanswered(question, locale)
     return {
         "q": question,
         "answered": bool(passages),
@@ -323,8 +360,10 @@ def answer(question: str, *, threshold: float) -> dict[str, Any]:
     }
 
 
-def _retrieve(question: str, today: date, threshold: float) -> tuple[list[dict[str, Any]], float]:
-    shortlist = ranked(question, today)
+def _retrieve(
+    question: str, today: date, threshold: float, locale: str
+) -> tuple[list[dict[str, Any]], float]:
+    shortlist = ranked(question, today, locale=locale)
     quoted = [
         _passage(item.row, item.confidence, item.score)
         for item in shortlist[:ANSWER_LIMIT]
@@ -333,22 +372,22 @@ def _retrieve(question: str, today: date, threshold: float) -> tuple[list[dict[s
     return quoted, shortlist[0].confidence if shortlist else 0.0
 
 
-def ranked(question: str, today: date) -> list[Ranked]:
-    """The shortlist for `question`, most confident first, whatever the threshold."""
+def ranked(question: str, today: date, *, locale: str | None = None) -> list[Ranked]:
+    """The shortlist for `question` among the passages of `locale` (default: the site's),
+    most confident first, whatever the threshold."""
+    locale = site_locale(locale)
     # The one embedding computed on the read path: the question's (about 50 µs).
     query_vector = embedding.embed([question])[0]
     with runtime.snapshot() as shared, planned_for_its_words(shared) as connection:
-        semantic = vectors.nearest(
-            connection,
-            query_vector,
-            today=today,
-            limit=CANDIDATES,
-            mode=runtime.settings().vector_search,
-        )
+        share = locale_share(connection, locale)
+        semantic = _nearest(connection, query_vector, today=today, locale=locale, share=share)
         rows = connection.execute(
-            text(_CANDIDATES),
+            _candidates(configuration(locale)),
             {
                 "q": question,
+                "locale": locale,
+                # Unknown (no statistics, or none yet of this locale): every passage counts.
+                "share": 1.0 if share is None else share,
                 "today": today,
                 "candidates": CANDIDATES,
                 "frequent": FREQUENT,
@@ -403,6 +442,75 @@ def ranked(question: str, today: date) -> list[Ranked]:
     return shortlist
 
 
+@cache  # one statement per language
+def _candidates(language: str) -> TextClause:
+    return text(_CANDIDATES.replace("{language}", language))
+
+
+_SHARES: dict[Any, tuple[float, list[str], list[float], float]] = {}
+_SHARES_LOCK = threading.Lock()
+
+
+def locale_share(connection: Connection, locale: str) -> float | None:
+    """The share of the answer passages that are in `locale`, as ANALYZE last measured it
+    (for a locale too rare to be among the most common values, the share each of the
+    others is left); None when the statistics do not know (never analyzed, or analyzed
+    before the locale had passages)."""
+    key = database(connection)
+    with _SHARES_LOCK:
+        kept = _SHARES.get(key)
+    if kept is None or time.monotonic() - kept[0] > SHARES_SECONDS:
+        row = connection.exec_driver_sql(_LOCALE_STATISTICS).first()
+        found = (row.locales or [], row.shares or [], row.n_distinct) if row else ([], [], 0.0)
+        kept = (time.monotonic(), *found)
+        with _SHARES_LOCK:
+            _SHARES[key] = kept
+    _, common, shares, distinct = kept
+    if locale in common:
+        return float(shares[common.index(locale)])
+    others = distinct - len(common)
+    left = (1.0 - sum(shares)) / others if others >= 1 else 0.0
+    return left if left > 0 else None
+
+
+def _nearest(
+    connection: Connection, query_vector: Any, *, today: date, locale: str, share: float | None
+) -> list[PassageKey]:
+    """The CANDIDATES eligible passages of `locale` nearest the question, nearest first.
+
+    When every passage is in `locale` (`share`), they are the nearest of all. Otherwise
+    the nearest of all locales are looked at, more of them while too few are in `locale`
+    (up to NEAREST_MAX): a locale with most of the passages needs one look, a locale with
+    few of them may be left with fewer than CANDIDATES, which only shortens the semantic
+    list. The model is trained on English (see `embedding`): in other languages it places
+    texts by their shared tokens (names, cognates) more than by meaning, and the lexical
+    and trigram lists do most of the finding.
+    """
+    mode = runtime.settings().vector_search
+    if share == 1.0:
+        # Were the statistics older than another locale's passages, the statement would
+        # still leave those out: it quotes the question's locale only.
+        return vectors.nearest(connection, query_vector, today=today, limit=CANDIDATES, mode=mode)
+    limit = CANDIDATES
+    while True:
+        found = vectors.nearest(connection, query_vector, today=today, limit=limit, mode=mode)
+        kept = [
+            (row.kind, row.entity_id, row.position)
+            for row in connection.exec_driver_sql(
+                _OF_LOCALE,
+                {
+                    "kinds": [kind for kind, _, _ in found],
+                    "ids": [entity_id for _, entity_id, _ in found],
+                    "positions": [position for _, _, position in found],
+                    "locale": locale,
+                },
+            ).all()
+        ]
+        if len(kept) >= CANDIDATES or len(found) < limit or limit >= NEAREST_MAX:
+            return kept[:CANDIDATES]
+        limit *= 4
+
+
 def _cosine(query_vector: Any, stored: bytes | None) -> float:
     # Not embedded yet (right after the migration, before `cms-api render --if-outdated`).
     if stored is None:
@@ -411,7 +519,7 @@ def _cosine(query_vector: Any, stored: bytes | None) -> float:
 
 
 def _passage(row: Any, sure: float, score: float) -> dict[str, Any]:
-    url = page_url(row.page_kind, row.page_slug)
+    url = page_url(row.page_kind, row.page_slug, row.locale)
     return {
         "text": row.text,
         "html": row.html,
@@ -428,13 +536,13 @@ def _passage(row: Any, sure: float, score: float) -> dict[str, Any]:
     }
 
 
-def _count_unanswered(question: str) -> None:
+def _count_unanswered(question: str, locale: str) -> None:
     key = normalized(question)
     if not key:
         return
     db.session.execute(
         text(_COUNT_UNANSWERED),
-        {"normalized": key, "text": question, "now": clock.utcnow()},
+        {"locale": locale, "normalized": key, "text": question, "now": clock.utcnow()},
     )
     db.session.commit()
 
@@ -442,11 +550,17 @@ def _count_unanswered(question: str) -> None:
 UNANSWERED_KEYSET = Keyset("unanswered", (whole_number, uuid_value))
 
 
-def list_unanswered(*, limit: int, cursor: str | None) -> Page[UnansweredQuestion]:
-    """Questions no answer was confident enough for, not dismissed, most asked first."""
+def list_unanswered(
+    *, limit: int, cursor: str | None, locale: str | None = None
+) -> Page[UnansweredQuestion]:
+    """Questions no answer was confident enough for, not dismissed, most asked first;
+    those asked in `locale` only, if given."""
+    filters = [UnansweredQuestion.dismissed_at.is_(None)]
+    if locale is not None:
+        filters.append(UnansweredQuestion.locale == locale)
     return paginate(
         select(UnansweredQuestion),
-        [UnansweredQuestion.dismissed_at.is_(None)],
+        filters,
         order=(UnansweredQuestion.asked_count, UnansweredQuestion.id),
         descending=True,
         keyset=UNANSWERED_KEYSET,

@@ -1,4 +1,4 @@
-"""HL7 Infobutton knowledge responses: the lookup's topics and articles as an Atom feed or JSON."""
+"""HL7 Infobutton knowledge responses: a locale's topics and articles as an Atom feed or JSON."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.etree import ElementTree
 
+from cms_api.domain import locales
 from cms_api.domain.formats import iso_datetime
 from cms_api.domain.medical_codes import CODE_FORMATS
 from cms_api.models.topic import CODE_SYSTEMS
@@ -27,9 +28,45 @@ CODE_SYSTEM_OIDS = {
 # Up to three topic pages, as MedlinePlus Connect gives for a problem code, then articles.
 TOPIC_ENTRIES = 3
 ARTICLE_ENTRIES = 5
-# The content's language and audience: patient education, in English.
-CONTENT_LANGUAGES = {"en", "eng"}
+# The content's audience: patient education.
 RECIPIENTS = {"PAT", "PROV"}
+# ISO 639-2 codes (bibliographic and terminology forms) a request's language may come in,
+# by their ISO 639-1 code, the primary subtag of the site's BCP 47 locales.
+ISO_639_2 = {
+    "ara": "ar",
+    "chi": "zh",
+    "zho": "zh",
+    "dan": "da",
+    "dut": "nl",
+    "nld": "nl",
+    "eng": "en",
+    "fin": "fi",
+    "fre": "fr",
+    "fra": "fr",
+    "ger": "de",
+    "deu": "de",
+    "hin": "hi",
+    "hun": "hu",
+    "ita": "it",
+    "jpn": "ja",
+    "kor": "ko",
+    "nob": "nb",
+    "nor": "no",
+    "pol": "pl",
+    "por": "pt",
+    "rum": "ro",
+    "ron": "ro",
+    "rus": "ru",
+    "spa": "es",
+    "swe": "sv",
+    "tgl": "tl",
+    "tur": "tr",
+    "vie": "vi",
+}
+# The feed's own words in the languages it is written in, by primary language subtag;
+# a locale without them gets the English ones.
+RESULTS_FOR = {"en": "Results for {}", "es": "Resultados para {}"}
+ALSO_CALLED = {"en": "Also called: {}.", "es": "También llamado: {}."}
 # Atom requires `updated`; a feed with no entry has nothing that changed, and a clock
 # time would give every answer a new ETag.
 NOTHING_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
@@ -45,6 +82,7 @@ class Request:
     original_text: str | None = None
     recipient: str | None = None
     language: str | None = None
+    locale: str | None = None  # the API's own `locale`, when the request names one
 
 
 @dataclass(frozen=True)
@@ -60,71 +98,115 @@ class Feed:
     subtitle: str
     categories: list[tuple[str, str]]
     entries: list[Entry]
+    language: str  # the locale of its content (of its text, when it has no entry)
 
     @property
     def updated(self) -> datetime:
         return max((entry.updated for entry in self.entries), default=NOTHING_UPDATED)
 
 
-def answered(request: Request) -> bool:
-    """Whether the content can serve this recipient and language (else the feed is empty)."""
-    language = (request.language or "en").strip().lower().replace("_", "-").split("-")[0]
+def locale_of(language: str) -> str | None:
+    """The site's locale for a language as an HL7 request names it (an ISO 639-1 or
+    639-2 code or a BCP 47 tag, `_` or `-` between subtags): the same tag, else the
+    tag's bare language, else the first of the site's locales in that language; None
+    when the site publishes in no such language."""
+    tag = language.strip().replace("_", "-")
+    primary, _, rest = tag.partition("-")
+    primary = ISO_639_2.get(primary.lower(), primary)
+    found = locales.normalized(f"{primary}-{rest}" if rest else primary)
+    if found is None:
+        return None
+    offered = runtime.settings().locales
+    bare = locales.language(found)
+    if found in offered:
+        return found
+    if bare in offered:
+        return bare
+    return next((other for other in offered if locales.language(other) == bare), None)
+
+
+def answering_locale(request: Request) -> str | None:
+    """The locale a request is answered in, or None when the content serves neither its
+    recipient nor its language (an empty feed). The recipient's language chooses it; an
+    explicit `locale` must agree with it."""
     recipient = (request.recipient or "PAT").strip().upper()
-    return language in CONTENT_LANGUAGES and recipient in RECIPIENTS
+    if recipient not in RECIPIENTS:
+        return None
+    asked = locale_of(request.language) if request.language is not None else None
+    if request.locale is not None:
+        return request.locale if request.language is None or asked == request.locale else None
+    if request.language is not None:
+        return asked
+    return runtime.settings().default_locale
 
 
 def knowledge(request: Request) -> Feed:
-    """The topic pages and articles for a request: by its code when that finds a topic,
-    else by its display name, else by its original text (each as a symptom lookup)."""
+    """The topic pages and articles for a request, in the locale it is answered in: by
+    its code when that finds a topic, else by its display name, else by its original
+    text (each as a symptom lookup)."""
     result: lookup.LookupResult | None = None
     searched = ""
-    if answered(request):
+    locale = answering_locale(request)
+    if locale is not None:
         system = CODE_SYSTEM_OIDS.get((request.system or "").strip())
         code = (request.code or "").strip().upper()
         if system and code and CODE_FORMATS[system].match(code):
-            result = lookup.by_code(system, code, limit=ARTICLE_ENTRIES)
+            result = lookup.by_code(system, code, limit=ARTICLE_ENTRIES, locale=locale)
             searched = f"{CODE_SYSTEMS[system]} {code}"
         for text in (request.display_name, request.original_text):
             if text and (result is None or not result.topics):
-                result = lookup.by_symptom(text, limit=ARTICLE_ENTRIES)
+                result = lookup.by_symptom(text, limit=ARTICLE_ENTRIES, locale=locale)
                 searched = text
     if not searched:
         searched = request.code or request.display_name or request.original_text or ""
+    # An empty feed still speaks the language asked for, when the site has it.
+    language = (
+        locale
+        or request.locale
+        or (locale_of(request.language) if request.language is not None else None)
+        or runtime.settings().default_locale
+    )
     return Feed(
-        subtitle=f"Results for {searched}",
-        categories=_categories(request),
-        entries=_entries(result) if result else [],
+        subtitle=_words(RESULTS_FOR, language).format(searched),
+        categories=_categories(request, language),
+        entries=_entries(result, language) if result else [],
+        language=language,
     )
 
 
-def _categories(request: Request) -> list[tuple[str, str]]:
+def _categories(request: Request, language: str) -> list[tuple[str, str]]:
     """The request's criteria, echoed as MedlinePlus Connect does, so a client can tell
-    which request a feed answers."""
+    which request a feed answers (the language as asked, else the feed's)."""
     given = [
         ("mainSearchCriteria.v.c", request.code),
         ("mainSearchCriteria.v.cs", request.system),
         ("mainSearchCriteria.v.dn", request.display_name),
         ("mainSearchCriteria.v.ot", request.original_text),
         ("informationRecipient", request.recipient or "PAT"),
-        ("informationRecipient.languageCode.c", request.language or "en"),
+        ("informationRecipient.languageCode.c", request.language or language),
     ]
     return [(scheme, term) for scheme, term in given if term]
 
 
-def _entries(result: lookup.LookupResult) -> list[Entry]:
+def _words(phrases: dict[str, str], locale: str) -> str:
+    return phrases.get(locales.language(locale), phrases["en"])
+
+
+def _entries(result: lookup.LookupResult, locale: str) -> list[Entry]:
     entries = []
+    also_called = _words(ALSO_CALLED, locale)
     for item, details in list(zip(result.topics, result.details, strict=True))[:TOPIC_ENTRIES]:
         topic = json.loads(item)
         summary = details.description or ""
         if topic["synonyms"]:
-            summary = f"{summary} Also called: {', '.join(topic['synonyms'])}.".strip()
+            summary = f"{summary} {also_called.format(', '.join(topic['synonyms']))}".strip()
         entries.append(Entry(topic["name"], topic["page_url"], summary, details.updated_at))
     for item in result.articles[:ARTICLE_ENTRIES]:
         article = json.loads(item)
         entries.append(
             Entry(
                 article["title"],
-                site.page_url("article", article["slug"]),
+                site.page_url("article", article["slug"], locale),
                 article["summary"] or "",
                 datetime.fromisoformat(article["updated_at"]),
             )
@@ -146,7 +228,9 @@ def atom(feed: Feed, feed_id: str) -> str:
         element.text = text
         return element
 
-    root = ElementTree.Element(f"{{{ATOM_NAMESPACE}}}feed", {XML_BASE: base, XML_LANG: "en"})
+    root = ElementTree.Element(
+        f"{{{ATOM_NAMESPACE}}}feed", {XML_BASE: base, XML_LANG: feed.language}
+    )
     child(root, "title", publisher, type="text")
     child(root, "subtitle", feed.subtitle, type="text")
     author = child(root, "author")
@@ -157,7 +241,7 @@ def atom(feed: Feed, feed_id: str) -> str:
         child(root, "category", scheme=scheme, term=term)
     child(root, "id", feed_id)
     for entry in feed.entries:
-        element = child(root, "entry", **{XML_LANG: "en"})
+        element = child(root, "entry", **{XML_LANG: feed.language})
         child(element, "title", entry.title, type="text")
         child(element, "link", href=entry.url, rel="alternate", type="html", title=entry.title)
         child(element, "id", entry.url)
@@ -173,7 +257,7 @@ def json_feed(feed: Feed, feed_id: str) -> str:
     body: dict[str, Any] = {
         "feed": {
             "base": base,
-            "lang": "en",
+            "lang": feed.language,
             "title": {"_value": publisher, "type": "text"},
             "subtitle": {"_value": feed.subtitle, "type": "text"},
             "author": {"name": {"_value": publisher}, "uri": {"_value": base}},
@@ -182,7 +266,7 @@ def json_feed(feed: Feed, feed_id: str) -> str:
             "id": {"_value": feed_id},
             "entry": [
                 {
-                    "lang": "en",
+                    "lang": feed.language,
                     "title": {"_value": entry.title, "type": "text"},
                     "link": [
                         {

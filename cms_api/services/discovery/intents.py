@@ -8,6 +8,8 @@ import re
 # treatment, prevention, …), and readers' questions say which kind they want in a few
 # stock phrasings: "why…" asks for causes, "what helps…" for treatment. Each kind lists the
 # phrasings that ask for it; a section key or an FAQ's question is matched the same way.
+# The phrasings are English: a question in another locale asks for no kind, which weighs
+# neither for nor against any passage (Features.intent_match and intent_other stay 0).
 INTENTS: dict[str, tuple[str, ...]] = {
     "causes": (
         "why",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from cms_api.services import runtime
 from cms_api.services.delivery.documents import reading
 from cms_api.services.discovery import search, spelling
 from cms_api.services.publishing import site
@@ -45,7 +47,10 @@ def code_key(system: str, code: str) -> str:
 # topic's subtree can be hundreds).
 CONTENT_TOPICS = 50
 
-# Published topics: a topic is public while it has a published document.
+# Published topics: a topic is public while it has a published document. In the default
+# locale they are named and described as the topics table has them (`{live_topics}` is
+# _LIVE_TOPICS); in another one, only the topics translated into it are, in its words
+# (_TRANSLATED_TOPICS): a lookup in Spanish names no topic in English.
 _LIVE_TOPICS = """
 live_topics AS (
     SELECT
@@ -56,9 +61,22 @@ live_topics AS (
         ON document.kind = 'topic' AND document.entity_id = topic.id
     WHERE topic.deleted_at IS NULL
 )"""
-# Published articles and FAQs filed directly under the topic `{topic}`: the GIN index on
-# search_entries.topics answers it.
-_FILED_UNDER = "search_entries.topics && ARRAY[{topic}.slug]"
+_TRANSLATED_TOPICS = """
+live_topics AS (
+    SELECT
+        topic.id, topic.slug::text AS slug, translation.name, translation.description,
+        translation.synonyms, topic.parent_id,
+        greatest(document.updated_at, translation.updated_at) AS updated_at
+    FROM topics AS topic
+    JOIN published_documents AS document
+        ON document.kind = 'topic' AND document.entity_id = topic.id
+    JOIN topic_translations AS translation
+        ON translation.topic_id = topic.id AND translation.locale = %(locale)s
+    WHERE topic.deleted_at IS NULL
+)"""
+# Published articles and FAQs of the lookup's locale filed directly under the topic
+# `{topic}`: the GIN index on search_entries.topics answers it.
+_FILED_UNDER = "search_entries.topics && ARRAY[{topic}.slug] AND search_entries.locale = %(locale)s"
 # Each topic in `matched` (id, relation, matched_code, subtopic_of, score; higher is
 # better) as the lookup lists it, best first, with its counts, and for a topic with
 # nothing filed under it, its nearest ancestor that has something (`content_from`): the
@@ -101,7 +119,7 @@ SELECT
         'id', topic.id,
         'slug', topic.slug,
         'name', topic.name,
-        'url', '/v1/topics/' || topic.slug,
+        'url', '/v1/topics/' || topic.slug || %(topic_query)s,
         'page_url', replace(%(topic_page)s, '{{slug}}', topic.slug),
         'codes', (
             SELECT coalesce(
@@ -158,7 +176,7 @@ ORDER BY ranked.kind, ranked.n
 # in the same 3-character category (20 and up). SNOMED CT and MeSH match exactly.
 _SIBLING, _CATEGORY = 10, 20
 _TOPICS_BY_CODE = f"""
-WITH RECURSIVE {_LIVE_TOPICS},
+WITH RECURSIVE {{live_topics}},
 coded AS (
     SELECT DISTINCT ON (topic.id)
         topic.id,
@@ -243,17 +261,19 @@ matched AS (
 _AT_SCORE = """(
     SELECT kind, entity_id, published_at, %(score{i})s::integer AS score
     FROM search_entries
-    WHERE kind = %(kind{i})s AND topics && %(topics{i})s::text[]
+    WHERE kind = %(kind{i})s AND topics && %(topics{i})s::text[] AND locale = %(locale)s
     ORDER BY published_at DESC, entity_id DESC
     LIMIT %(limit)s
 )"""
 
-_ALL_WORDS = "websearch_to_tsquery('cms_search', %(all_words)s)"
-_ANY_WORD = "websearch_to_tsquery('cms_search', %(any_word)s)"
+# The symptom is parsed and stemmed in the lookup's language (`{language}`, see
+# `_statement`), as the topics' words and the content of that locale are.
+_ALL_WORDS = "websearch_to_tsquery({language}, %(all_words)s)"
+_ANY_WORD = "websearch_to_tsquery({language}, %(any_word)s)"
 # Topics whose name, synonyms, code names or description share a word with the symptom,
 # those it names in full first.
 _TOPICS_BY_SYMPTOM = f"""
-WITH RECURSIVE {_LIVE_TOPICS},
+WITH RECURSIVE {{live_topics}},
 matched AS (
     SELECT
         topic.id,
@@ -268,22 +288,22 @@ matched AS (
     CROSS JOIN LATERAL (
         SELECT (EXISTS (
             SELECT FROM unnest(topic.synonyms || topic.name::text) AS term
-            WHERE numnode(plainto_tsquery('cms_search', term)) > 0
-                AND to_tsvector('cms_search', %(all_words)s)
-                    @@ plainto_tsquery('cms_search', term)
+            WHERE numnode(plainto_tsquery({{language}}, term)) > 0
+                AND to_tsvector({{language}}, %(all_words)s)
+                    @@ plainto_tsquery({{language}}, term)
         ))::int AS bonus
     ) AS named
     CROSS JOIN LATERAL (
         SELECT
             setweight(
                 to_tsvector(
-                    'cms_search', topic.name || ' ' || array_to_string(topic.synonyms, ' ')
+                    {{language}}, topic.name || ' ' || array_to_string(topic.synonyms, ' ')
                 ),
                 'A'
             )
             || setweight(
                 to_tsvector(
-                    'cms_search',
+                    {{language}},
                     coalesce(
                         (SELECT string_agg(display, ' ') FROM medical_codes
                          WHERE topic_id = topic.id),
@@ -292,7 +312,7 @@ matched AS (
                 ),
                 'B'
             )
-            || setweight(to_tsvector('cms_search', coalesce(topic.description, '')), 'C')
+            || setweight(to_tsvector({{language}}, coalesce(topic.description, '')), 'C')
             AS vector
     ) AS topic_text
     WHERE topic_text.vector @@ {_ANY_WORD}
@@ -300,16 +320,16 @@ matched AS (
 {_TOPIC_ROWS}"""
 # Which of the symptom's words name a published topic or are among its synonyms: these
 # are never taken for typos, though no article may use them ("tmj").
-_TOPIC_WORDS = f"""
-WITH {_LIVE_TOPICS}
+_TOPIC_WORDS = """
+WITH {live_topics}
 SELECT typed.word
 FROM (
-    SELECT word, plainto_tsquery('cms_search', word) AS query
+    SELECT word, plainto_tsquery({language}, word) AS query
     FROM unnest(%(words)s::text[]) AS word
 ) AS typed
 WHERE numnode(typed.query) > 0 AND EXISTS (
     SELECT FROM live_topics AS topic
-    WHERE to_tsvector('cms_search', topic.name || ' ' || array_to_string(topic.synonyms, ' '))
+    WHERE to_tsvector({language}, topic.name || ' ' || array_to_string(topic.synonyms, ' '))
         @@ typed.query
 )
 """
@@ -326,7 +346,8 @@ _TIER = """(
     FROM (
         SELECT kind, entity_id, published_at, vector
         FROM search_entries
-        WHERE kind = '{kind}' AND vector @@ {words} AND querytree({words}) NOT IN ('', 'T')
+        WHERE kind = '{kind}' AND locale = %(locale)s
+            AND vector @@ {words} AND querytree({words}) NOT IN ('', 'T')
         ORDER BY published_at DESC
         LIMIT %(cap)s
     ) AS tier
@@ -343,18 +364,47 @@ _CONTENT_BY_SYMPTOM = (
 )
 
 
-def by_code(system: str, code: str, *, limit: int) -> LookupResult:
+def _statement(template: str, locale: str) -> str:
+    """A statement for `locale`: its topics (`{live_topics}`) and its language
+    (`{language}`)."""
+    default = locale == runtime.settings().default_locale
+    return _localized(template, default, search.configuration(locale))
+
+
+@cache  # a handful of templates and locales
+def _localized(template: str, default: bool, language: str) -> str:
+    live_topics = _LIVE_TOPICS if default else _TRANSLATED_TOPICS
+    return template.replace("{live_topics}", live_topics).replace("{language}", language)
+
+
+def _locale_params(locale: str) -> dict[str, Any]:
+    """What every lookup statement of `locale` is given: the locale, and where its topics
+    are, in this API and on the public site."""
+    default = locale == runtime.settings().default_locale
+    return {
+        "locale": locale,
+        "topic_query": "" if default else f"?locale={locale}",
+        "topic_page": _topic_page(locale),
+    }
+
+
+def by_code(system: str, code: str, *, limit: int, locale: str | None = None) -> LookupResult:
     """Published topics with this code (or, in ICD-10-CM, a code above, below, beside or
     in the category of it) and their subtopics, and the articles and FAQs filed under any
-    of them (or, for a topic with none, under its nearest ancestor with some)."""
+    of them (or, for a topic with none, under its nearest ancestor with some).
+
+    In `locale` (default: the site's): codes are shared by every locale, but a topic is
+    listed, in that locale's words, only when it is translated into it, and the articles
+    and FAQs are those written in it."""
+    locale = search.site_locale(locale)
     params = {
         "system": system,
         "key": code_key(system, code),
         "prefixes": system in PREFIX_SYSTEMS,
-        "topic_page": _topic_page(),
+        **_locale_params(locale),
     }
     with reading() as shared, search.planned_for_its_words(shared) as connection:
-        topics = connection.exec_driver_sql(_TOPICS_BY_CODE, params).all()
+        topics = connection.exec_driver_sql(_statement(_TOPICS_BY_CODE, locale), params).all()
         content: list[Any] = []
         if topics:
             # Content is scored by the best of the matched topics it is filed under (or
@@ -364,7 +414,7 @@ def by_code(system: str, code: str, *, limit: int) -> LookupResult:
                 slugs = by_score.setdefault(score, [])
                 if content_slug not in slugs:
                     slugs.append(content_slug)
-            parts, values = [], {"limit": limit}
+            parts, values = [], {"limit": limit, "locale": locale}
             for i, (score, slugs) in enumerate(by_score.items()):
                 for kind in ("article", "faq"):
                     key = f"{i}_{kind}"
@@ -375,9 +425,12 @@ def by_code(system: str, code: str, *, limit: int) -> LookupResult:
     return _result(topics[:limit], content)
 
 
-def by_symptom(symptom: str, *, limit: int) -> LookupResult:
+def by_symptom(symptom: str, *, limit: int, locale: str | None = None) -> LookupResult:
     """Published topics (by name, synonyms, code names, description), articles and FAQs
-    about the words of a symptom, misspellings corrected."""
+    about the words of a symptom, misspellings corrected; in `locale` (default: the
+    site's), whose topic names and synonyms, content and lexicon it looks in. Accents do
+    not matter ("cefalea" is "céfalea")."""
+    locale = search.site_locale(locale)
     words = [word for word in _SYMPTOM_WORD.findall(symptom) if word.casefold() != "or"]
     if not words:
         return LookupResult(topics=[], articles=[], faqs=[])
@@ -385,29 +438,31 @@ def by_symptom(symptom: str, *, limit: int) -> LookupResult:
     with reading() as shared, search.planned_for_its_words(shared) as connection:
         # Any one word is enough to match, so a misspelt word would quietly count for
         # nothing: correct first, always; but a topic's own name or synonym is no typo.
-        corrected = _corrected(connection, words)
+        corrected = _corrected(connection, words, locale)
         words = (corrected or typed).split()
         params: dict[str, Any] = {
             "all_words": " ".join(words),
             "any_word": " or ".join(words),
             "cap": SYMPTOM_CANDIDATES,
             "limit": limit,
-            "topic_page": _topic_page(),
+            **_locale_params(locale),
         }
-        topics = connection.exec_driver_sql(_TOPICS_BY_SYMPTOM, params).all()
-        content = connection.exec_driver_sql(_CONTENT_BY_SYMPTOM, params).all()
+        topics = connection.exec_driver_sql(_statement(_TOPICS_BY_SYMPTOM, locale), params).all()
+        content = connection.exec_driver_sql(_statement(_CONTENT_BY_SYMPTOM, locale), params).all()
     return _result(topics[:limit], content, corrected=corrected)
 
 
-def _corrected(connection: Any, words: list[str]) -> str | None:
+def _corrected(connection: Any, words: list[str], locale: str) -> str | None:
     """The words with typos corrected, or None when none was; words that name a topic
     are left as they are."""
     known = {
         word.casefold()
-        for (word,) in connection.exec_driver_sql(_TOPIC_WORDS, {"words": words}).all()
+        for (word,) in connection.exec_driver_sql(
+            _statement(_TOPIC_WORDS, locale), {"words": words, "locale": locale}
+        ).all()
     }
     rest = [word for word in words if word.casefold() not in known]
-    fixed = spelling.correct(connection, " ".join(rest)) if rest else None
+    fixed = spelling.correct(connection, " ".join(rest), locale=locale) if rest else None
     if fixed is None:
         return None
     # Correction replaces word for word (an indexed word has no space), so they line up.
@@ -415,9 +470,10 @@ def _corrected(connection: Any, words: list[str]) -> str | None:
     return " ".join(replacements.get(word, word) for word in words)
 
 
-def _topic_page() -> str:
-    """A topic's public page address with `{slug}` for its slug, for the SQL to fill in."""
-    return site.page_url("topic", "{slug}")
+def _topic_page(locale: str) -> str:
+    """A topic's public page address in `locale` with `{slug}` for its slug, for the SQL
+    to fill in."""
+    return site.page_url("topic", "{slug}", locale)
 
 
 def _result(topics: list[Any], content: list[Any], *, corrected: str | None = None) -> LookupResult:

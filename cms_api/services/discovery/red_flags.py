@@ -13,6 +13,7 @@ from typing import Any
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from cms_api.services import runtime
 from cms_api.services.delivery.remembered import Version, current_version, database, unchanged
 from cms_api.services.runtime import reading
 
@@ -28,8 +29,11 @@ MAX_QUERY_CHARS = 500
 # Straight and curly apostrophes, backticks and acute accents typed as apostrophes.
 _APOSTROPHES = re.compile("['\u2019`\u00b4]")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+# The red flags published in one locale: a reader is shown guidance in the language they
+# asked in, or none (red flags are written in the site's default locale).
 _PUBLISHED = (
-    "SELECT entity_id, etag, body FROM published_documents WHERE kind = 'red_flag' "
+    "SELECT entity_id, etag, body FROM published_documents "
+    "WHERE kind = 'red_flag' AND locale = %(locale)s "
     "ORDER BY sort_title, entity_id"
 )
 
@@ -160,22 +164,22 @@ class _Compiled:
     matcher: Matcher
 
 
-# One compiled matcher per database in each worker, kept while the change feed says
-# published content is unchanged (see `remembered`); after a change, compiled again only
-# if the red flags' own documents changed.
+# One compiled matcher per database and locale in each worker, kept while the change feed
+# says published content is unchanged (see `remembered`); after a change, compiled again
+# only if the red flags' own documents changed.
 _COMPILED: dict[Any, _Compiled] = {}
 _LOCK = threading.Lock()
 
 
-def _matcher() -> Matcher:
+def _matcher(locale: str) -> Matcher:
     with reading() as connection:
-        key = database(connection)
+        key = (database(connection), locale)
         held = _COMPILED.get(key)
         if held is not None and unchanged(connection, held.version):
             return held.matcher
     version = current_version()  # read before what it versions
     with reading() as connection:
-        rows = connection.exec_driver_sql(_PUBLISHED).all()
+        rows = connection.exec_driver_sql(_PUBLISHED, {"locale": locale}).all()
     fingerprint = tuple((str(entity_id), etag) for entity_id, etag, _ in rows)
     with _LOCK:
         held = _COMPILED.get(key)
@@ -187,9 +191,10 @@ def _matcher() -> Matcher:
     return matcher
 
 
-def match(text: str) -> dict[str, Any] | None:
-    """The published guidance (its public JSON) of the first red flag, in priority order,
-    whose trigger `text` matches; None when none does."""
+def match(text: str, *, locale: str | None = None) -> dict[str, Any] | None:
+    """The published guidance (its public JSON) of the first red flag of `locale`
+    (default: the site's), in priority order, whose trigger `text` matches; None when
+    none does."""
     if not text or not text.strip():
         return None
-    return _matcher().first_match(text)
+    return _matcher(locale or runtime.settings().default_locale).first_match(text)

@@ -11,9 +11,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from cms_api.domain import locales
 from cms_api.domain.formats import dumps, iso_datetime
 from cms_api.domain.paging import Keyset, aware_datetime, real_number, uuid_value
 from cms_api.domain.search import CANDIDATE_LIMIT
+from cms_api.services import runtime
 from cms_api.services.delivery.documents import reading
 from cms_api.services.discovery import highlight
 from cms_api.services.discovery.highlight import FRAGMENT_BREAK, MARK_END, MARK_START
@@ -27,6 +29,19 @@ _SNIPPET_OPTIONS = (
 )
 # (rank, published_at, id), best first.
 RELEVANCE = Keyset("relevance", (real_number, aware_datetime, uuid_value))
+
+
+def site_locale(locale: str | None) -> str:
+    """`locale`, or the site's default locale when none is given."""
+    return locale or runtime.settings().default_locale
+
+
+def configuration(locale: str) -> str:
+    """The text search configuration of `locale` as a SQL literal ('cms_search_spanish'):
+    a query is parsed and stemmed as the documents of its locale were indexed. Written
+    into the statement, not bound, so that it is a constant the planner folds; the names
+    come from `locales.SEARCH_CONFIGURATIONS`, never from the request."""
+    return f"'{locales.search_configuration(locale)}'"
 
 
 @contextmanager
@@ -57,11 +72,12 @@ class SearchPage:
     corrected: str | None  # the query actually searched, when words were corrected
 
 
-def _search_sql(*, kind: bool, topics: bool, after: bool) -> str:
-    """The search statement: filtered candidates, ranked, one page with snippets."""
+def _search_sql(*, kind: bool, topics: bool, after: bool, locale: str) -> str:
+    """The search statement over the documents of `locale`: filtered candidates, ranked,
+    one page with snippets, the query parsed, stemmed and highlighted in its language."""
     # The cheap filters are written before the text match, which may first have to fetch
     # a large vector.
-    filters = ""
+    filters = "locale = %(locale)s AND "
     if kind:
         filters += "kind = %(kind)s AND "
     if topics:
@@ -69,7 +85,8 @@ def _search_sql(*, kind: bool, topics: bool, after: bool) -> str:
     keyset = (
         "WHERE (rank, published_at, entity_id) < (%(rank)s::real, %(at)s, %(id)s)" if after else ""
     )
-    query = "websearch_to_tsquery('cms_search', %(q)s)"
+    language = configuration(locale)
+    query = f"websearch_to_tsquery({language}, %(q)s)"
     # What the query looks for, its exclusions (`-word`) left out. Exclusions filter; they
     # cannot rank or highlight, and ts_rank scores a document that matches `a & !b` near 0.
     wanted = f"querytree({query})::tsquery"
@@ -124,7 +141,7 @@ LEFT JOIN LATERAL (
         -- written from its words standing apart (it marks both).
         (
             SELECT json_object_agg(marked.word, tsvector_to_array(
-                to_tsvector('cms_search', marked.word)
+                to_tsvector({language}, marked.word)
             ))
             FROM (
                 SELECT DISTINCT found[1] AS word
@@ -151,12 +168,12 @@ LEFT JOIN LATERAL (
             CROSS JOIN LATERAL (
                 SELECT count(*) AS words
                 FROM unnest(tsvector_to_array(passage.vector)) AS word
-                WHERE word = ANY(tsvector_to_array(to_tsvector('cms_search', %(q)s)))
+                WHERE word = ANY(tsvector_to_array(to_tsvector({language}, %(q)s)))
             ) AS shared
             WHERE shared.words > 0
             ORDER BY
                 CASE WHEN {phrased}
-                    THEN to_tsvector('cms_search', entry.passages[passage.n]) @@ {wanted}
+                    THEN to_tsvector({language}, entry.passages[passage.n]) @@ {wanted}
                     ELSE passage.vector @@ {wanted}
                 END DESC,
                 shared.words DESC,
@@ -166,9 +183,9 @@ LEFT JOIN LATERAL (
     ) AS chosen
     CROSS JOIN LATERAL (
         SELECT
-            ts_headline('cms_search', entry.title, {wanted}, %(title_options)s) AS title_html,
+            ts_headline({language}, entry.title, {wanted}, %(title_options)s) AS title_html,
             ts_headline(
-                'cms_search', entry.passages[chosen.passage], {wanted}, %(snippet_options)s
+                {language}, entry.passages[chosen.passage], {wanted}, %(snippet_options)s
             ) AS snippet_html
         OFFSET 0  -- computed once, however often used
     ) AS headline
@@ -184,23 +201,26 @@ def search(
     topic: str | None = None,
     limit: int = 20,
     cursor: str | None = None,
+    locale: str | None = None,
 ) -> SearchPage:
-    """Published articles and FAQs matching `q` (web search syntax), best first.
+    """Published articles and FAQs in `locale` (default: the site's) matching `q` (web
+    search syntax), best first.
 
-    When nothing matches, each word that occurs nowhere in the index is replaced by the
-    most similar indexed word (trigram similarity), and the corrected query is searched.
+    When nothing matches, each word that occurs nowhere in the locale's index is replaced
+    by the most similar word of that locale's lexicon (trigram similarity), and the
+    corrected query is searched.
     """
+    locale = site_locale(locale)
     after = RELEVANCE.decode(cursor)
     with reading() as shared, planned_for_its_words(shared) as connection:
         topics = topic_subtree(connection, topic) if topic is not None else None
         if topics == []:  # no such topic: nothing is filed under it
             return SearchPage([], limit, None, total=0, capped=False, corrected=None)
-        rows = _run(connection, q, kind=kind, topics=topics, limit=limit, after=after)
-        corrected = correct(connection, q) if rows[0].total == 0 else None
+        searched = {"kind": kind, "topics": topics, "limit": limit, "after": after}
+        rows = _run(connection, q, locale=locale, **searched)
+        corrected = correct(connection, q, locale=locale) if rows[0].total == 0 else None
         if corrected is not None:
-            retried = _run(
-                connection, corrected, kind=kind, topics=topics, limit=limit, after=after
-            )
+            retried = _run(connection, corrected, locale=locale, **searched)
             if retried[0].total:
                 rows = retried
             else:
@@ -215,7 +235,7 @@ def search(
     )
     found = highlight.terms(rows[0].tree)
     return SearchPage(
-        items=[_hit(row, found) for row in page.items],
+        items=[_hit(row, found, locale) for row in page.items],
         limit=limit,
         next_cursor=page.next_cursor,
         total=total,
@@ -228,14 +248,18 @@ def _run(
     connection: Connection,
     q: str,
     *,
+    locale: str,
     kind: str | None,
     topics: list[str] | None,
     limit: int,
     after: tuple[float, datetime, uuid.UUID] | None,
 ) -> list[Any]:
-    sql = _search_sql(kind=kind is not None, topics=topics is not None, after=after is not None)
+    sql = _search_sql(
+        kind=kind is not None, topics=topics is not None, after=after is not None, locale=locale
+    )
     params: dict[str, Any] = {
         "q": q,
+        "locale": locale,
         "kind": kind,
         "topics": topics,
         "cap": CANDIDATE_LIMIT,
@@ -276,14 +300,16 @@ def topic_subtree(connection: Connection, slug: str) -> list[str]:
     return list(connection.exec_driver_sql(_SUBTREE, {"slug": slug}).scalars())
 
 
-def _hit(row: Any, found: highlight.Terms | None) -> str:
+def _hit(row: Any, found: highlight.Terms | None, locale: str) -> str:
     lexemes = row.lexemes or {}
     return dumps(
         {
             "type": row.kind,
             "id": str(row.entity_id),
             "slug": row.slug,
-            "url": article_path(row.slug) if row.kind == "article" else f"/v1/faqs/{row.entity_id}",
+            "url": article_path(row.slug, locale)
+            if row.kind == "article"
+            else faq_path(row.entity_id, locale),
             "title": row.title,
             "title_html": highlight.title_html(row.title_html, found, lexemes),
             "snippet_html": highlight.snippet_html(
@@ -294,3 +320,10 @@ def _hit(row: Any, found: highlight.Terms | None) -> str:
             "score": round(float(row.rank), 6),
         }
     )
+
+
+def faq_path(faq_id: uuid.UUID, locale: str) -> str:
+    """A FAQ's address on this API; outside the default locale, with its `locale` (as
+    `article_path` writes an article's)."""
+    path = f"/v1/faqs/{faq_id}"
+    return path if locale == runtime.settings().default_locale else f"{path}?locale={locale}"

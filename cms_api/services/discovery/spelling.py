@@ -1,4 +1,5 @@
-"""Typo correction for queries: each word that matches nothing becomes the nearest indexed word."""
+"""Typo correction for queries: each word that matches nothing becomes the nearest indexed word
+of the query's locale."""
 
 from __future__ import annotations
 
@@ -6,26 +7,33 @@ import re
 
 from sqlalchemy import Connection
 
+from cms_api.domain import locales
+
 # A word of a query that may be a typo: letters only (numbers and codes are left alone).
 _WORD = re.compile(r"[^\W\d_]+")
 _MIN_CORRECTABLE = 3  # trigram similarity says little about shorter words
 
-# Each query word whose stem occurs nowhere in the index, with the indexed words most
-# similar to it by trigrams (pg_trgm's GIN index answers `%`).
+# Each query word whose stem occurs nowhere in the locale's index, with the locale's
+# indexed words most similar to it by trigrams (pg_trgm's GIN index answers `%`). A word
+# is stemmed in the locale's language (`{configuration}`), as its documents were: Spanish
+# "dolor de cabeza" is three known words of the Spanish lexicon, not typos of English ones.
 _UNKNOWN_WORDS = """
 SELECT typed.word, ARRAY(
     SELECT known.word FROM search_words AS known
-    WHERE known.word %% typed.norm
+    WHERE known.word %% typed.norm AND known.locale = %(locale)s
     ORDER BY similarity(known.word, typed.norm) DESC, known.word
     LIMIT %(suggestions)s
 )
 FROM (
     SELECT word, lower(unaccent(word)) AS norm,
-        tsvector_to_array(to_tsvector('cms_search', word)) AS lexemes
+        tsvector_to_array(to_tsvector({configuration}, word)) AS lexemes
     FROM unnest(%(words)s::text[]) AS word
 ) AS typed
 WHERE cardinality(typed.lexemes) > 0
-    AND NOT EXISTS (SELECT 1 FROM search_words WHERE lexeme = ANY(typed.lexemes))
+    AND NOT EXISTS (
+        SELECT 1 FROM search_words
+        WHERE lexeme = ANY(typed.lexemes) AND locale = %(locale)s
+    )
 """
 # Trigram similarity finds the candidates; edit distance picks among them, since
 # trigrams favour a short word inside the typo ("headake" shares more with "head" than
@@ -33,9 +41,9 @@ WHERE cardinality(typed.lexemes) > 0
 _SUGGESTIONS = 8
 
 
-def correct(connection: Connection, q: str) -> str | None:
-    """`q` with each word that matches nothing replaced by the nearest indexed word, or
-    None when there is nothing to correct."""
+def correct(connection: Connection, q: str, *, locale: str) -> str | None:
+    """`q` with each word that matches nothing in `locale` replaced by the nearest word
+    indexed in that locale, or None when there is nothing to correct."""
     words = {
         match.group().casefold()
         for match in _WORD.finditer(q)
@@ -45,8 +53,12 @@ def correct(connection: Connection, q: str) -> str | None:
     }
     if not words:
         return None
+    # The configuration's name comes from `locales`, never from the request.
+    statement = _UNKNOWN_WORDS.replace(
+        "{configuration}", f"'{locales.search_configuration(locale)}'"
+    )
     rows = connection.exec_driver_sql(
-        _UNKNOWN_WORDS, {"words": sorted(words), "suggestions": _SUGGESTIONS}
+        statement, {"words": sorted(words), "suggestions": _SUGGESTIONS, "locale": locale}
     ).all()
     replacements = {
         # Ties keep the trigram order: `min` returns the first of equals.

@@ -23,6 +23,7 @@ from cms_api.models import (
     MedicalReview,
     Person,
     RelatedLink,
+    Revision,
     Section,
     Topic,
 )
@@ -32,13 +33,16 @@ from cms_api.services.editorial.changes import under_review
 from cms_api.services.editorial.common import (
     ContentType,
     fetch,
+    invalid,
     like_pattern,
     recently_changed,
 )
 from cms_api.services.editorial.transitions import allowed_transitions
+from cms_api.services.editorial.works import outdated_condition, preload, work_of
 from cms_api.services.publishing import images, revisions
 from cms_api.services.publishing import reviews as review_record
 from cms_api.services.publishing.articles import change_slug, refresh_articles
+from cms_api.services.runtime import settings
 from cms_api.services.trash import move_to_trash, take_out_of_trash
 
 # Fields a plain create or edit may set. Status, authors and reviews have their own calls.
@@ -64,9 +68,13 @@ def get_article(
     )
 
 
-def _slug_taken(slug: str, article_id: uuid.UUID | None) -> bool:
-    other = select(Article.id).where(Article.slug == slug)
-    former = select(ArticleSlug.article_id).where(ArticleSlug.slug == slug)
+def article_slug_taken(slug: str, locale: str, article_id: uuid.UUID | None) -> bool:
+    """Whether another article of the locale has the slug, now or as a former slug (which
+    keeps redirecting); each locale has its own slugs."""
+    other = select(Article.id).where(Article.locale == locale, Article.slug == slug)
+    former = select(ArticleSlug.article_id).where(
+        ArticleSlug.locale == locale, ArticleSlug.slug == slug
+    )
     if article_id is not None:
         other = other.where(Article.id != article_id)
         former = former.where(ArticleSlug.article_id != article_id)
@@ -158,15 +166,27 @@ def apply_content(article: Article, data: dict[str, Any]) -> None:
         )
 
 
+def slug_conflict(slug: str, locale: str) -> Conflict:
+    return Conflict(
+        f"The slug {slug!r} is already in use in {locale}.",
+        errors={"json": {"slug": ["Already in use."]}},
+    )
+
+
 def create_article(data: dict[str, Any], actor: Actor) -> Article:
-    if _slug_taken(data["slug"], None):
-        raise Conflict(
-            f"The slug {data['slug']!r} is already in use.",
-            errors={"json": {"slug": ["Already in use."]}},
+    """A new draft, in `locale` (the site's default locale when not given)."""
+    locale = data.get("locale") or settings().default_locale
+    if locale not in settings().locales:
+        raise ValidationFailed(
+            f"{locale!r} is not one of this site's locales.",
+            errors={"json": {"locale": [f"Not one of: {', '.join(settings().locales)}."]}},
         )
+    if article_slug_taken(data["slug"], locale, None):
+        raise slug_conflict(data["slug"], locale)
     article = Article(
         id=uuid.uuid4(),
         slug=data["slug"],
+        locale=locale,
         status="draft",
         summary="",
         call_to_actions=[],
@@ -182,7 +202,7 @@ def create_article(data: dict[str, Any], actor: Actor) -> Article:
         action="article.create",
         target_type="article",
         target_id=article.id,
-        after=revisions.snapshot(article) | {"slug": article.slug},
+        after=revisions.snapshot(article) | {"slug": article.slug, "locale": article.locale},
         request_id=actor.request_id,
     )
     return article
@@ -192,12 +212,11 @@ def update_article(article: Article, data: dict[str, Any], actor: Actor) -> Arti
     """Apply a merge patch. A change to the content records a revision, and content that
     was approved or published goes back to review."""
     before = revisions.snapshot(article) | {"slug": article.slug}
+    if "source_revision" in data:
+        article.source_revision = _caught_up_to(article, data["source_revision"])
     if "slug" in data and data["slug"] != article.slug:
-        if _slug_taken(data["slug"], article.id):
-            raise Conflict(
-                f"The slug {data['slug']!r} is already in use.",
-                errors={"json": {"slug": ["Already in use."]}},
-            )
+        if article_slug_taken(data["slug"], article.locale, article.id):
+            raise slug_conflict(data["slug"], article.locale)
         if article.published_at is not None:
             change_slug(article.id, data["slug"])
         else:
@@ -226,6 +245,24 @@ def update_article(article: Article, data: dict[str, Any], actor: Actor) -> Arti
             request_id=actor.request_id,
         )
     return article
+
+
+def _caught_up_to(article: Article, number: int) -> int:
+    """Check the revision of its original a translation now says it reflects: one the
+    original has, and none older than the one it reflected already."""
+    if article.source_id is None:
+        raise invalid("source_revision", "Only a translation has a source revision.")
+    known = db.session.scalar(
+        select(exists().where(Revision.article_id == article.source_id, Revision.number == number))
+    )
+    if not known:
+        raise invalid("source_revision", f"The original has no revision {number}.")
+    if article.source_revision is not None and number < article.source_revision:
+        raise invalid(
+            "source_revision",
+            f"Older than the revision already reflected ({article.source_revision}).",
+        )
+    return number
 
 
 def set_authors(article: Article, person_slugs: list[str], actor: Actor) -> Article:
@@ -300,6 +337,8 @@ class ArticleFilters:
     topic: str | None = None
     overdue: bool | None = None
     q: str | None = None
+    locale: str | None = None
+    outdated: bool | None = None
     trashed: bool = False
 
 
@@ -333,7 +372,12 @@ def list_articles(filters: ArticleFilters, *, limit: int, cursor: str | None) ->
                 Article.slug.ilike(pattern),
             )
         )
-    return recently_changed(
+    if filters.locale:
+        conditions.append(Article.locale == filters.locale)
+    if filters.outdated is not None:
+        outdated = outdated_condition()
+        conditions.append(outdated if filters.outdated else ~outdated)
+    page = recently_changed(
         Article,
         conditions,
         trashed=filters.trashed,
@@ -341,6 +385,8 @@ def list_articles(filters: ArticleFilters, *, limit: int, cursor: str | None) ->
         cursor=cursor,
         limit=limit,
     )
+    preload(page.items)
+    return page
 
 
 # -- what the admin representation shows ------------------------------------------------------
@@ -389,12 +435,15 @@ def faqs_and_links_of(article_id: uuid.UUID) -> tuple[list[Faq], list[RelatedLin
 def present(article: Article) -> dict[str, Any]:
     """The admin representation: the working copy with its Markdown, state and warnings."""
     content = revisions.snapshot(article)
+    work = work_of(article)
     return {
         **{
             name: getattr(article, name)
             for name in (
                 "id",
                 "slug",
+                "locale",
+                "source_revision",
                 "status",
                 "version",
                 "revision_number",
@@ -437,6 +486,9 @@ def present(article: Article) -> dict[str, Any]:
         "approval_current": approval_is_current(article) is not None,
         "review_flags": review_flags(article),
         "allowed_transitions": allowed_transitions(article),
+        "source": work.source,
+        "outdated": work.outdated,
+        "translations": work.translations,
     }
 
 

@@ -14,7 +14,8 @@ from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from cms_api.database import db
-from cms_api.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
+from cms_api.domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from cms_api.domain.locales import language
 from cms_api.domain.paging import Keyset, Page
 from cms_api.models import Person, Topic
 from cms_api.services.accounts import audit
@@ -71,6 +72,28 @@ def slug_taken(model: type[Person] | type[Topic], slug: str, entity_id: uuid.UUI
     if entity_id is not None:
         query = query.where(model.id != entity_id)
     return bool(db.session.scalar(select(exists(query))))
+
+
+def reviews_in(review_locales: list[str], locale: str) -> bool:
+    """Whether a reviewer reviews content in `locale`: anyone listing no locales does; else
+    a listed tag equal to it, or a bare language covering its regions ("es": "es-MX")."""
+    if not review_locales:
+        return True
+    return any(
+        entry == locale or ("-" not in entry and entry == language(locale))
+        for entry in review_locales
+    )
+
+
+def check_reviews_in(person: Person, locale: str) -> None:
+    """A 403 unless the reviewer's `review_locales` cover the content's locale."""
+    if not reviews_in(person.review_locales, locale):
+        raise Forbidden(
+            f"{person.name} reviews content in {', '.join(person.review_locales)}, "
+            f"not in {locale}.",
+            review_locales=list(person.review_locales),
+            locale=locale,
+        )
 
 
 def invalid(field: str, message: str) -> DomainError:

@@ -28,6 +28,7 @@ from cms_api.services.editorial.reviewed import Review
 from cms_api.services.publishing import revisions
 from cms_api.services.publishing.articles import refresh_articles
 from cms_api.services.publishing.topics import refresh_topics
+from cms_api.services.runtime import settings
 from cms_api.services.trash import move_to_trash, take_out_of_trash
 
 FIELDS = ("question", "answer", "position", "status")
@@ -80,10 +81,32 @@ def _owner(faq: Faq, data: dict[str, Any]) -> tuple[Article | None, Topic | None
     raise invalid("article_id", "A FAQ belongs to an article (`article_id`) or a `topic`.")
 
 
+def _locale(owner: tuple[Article | None, Topic | None], asked: str | None) -> str:
+    """The locale a new FAQ is written in: an article's FAQs are in the article's locale
+    (another is a 422), a topic's in the one asked for, else the site's default."""
+    article, _ = owner
+    if article is None:
+        return asked or settings().default_locale
+    if asked is not None and asked != article.locale:
+        raise invalid("locale", f"An article's FAQs are in the article's locale, {article.locale}.")
+    return article.locale
+
+
+def _same_locale(faq: Faq, article: Article | None) -> None:
+    """A FAQ keeps the locale it was written in: it may join only an article in it."""
+    if article is not None and article.locale != faq.locale:
+        raise invalid(
+            "article_id",
+            f"The article is in {article.locale} and the FAQ in {faq.locale}: an article's "
+            "FAQs are in its locale.",
+        )
+
+
 def _state(faq: Faq) -> dict[str, Any]:
     """What the audit log compares before and after a write."""
     return {
         **{name: getattr(faq, name) for name in FIELDS},
+        "locale": faq.locale,
         "article_id": faq.article_id,
         "topic": faq.topic.slug if faq.topic else None,
     }
@@ -172,6 +195,7 @@ def create_faq(
     faq = Faq(id=uuid.uuid4(), **{name: data[name] for name in FIELDS if name != "status"})
     owner = _owner(faq, {name: data.get(name) for name in OWNER_FIELDS})
     assert owner is not None  # _owner refuses a FAQ without one
+    faq.locale = _locale(owner, data.get("locale"))
     faq.status = "draft"
     faq.status = _status_for(faq, owner, {"status": data.get("status", "draft")})
     faq.article, faq.topic = owner
@@ -188,6 +212,7 @@ def update_faq(faq: Faq, data: dict[str, Any], actor: Actor) -> Faq:
     before, topics_before = _state(faq), {faq.topic_id} - {None}
     # Resolved before anything changes, so a refused write leaves nothing behind.
     owner = _owner(faq, data) or (faq.article, faq.topic)
+    _same_locale(faq, owner[0])
     status = _status_for(faq, owner, data)
     articles = {faq.article_id, owner[0].id if owner[0] else None} - {None}
     faqs_before = _article_faqs(articles)  # type: ignore[arg-type]
@@ -284,6 +309,7 @@ class FaqFilters:
     topic: str | None = None
     status: str | None = None
     q: str | None = None
+    locale: str | None = None
     trashed: bool = False
 
 
@@ -299,6 +325,8 @@ def list_faqs(filters: FaqFilters, *, limit: int, cursor: str | None) -> Page[Fa
         conditions.append(Faq.topic.has(Topic.slug == filters.topic))
     if filters.status is not None:
         conditions.append(Faq.status == filters.status)
+    if filters.locale is not None:
+        conditions.append(Faq.locale == filters.locale)
     if filters.q:
         pattern = like_pattern(filters.q)
         conditions.append(or_(Faq.question.ilike(pattern), Faq.answer.ilike(pattern)))
@@ -353,6 +381,7 @@ def present(faq: Faq) -> dict[str, Any]:
             for name in (
                 "id",
                 *FIELDS,
+                "locale",
                 "article_id",
                 "article_revision",
                 "published_at",

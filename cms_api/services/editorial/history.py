@@ -59,6 +59,9 @@ def restore_revision(article: Article, number: int, actor: Actor) -> Article:
     data["topics"] = [topics[tid] for tid in content["topics"] if tid in topics]
     before = revisions.snapshot(article)
     apply_content(article, data)
+    if article.source_id is not None and "source_revision" in content:
+        # The old text of a translation reflects what its original said back then.
+        article.source_revision = content["source_revision"]
     article.authorships.clear()
     db.session.flush()
     article.authorships.extend(

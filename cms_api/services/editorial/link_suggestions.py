@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 
 from cms_api.database import db
 from cms_api.domain.errors import NotFound
+from cms_api.domain.locales import search_configuration
 from cms_api.models import Article, ArticleTopic, RelatedLink, Topic
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.editorial import links as links_admin
@@ -26,36 +27,45 @@ LINKS_BACK_BONUS = 0.1
 SHORTLIST = 200
 SHOWN_TERMS = 8
 
-# One statement, whatever the corpus: candidates (published, not the article, not linked
-# from it already, even by a link in the trash: restore that one instead), a shortlist by
-# shared topics and title words, then the stems of each shortlisted title and summary.
+# One statement, whatever the corpus: candidates (published in the article's locale, not
+# of its work, not linked from it already, even by a link in the trash: restore that one
+# instead), a shortlist by shared topics and title words, then the stems of each shortlisted
+# title and summary. Links are made between originals and shared by their translations,
+# so "linked" and "links back" are asked of the works (the original and the article).
 _SUGGESTIONS_SQL = text(
     """
 WITH source AS (
     SELECT CAST(:tags AS text[]) AS tags,
-           tsvector_to_array(to_tsvector('english', :words)) AS terms
+           tsvector_to_array(to_tsvector(CAST(:config AS regconfig), :words)) AS terms
 ),
 -- Each stem of the article's text with the first word of the text it came from, so
 -- reasons can quote words ("headache"), not stems ("headach").
 vocabulary AS (
     SELECT DISTINCT ON (stem) stem, word
     FROM regexp_split_to_table(lower(:words), '[^[:alnum:]]+') WITH ORDINALITY AS w(word, n),
-         unnest(tsvector_to_array(to_tsvector('english', w.word))) AS stem
+         unnest(tsvector_to_array(to_tsvector(CAST(:config AS regconfig), w.word))) AS stem
     ORDER BY stem, n
 ),
 candidates AS (
-    SELECT d.entity_id, d.slug, d.summary,
+    SELECT d.entity_id, d.slug, d.summary, coalesce(a.source_id, a.id) AS work,
            ARRAY(SELECT unnest(d.tags) INTERSECT SELECT unnest(source.tags)) AS shared_tags,
            cardinality(ARRAY(
-               SELECT unnest(tsvector_to_array(to_tsvector('english', d.sort_title)))
+               SELECT unnest(tsvector_to_array(
+                   to_tsvector(CAST(:config AS regconfig), d.sort_title)
+               ))
                INTERSECT SELECT unnest(source.terms)
            )) AS title_hits
-    FROM published_documents d, source
+    FROM published_documents d
+    JOIN articles a ON a.id = d.entity_id
+    CROSS JOIN source
     WHERE d.kind = 'article'
-      AND d.entity_id <> :article_id
+      AND d.locale = :locale
+      -- Not the article itself, nor its original or another of its translations.
+      AND coalesce(a.source_id, a.id) <> :work
       AND NOT EXISTS (
           SELECT 1 FROM related_links l
-          WHERE l.source_id = :article_id AND l.target_id = d.entity_id
+          WHERE l.source_id IN (:article_id, :work)
+            AND l.target_id IN (d.entity_id, coalesce(a.source_id, a.id))
       )
 ),
 shortlist AS (
@@ -66,11 +76,12 @@ shortlist AS (
     LIMIT :shortlist
 )
 SELECT s.entity_id, s.slug, x.title, s.shared_tags, s.total,
-       tsvector_to_array(to_tsvector('english', x.title || ' ' || coalesce(x.summary, '')))
-         AS terms,
+       tsvector_to_array(to_tsvector(
+           CAST(:config AS regconfig), x.title || ' ' || coalesce(x.summary, '')
+       )) AS terms,
        EXISTS (
            SELECT 1 FROM related_links l
-           WHERE l.source_id = s.entity_id AND l.target_id = :article_id
+           WHERE l.source_id IN (s.entity_id, s.work) AND l.target_id IN (:article_id, :work)
              AND l.deleted_at IS NULL
        ) AS links_back,
        (SELECT terms FROM source) AS source_terms,
@@ -115,8 +126,9 @@ def _topic_slugs(article: Article) -> list[str]:
 
 
 def suggest(article: Article, *, limit: int) -> tuple[list[Suggestion], int]:
-    """The best `limit` published articles to link to from `article`, best first, and how
-    many candidates there were."""
+    """The best `limit` articles published in the article's locale to link to from
+    `article`, best first, and how many candidates there were. Words are compared with
+    the locale's stemmer."""
     topics = _topic_slugs(article)
     rows = db.session.execute(
         _SUGGESTIONS_SQL,
@@ -124,6 +136,9 @@ def suggest(article: Article, *, limit: int) -> tuple[list[Suggestion], int]:
             "tags": [f"topic:{slug}" for slug in topics],
             "words": f"{article.title} {article.summary or ''}",
             "article_id": article.id,
+            "work": article.source_id or article.id,
+            "locale": article.locale,
+            "config": search_configuration(article.locale),
             "shortlist": SHORTLIST,
         },
     ).all()
@@ -179,6 +194,14 @@ def accept(
     if title is None or target_id == article.id:
         raise NotFound("No published article with this id can be suggested for this one.")
     anchor = data.get("anchor_text") or title[:200]
+    if article.source_id is not None:
+        # Links are kept between the works' originals (each translation shows them in its
+        # own locale); the anchor text given here is in the translation's language.
+        target = db.session.get(Article, target_id)
+        target_id = target.source_id or target_id if target is not None else target_id
+        original_target = db.session.get(Article, target_id)
+        anchor = original_target.title[:200] if original_target is not None else None
+        article = db.session.get(Article, article.source_id) or article
     return links_admin.create_link(
         article,
         {

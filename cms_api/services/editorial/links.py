@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 
 from cms_api.database import db
-from cms_api.domain.errors import Conflict, NotFound
+from cms_api.domain.errors import Conflict, NotFound, ValidationFailed
 from cms_api.domain.paging import Keyset, Page, uuid_value, whole_number
 from cms_api.models import Article, RelatedLink
 from cms_api.services.accounts import audit
@@ -90,11 +90,24 @@ def _audit(action: str, link: RelatedLink, before: Any, after: Any, actor: Actor
 
 def create_link(source: Article, data: dict[str, Any], actor: Actor) -> RelatedLink:
     target_id: uuid.UUID = data["target_id"]
+    # Links belong to the works' originals and every translation shows them (mapped to its
+    # own locale): a link kept on a translation would be shown nowhere.
+    if source.source_id is not None:
+        raise ValidationFailed(
+            "Links between articles are shared by every translation and kept on the "
+            f"original: add it to the original, article {source.source_id}."
+        )
     if target_id == source.id:
         raise invalid("target_id", "An article cannot link to itself.")
     target = db.session.get(Article, target_id)
     if target is None or target.deleted_at is not None:
         raise invalid("target_id", "No article (outside the trash) has this id.")
+    if target.source_id is not None:
+        raise invalid(
+            "target_id",
+            f"This article is a translation: link to its original, {target.source_id}; "
+            "each translation shows the link to the target's translation in its locale.",
+        )
     duplicate = db.session.scalar(
         select(RelatedLink.id).where(
             RelatedLink.source_id == source.id, RelatedLink.target_id == target_id

@@ -11,21 +11,25 @@ from sqlalchemy import ColumnElement, or_
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
-from cms_api.models import Credential, Person
+from cms_api.models import Credential, Person, PersonTranslation
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.editorial.common import (
     ContentType,
     fetch,
+    invalid,
     like_pattern,
     recently_changed,
     record_create,
     record_update,
+    reviews_in,
     slug_conflict,
     slug_taken,
     unique_or_conflict,
 )
+from cms_api.services.editorial.texts import TranslatedText
 from cms_api.services.publishing import images
 from cms_api.services.publishing.cascade import person_changed
+from cms_api.services.runtime import settings
 from cms_api.services.trash import move_to_trash, take_out_of_trash
 
 FIELDS = (
@@ -39,7 +43,10 @@ FIELDS = (
     "image_id",
     "profile_links",
     "specialties",
+    "review_locales",
 )
+# Fields no published document shows: a change to them alone re-renders nothing.
+UNRENDERED_FIELDS = frozenset({"review_locales"})
 CREDENTIAL_FIELDS = (
     "kind",
     "name",
@@ -83,6 +90,8 @@ def _apply(person: Person, data: dict[str, Any]) -> None:
         raise slug_conflict(data["slug"])
     if "image_id" in data and data["image_id"] != person.image_id:
         images.check_attachable(data["image_id"], "image_id")
+    if "review_locales" in data:
+        data = {**data, "review_locales": _review_locales(data["review_locales"])}
     for name in FIELDS:
         if name in data:
             setattr(person, name, data[name])
@@ -97,10 +106,26 @@ def _apply(person: Person, data: dict[str, Any]) -> None:
         person.updated_at = utcnow()
 
 
+def _review_locales(tags: list[str]) -> list[str]:
+    """Each tag once; a 422 for one that covers none of the site's locales (a typo, or a
+    language the site does not publish in)."""
+    offered = settings().locales
+    unknown = [tag for tag in tags if not any(reviews_in([tag], locale) for locale in offered)]
+    if unknown:
+        raise invalid(
+            "review_locales",
+            f"Not a locale of this site nor the language of one ({', '.join(offered)}): "
+            f"{', '.join(unknown)}.",
+        )
+    return list(dict.fromkeys(tags))
+
+
 def create_person(data: dict[str, Any], actor: Actor) -> Person:
     if slug_taken(Person, data["slug"], None):
         raise slug_conflict(data["slug"])
-    person = Person(id=uuid.uuid4(), profile_links=[], specialties=[], credentials=[])
+    person = Person(
+        id=uuid.uuid4(), profile_links=[], specialties=[], review_locales=[], credentials=[]
+    )
     _apply(person, data)
     db.session.add(person)
     with unique_or_conflict("slug"):
@@ -116,7 +141,10 @@ def update_person(person: Person, data: dict[str, Any], actor: Actor) -> Person:
     _apply(person, data)
     with unique_or_conflict("slug"):
         db.session.flush()
-    if record_update("person", person.id, before, _state(person), actor):
+    after = _state(person)
+    if record_update("person", person.id, before, after, actor) and any(
+        before[name] != after[name] for name in after if name not in UNRENDERED_FIELDS
+    ):
         person_changed(person.id)
     return person
 
@@ -183,4 +211,14 @@ PEOPLE = ContentType[Person](
     filters=PersonFilters,
     list=list_people,
     create=create_person,
+)
+
+
+# A person's job title and bio in the site's other locales; saving one re-renders the
+# profile and the articles showing the person, as an edit of the person does.
+PERSON_TEXTS = TranslatedText[Person, PersonTranslation](
+    kind="person",
+    model=PersonTranslation,
+    fields=("job_title", "bio"),
+    changed=person_changed,
 )

@@ -12,7 +12,7 @@ from cms_api.domain.errors import Conflict
 from cms_api.models import Faq, Person, RedFlag, User
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
-from cms_api.services.editorial.common import jsonable
+from cms_api.services.editorial.common import check_reviews_in, jsonable
 from cms_api.services.editorial.transitions import illegal_transition
 from cms_api.services.publishing.credentials import reviewer_problems
 
@@ -67,7 +67,9 @@ class Review(Generic[Reviewed]):
     def sign(self, entity: Reviewed, reviewer: User) -> Person:
         """Name the reviewer and today's date on content awaiting approval, once the reviewer
         is eligible (a person holding a credential valid today); the caller then takes the
-        `approve` transition with `move`, in the same flush. Returns the reviewer's person."""
+        `approve` transition with `move`, in the same flush. Returns the reviewer's person.
+
+        A reviewer whose `review_locales` leave out the content's locale is refused (403)."""
         self.check(entity, "approve")
         today = utcnow().date()
         problems = reviewer_problems(reviewer.person, today)
@@ -78,5 +80,6 @@ class Review(Generic[Reviewed]):
                 reasons=problems,
             )
         assert reviewer.person is not None
+        check_reviews_in(reviewer.person, entity.locale)
         entity.reviewed_by_id, entity.reviewed_on = reviewer.person.id, today
         return reviewer.person

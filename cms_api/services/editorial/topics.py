@@ -13,7 +13,7 @@ from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import Conflict
 from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
-from cms_api.models import ArticleTopic, MedicalCode, Topic
+from cms_api.models import ArticleTopic, MedicalCode, Topic, TopicTranslation
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.editorial.common import (
     ContentType,
@@ -27,6 +27,7 @@ from cms_api.services.editorial.common import (
     slug_taken,
     unique_or_conflict,
 )
+from cms_api.services.editorial.texts import TranslatedText
 from cms_api.services.publishing import images
 from cms_api.services.publishing.articles import refresh_articles
 from cms_api.services.publishing.cascade import topic_changed
@@ -264,4 +265,19 @@ TOPICS = ContentType[Topic](
     filters=TopicFilters,
     list=list_topics,
     create=create_topic,
+)
+
+
+def _translated_terms(values: dict[str, Any]) -> dict[str, Any]:
+    return {**values, "synonyms": distinct_terms(values.get("synonyms") or [])}
+
+
+# A topic's name, description and synonyms in the site's other locales; saving one
+# re-renders what a topic edit re-renders (the topic tree and the articles on the topic).
+TOPIC_TEXTS = TranslatedText[Topic, TopicTranslation](
+    kind="topic",
+    model=TopicTranslation,
+    fields=("name", "description", "synonyms"),
+    changed=topic_changed,
+    clean=_translated_terms,
 )

@@ -16,6 +16,7 @@ from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.accounts.permissions import allowed
 from cms_api.services.editorial.articles import approval_is_current
+from cms_api.services.editorial.common import check_reviews_in
 from cms_api.services.editorial.transitions import allowed_transitions, illegal_transition
 from cms_api.services.publishing import reviews as review_record
 from cms_api.services.publishing import revisions
@@ -83,6 +84,8 @@ def approve(
         raise Forbidden(
             "Only a reviewer linked to a person with credentials can approve.",
         )
+    # Medical text is reviewed by someone who reads it: a translation is new text.
+    check_reviews_in(person, article.locale)
     today = utcnow().date()
     problems = reviewer_problems(person, today)
     if problems:

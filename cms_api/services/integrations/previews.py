@@ -30,7 +30,7 @@ from cms_api.services.delivery.articles import only_sections
 from cms_api.services.editorial import articles as editorial
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing import revisions
-from cms_api.services.publishing.articles import live_articles
+from cms_api.services.publishing.articles import Works, live_articles
 from cms_api.services.publishing.faqs import public_faqs
 
 CHALLENGE = 'PreviewToken realm="cms-api"'
@@ -234,15 +234,20 @@ def article_text(document: dict[str, Any], sections: list[str] | None = None) ->
 
 
 def _related(article: Article) -> list[tuple[Any, dict[str, Any]]]:
-    """The article's links to published articles, each with the summary readers see."""
-    links = article.outgoing_links
+    """The article's links to published articles, each with the summary readers see, as
+    publishing shows them: a translation shows its original's links, and each link shows
+    its target's published article in the previewed article's locale."""
+    owner = db.session.get(Article, article.source_id) if article.source_id else article
+    links = owner.outgoing_links if owner is not None else []
     if not links:
         return []
+    works = Works.of_articles({link.target_id for link in links})
+    shown = [(link, works.shown_in(link.target_id, article.locale)) for link in links]
     rows = db.session.execute(
         select(PublishedDocument.entity_id, PublishedDocument.summary).where(
             PublishedDocument.kind == "article",
-            PublishedDocument.entity_id.in_({link.target_id for link in links}),
+            PublishedDocument.entity_id.in_({target for _, target in shown if target}),
         )
     ).all()
     summaries = {entity_id: json.loads(summary) for entity_id, summary in rows}
-    return [(link, summaries[link.target_id]) for link in links if link.target_id in summaries]
+    return [(link, summaries[target]) for link, target in shown if target in summaries]

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select, text
 
 from cms_api.database import db
@@ -19,19 +16,31 @@ from cms_api.models import (
     ArticleTopic,
     Citation,
     Credential,
-    Faq,
     Image,
     MedicalCode,
-    MedicalReview,
     Person,
     RedFlag,
     RelatedLink,
-    Section,
     Topic,
 )
+from cms_api.services import runtime
+from cms_api.services.integrations.seed_files import (
+    SeedError,
+    SeedReport,
+    article_faqs,
+    as_date,
+    as_datetime,
+    corrections,
+    load,
+    load_optional,
+    lookup,
+    publish_seeded,
+    reviews,
+    sections,
+    topic_faqs,
+)
+from cms_api.services.integrations.seed_translations import load_translations
 from cms_api.services.media.images import create_image
-from cms_api.services.publishing import revisions
-from cms_api.services.publishing.articles import publish_articles
 from cms_api.services.publishing.images import PUBLISHER_LOGO
 from cms_api.services.publishing.red_flags import publish_documents as publish_red_flags
 from cms_api.services.publishing.topics import refresh_topics
@@ -40,133 +49,38 @@ SEEDS_DIRECTORY = Path(__file__).resolve().parents[3] / "seeds"
 # Any constant will do: it serialises concurrent seed runs on one database.
 _SEED_LOCK = 0x5EED
 
-
-class SeedError(ValueError):
-    """The seed files are inconsistent (an unknown slug, a missing field)."""
-
-
-@dataclass
-class SeedReport:
-    created: dict[str, int] = field(default_factory=dict)
-
-    def add(self, kind: str, count: int = 1) -> None:
-        self.created[kind] = self.created.get(kind, 0) + count
-
-    @property
-    def changed(self) -> bool:
-        return any(self.created.values())
-
-
-def _load(path: Path) -> Any:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+__all__ = ["SEEDS_DIRECTORY", "SeedError", "SeedReport", "load_seeds"]
 
 
 def load_seeds(directory: Path = SEEDS_DIRECTORY) -> SeedReport:
-    """Create whatever seeded content is missing; running it twice changes nothing."""
+    """Create whatever seeded content is missing; running it twice changes nothing.
+
+    The files at the top are the site's default locale; `translations/<locale>/` holds
+    the other languages, loaded for each of the site's locales (CMS_LOCALES).
+    """
     db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEED_LOCK})
     report = SeedReport()
-    people_entries = _load(directory / "people.yaml") or []
-    articles = [_load(path) for path in sorted((directory / "articles").glob("*.yaml"))]
+    people_entries = load(directory / "people.yaml") or []
+    articles = [load(path) for path in sorted((directory / "articles").glob("*.yaml"))]
     images = _seed_images(directory, people_entries, articles, report)
     people = _seed_people(people_entries, images, report)
-    topics = _seed_topics(_load(directory / "topics.yaml") or [], report)
+    topics = _seed_topics(load(directory / "topics.yaml") or [], report)
     new_articles = _seed_articles(articles, people, topics, images, report)
-    faqs_path = directory / "faqs.yaml"
-    new_topic_faqs = _seed_topic_faqs(
-        _load(faqs_path) if faqs_path.exists() else [], people, topics, report
+    new_topic_faqs = topic_faqs(
+        load_optional(directory / "faqs.yaml"), _default_locale(), people, topics, report
     )
-    db.session.flush()
-    for article in new_articles:
-        # Seeded articles arrive reviewed: revision 1 is what the reviewer approved.
-        revisions.record(article, reason="seed")
-        for review in article.reviews:
-            review.revision_number = article.revision_number
-    db.session.flush()
-    # Published as of each seed's own date: that is its last substantive change (sitemaps'
-    # lastmod, `updated_at`), not the moment the seeds were loaded.
-    by_date: dict[datetime | None, list[uuid.UUID]] = {}
-    for article in new_articles:
-        by_date.setdefault(article.published_at, []).append(article.id)
-    for published_at, article_ids in by_date.items():
-        publish_articles(article_ids, at=published_at)
-    for article in new_articles:
-        _publish_corrections(article)
+    publish_seeded(new_articles)
     if new_topic_faqs or report.created.get("topics"):
         refresh_topics()
     red_flags_path = directory / "red_flags.yaml"
     if red_flags_path.exists():
-        _seed_red_flags(_load(red_flags_path) or [], people, report)
+        _seed_red_flags(load(red_flags_path) or [], people, report)
+    load_translations(directory / "translations", people, topics, report)
     return report
 
 
-def _publish_corrections(article: Article) -> None:
-    """Each seeded correction: its wording becomes the next revision, approved as a
-    correction and published on the correction's own date."""
-    for correction in getattr(article, "_seed_corrections", []):
-        section = correction["section"]
-        section.body = section.body.replace(correction["was"], correction["now"])
-        revisions.record(article, reason="edit")
-        article.reviews.append(
-            MedicalReview(
-                reviewer=correction["reviewer"],
-                reviewed_at=correction["reviewed_at"],
-                revision_number=article.revision_number,
-                kind="correction",
-                notes=correction["notes"],
-                public_note=correction["note"],
-            )
-        )
-        db.session.flush()
-        publish_articles([article.id], at=correction["published_at"])
-
-
-def _corrections(
-    entry: dict[str, Any], article: Article, people: dict[str, Person]
-) -> list[dict[str, Any]]:
-    """The article's seeded corrections, oldest first; its sections take the wording from
-    before them (the corrected wording is what the seed file says)."""
-    slug = entry["slug"]
-    found = []
-    items = sorted(entry.get("corrections") or [], key=lambda c: str(c["published_at"]))
-    # Undone newest first, so that revision 1 has the wording from before all of them.
-    for item in reversed(items):
-        sections = [s for s in article.all_sections if s.key == item["section"]]
-        if not sections or sections[0].body.count(item["now"]) != 1:
-            raise SeedError(f"{slug}: correction text not found once in {item['section']!r}")
-        sections[0].body = sections[0].body.replace(item["now"], item["was"])
-        found.append(
-            {
-                "section": sections[0],
-                "was": item["was"],
-                "now": item["now"],
-                "reviewer": _lookup(people, item["reviewer"], "person", slug),
-                "reviewed_at": _date(item["reviewed_at"]),
-                "published_at": _datetime(item["published_at"]),
-                "note": item["note"],
-                "notes": item.get("notes"),
-            }
-        )
-    return found[::-1]
-
-
-def _lookup(index: dict[str, Any], slug: str, what: str, where: str) -> Any:
-    try:
-        return index[slug]
-    except KeyError:
-        raise SeedError(f"{where}: unknown {what} {slug!r}") from None
-
-
-def _date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
-def _datetime(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+def _default_locale() -> str:
+    return runtime.settings().default_locale
 
 
 def _seed_images(
@@ -178,9 +92,11 @@ def _seed_images(
     """The seeded pictures the new people and articles show, and the publisher's logo,
     taken into the media library (each once, found again by its file name)."""
     manifest = directory / "images.yaml"
-    entries = {entry["file"]: entry for entry in (_load(manifest) if manifest.exists() else [])}
+    entries = {entry["file"]: entry for entry in (load(manifest) if manifest.exists() else [])}
     known_people = set(db.session.scalars(select(Person.slug)))
-    known_articles = set(db.session.scalars(select(Article.slug)))
+    known_articles = set(
+        db.session.scalars(select(Article.slug).where(Article.locale == _default_locale()))
+    )
     wanted = {name for name in entries if name.partition(".")[0] == PUBLISHER_LOGO}
     wanted |= {e["image"] for e in people if e.get("image") and e["slug"] not in known_people}
     wanted |= {
@@ -194,7 +110,7 @@ def _seed_images(
         if image.filename
     }
     for name in sorted(wanted - found.keys()):
-        entry = _lookup(entries, name, "image", manifest.name)
+        entry = lookup(entries, name, "image", manifest.name)
         found[name] = create_image(
             (directory / "images" / name).read_bytes(),
             filename=name,
@@ -211,7 +127,7 @@ def _seed_images(
 
 
 def _image_id(images: dict[str, Image], name: str | None, where: str) -> uuid.UUID | None:
-    return _lookup(images, name, "image", where).id if name else None
+    return lookup(images, name, "image", where).id if name else None
 
 
 def _seed_people(
@@ -233,6 +149,7 @@ def _seed_people(
             image_id=_image_id(images, entry.get("image"), entry["slug"]),
             profile_links=entry.get("profile_links") or [],
             specialties=entry.get("specialties") or [],
+            review_locales=[str(tag) for tag in entry.get("review_locales") or []],
             credentials=[
                 Credential(
                     position=position,
@@ -241,9 +158,9 @@ def _seed_people(
                     issuer=item.get("issuer"),
                     jurisdiction=item.get("jurisdiction"),
                     number=item.get("number"),
-                    valid_from=_date(item.get("valid_from")),
-                    valid_until=_date(item.get("valid_until")),
-                    verified_at=_datetime(item.get("verified_at")),
+                    valid_from=as_date(item.get("valid_from")),
+                    valid_until=as_date(item.get("valid_until")),
+                    verified_at=as_datetime(item.get("verified_at")),
                 )
                 for position, item in enumerate(entry.get("credentials") or [])
             ],
@@ -265,7 +182,7 @@ def _seed_topics(entries: list[dict[str, Any]], report: SeedReport) -> dict[str,
             slug=entry["slug"],
             name=entry["name"],
             description=entry.get("description"),
-            parent=_lookup(existing, parent, "topic", entry["slug"]) if parent else None,
+            parent=lookup(existing, parent, "topic", entry["slug"]) if parent else None,
             position=position,
             specialty=entry.get("specialty"),
             synonyms=[str(term) for term in entry.get("synonyms") or []],
@@ -287,7 +204,11 @@ def _seed_articles(
     images: dict[str, Image],
     report: SeedReport,
 ) -> list[uuid.UUID]:
-    existing = {a.slug: a for a in db.session.scalars(select(Article))}
+    # The files at the top are in the default locale; slugs are unique within a locale.
+    existing = {
+        a.slug: a
+        for a in db.session.scalars(select(Article).where(Article.locale == _default_locale()))
+    }
     created: dict[str, Article] = {}
     for entry in entries:
         if entry["slug"] in existing:
@@ -303,7 +224,7 @@ def _seed_articles(
         if article is None:
             continue
         for position, link in enumerate(entry.get("related") or []):
-            target = _lookup(existing, link["target"], "article", entry["slug"])
+            target = lookup(existing, link["target"], "article", entry["slug"])
             db.session.add(
                 RelatedLink(
                     source_id=article.id,
@@ -318,37 +239,19 @@ def _seed_articles(
     return list(created.values())
 
 
-def _sections(
-    entries: list[dict[str, Any]], article: Article, parent: Section | None = None
-) -> list[Section]:
-    sections = []
-    for position, entry in enumerate(entries):
-        section = Section(
-            id=uuid.uuid4(),
-            article=article,
-            parent_id=parent.id if parent else None,
-            key=entry["key"],
-            heading=entry["heading"],
-            body=entry.get("body") or "",
-            position=position,
-        )
-        sections.append(section)
-        sections += _sections(entry.get("subsections") or [], article, section)
-    return sections
-
-
 def _build_article(
     entry: dict[str, Any], people: dict[str, Person], topics: dict[str, Topic]
 ) -> Article:
     slug = entry["slug"]
     seo = entry.get("seo") or {}
-    reviews = entry.get("reviews") or []
+    approvals = entry.get("reviews") or []
     article = Article(
         id=uuid.uuid4(),
         slug=slug,
+        locale=_default_locale(),
         title=entry["title"],
         summary=entry.get("summary") or "",
-        status="approved" if reviews else "draft",
+        status="approved" if approvals else "draft",
         disclaimer=entry.get("disclaimer"),
         call_to_actions=entry.get("call_to_actions") or [],
         meta_title=seo.get("meta_title"),
@@ -356,9 +259,9 @@ def _build_article(
         canonical_url=seo.get("canonical_url"),
         review_interval_months=int(entry.get("review_interval_months") or 12),
         disclosures=entry.get("disclosures") or {},
-        published_at=_datetime(entry.get("published_at")),
+        published_at=as_datetime(entry.get("published_at")),
     )
-    article.all_sections = _sections(entry.get("sections") or [], article)
+    article.all_sections = sections(entry.get("sections") or [], article)
     article.citations = [
         Citation(
             position=position,
@@ -374,68 +277,19 @@ def _build_article(
         for position, item in enumerate(entry.get("citations") or [])
     ]
     article.authorships = [
-        ArticleAuthor(person=_lookup(people, author, "person", slug), position=position)
+        ArticleAuthor(person=lookup(people, author, "person", slug), position=position)
         for position, author in enumerate(entry.get("authors") or [])
     ]
-    article.reviews = [
-        MedicalReview(
-            reviewer=_lookup(people, review["reviewer"], "person", slug),
-            reviewed_at=_date(review["reviewed_at"]),
-            kind=review.get("kind", "clinical"),
-            notes=review.get("notes"),
-        )
-        for review in reviews
-    ]
-    article._seed_corrections = _corrections(entry, article, people)  # type: ignore[attr-defined]
-    if reviews:
-        article.last_reviewed_at = max(_date(review["reviewed_at"]) for review in reviews)
+    article.reviews = reviews(approvals, people, slug)
+    article._seed_corrections = corrections(entry, article, people)  # type: ignore[attr-defined]
+    if approvals:
+        article.last_reviewed_at = max(as_date(review["reviewed_at"]) for review in approvals)
     article.topic_links = [
-        ArticleTopic(topic=_lookup(topics, topic, "topic", slug), position=position)
+        ArticleTopic(topic=lookup(topics, topic, "topic", slug), position=position)
         for position, topic in enumerate(entry.get("topics") or [])
     ]
-    for position, item in enumerate(entry.get("faqs") or []):
-        db.session.add(
-            Faq(
-                article=article,
-                question=item["question"],
-                answer=item["answer"],
-                position=position,
-                status="published",
-            )
-        )
+    article_faqs(entry.get("faqs") or [], article)
     return article
-
-
-def _seed_topic_faqs(
-    entries: list[dict[str, Any]],
-    people: dict[str, Person],
-    topics: dict[str, Topic],
-    report: SeedReport,
-) -> int:
-    existing = {tuple(row) for row in db.session.execute(select(Faq.topic_id, Faq.question))}
-    created = 0
-    for position, entry in enumerate(entries):
-        topic = _lookup(topics, entry["topic"], "topic", "faqs.yaml")
-        if (topic.id, entry["question"]) in existing:
-            continue
-        db.session.add(
-            Faq(
-                topic=topic,
-                question=entry["question"],
-                answer=entry["answer"],
-                position=position,
-                status="published",
-                published_at=utcnow(),
-                # Seeded topic FAQs arrive approved: their text is the live text.
-                live_question=entry["question"],
-                live_answer=entry["answer"],
-                reviewed_by=_lookup(people, entry["reviewed_by"], "person", "faqs.yaml"),
-                reviewed_on=_date(entry["reviewed_on"]),
-            )
-        )
-        created += 1
-        report.add("topic_faqs")
-    return created
 
 
 def _seed_red_flags(
@@ -459,8 +313,8 @@ def _seed_red_flags(
             action_label=entry["action"]["label"],
             action_url=entry["action"]["url"],
             status="published",
-            reviewed_by=_lookup(people, entry["reviewed_by"], "person", "red_flags.yaml"),
-            reviewed_on=_date(entry["reviewed_on"]),
+            reviewed_by=lookup(people, entry["reviewed_by"], "person", "red_flags.yaml"),
+            reviewed_on=as_date(entry["reviewed_on"]),
             published_at=utcnow(),
         )
         db.session.add(red_flag)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, func, select, true, union
+from sqlalchemy.orm import aliased, selectinload
 
 from cms_api.database import db
 from cms_api.domain.clock import add_months, utcnow
@@ -20,10 +20,13 @@ from cms_api.models import (
     ArticleSlug,
     MedicalReview,
     Person,
+    PersonTranslation,
     PublishedDocument,
     RelatedLink,
     Topic,
+    TopicTranslation,
 )
+from cms_api.services import runtime
 from cms_api.services.publishing import images, revisions, search_index, site, store
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing import reviews as review_record
@@ -148,20 +151,24 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
         # A document embeds the summaries of the articles it links to. Batch by batch,
         # each batch would re-render every article linking into it (five or six times
         # each in an import); with every summary taken first, each article and each
-        # article outside the set that links into it is rendered once.
+        # article outside the set that links into it (or that translates the same
+        # work) is rendered once.
         fresh = _fresh_summaries(ids)
-        ids += _linking_into(ids)
+        ids = list(dict.fromkeys(ids + _linking_into(ids) + _translations_of(ids)))
     people: set[uuid.UUID] = set()
     topics: set[uuid.UUID] = set()
+    locales: set[str] = set()
     # In bulk, while PostgreSQL indexes one batch for search, the next one is rendered.
     with search_index.alongside() if len(ids) > 1 else nullcontext():
         for start in range(0, len(ids), RENDER_BATCH):
-            batch_people, batch_topics = _refresh_batch(ids[start : start + RENDER_BATCH], fresh)
-            people |= batch_people
-            topics |= batch_topics
-        # Profiles and topic pages list the newest articles: render each once, at the end.
-        refresh_people(people)
-        refresh_topics(topics, with_ancestors=True)
+            batch = _refresh_batch(ids[start : start + RENDER_BATCH], fresh)
+            people |= batch.people
+            topics |= batch.topics
+            locales |= batch.locales
+        # Profiles and topic pages list the newest articles: render each once, at the end,
+        # in the locales of the articles rendered.
+        refresh_people(people, locales=locales)
+        refresh_topics(topics, with_ancestors=True, locales=locales)
 
 
 @dataclass(frozen=True)
@@ -180,7 +187,8 @@ def _fresh_summaries(ids: list[uuid.UUID]) -> _FreshSummaries:
             .where(Article.id.in_(ids[start : start + RENDER_BATCH]))
             .options(selectinload(Article.reviews))
         ).all()
-        live = _live_articles([article for article in articles if is_public(article)])
+        # A summary names no other article of its work.
+        live = _live_articles([article for article in articles if is_public(article)], Works([]))
         summaries |= {
             article_id: rendering.article_summary(item) for article_id, item in live.items()
         }
@@ -188,38 +196,197 @@ def _fresh_summaries(ids: list[uuid.UUID]) -> _FreshSummaries:
 
 
 def _linking_into(ids: list[uuid.UUID], *, outside: bool = True) -> list[uuid.UUID]:
-    """Public articles with a live link to one of `ids` (with `outside`, not among them)."""
-    query = (
-        select(RelatedLink.source_id)
-        .join(Article, Article.id == RelatedLink.source_id)
-        .where(
-            RelatedLink.target_id.in_(ids),
-            RelatedLink.deleted_at.is_(None),
-            Article.live_revision.is_not(None),
-            Article.deleted_at.is_(None),
+    """Public articles whose related links show one of `ids` (with `outside`, not among them).
+
+    Links are made between originals and shared by their translations, and each article
+    shows, of a link's target work, its article in the same locale: so an article of
+    `ids` is shown by the articles in its locale of the works linking to its work.
+    """
+    changed = aliased(Article)
+    works = (
+        select(
+            func.coalesce(changed.source_id, changed.id).label("work"),
+            changed.locale.label("locale"),
         )
+        .where(changed.id.in_(ids))
         .distinct()
-        .order_by(RelatedLink.source_id)
+        .cte("works")
     )
-    if outside:
-        query = query.where(RelatedLink.source_id.not_in(ids))
-    return list(db.session.scalars(query))
+    members = union(
+        select(Article.id.label("id"), works.c.locale).join(works, Article.id == works.c.work),
+        select(Article.id.label("id"), works.c.locale).join(
+            works, Article.source_id == works.c.work
+        ),
+    ).cte("members")
+    linking = (
+        select(RelatedLink.source_id.label("owner"), members.c.locale)
+        .join(members, RelatedLink.target_id == members.c.id)
+        .where(RelatedLink.deleted_at.is_(None))
+        .distinct()
+        .cte("linking")
+    )
+    # The linking originals themselves, and their translations: each through its index.
+    found = union(
+        *(
+            select(Article.id.label("id"))
+            .join(linking, and_(column == linking.c.owner, Article.locale == linking.c.locale))
+            .where(
+                Article.live_revision.is_not(None),
+                Article.deleted_at.is_(None),
+                Article.id.not_in(ids) if outside else true(),
+            )
+            for column in (Article.id, Article.source_id)
+        )
+    ).subquery()
+    return list(db.session.scalars(select(found.c.id).order_by(found.c.id)))
 
 
-def _refresh_batch(
-    ids: list[uuid.UUID], fresh: _FreshSummaries | None
-) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+def _work_members(ids: Iterable[uuid.UUID], *columns: Any) -> Any:
+    """`columns` of every article of the works of these articles (their originals and all
+    the originals' translations), read through the primary key and the translations'
+    (source_id, locale) index."""
+    roots = (
+        select(func.coalesce(Article.source_id, Article.id).label("work"))
+        .where(Article.id.in_(list(ids)))
+        .cte("roots")
+    )
+    return union(
+        select(*columns).join(roots, Article.id == roots.c.work),
+        select(*columns).join(roots, Article.source_id == roots.c.work),
+    ).subquery()
+
+
+def _translations_of(ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """The other public articles of the works of `ids`: each lists the others (and a
+    translation says whether its source moved on), so a change to one re-renders them."""
+    members = _work_members(ids, Article.id, Article.live_revision, Article.deleted_at)
+    return list(
+        db.session.scalars(
+            select(members.c.id)
+            .where(
+                members.c.id.not_in(ids),
+                members.c.live_revision.is_not(None),
+                members.c.deleted_at.is_(None),
+            )
+            .order_by(members.c.id)
+        )
+    )
+
+
+class Works:
+    """The articles of some works (originals and their translations), as publishing has
+    them now: which of them are public, in which locale, translated from what."""
+
+    def __init__(self, rows: Iterable[Any]) -> None:
+        self._rows = {row.id: row for row in rows}
+        self._members: dict[uuid.UUID, list[Any]] = {}
+        for row in self._rows.values():
+            self._members.setdefault(row.source_id or row.id, []).append(row)
+
+    @classmethod
+    def of_articles(cls, ids: Iterable[uuid.UUID]) -> Works:
+        """Every article of the works of these articles, read in one query."""
+        wanted = set(ids)
+        if not wanted:
+            return cls([])
+        members = _work_members(
+            wanted,
+            Article.id,
+            Article.source_id,
+            Article.locale,
+            Article.slug,
+            Article.live_revision,
+            Article.deleted_at,
+        )
+        return cls(db.session.execute(select(members)).all())
+
+    def _public_members(self, article_id: uuid.UUID, source_id: uuid.UUID | None) -> list[Any]:
+        members = self._members.get(source_id or article_id, [])
+        return [row for row in members if row.live_revision is not None and row.deleted_at is None]
+
+    def shown_in(self, article_id: uuid.UUID, locale: str) -> uuid.UUID | None:
+        """The public article of this article's work in `locale` (itself, when it is in
+        that locale), if there is one."""
+        row = self._rows.get(article_id)
+        if row is None:
+            return None
+        for member in self._public_members(row.id, row.source_id):
+            if member.locale == locale:
+                return member.id
+        return None
+
+    def work(self, article: Article, content: dict[str, Any] | None = None) -> rendering.Work:
+        """What the article's document says of its work. A translation's source revision
+        is the one its `content` records (the live revision's, for readers); revisions
+        saved before snapshots recorded it fall back to the article's own."""
+        others = [
+            {
+                "locale": row.locale,
+                "slug": row.slug,
+                "url": site.page_url("article", row.slug, row.locale),
+            }
+            for row in self._public_members(article.id, article.source_id)
+            if row.id != article.id
+        ]
+        source = self._rows.get(article.source_id) if article.source_id else None
+        if source is None:
+            return rendering.Work(translations=sorted(others, key=lambda item: item["locale"]))
+        made_from = (content or {}).get("source_revision", article.source_revision)
+        return rendering.Work(
+            translations=sorted(others, key=lambda item: item["locale"]),
+            translation_of={"locale": source.locale, "slug": source.slug, "revision": made_from},
+            outdated=source.live_revision is not None
+            and source.deleted_at is None
+            and made_from is not None
+            and source.live_revision > made_from,
+        )
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """What a rendered batch shows: the people and topics whose pages list its articles,
+    and the locales those pages are in."""
+
+    people: set[uuid.UUID]
+    topics: set[uuid.UUID]
+    locales: set[str]
+
+
+def _refresh_batch(ids: list[uuid.UUID], fresh: _FreshSummaries | None) -> _Rendered:
     """Render one batch of articles; return the people and topics whose pages show them.
 
     Without `fresh` summaries, the articles that link into the batch embed its summaries
-    and are rendered with it; with them, the caller has put those articles in a batch.
+    and the other articles of its works list them, so they are rendered with it; with
+    them, the caller has put those articles in a batch.
     """
-    linking = _linking_into(ids, outside=False) if fresh is None else []
+    others = _linking_into(ids, outside=False) + _translations_of(ids) if fresh is None else []
     articles = db.session.scalars(
-        select(Article).where(Article.id.in_(set(ids) | set(linking))).options(*_ARTICLE_GRAPH)
+        select(Article).where(Article.id.in_(set(ids) | set(others))).options(*_ARTICLE_GRAPH)
     ).all()
     public = [article for article in articles if is_public(article)]
-    live = _live_articles(public)
+    # Translations show their original's links: those originals not in the batch too.
+    owners = {article.id: article for article in public if article.source_id is None}
+    wanted = {article.source_id for article in public if article.source_id} - owners.keys()
+    if wanted:
+        owners |= {
+            article.id: article
+            for article in db.session.scalars(
+                select(Article)
+                .where(Article.id.in_(wanted))
+                .options(selectinload(Article.outgoing_links))
+            )
+        }
+    links = {
+        article.id: owners[article.source_id or article.id].outgoing_links
+        if (article.source_id or article.id) in owners
+        else []
+        for article in public
+    }
+    works = Works.of_articles(
+        {article.id for article in public}
+        | {link.target_id for shown in links.values() for link in shown}
+    )
+    live = _live_articles(public, works)
 
     # Profiles and topic pages list these articles: those named before and after re-render.
     people, topics = _named_in_documents([article.id for article in articles])
@@ -233,8 +400,15 @@ def _refresh_batch(
     if gone:
         store.withdraw("article", PublishedDocument.entity_id.in_(gone))
 
+    # Each link shows its target work's article in the linking article's locale.
+    shown = {
+        article.id: [
+            (link, works.shown_in(link.target_id, article.locale)) for link in links[article.id]
+        ]
+        for article in public
+    }
     summaries = {article_id: rendering.article_summary(item) for article_id, item in live.items()}
-    targets = {link.target_id for article in public for link in article.outgoing_links}
+    targets = {target for pairs in shown.values() for _, target in pairs if target is not None}
     targets -= summaries.keys()
     if fresh is not None:
         # What the refresh found public, not what delivery stored before it.
@@ -246,9 +420,7 @@ def _refresh_batch(
     rows = []
     for article in public:
         related = [
-            (link, summaries[link.target_id])
-            for link in article.outgoing_links
-            if link.target_id in summaries
+            (link, summaries[target]) for link, target in shown[article.id] if target in summaries
         ]
         faqs = faqs_by_article.get(article.id, [])
         document = rendering.article_document(
@@ -258,10 +430,12 @@ def _refresh_batch(
     store.upsert(rows)
 
     refresh_faqs_of(live, articles, faqs_by_article)
-    return people, topics
+    return _Rendered(people, topics, {article.locale for article in articles})
 
 
-def _live_articles(articles: list[Article]) -> dict[uuid.UUID, rendering.LiveArticle]:
+def _live_articles(
+    articles: list[Article], works: Works | None = None
+) -> dict[uuid.UUID, rendering.LiveArticle]:
     """Each public article with the content of its live revision."""
     contents = revisions.snapshots(
         [(article.id, article.live_revision) for article in articles if article.live_revision]
@@ -269,14 +443,17 @@ def _live_articles(articles: list[Article]) -> dict[uuid.UUID, rendering.LiveArt
     missing = [article.slug for article in articles if article.id not in contents]
     if missing:
         raise LookupError(f"no live revision stored for {missing}")
-    return live_articles([(article, contents[article.id]) for article in articles])
+    return live_articles([(article, contents[article.id]) for article in articles], works)
 
 
 def live_articles(
     pairs: list[tuple[Article, dict[str, Any]]],
+    works: Works | None = None,
 ) -> dict[uuid.UUID, rendering.LiveArticle]:
-    """Each article with the given content and the people and topics that content names,
-    loaded in two queries whatever the batch size; trashed ones are left out."""
+    """Each article with the given content, the people and topics that content names
+    (with their labels in the article's locale) and its work: a few queries whatever the
+    batch size; trashed people and topics are left out. `works` holds the articles' works
+    when the caller has read them."""
     person_ids = {uuid.UUID(pid) for _, content in pairs for pid in content["authors"]}
     topic_ids = {uuid.UUID(tid) for _, content in pairs for tid in content["topics"]}
     people = {
@@ -300,6 +477,13 @@ def live_articles(
         | {review.reviewer_id for article, _ in pairs for review in article.reviews},
     )
 
+    labels = _labels(
+        {article.locale for article, _ in pairs},
+        person_ids | {review.reviewer_id for article, _ in pairs for review in article.reviews},
+    )
+    if works is None:
+        works = Works.of_articles(article.id for article, _ in pairs)
+
     def named(ids: list[str], found: dict[uuid.UUID, Any]) -> list[Any]:
         keys = [uuid.UUID(item) for item in ids]
         return [found[key] for key in keys if key in found and found[key].deleted_at is None]
@@ -310,8 +494,40 @@ def live_articles(
             content=content,
             authors=named(content["authors"], people),
             topics=named(content["topics"], topics),
+            labels=labels[article.locale],
+            work=works.work(article, content),
         )
         for article, content in pairs
+    }
+
+
+def _labels(locales: set[str], person_ids: set[uuid.UUID]) -> dict[str, rendering.Labels]:
+    """By locale, the labels of every topic (topics are few, and breadcrumbs name their
+    ancestors) and of these people: two queries for all the locales outside the default."""
+    default = runtime.settings().default_locale
+    others = sorted(locales - {default})
+    topics: dict[str, dict[str, TopicTranslation]] = {locale: {} for locale in others}
+    people: dict[str, dict[str, PersonTranslation]] = {locale: {} for locale in others}
+    if others:
+        for translation, slug in db.session.execute(
+            select(TopicTranslation, Topic.slug)
+            .join(Topic, Topic.id == TopicTranslation.topic_id)
+            .where(TopicTranslation.locale.in_(others))
+        ):
+            topics[translation.locale][slug] = translation
+        if person_ids:
+            for translation, slug in db.session.execute(
+                select(PersonTranslation, Person.slug)
+                .join(Person, Person.id == PersonTranslation.person_id)
+                .where(
+                    PersonTranslation.locale.in_(others),
+                    PersonTranslation.person_id.in_(person_ids),
+                )
+            ):
+                people[translation.locale][slug] = translation
+    return {
+        locale: rendering.Labels(locale, topics.get(locale, {}), people.get(locale, {}))
+        for locale in locales
     }
 
 
@@ -348,7 +564,9 @@ def _article_row(
         while ancestor is not None:
             tags.add(f"topic:{ancestor.slug}")
             ancestor = ancestor.parent
-    if site.canonical_elsewhere(document["seo"]["canonical_url"], "article", article.slug):
+    if site.canonical_elsewhere(
+        document["seo"]["canonical_url"], "article", article.slug, article.locale
+    ):
         tags.add(site.CANONICAL_ELSEWHERE)
     published_at = article.published_at or utcnow()
     return store.row(

@@ -13,9 +13,9 @@ from cms_api.database import db
 from cms_api.models import ChangeEvent
 from cms_api.services.publishing import outbox, search_index
 
-# (kind, entity id, slug, action): one published document that was published, updated,
-# unpublished or deleted.
-Change = tuple[str, uuid.UUID, str | None, str]
+# (kind, entity id, slug, action, locale): one published document that was published,
+# updated, unpublished or deleted, and the locale it is (or was) in.
+Change = tuple[str, uuid.UUID, str | None, str, str]
 
 # Actions that leave a document in place; a withdrawn one leaves the search index by
 # itself (the foreign key cascades).
@@ -31,8 +31,8 @@ def announce(changes: Iterable[Change]) -> None:
     gone): the index and the webhooks' surrogate keys are read from them.
     """
     events = [
-        {"kind": kind, "entity_id": entity_id, "slug": slug, "action": action}
-        for kind, entity_id, slug, action in changes
+        {"kind": kind, "entity_id": entity_id, "slug": slug, "action": action, "locale": locale}
+        for kind, entity_id, slug, action, locale in changes
     ]
     if not events:
         return

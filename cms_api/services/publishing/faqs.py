@@ -74,13 +74,15 @@ def article_faq_row(entry: dict[str, Any], faq: Faq, live: rendering.LiveArticle
         topic=None,
         published_at=published_at,
         updated_at=updated_at,
+        labels=live.in_locale,
     )
     tags = {f"topic:{topic.slug}" for topic in live.topics} | {f"article:{article.slug}"}
-    return _row(faq.id, document, tags, entry["question"], published_at, updated_at)
+    return _row(faq, document, tags, entry["question"], published_at, updated_at)
 
 
-def topic_faq_row(faq: Faq, topic: Topic) -> dict[str, Any]:
-    """The stored row of a topic's FAQ: its approved text, its reviewer and review date."""
+def topic_faq_row(faq: Faq, topic: Topic, labels: rendering.Labels | None = None) -> dict[str, Any]:
+    """The stored row of a topic's FAQ: its approved text, its reviewer and review date,
+    in its locale (`labels`, in the FAQ's locale, name its topic)."""
     assert faq.live_question is not None and faq.live_answer is not None
     published_at = faq.published_at or faq.created_at
     updated_at = faq.live_updated_at or published_at
@@ -98,10 +100,9 @@ def topic_faq_row(faq: Faq, topic: Topic) -> dict[str, Any]:
         updated_at=updated_at,
         reviewed_by=faq.reviewed_by if faq.reviewed_by_id else None,
         reviewed_on=faq.reviewed_on,
+        labels=labels or rendering.labels_in(faq.locale),
     )
-    row = _row(
-        faq.id, document, {f"topic:{topic.slug}"}, faq.live_question, published_at, updated_at
-    )
+    row = _row(faq, document, {f"topic:{topic.slug}"}, faq.live_question, published_at, updated_at)
     return row | ({"reviewed_on": faq.reviewed_on} if faq.reviewed_on else {})
 
 
@@ -116,7 +117,7 @@ def topic_entry(faq: Faq) -> dict[str, Any]:
 
 
 def _row(
-    faq_id: uuid.UUID,
+    faq: Faq,
     document: dict[str, Any],
     tags: set[str],
     title: str,
@@ -125,7 +126,7 @@ def _row(
 ) -> dict[str, Any]:
     return store.row(
         "faq",
-        faq_id,
+        faq.id,
         slug=None,
         document=document,
         summary=document,
@@ -134,6 +135,7 @@ def _row(
         updated_at=updated_at,
         title=title,
         reviewed_on=published_at.date(),
+        locale=document["locale"],
     )
 
 

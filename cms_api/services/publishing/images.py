@@ -201,10 +201,16 @@ def publisher_logo() -> dict[str, Any] | None:
     transaction = db.session().get_transaction()
     remembered = db.session.info.get("publisher_logo")
     if remembered is not None and transaction is not None and remembered[0] is transaction:
-        logo_id = remembered[1]
+        logo = remembered[1]
     else:
-        logo_id = logo_image_id()
-        db.session.info["publisher_logo"] = (transaction, logo_id)
+        # The logo as shown, not just its id: every document of a batch shows it, and the
+        # session keeps no image nothing else holds on to.
+        logo = _logo(logo_image_id())
+        db.session.info["publisher_logo"] = (transaction, logo)
+    return dict(logo) if logo is not None else None
+
+
+def _logo(logo_id: uuid.UUID | None) -> dict[str, Any] | None:
     image = _shown(logo_id)
     if image is None:
         return None

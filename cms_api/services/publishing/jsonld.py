@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from cms_api.domain.errors import NotFound
@@ -38,16 +38,32 @@ CREDENTIAL_CATEGORIES = {
 AUDIENCE = {"@type": "Patient"}
 
 
+class Labels(Protocol):
+    """What a document's locale calls its topics, and where its topics' and people's pages
+    are (render.Labels)."""
+
+    def topic_name(self, topic: Topic) -> str: ...
+
+    def topic_description(self, topic: Topic) -> str | None: ...
+
+    def page_url(self, kind: str, slug: str) -> str: ...
+
+
 # -- building (publish time) ---------------------------------------------------------------
 
 
-def article_graph(document: dict[str, Any], topics: list[Topic]) -> dict[str, Any]:
+def article_graph(
+    document: dict[str, Any], topics: list[Topic], labels: Labels | None = None
+) -> dict[str, Any]:
     """The article's JSON-LD, derived from its public document so the two always agree.
 
     `topics` are the article's topics (the document's `topics`, as rows), for what the
-    document does not carry: descriptions and the ancestry the breadcrumb follows.
+    document does not carry: descriptions and the ancestry the breadcrumb follows;
+    `labels` name them, and say where their pages are, in the document's locale.
     """
-    own = site.page_url("article", document["slug"])
+    locale = document.get("locale")
+    pages = _Pages(labels)
+    own = site.page_url("article", document["slug"], locale)
     # Node ids name this page, so two articles never describe one node, even when one
     # declares the other its canonical page. `url` is the canonical page: Google asks
     # duplicate pages to carry the same structured data as their canonical page, and
@@ -65,17 +81,18 @@ def article_graph(document: dict[str, Any], topics: list[Topic]) -> dict[str, An
         "url": canonical,
         "name": document["title"],
         "description": document["seo"]["meta_description"],
-        "about": [_ref(_topic_id(topic.slug)) for topic in topics],
+        "inLanguage": locale,
+        "about": [_ref(pages.topic_id(topic.slug)) for topic in topics],
         "mainEntity": _ref(article_id),
         # The first crop (16:9): the one a page's preview shows.
         "primaryImageOfPage": lead_images[0] if lead_images else None,
         "lastReviewed": document["last_reviewed_at"],
-        "reviewedBy": [_ref(_person_id(person["slug"])) for person in document["reviewers"]],
+        "reviewedBy": [_ref(pages.person_id(person["slug"])) for person in document["reviewers"]],
         # What the page is about decides its specialty, not who wrote or reviewed it.
         "specialty": specialties(topics),
         "medicalAudience": AUDIENCE,
         "isPartOf": _ref(website["@id"]),
-        "breadcrumb": _breadcrumb(topics, document["title"], own, canonical),
+        "breadcrumb": _breadcrumb(topics, document["title"], own, canonical, pages),
         # The document's related entries already point at each one's canonical page.
         "relatedLink": [item["url"] for item in document["related"]],
         "publisher": _ref(organization["@id"]),
@@ -89,10 +106,17 @@ def article_graph(document: dict[str, Any], topics: list[Topic]) -> dict[str, An
         "mainEntityOfPage": _ref(page_id),
         "headline": document["title"],
         "description": document["summary"],
+        "inLanguage": locale,
+        # The same work in other languages: an original names its translations' pages, a
+        # translation the page of the original it was made from (when that is published).
+        "workTranslation": [_ref(item["url"]) for item in document.get("translations") or []]
+        if not document.get("translation_of")
+        else None,
+        "translationOfWork": _source_ref(document),
         "image": lead_images,
         "datePublished": document["published_at"],
         "dateModified": document["updated_at"],
-        "author": [_ref(_person_id(person["slug"])) for person in document["authors"]],
+        "author": [_ref(pages.person_id(person["slug"])) for person in document["authors"]],
         "publisher": _ref(organization["@id"]),
         "sponsor": _organization(disclosures.get("sponsor")),
         "funder": _organization(disclosures.get("funder")),
@@ -108,10 +132,48 @@ def article_graph(document: dict[str, Any], topics: list[Topic]) -> dict[str, An
         website,
         *crops,
         organization,
-        *(_person(person) for person in people.values()),
-        *(_topic(topic) for topic in topics),
+        *(_person(person, pages) for person in people.values()),
+        *(_topic(topic, pages) for topic in topics),
     ]
     return _compact({"@context": CONTEXT, "@graph": graph})
+
+
+def _source_ref(document: dict[str, Any]) -> dict[str, str] | None:
+    """The published page of the original a translation was made from, if any."""
+    source = document.get("translation_of")
+    if not source:
+        return None
+    for item in document.get("translations") or []:
+        if (item["locale"], item["slug"]) == (source["locale"], source["slug"]):
+            return _ref(item["url"])
+    return None
+
+
+class _Pages:
+    """The pages of the topics and people a graph names, in its document's locale where
+    they have one (and their text in it); without labels, the default locale's."""
+
+    def __init__(self, labels: Labels | None) -> None:
+        self.labels = labels
+
+    def url(self, kind: str, slug: str) -> str:
+        if self.labels is None:
+            return site.page_url(kind, slug)
+        return self.labels.page_url(kind, slug)
+
+    def person_id(self, slug: str) -> str:
+        return f"{self.url('person', slug)}#person"
+
+    def topic_id(self, slug: str) -> str:
+        return f"{self.url('topic', slug)}#topic"
+
+    def topic_name(self, topic: Topic) -> str:
+        return self.labels.topic_name(topic) if self.labels is not None else topic.name
+
+    def topic_description(self, topic: Topic) -> str | None:
+        if self.labels is None:
+            return topic.description
+        return self.labels.topic_description(topic)
 
 
 def topic_specialty(topic: Topic) -> str | None:
@@ -155,14 +217,6 @@ def condition_type(codes: Iterable[MedicalCode]) -> str:
 
 def _ref(node_id: str) -> dict[str, str]:
     return {"@id": node_id}
-
-
-def _person_id(slug: str) -> str:
-    return f"{site.page_url('person', slug)}#person"
-
-
-def _topic_id(slug: str) -> str:
-    return f"{site.page_url('topic', slug)}#topic"
 
 
 def _publisher() -> dict[str, Any]:
@@ -228,11 +282,11 @@ def _organization(disclosed: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"@type": "Organization", "name": disclosed["name"], "url": disclosed.get("url")}
 
 
-def _person(profile: dict[str, Any]) -> dict[str, Any]:
-    url = site.page_url("person", profile["slug"])
+def _person(profile: dict[str, Any], pages: _Pages) -> dict[str, Any]:
+    url = pages.url("person", profile["slug"])
     return {
         "@type": "Person",
-        "@id": _person_id(profile["slug"]),
+        "@id": pages.person_id(profile["slug"]),
         "name": profile["name"],
         "honorificPrefix": profile["honorific_prefix"],
         "honorificSuffix": profile["honorific_suffix"],
@@ -267,13 +321,13 @@ def _credential(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _topic(topic: Topic) -> dict[str, Any]:
+def _topic(topic: Topic, pages: _Pages) -> dict[str, Any]:
     return {
         "@type": condition_type(topic.codes),
-        "@id": _topic_id(topic.slug),
-        "name": topic.name,
-        "description": topic.description,
-        "url": site.page_url("topic", topic.slug),
+        "@id": pages.topic_id(topic.slug),
+        "name": pages.topic_name(topic),
+        "description": pages.topic_description(topic),
+        "url": pages.url("topic", topic.slug),
         "relevantSpecialty": _specialty_iri(topic_specialty(topic)),
         "code": [
             {
@@ -287,7 +341,9 @@ def _topic(topic: Topic) -> dict[str, Any]:
     }
 
 
-def _breadcrumb(topics: list[Topic], title: str, own: str, canonical: str) -> dict[str, Any]:
+def _breadcrumb(
+    topics: list[Topic], title: str, own: str, canonical: str, pages: _Pages
+) -> dict[str, Any]:
     """From the root of the first topic's ancestry down to the article itself (at its
     canonical page, as the page's `url`)."""
     trail: list[tuple[str, str]] = []
@@ -296,7 +352,7 @@ def _breadcrumb(topics: list[Topic], title: str, own: str, canonical: str) -> di
     # A trashed ancestor has no page to link to, so the trail starts below it.
     while topic is not None and topic.deleted_at is None and topic.id not in seen:
         seen.add(topic.id)
-        trail.insert(0, (topic.name, site.page_url("topic", topic.slug)))
+        trail.insert(0, (pages.topic_name(topic), pages.url("topic", topic.slug)))
         topic = topic.parent
     trail.append((title, canonical))
     return {
@@ -390,15 +446,15 @@ def etag(document_etag: str) -> str:
     return etag_for(f"jsonld/{SERIALIZATION_VERSION}:{document_etag}")
 
 
-def published_etag(slug: str) -> str | None:
-    document_etag = delivery.get_etag("article", slug)
+def published_etag(slug: str, locale: str | None = None) -> str | None:
+    document_etag = delivery.get_etag("article", slug, locale)
     return etag(document_etag) if document_etag else None
 
 
-def published(slug: str) -> StoredDocument | None:
+def published(slug: str, locale: str | None = None) -> StoredDocument | None:
     """The JSON-LD rendered when the article was published, or None if no article has
-    this slug now."""
-    document = delivery.get_document("article", slug=slug)
+    this slug now in `locale` (default: the site's default locale)."""
+    document = delivery.get_document("article", slug=slug, locale=locale)
     if document is None:
         return None
     text = _stored_text(document.body)

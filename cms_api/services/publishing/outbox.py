@@ -25,6 +25,7 @@ from cms_api.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from cms_api.services import runtime
 from cms_api.services.publishing.render import article_path
 
 # review.due event ids derive from (article, due date): a rerun finds its rows already there.
@@ -163,7 +164,8 @@ def article_surrogate_keys(article_ids: set[uuid.UUID]) -> dict[uuid.UUID, set[s
 
 
 def content_changed(events: Iterable[dict[str, Any]]) -> None:
-    """Queue `article.*` events for change-feed entries (kind, entity_id, slug, action)."""
+    """Queue `article.*` events for change-feed entries (kind, entity_id, slug, action,
+    locale)."""
     changes = [event for event in events if event["kind"] == "article"]
     if not changes:
         return
@@ -172,17 +174,26 @@ def content_changed(events: Iterable[dict[str, Any]]) -> None:
         return
     keys = article_surrogate_keys({event["entity_id"] for event in changes})
     occurred_at = iso_datetime(utcnow())
+    default_locale = runtime.settings().default_locale
     for event in changes:
         event_type = f"article.{event['action']}"
         targets = [endpoint_id for endpoint_id, types in subscribers if event_type in types]
+        locale = event.get("locale") or default_locale
         data = {
             "id": str(event["entity_id"]),
             "slug": event["slug"],
-            "url": article_path(event["slug"]),
+            "locale": locale,
+            "url": _delivery_path(event["slug"], locale, default_locale),
             "action": event["action"],
             "occurred_at": occurred_at,
         }
         enqueue(targets, event_type, data, keys[event["entity_id"]])
+
+
+def _delivery_path(slug: str, locale: str, default_locale: str) -> str:
+    """Where delivery serves the article: another locale's with the `?locale=` reading it."""
+    path = article_path(slug)
+    return path if locale == default_locale else f"{path}?locale={locale}"
 
 
 def question_received(question: ReaderQuestion) -> None:
@@ -211,6 +222,7 @@ def notify_reviews_due(articles: Iterable[Article]) -> int:
     if not subscribers:
         return 0
     added = 0
+    default_locale = runtime.settings().default_locale
     for article in articles:
         if article.next_review_due is None:
             continue
@@ -218,8 +230,9 @@ def notify_reviews_due(articles: Iterable[Article]) -> int:
         data = {
             "id": str(article.id),
             "slug": article.slug,
+            "locale": article.locale,
             "title": article.title,
-            "url": article_path(article.slug),
+            "url": _delivery_path(article.slug, article.locale, default_locale),
             "next_review_due": due,
             "last_reviewed_at": iso_date(article.last_reviewed_at),
         }

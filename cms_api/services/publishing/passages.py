@@ -21,14 +21,15 @@ WHERE d.kind = wanted.kind AND d.entity_id = wanted.entity_id
     AND passage.etag <> d.etag
 """
 # Common table expressions of the search index's statement (search_index.py), which parses
-# each document once into `docs` (with `uncut`: no passage of its stored version yet) and
-# makes each article section's plain text and text search vectors once into `sections`,
-# for its search entry and its passage both.
+# each document once into `docs` (with `uncut`: no passage of its stored version yet, and
+# its locale's text search `configuration`) and makes each article section's plain text
+# and text search vectors once into `sections`, for its search entry and its passage both.
+# A passage is in its document's locale, and stemmed in its language.
 CUT = """
 cut AS (
     SELECT
-        docs.kind, docs.entity_id, docs.etag, sections.n::int AS position,
-        'article' AS page_kind, docs.body->>'slug' AS page_slug,
+        docs.kind, docs.entity_id, docs.etag, docs.locale, docs.configuration,
+        sections.n::int AS position, 'article' AS page_kind, docs.body->>'slug' AS page_slug,
         sections.anchor, docs.body->>'title' AS title,
         coalesce(sections.heading, '') AS heading,
         sections.html, docs.body->'review' AS review,
@@ -39,8 +40,8 @@ cut AS (
     WHERE docs.uncut AND sections.has_body
     UNION ALL
     SELECT
-        docs.kind, docs.entity_id, docs.etag, 100000 + faq.n::int,
-        'article', docs.body->>'slug', NULL, docs.body->>'title',
+        docs.kind, docs.entity_id, docs.etag, docs.locale, docs.configuration,
+        100000 + faq.n::int, 'article', docs.body->>'slug', NULL, docs.body->>'title',
         coalesce(faq.item->>'question', ''), faq.item->>'answer_html', docs.body->'review',
         false, NULL, NULL, NULL
     FROM docs
@@ -50,8 +51,8 @@ cut AS (
     WHERE docs.uncut AND docs.kind = 'article'
     UNION ALL
     SELECT
-        docs.kind, docs.entity_id, docs.etag, 0,
-        'topic', docs.body->'topic'->>'slug', NULL, docs.body->>'question',
+        docs.kind, docs.entity_id, docs.etag, docs.locale, docs.configuration,
+        0, 'topic', docs.body->'topic'->>'slug', NULL, docs.body->>'question',
         coalesce(docs.body->>'question', ''), docs.body->>'answer_html',
         jsonb_build_object(
             'reviewers',
@@ -78,18 +79,18 @@ plain AS (
 ),
 cut_passages AS (
     INSERT INTO answer_passages (
-        kind, entity_id, position, etag, page_kind, page_slug, anchor, title, heading, html,
-        text, search_text, vector, reviewers, reviewed_on, review_due
+        kind, entity_id, position, etag, locale, page_kind, page_slug, anchor, title, heading,
+        html, text, search_text, vector, reviewers, reviewed_on, review_due
     )
     SELECT
-        kind, entity_id, position, etag, page_kind, page_slug, anchor, plain_title,
+        kind, entity_id, position, etag, locale, page_kind, page_slug, anchor, plain_title,
         plain_heading, html, plain_text,
         concat_ws(' ', plain_heading, plain_text),
         -- The heading (or question) says what the passage is about; the title, which every
         -- passage of a page shares, only helps a little.
-        setweight(coalesce(heading_vector, to_tsvector('cms_search', plain_heading)), 'A')
-            || setweight(to_tsvector('cms_search', plain_title), 'C')
-            || setweight(coalesce(text_vector, to_tsvector('cms_search', plain_text)), 'D'),
+        setweight(coalesce(heading_vector, to_tsvector(configuration, plain_heading)), 'A')
+            || setweight(to_tsvector(configuration, plain_title), 'C')
+            || setweight(coalesce(text_vector, to_tsvector(configuration, plain_text)), 'D'),
         coalesce(
             (
                 SELECT jsonb_agg(

@@ -67,10 +67,10 @@ def withdraw(red_flag: RedFlag, action: str) -> None:
     removed = db.session.execute(
         delete(PublishedDocument)
         .where(PublishedDocument.kind == KIND, PublishedDocument.entity_id == red_flag.id)
-        .returning(PublishedDocument.entity_id)
+        .returning(PublishedDocument.entity_id, PublishedDocument.locale)
     ).all()
     if removed:
-        fanout.announce([(KIND, red_flag.id, red_flag.slug, action)])
+        fanout.announce([(KIND, red_flag.id, red_flag.slug, action, removed[0].locale)])
 
 
 def is_live(red_flag: RedFlag) -> bool:

@@ -12,7 +12,10 @@ from cms_api.services.publishing.cascade import rerender_everything
 # field, a new JSON-LD node, new HTML), so deploys render every document again once.
 #   1: section heading anchors, images, related URLs, summaries' canonical URL, WebSite
 #      node, topic synonyms.
-RENDER_FORMAT = 1
+#   2: locales: every document's `locale`; articles' translations, `translation_of` and
+#      `outdated`, JSON-LD `inLanguage` and work translations; per-locale topic and
+#      person documents; API URLs with `?locale=` outside the default locale.
+RENDER_FORMAT = 2
 
 
 def stored_format() -> int:

@@ -44,7 +44,7 @@ def _snapshot(
     children: dict[uuid.UUID | None, list[Section]] = {}
     for section in sorted(article.all_sections, key=lambda item: item.position):
         children.setdefault(section.parent_id, []).append(section)
-    return {
+    content = {
         **{name: getattr(article, name) for name in CONTENT_FIELDS},
         # Readers see a new lead image when the revision choosing it goes live.
         "lead_image_id": str(article.lead_image_id) if article.lead_image_id else None,
@@ -71,6 +71,11 @@ def _snapshot(
         "faqs": faq_entries,
         "links": link_entries,
     }
+    if article.source_id is not None:
+        # The revision of the original a translation's text reflects: readers are told
+        # it (and whether the original has moved on since) once this revision goes live.
+        content["source_revision"] = article.source_revision
+    return content
 
 
 def faqs(article: Article) -> list[dict[str, Any]]:

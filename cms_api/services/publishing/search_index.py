@@ -15,21 +15,37 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from cms_api.database import db
+from cms_api.domain import locales
 from cms_api.services import vectors
 from cms_api.services.publishing import passages
 
 log = logging.getLogger(__name__)
 
+
+def configuration_of(locale: str) -> str:
+    """SQL: the text search configuration (a regconfig) of the locale tag the expression
+    `locale` holds, as `locales.search_configuration` names it. A statement indexing
+    documents of several languages picks each one's configuration row by row."""
+    cases = "".join(
+        f" WHEN '{language}' THEN '{name}'::regconfig"
+        for language, name in locales.SEARCH_CONFIGURATIONS.items()
+    )
+    fallback = locales.FALLBACK_SEARCH_CONFIGURATION
+    return f"CASE lower(split_part({locale}, '-', 1)){cases} ELSE '{fallback}'::regconfig END"
+
+
 # Documents → search entries, in two statements whatever their number: the entries (and
 # the answer passages of `passages.CUT`, from the same parsed text), then the words of
-# their text into the lexicon. `{wanted}` yields (kind, entity_id) pairs.
-# cms_search_squash, cms_search_plain (text, and the text of sanitized HTML) and
-# cms_search_concat (|| as an aggregate) come from migration 0003, whose backfill runs
-# these statements over everything.
+# their text into the lexicon. `{wanted}` yields (kind, entity_id) pairs. Each document is
+# stemmed in its own locale's language (`configuration`): one statement for a batch of
+# documents in any mix of locales. cms_search_squash, cms_search_plain (text, and the text
+# of sanitized HTML) and cms_search_concat (|| as an aggregate) come from migration 0003,
+# whose backfill runs these statements over everything.
 _INDEX_ENTRIES = """
 WITH docs AS (
     SELECT
-        d.kind, d.entity_id, d.etag, d.slug, d.published_at, d.tags, parsed.body,
+        d.kind, d.entity_id, d.etag, d.slug, d.published_at, d.tags, d.locale,
+        {configuration} AS configuration, parsed.body,
         NOT EXISTS (
             SELECT FROM answer_passages AS known
             WHERE known.kind = d.kind AND known.entity_id = d.entity_id AND known.etag = d.etag
@@ -47,8 +63,8 @@ sections AS MATERIALIZED (
         docs.kind, docs.entity_id, found.n, found.item ? 'body_html' AS has_body,
         found.item->>'key' AS anchor, found.item->>'body_html' AS html,
         text.heading, text.text,
-        to_tsvector('cms_search', text.heading) AS heading_vector,
-        to_tsvector('cms_search', text.text) AS text_vector
+        to_tsvector(docs.configuration, text.heading) AS heading_vector,
+        to_tsvector(docs.configuration, text.text) AS text_vector
     FROM docs
     CROSS JOIN LATERAL jsonb_path_query(docs.body, 'strict $.sections.** ? (@.type() == "object")')
         WITH ORDINALITY AS found(item, n)
@@ -81,11 +97,11 @@ section_texts AS (
 ),
 parts AS (
     SELECT
-        docs.kind, docs.entity_id, docs.etag, docs.slug, docs.published_at,
+        docs.kind, docs.entity_id, docs.etag, docs.slug, docs.published_at, docs.locale,
         head.title,
         head.summary,
-        setweight(to_tsvector('cms_search', head.title), 'A') AS title_vector,
-        setweight(to_tsvector('cms_search', head.summary), 'B') AS summary_vector,
+        setweight(to_tsvector(docs.configuration, head.title), 'A') AS title_vector,
+        setweight(to_tsvector(docs.configuration, head.summary), 'B') AS summary_vector,
         coalesce(sections.passages, '{}') AS section_passages,
         coalesce(sections.vectors, '{}') AS section_vectors,
         coalesce(sections.vector, '') AS sections_vector,
@@ -111,11 +127,11 @@ parts AS (
     LEFT JOIN section_texts AS sections USING (kind, entity_id)
 )
 INSERT INTO search_entries AS entry (
-    kind, entity_id, etag, slug, title, passages, passage_vectors, topics, published_at,
-    vector, title_vector
+    kind, entity_id, etag, locale, slug, title, passages, passage_vectors, topics,
+    published_at, vector, title_vector
 )
 SELECT
-    kind, entity_id, etag, slug, title,
+    kind, entity_id, etag, locale, slug, title,
     ARRAY[summary] || section_passages,
     ARRAY[strip(summary_vector)] || section_vectors,
     topics, published_at,
@@ -124,6 +140,7 @@ SELECT
 FROM parts
 ON CONFLICT (kind, entity_id) DO UPDATE SET
     etag = excluded.etag,
+    locale = excluded.locale,
     slug = excluded.slug,
     title = excluded.title,
     passages = excluded.passages,
@@ -133,13 +150,16 @@ ON CONFLICT (kind, entity_id) DO UPDATE SET
     vector = excluded.vector,
     title_vector = excluded.title_vector
 -- Re-publishing an unchanged document rewrites nothing.
-WHERE (entry.etag, entry.slug, entry.topics, entry.published_at)
-    IS DISTINCT FROM (excluded.etag, excluded.slug, excluded.topics, excluded.published_at)
-""".replace("{cut}", passages.CUT)
-# Words as typed (unaccented, lower case), each with its stem; stop words are left out.
+WHERE (entry.etag, entry.locale, entry.slug, entry.topics, entry.published_at)
+    IS DISTINCT FROM
+    (excluded.etag, excluded.locale, excluded.slug, excluded.topics, excluded.published_at)
+""".replace("{cut}", passages.CUT).replace("{configuration}", configuration_of("d.locale"))
+# Words as typed (unaccented, lower case), each with its stem in its locale's language, in
+# that locale's lexicon (typo correction suggests words of the query's locale only); stop
+# words are left out.
 _INDEX_WORDS = """
 WITH found AS MATERIALIZED (  -- each distinct word once: unaccenting and stemming are per word
-    SELECT DISTINCT word
+    SELECT DISTINCT entry.locale, word
     FROM search_entries AS entry
     JOIN ({wanted}) AS wanted USING (kind, entity_id)
     CROSS JOIN LATERAL unnest(
@@ -149,24 +169,29 @@ WITH found AS MATERIALIZED (  -- each distinct word once: unaccenting and stemmi
     ) AS word
 ),
 plain AS (
-    SELECT DISTINCT unaccent(word) AS word FROM found WHERE unaccent(word) ~ '^[[:alpha:]]{3,40}$'
+    SELECT DISTINCT locale, unaccent(word) AS word
+    FROM found WHERE unaccent(word) ~ '^[[:alpha:]]{3,40}$'
 ),
 new AS (  -- stemmed only when not in the lexicon yet: most words of a bulk publish are
-    SELECT plain.word FROM plain
-    WHERE NOT EXISTS (SELECT FROM search_words AS known WHERE known.word = plain.word)
+    SELECT plain.locale, plain.word FROM plain
+    WHERE NOT EXISTS (
+        SELECT FROM search_words AS known
+        WHERE known.locale = plain.locale AND known.word = plain.word
+    )
 )
-INSERT INTO search_words (word, lexeme)
-SELECT new.word, stem.lexeme
+INSERT INTO search_words (locale, word, lexeme)
+SELECT new.locale, new.word, stem.lexeme
 FROM new
 CROSS JOIN LATERAL (
-    SELECT array_to_string(tsvector_to_array(to_tsvector('cms_search', new.word)), ' ')
-        AS lexeme
+    SELECT array_to_string(
+        tsvector_to_array(to_tsvector({configuration}, new.word)), ' '
+    ) AS lexeme
 ) AS stem
 WHERE stem.lexeme <> ''
 -- In one order everywhere: two publishers adding the same new words wait, not deadlock.
-ORDER BY new.word
+ORDER BY new.locale, new.word
 ON CONFLICT (locale, word) DO NOTHING
-"""
+""".replace("{configuration}", configuration_of("new.locale"))
 _GIVEN = (
     "SELECT DISTINCT kind, entity_id "
     "FROM unnest(%(kinds)s::text[], %(ids)s::uuid[]) AS given(kind, entity_id)"

@@ -15,7 +15,15 @@ from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.domain.etags import etag_for
 from cms_api.domain.formats import dumps
-from cms_api.models import Article, Faq, Person, PublishedDocument, Topic
+from cms_api.models import (
+    Article,
+    Faq,
+    Person,
+    PersonTranslation,
+    PublishedDocument,
+    Topic,
+    TopicTranslation,
+)
 from cms_api.services import runtime
 from cms_api.services.publishing import fanout
 
@@ -24,6 +32,11 @@ from cms_api.services.publishing import fanout
 EMBEDDED_ARTICLES = 50
 
 _MODELS: dict[str, Any] = {"article": Article, "faq": Faq, "person": Person, "topic": Topic}
+# A topic's or person's document in another locale is its translation's: (model, owner id).
+_TRANSLATIONS: dict[str, tuple[Any, Any]] = {
+    "person": (PersonTranslation, PersonTranslation.person_id),
+    "topic": (TopicTranslation, TopicTranslation.topic_id),
+}
 # The documents topic and person pages list, and the tags that list them there.
 _LISTED_KINDS = ("article", "faq")
 _HUB_OF_TAG = {"topic": "topic", "author": "person", "reviewer": "person"}
@@ -133,7 +146,7 @@ WHERE d.etag IS DISTINCT FROM excluded.etag
     OR d.tags IS DISTINCT FROM excluded.tags
     OR d.summary IS DISTINCT FROM excluded.summary
 -- xmax is 0 on a freshly inserted row version and set on an updated one.
-RETURNING d.kind, d.entity_id, d.slug, d.xmax = 0
+RETURNING d.kind, d.entity_id, d.slug, d.locale, d.xmax = 0
 """
 
 
@@ -157,13 +170,18 @@ def upsert(rows: list[dict[str, Any]]) -> None:
         .all()
     )
     fanout.announce(
-        (kind, entity_id, slug, "published" if inserted else "updated")
-        for kind, entity_id, slug, inserted in written
+        (kind, entity_id, slug, "published" if inserted else "updated", locale)
+        for kind, entity_id, slug, locale, inserted in written
     )
-    now_listed = {(item["kind"], item["entity_id"]): set(item["tags"]) for item in rows}
-    _hubs_changed(
-        set().union(*(tags - now_listed[key] for key, tags in before.items())) if before else set()
-    )
+    now_listed = {
+        (item["kind"], item["entity_id"]): (item["locale"], set(item["tags"])) for item in rows
+    }
+    left: set[tuple[str, str]] = set()
+    for key, (locale, tags) in before.items():
+        # A document that moved to another locale left every hub page of its old one.
+        now_locale, now_tags = now_listed[key]
+        left |= {(locale, tag) for tag in tags - (now_tags if now_locale == locale else set())}
+    _hubs_changed(left)
 
 
 def withdraw(kind: str, *criteria: ColumnElement[bool]) -> None:
@@ -171,56 +189,88 @@ def withdraw(kind: str, *criteria: ColumnElement[bool]) -> None:
     removed = db.session.execute(
         delete(PublishedDocument)
         .where(PublishedDocument.kind == kind, *criteria)
-        .returning(PublishedDocument.entity_id, PublishedDocument.slug, PublishedDocument.tags)
+        .returning(
+            PublishedDocument.entity_id,
+            PublishedDocument.slug,
+            PublishedDocument.tags,
+            PublishedDocument.locale,
+        )
     ).all()
     if not removed:
         return
     if kind in _LISTED_KINDS:
-        _hubs_changed(set().union(*(set(tags) for _, _, tags in removed)))
-    # Trashed content is "deleted" for feed readers; anything else merely left public view.
-    model = _MODELS[kind]
-    trashed = set(
-        db.session.scalars(
-            select(model.id).where(
-                model.id.in_([entity_id for entity_id, _, _ in removed]),
-                model.deleted_at.is_not(None),
-            )
-        )
-    )
+        _hubs_changed({(locale, tag) for _, _, tags, locale in removed for tag in tags})
+    deleted = _deleted(kind, [(entity_id, locale) for entity_id, _, _, locale in removed])
     fanout.announce(
-        (kind, entity_id, slug, "deleted" if entity_id in trashed else "unpublished")
-        for entity_id, slug, _ in removed
+        (kind, entity_id, slug, "deleted" if entity_id in deleted else "unpublished", locale)
+        for entity_id, slug, _, locale in removed
     )
 
 
-def _listing_tags(keys: list[tuple[str, uuid.UUID]]) -> dict[tuple[str, uuid.UUID], set[str]]:
-    """The stored tags of the listed documents (articles, FAQs) among these, by key."""
+def _deleted(kind: str, removed: list[tuple[uuid.UUID, str]]) -> set[uuid.UUID]:
+    """Which of these withdrawn documents (entity id, locale) are gone for good, for feed
+    readers: trashed content, a translation of a trashed topic or person, a translation
+    deleted. Anything else merely left public view."""
+    model = _MODELS[kind]
+    default = runtime.settings().default_locale
+    translated = {entity_id for entity_id, locale in removed if locale != default}
+    if kind in _TRANSLATIONS and translated:
+        translation, owner_id = _TRANSLATIONS[kind]
+        kept = dict(
+            db.session.execute(
+                select(translation.id, model.deleted_at)
+                .join(model, model.id == owner_id)
+                .where(translation.id.in_(translated))
+            ).all()
+        )
+        gone = {item for item in translated if item not in kept or kept[item] is not None}
+        own = [entity_id for entity_id, _ in removed if entity_id not in translated]
+    else:
+        gone, own = set(), [entity_id for entity_id, _ in removed]
+    if not own:
+        return gone
+    return gone | set(
+        db.session.scalars(select(model.id).where(model.id.in_(own), model.deleted_at.is_not(None)))
+    )
+
+
+def _listing_tags(
+    keys: list[tuple[str, uuid.UUID]],
+) -> dict[tuple[str, uuid.UUID], tuple[str, set[str]]]:
+    """The stored locale and tags of the listed documents (articles, FAQs) among these."""
     ids = [entity_id for kind, entity_id in keys if kind in _LISTED_KINDS]
     if not ids:
         return {}
     found = db.session.execute(
-        select(PublishedDocument.kind, PublishedDocument.entity_id, PublishedDocument.tags).where(
-            PublishedDocument.kind.in_(_LISTED_KINDS), PublishedDocument.entity_id.in_(ids)
-        )
+        select(
+            PublishedDocument.kind,
+            PublishedDocument.entity_id,
+            PublishedDocument.locale,
+            PublishedDocument.tags,
+        ).where(PublishedDocument.kind.in_(_LISTED_KINDS), PublishedDocument.entity_id.in_(ids))
     ).all()
-    return {(kind, entity_id): set(tags) for kind, entity_id, tags in found}
+    return {(kind, entity_id): (locale, set(tags)) for kind, entity_id, locale, tags in found}
 
 
-def _hubs_changed(tags_left: set[str]) -> None:
-    """Date the topic and person pages that stopped listing a document as changed now.
+def _hubs_changed(tags_left: set[tuple[str, str]]) -> None:
+    """Date the topic and person pages that stopped listing a document as changed now:
+    those in the document's locale, (locale, tag) by (locale, tag).
 
     A hub page's last change (its sitemap `lastmod`) is otherwise its own edit or its
     newest listed document's; a document that left it would change neither.
     """
-    slugs: dict[str, set[str]] = {"topic": set(), "person": set()}
-    for tag in tags_left:
+    slugs: dict[tuple[str, str], set[str]] = {}
+    for locale, tag in tags_left:
         prefix, _, slug = tag.partition(":")
         if prefix in _HUB_OF_TAG:
-            slugs[_HUB_OF_TAG[prefix]].add(slug)
+            slugs.setdefault((_HUB_OF_TAG[prefix], locale), set()).add(slug)
     wanted = [
-        and_(PublishedDocument.kind == kind, PublishedDocument.slug.in_(sorted(names)))
-        for kind, names in slugs.items()
-        if names
+        and_(
+            PublishedDocument.kind == kind,
+            PublishedDocument.locale == locale,
+            PublishedDocument.slug.in_(sorted(names)),
+        )
+        for (kind, locale), names in sorted(slugs.items())
     ]
     if wanted:
         db.session.execute(
@@ -241,9 +291,14 @@ def stored_summaries(kind: str, ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str
     return {entity_id: json.loads(summary) for entity_id, summary in rows}
 
 
-def embedded_articles(tag: str) -> tuple[list[dict[str, Any]], int]:
-    """The newest stored article summaries with this tag, and how many have it in all."""
-    where = (PublishedDocument.kind == "article", PublishedDocument.tags.contains([tag]))
+def embedded_articles(tag: str, locale: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """The newest stored article summaries in `locale` (default: the site's default) with
+    this tag, and how many there have it in all."""
+    where = (
+        PublishedDocument.kind == "article",
+        PublishedDocument.locale == (locale or runtime.settings().default_locale),
+        PublishedDocument.tags.contains([tag]),
+    )
     summaries = db.session.scalars(
         select(PublishedDocument.summary)
         .where(*where)

@@ -16,10 +16,25 @@ SOURCE = "allergy-headache-relief"  # links to headache-after-botox, ear-infecti
 LINKED = {"headache-after-botox", "ear-infection-headache", "headache-with-ear-pain"}
 
 
-def _publish(app, slug: str, title: str, summary: str, topics: list[str]) -> None:
+def _publish(
+    app,
+    slug: str,
+    title: str,
+    summary: str,
+    topics: list[str],
+    *,
+    locale: str = "en",
+    translating: str | None = None,
+) -> None:
+    """Publish an article; `translating` names the English original it translates."""
     with app.app_context():
         author = db.session.scalars(select(Person)).first()
-        article = Article(id=uuid.uuid4(), slug=slug, title=title, summary=summary)
+        article = Article(id=uuid.uuid4(), slug=slug, title=title, summary=summary, locale=locale)
+        if translating is not None:
+            source = db.session.scalar(
+                select(Article).where(Article.slug == translating, Article.locale == "en")
+            )
+            article.source_id, article.source_revision = source.id, source.live_revision
         article.authorships = [ArticleAuthor(person=author)]
         article.topic_links = [
             ArticleTopic(topic_id=db.session.scalar(select(Topic.id).where(Topic.slug == topic)))
@@ -31,8 +46,10 @@ def _publish(app, slug: str, title: str, summary: str, topics: list[str]) -> Non
         db.session.commit()
 
 
-def _ids(client, token: str) -> dict[str, str]:
-    found = client.get("/v1/admin/articles?limit=100", headers=bearer(token)).get_json()
+def _ids(client, token: str, locale: str = "en") -> dict[str, str]:
+    found = client.get(
+        "/v1/admin/articles", query_string={"limit": 100, "locale": locale}, headers=bearer(token)
+    ).get_json()
     return {item["slug"]: item["id"] for item in found["items"]}
 
 
@@ -187,3 +204,116 @@ def test_accept_defaults_and_refusals(client, make_token):
         response = client.get(f"{base}{query}", headers=bearer(editor))
         assert response.status_code == 400, query
         assert response.content_type == "application/problem+json"
+
+
+SPANISH_BOTOX = "dolor-de-cabeza-despues-del-botox"  # the seeded translation, published
+
+
+def test_an_article_is_suggested_only_articles_of_its_locale_outside_its_work(
+    app, client, make_token
+):
+    # Translations of three seeded originals, and a Spanish original.
+    for slug, title, summary, topics, original in (
+        (
+            "dolor-de-cabeza-por-alergia",
+            "Dolor de cabeza por alergia",
+            "El polen y la congestión nasal pueden causar dolor de cabeza.",
+            ["headache", "allergies"],
+            SOURCE,
+        ),
+        (
+            "dolor-de-cabeza-por-otitis",
+            "Dolor de cabeza por otitis",
+            "Una infección de oído puede doler hasta la cabeza.",
+            ["headache"],
+            "ear-infection-headache",
+        ),
+        (
+            "dolor-de-cabeza-mandibular",
+            "Dolor de cabeza y mandíbula",
+            "Apretar los dientes cansa los músculos de la cara.",
+            ["headache"],
+            "tmj-headache",
+        ),
+        (
+            "dolor-de-cabeza-y-sueno",
+            "Dolor de cabeza y sueño",
+            "Dormir poco o mal puede provocar dolor de cabeza.",
+            ["headache"],
+            None,
+        ),
+    ):
+        _publish(app, slug, title, summary, topics, locale="es", translating=original)
+    viewer = make_token("viewer")
+    english, spanish = _ids(client, viewer), _ids(client, viewer, "es")
+    assert SPANISH_BOTOX in spanish
+
+    def found(slug: str) -> dict[str, dict]:
+        items = _suggestions(client, viewer, spanish[slug])["items"]
+        return {item["slug"]: item for item in items}
+
+    # A Spanish original: every Spanish article in common, no English one.
+    sleep = found("dolor-de-cabeza-y-sueno")
+    assert set(sleep) == {
+        SPANISH_BOTOX,
+        "dolor-de-cabeza-por-alergia",
+        "dolor-de-cabeza-por-otitis",
+        "dolor-de-cabeza-mandibular",
+    }
+    assert not set(sleep) & set(english)
+    assert {"dolor", "cabeza"} <= set(sleep["dolor-de-cabeza-por-otitis"]["shared_terms"])
+    # A translation: not its original, and not the translations of the works its original
+    # links to already (links are made between originals and shared by translations).
+    # headache-after-botox links to all three originals translated above.
+    assert set(found(SPANISH_BOTOX)) == {"dolor-de-cabeza-y-sueno"}
+    # ear-infection-headache links to allergy-headache-relief and headache-after-botox;
+    # tmj-headache links to ear-infection-headache, so its translation links back.
+    otitis = found("dolor-de-cabeza-por-otitis")
+    assert set(otitis) == {"dolor-de-cabeza-y-sueno", "dolor-de-cabeza-mandibular"}
+    assert "Already links to this article" in otitis["dolor-de-cabeza-mandibular"]["reasons"]
+    assert "Already links to this article" not in otitis["dolor-de-cabeza-y-sueno"]["reasons"]
+    # An English original is never offered its own or any other translation.
+    botox = _suggestions(client, viewer, english["headache-after-botox"])["items"]
+    assert not {item["slug"] for item in botox} & set(spanish)
+    assert [item["slug"] for item in _suggestions(client, viewer, english[SOURCE])["items"]] == [
+        "tmj-headache"
+    ]
+
+
+def test_accepting_a_suggestion_for_a_translation_links_the_originals(app, client, make_token):
+    _publish(
+        app,
+        "dolor-de-cabeza-mandibular",
+        "Dolor de cabeza y mandíbula",
+        "Apretar los dientes cansa los músculos de la cara.",
+        ["headache"],
+        locale="es",
+        translating="tmj-headache",
+    )
+    _publish(
+        app,
+        "dolor-de-cabeza-por-alergia",
+        "Dolor de cabeza por alergia",
+        "El polen y la congestión nasal pueden causar dolor de cabeza.",
+        ["headache", "allergies"],
+        locale="es",
+        translating=SOURCE,
+    )
+    editor = make_token("editor")
+    english, spanish = _ids(client, editor), _ids(client, editor, "es")
+
+    accepted = client.post(
+        f"/v1/admin/articles/{spanish['dolor-de-cabeza-por-alergia']}/link-suggestions/"
+        f"{spanish['dolor-de-cabeza-mandibular']}/accept",
+        json={"anchor_text": "mandíbula"},
+        headers=bearer(editor),
+    )
+
+    assert accepted.status_code == 201, accepted.get_json()
+    link = accepted.get_json()
+    assert (link["source_id"], link["target"]) == (english[SOURCE], "tmj-headache")
+    assert link["anchor_text"] == "TMJ Headache: Why Your Jaw Can Make Your Head Hurt"
+    related = client.get(
+        "/v1/articles/dolor-de-cabeza-por-alergia/related", query_string={"locale": "es"}
+    ).get_json()["items"]
+    assert "dolor-de-cabeza-mandibular" in {item["article"]["slug"] for item in related}

@@ -27,6 +27,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("DELETE", "/v1/admin/articles/<uuid:article_id>"): WRITERS,
     ("PUT", "/v1/admin/articles/<uuid:article_id>/authors"): WRITERS,
     ("POST", "/v1/admin/articles/<uuid:article_id>/restore"): WRITERS,
+    ("POST", "/v1/admin/articles/<uuid:article_id>/translations"): WRITERS,
     ("POST", "/v1/admin/articles/<uuid:article_id>/submit"): WRITERS,
     ("POST", "/v1/admin/articles/<uuid:article_id>/approve"): {"reviewer"},
     ("POST", "/v1/admin/articles/<uuid:article_id>/request-changes"): {"reviewer"},
@@ -75,6 +76,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("PATCH", "/v1/admin/people/<uuid:person_id>"): WRITERS,
     ("DELETE", "/v1/admin/people/<uuid:person_id>"): WRITERS,
     ("POST", "/v1/admin/people/<uuid:person_id>/restore"): WRITERS,
+    ("GET", "/v1/admin/people/<uuid:person_id>/translations"): ALL,
+    ("GET", "/v1/admin/people/<uuid:person_id>/translations/<locale:locale>"): ALL,
+    ("PUT", "/v1/admin/people/<uuid:person_id>/translations/<locale:locale>"): WRITERS,
+    ("DELETE", "/v1/admin/people/<uuid:person_id>/translations/<locale:locale>"): WRITERS,
     ("GET", "/v1/admin/images"): ALL,
     ("POST", "/v1/admin/images"): WRITERS,
     ("GET", "/v1/admin/images/<uuid:image_id>"): ALL,
@@ -87,6 +92,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("PATCH", "/v1/admin/topics/<uuid:topic_id>"): WRITERS,
     ("DELETE", "/v1/admin/topics/<uuid:topic_id>"): WRITERS,
     ("POST", "/v1/admin/topics/<uuid:topic_id>/restore"): WRITERS,
+    ("GET", "/v1/admin/topics/<uuid:topic_id>/translations"): ALL,
+    ("GET", "/v1/admin/topics/<uuid:topic_id>/translations/<locale:locale>"): ALL,
+    ("PUT", "/v1/admin/topics/<uuid:topic_id>/translations/<locale:locale>"): WRITERS,
+    ("DELETE", "/v1/admin/topics/<uuid:topic_id>/translations/<locale:locale>"): WRITERS,
     ("GET", "/v1/admin/articles/<uuid:article_id>/links"): ALL,
     ("POST", "/v1/admin/articles/<uuid:article_id>/links"): WRITERS,
     ("GET", "/v1/admin/links/<uuid:link_id>"): ALL,
@@ -135,6 +144,7 @@ def _admin_operations(app) -> list[tuple[str, str]]:
 
 def _url(rule: str) -> str:
     url = re.sub(r"<uuid:[a-z_]+>", str(uuid.uuid4()), rule)
+    url = re.sub(r"<locale:locale>", "es", url)
     return re.sub(r"<int:[a-z_]+>", "1", url)
 
 

@@ -106,7 +106,16 @@ def test_answers_are_cacheable_and_revalidate(client):
 
 @pytest.mark.parametrize(
     "query",
-    ["", "q=", "q=" + "a" * 301, "q=head%01ache", "q=botox&locale=en", "q=botox&limit=3"],
+    [
+        "",
+        "q=",
+        "q=" + "a" * 301,
+        "q=head%01ache",
+        "q=botox&lang=en",
+        "q=botox&limit=3",
+        "q=botox&locale=fr",  # not one of the site's locales
+        "q=botox&locale=en_US",  # not a BCP 47 tag
+    ],
 )
 def test_strict_query_parameters(client, query):
     response = client.get(f"/v1/answers?{query}")
@@ -133,8 +142,12 @@ def test_only_eligible_content_is_ever_quoted(app, client, make_token, monkeypat
     once the clock is back before its review date."""
     # A draw with articles live, unpublished and trashed, and topic FAQs kept and withdrawn.
     rng = random.Random(99)
+    # Questions in the default locale quote its content only: the draw is of that content.
+    locale = app.config["CMS_SETTINGS"].default_locale
     with app.app_context():
-        articles = db.session.execute(select(Article.id, Article.slug).order_by(Article.slug)).all()
+        articles = db.session.execute(
+            select(Article.id, Article.slug).where(Article.locale == locale).order_by(Article.slug)
+        ).all()
     # The seeded reviews' next review dates, as publishing stated them to readers.
     review_due = {
         slug: date.fromisoformat(
@@ -144,7 +157,7 @@ def test_only_eligible_content_is_ever_quoted(app, client, make_token, monkeypat
     }
     with app.app_context():
         topic_faqs = db.session.scalars(
-            select(Faq).where(Faq.article_id.is_(None)).order_by(Faq.question)
+            select(Faq).where(Faq.article_id.is_(None), Faq.locale == locale).order_by(Faq.question)
         ).all()
         states = {slug: rng.choice(["live", "unpublished", "trashed"]) for _, slug in articles}
         for article_id, slug in articles:

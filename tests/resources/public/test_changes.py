@@ -194,3 +194,73 @@ def test_an_event_committed_late_is_not_skipped(app, client):
             )
             connection.commit()
             connection.close()
+
+
+SPANISH = "dolor-de-cabeza-despues-del-botox"
+
+
+def test_each_event_names_its_locale_and_a_url_that_reads_it_there(client):
+    events, _ = _drain(client)
+
+    assert "Content-Language" not in client.get("/v1/changes").headers  # every locale
+    assert {event["locale"] for event in events} == {"en", "es"}
+    original = next(e for e in events if e["slug"] == "headache-after-botox")
+    assert original["locale"] == "en"
+    assert original["url"] == "/v1/articles/headache-after-botox"
+    translation = next(e for e in events if e["kind"] == "article" and e["slug"] == SPANISH)
+    assert translation["locale"] == "es"
+    assert translation["url"] == f"/v1/articles/{SPANISH}?locale=es"
+    assert client.get(translation["url"]).status_code == 200
+    # A topic's Spanish page is its own document, read with the same slug in Spanish.
+    topics = [e for e in events if e["kind"] == "topic" and e["slug"] == "headache"]
+    assert {(e["locale"], e["url"]) for e in topics} == {
+        ("en", "/v1/topics/headache"),
+        ("es", "/v1/topics/headache?locale=es"),
+    }
+    assert len({e["id"] for e in topics}) == 2
+
+
+def test_the_locale_parameter_narrows_the_feed_to_one_locale(client):
+    everything, _ = _drain(client)
+
+    response = client.get("/v1/changes?locale=ES&limit=100")
+    spanish = response.get_json()["items"]
+
+    assert response.status_code == 200
+    assert response.headers["Content-Language"] == "es"
+    assert spanish == [event for event in everything if event["locale"] == "es"]
+    assert {event["kind"] for event in spanish} >= {"article", "topic", "person", "faq"}
+    assert (
+        client.get("/v1/changes?locale=en&limit=100").get_json()["items"]
+        == [event for event in everything if event["locale"] == "en"][:100]
+    )
+    # The next page keeps to the locale.
+    first = client.get("/v1/changes?locale=es&limit=1")
+    assert "locale=es" in first.headers["Link"]
+    cursor = first.get_json()["page"]["next_cursor"]
+    rest = client.get(f"/v1/changes?locale=es&since={cursor}&limit=100").get_json()["items"]
+    assert [first.get_json()["items"][0], *rest] == spanish
+
+
+def test_a_cursor_is_a_place_in_the_feed_of_every_locale(client):
+    spanish = client.get("/v1/changes?locale=es&limit=1").get_json()
+    cursor = spanish["page"]["next_cursor"]
+    everything, _ = _drain(client)
+
+    after, _ = _drain(client, cursor)
+
+    (first,) = spanish["items"]
+    position = next(
+        index
+        for index, event in enumerate(everything)
+        if (event["id"], event["type"], event["occurred_at"])
+        == (first["id"], first["type"], first["occurred_at"])
+    )
+    assert after == everything[position + 1 :]
+
+
+def test_a_locale_the_site_does_not_serve_is_a_400_problem(client):
+    for locale in ("fr", "not a tag"):
+        response = client.get("/v1/changes", query_string={"locale": locale})
+        assert response.status_code == 400, locale
+        assert response.content_type == "application/problem+json"

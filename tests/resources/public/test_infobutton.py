@@ -138,7 +138,9 @@ def test_free_text_is_looked_up_as_a_symptom(client, parameters, title):
 @pytest.mark.parametrize(
     "parameters",
     [
-        {"informationRecipient.languageCode.c": "es"},
+        # Languages the site does not publish in (CMS_LOCALES is en, es).
+        {"informationRecipient.languageCode.c": "fr"},
+        {"informationRecipient.languageCode.c": "fra"},
         {"informationRecipient.languageCode.c": "sp"},
         {"informationRecipient": "PAYOR"},
         {"mainSearchCriteria.v.cs": "2.16.840.1.113883.6.103"},  # ICD-9-CM: not carried
@@ -237,3 +239,104 @@ def test_the_document_shows_both_response_types(client):
     assert content["application/json"]["example"]["feed"]["entry"]
     assert "429" in operation["responses"]
     assert "ignored" in operation["description"]
+
+
+@pytest.mark.parametrize("language", ["es", "spa", "es-MX", "es_mx", "ES"])
+def test_the_recipients_language_chooses_the_locale(client, language):
+    response = request(
+        client,
+        mainSearchCriteria__v__c="R51.9",
+        mainSearchCriteria__v__cs=ICD10CM,
+        informationRecipient__languageCode__c=language,
+    )
+
+    assert response.headers["Content-Language"] == "es"
+    feed = ElementTree.fromstring(response.data)
+    assert feed.get(XML_LANG) == "es"
+    assert feed.findtext(f"{ATOM}subtitle") == "Resultados para ICD-10-CM R51.9"
+    categories = {c.get("scheme"): c.get("term") for c in feed.findall(f"{ATOM}category")}
+    assert categories["informationRecipient.languageCode.c"] == language
+    items = entries(feed)
+    # The seeds translate the headache topic and an article on it: those, in Spanish only.
+    assert items[0] == {
+        "title": "Dolor de cabeza",
+        "href": f"{SITE}/es/topics/headache",
+        "summary": items[0]["summary"],
+    }
+    assert "También llamado: cefalea" in items[0]["summary"]
+    assert all(item["href"].startswith(f"{SITE}/es/") for item in items)
+    assert f"{SITE}/es/articles/dolor-de-cabeza-despues-del-botox" in {
+        item["href"] for item in items
+    }
+    assert {entry.get(XML_LANG) for entry in feed.findall(f"{ATOM}entry")} == {"es"}
+
+
+def test_the_apis_locale_parameter_chooses_it_too(client):
+    response = request(
+        client,
+        mainSearchCriteria__v__c="R51.9",
+        mainSearchCriteria__v__cs=ICD10CM,
+        knowledgeResponseType="application/json",
+        locale="es",
+    )
+
+    assert response.headers["Content-Language"] == "es"
+    feed = response.get_json()["feed"]
+    assert feed["lang"] == "es"
+    assert {entry["lang"] for entry in feed["entry"]} == {"es"}
+    assert feed["entry"][0]["title"]["_value"] == "Dolor de cabeza"
+    assert {"scheme": "informationRecipient.languageCode.c", "term": "es"} in feed["category"]
+    assert feed["id"]["_value"].endswith("&locale=es")
+
+
+def test_a_locale_that_disagrees_with_the_language_gets_an_empty_feed(client):
+    response = request(
+        client,
+        mainSearchCriteria__v__c="R51.9",
+        mainSearchCriteria__v__cs=ICD10CM,
+        informationRecipient__languageCode__c="en",
+        locale="es",
+    )
+
+    feed = ElementTree.fromstring(response.data)
+    assert feed.findall(f"{ATOM}entry") == []
+    assert response.headers["Content-Language"] == "es"
+    agreeing = request(
+        client,
+        mainSearchCriteria__v__c="R51.9",
+        mainSearchCriteria__v__cs=ICD10CM,
+        informationRecipient__languageCode__c="es-ES",
+        locale="es",
+    )
+    assert entries(ElementTree.fromstring(agreeing.data))
+
+
+def test_english_is_still_the_default_and_says_so(client):
+    plain = request(client, mainSearchCriteria__v__c="R51.9", mainSearchCriteria__v__cs=ICD10CM)
+    english = request(
+        client, mainSearchCriteria__v__c="R51.9", mainSearchCriteria__v__cs=ICD10CM, locale="en"
+    )
+
+    assert plain.headers["Content-Language"] == "en"
+    assert ElementTree.fromstring(plain.data).findtext(f"{ATOM}subtitle") == (
+        "Results for ICD-10-CM R51.9"
+    )
+    assert entries(ElementTree.fromstring(english.data)) == entries(
+        ElementTree.fromstring(plain.data)
+    )
+    assert not any("/es/" in item["href"] for item in entries(ElementTree.fromstring(plain.data)))
+    again = client.get(
+        _url(mainSearchCriteria__v__c="R51.9", mainSearchCriteria__v__cs=ICD10CM),
+        headers={"If-None-Match": plain.headers["ETag"]},
+    )
+    assert again.status_code == 304 and again.headers["Content-Language"] == "en"
+
+
+@pytest.mark.parametrize("locale", ["fr", "spanish", ""])
+def test_a_locale_the_site_does_not_publish_in_is_a_problem(client, locale):
+    response = client.get(
+        _url(mainSearchCriteria__v__c="R51.9", mainSearchCriteria__v__cs=ICD10CM, locale=locale)
+    )
+
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"

@@ -17,6 +17,7 @@ from cms_api.models import Article, ArticleSlug, ReaderQuestion
 from cms_api.ratelimit import limiter
 from cms_api.resources.public.questions import QUESTION_BODY_LIMIT
 from cms_api.schemas.public.questions import QUESTION_MAX
+from cms_api.services.publishing.articles import publish_article
 from tests.conftest import build_app
 from tests.http.test_request_limits import CountingStream
 
@@ -69,6 +70,42 @@ def test_a_question_on_a_topic_or_on_nothing_is_accepted(app, client):
     assert (stored.article_id, stored.topic_id, stored.email) == (None, None, None)
 
 
+def test_a_question_names_its_article_in_its_locale(app, client):
+    with app.app_context():
+        source_id = db.session.scalar(
+            select(Article.id).where(Article.slug == ARTICLE, Article.locale == "en")
+        )
+        spanish = Article(
+            id=uuid.uuid4(),
+            locale="es",
+            slug="preguntas-sobre-el-botox",
+            title="Dolor de cabeza tras el bótox",
+            summary="Por qué aparece y cuánto dura.",
+        )
+        db.session.add(spanish)
+        db.session.flush()
+        publish_article(spanish.id)
+        db.session.commit()
+        spanish_id = spanish.id
+
+    in_spanish = client.post(
+        "/v1/questions",
+        json={
+            "question": "¿Puede empezar el dolor una semana después?",
+            "article": "preguntas-sobre-el-botox",
+            "locale": "es",
+        },
+    )
+    in_default = client.post(
+        "/v1/questions", json={"question": QUESTION, "article": ARTICLE, "locale": "en"}
+    )
+
+    assert in_spanish.status_code == 202, in_spanish.get_json()
+    assert in_default.status_code == 202, in_default.get_json()
+    assert _stored(app, in_spanish.get_json()["id"]).article_id == spanish_id
+    assert _stored(app, in_default.get_json()["id"]).article_id == source_id
+
+
 def test_a_former_slug_still_names_the_article(app, client):
     with app.app_context():
         article_id = db.session.scalar(select(Article.id).where(Article.slug == ARTICLE))
@@ -98,6 +135,8 @@ def test_a_former_slug_still_names_the_article(app, client):
         ({"question": QUESTION, "article": "Not A Slug"}, "article"),
         ({"question": QUESTION, "email": "not-an-address"}, "email"),
         ({"question": QUESTION, "name": "Ann"}, "name"),
+        ({"question": QUESTION, "article": ARTICLE, "locale": "fr"}, "locale"),
+        ({"question": QUESTION, "article": ARTICLE, "locale": "en_GB"}, "locale"),
     ],
 )
 def test_invalid_bodies_are_422_problems_naming_the_field(client, body, field):

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import time
 
+import pytest
+from sqlalchemy import text
+
+from cms_api.database import db
+from cms_api.services.delivery.remembered import database
+from cms_api.services.discovery import answers
 from cms_api.services.discovery.answers import (
     LEAD_CAP,
     Features,
@@ -84,3 +90,46 @@ def test_seeded_articles_are_cut_into_section_and_faq_passages(client):
     assert first["heading"] == doc["faqs"][0]["question"]
     assert first["html"] == doc["faqs"][0]["answer_html"]
     assert first["citation"]["section"] is None
+
+
+def _statistics(app, locales: list[str], shares: list[float], distinct: float) -> None:
+    """As if ANALYZE had last measured the passages' locales so (for this database)."""
+    with app.app_context():
+        key = database(db.session.connection())
+    answers._SHARES[key] = (time.monotonic(), locales, shares, distinct)
+
+
+def test_a_locales_share_of_the_passages_is_the_statistics(app, monkeypatch):
+    monkeypatch.setattr(answers, "_SHARES", {})
+    _statistics(app, ["en", "es"], [0.75, 0.2], 4.0)
+    with app.app_context():
+        connection = db.session.connection()
+        shares = {tag: answers.locale_share(connection, tag) for tag in ("en", "es", "fr")}
+
+    # A locale too rare to be among the most common ones has its part of what is left.
+    assert shares == {"en": 0.75, "es": 0.2, "fr": pytest.approx(0.025)}
+
+
+def test_a_locale_the_statistics_do_not_know_has_no_share(app, monkeypatch):
+    monkeypatch.setattr(answers, "_SHARES", {})
+    _statistics(app, ["en"], [1.0], 1.0)
+    with app.app_context():
+        connection = db.session.connection()
+        assert answers.locale_share(connection, "en") == 1.0
+        assert answers.locale_share(connection, "es") is None
+
+
+def test_the_statistics_are_read_from_the_database(app, monkeypatch):
+    monkeypatch.setattr(answers, "_SHARES", {})
+    with app.app_context():
+        connection = db.session.connection()
+        counts = dict(
+            db.session.execute(
+                text("SELECT locale, count(*) FROM answer_passages GROUP BY locale")
+            ).all()
+        )
+        shares = {locale: answers.locale_share(connection, locale) for locale in counts}
+
+    # The seeded database was analyzed after it was loaded, every row read.
+    total = sum(counts.values())
+    assert shares == {locale: pytest.approx(n / total) for locale, n in counts.items()}

@@ -83,6 +83,7 @@ def test_click_depth_is_hops_from_the_hubs_along_links():
 def _site(titles: list[str], anchors: list[str | None]) -> model.Site:
     return model.Site(
         version="test",
+        locale="en",
         ids=[f"00000000-0000-0000-0000-00000000000{n}" for n in range(len(titles))],
         slugs=[f"article-{n}" for n in range(len(titles))],
         titles=titles,
@@ -157,6 +158,7 @@ def _chain_site(count: int) -> model.Site:
     """`count` articles, each linking to the next, with titles outside ASCII."""
     return model.Site(
         version="chain",
+        locale="en",
         ids=[f"00000000-0000-0000-0000-{n:012d}" for n in range(count)],
         slugs=[f"article-{n}" for n in range(count)],
         titles=[f"Céphalée n° {n}" for n in range(count)],
@@ -177,8 +179,8 @@ def test_a_replaced_site_is_freed_at_once_not_left_to_the_garbage_collector(app)
         cache.forget()
         prepared = export.prepare_export("graphml", Filters())
         prepared.render()
-        report.report()
-        loaded = weakref.ref(cache.SITES.get(prepared.version))
+        report.report("en")
+        loaded = weakref.ref(cache.SITES.get(prepared.version, "en"))
         assert loaded() is not None
 
         gc.disable()

@@ -36,9 +36,12 @@ DERIVED = ("published_documents", "change_events", "search_entries")
 # The ids each record type names.
 REFERENCES = {
     "credential": ("person_id",),
+    "person_translation": ("person_id",),
     "red_flag": ("reviewed_by_id",),
     "topic": ("parent_id",),
     "medical_code": ("topic_id",),
+    "topic_translation": ("topic_id",),
+    "article": ("source_id",),
     "former_slug": ("article_id",),
     "section": ("article_id", "parent_id"),
     "citation": ("article_id",),
@@ -181,7 +184,7 @@ def test_the_export_lists_parents_before_children_between_a_header_and_an_end(ex
     header, end, body = records[0], records[-1], records[1:-1]
 
     assert header["type"] == "header"
-    assert (header["format"], header["version"]) == ("cms-api-export", 1)
+    assert (header["format"], header["version"]) == ("cms-api-export", 2)
     assert header["schema"]
     assert end == {
         "type": "end",
@@ -207,8 +210,8 @@ def test_content_moves_to_a_fresh_database_with_its_ids_slugs_revisions_and_link
 
     assert report["changed"] and not report["dry_run"]
     assert report["types"]["article"] == {
-        "records": 8,
-        "inserted": 8,
+        "records": 9,
+        "inserted": 9,
         "updated": 0,
         "unchanged": 0,
         "deleted": 0,
@@ -424,7 +427,7 @@ def test_the_cli_moves_content_through_a_file(source, target, tmp_path: Path):
     again = target.test_cli_runner().invoke(args=["import", str(path)])
 
     assert exported.exit_code == 0, exported.output
-    assert "image_file, 3 person" in exported.output
+    assert "image_file, 4 person" in exported.output
     assert path.read_text().startswith('{"type":"header"')
     assert checked.exit_code == 0 and "Would change the database." in checked.output
     assert imported.exit_code == 0, imported.output

@@ -184,6 +184,7 @@ def test_a_committed_unpublish_queues_the_event_with_surrogate_keys(app):
     assert payload["type"] == "article.unpublished"
     assert payload["data"]["id"] == str(article_id)
     assert payload["data"]["slug"] == ARTICLE
+    assert payload["data"]["locale"] == "en"
     assert payload["data"]["url"] == f"/v1/articles/{ARTICLE}"
     assert payload["data"]["action"] == "unpublished"
     keys = set(payload["surrogate_keys"])
@@ -229,6 +230,32 @@ def test_publishing_queues_one_event_per_subscribed_endpoint_with_the_documents_
     assert any(key.startswith("person:") for key in expected)
 
 
+SPANISH = "dolor-de-cabeza-despues-del-botox"
+
+
+def test_a_translations_events_name_its_locale_and_where_it_is_read(app, client):
+    with app.app_context():
+        translation_id = db.session.scalar(
+            select(Article.id).where(Article.locale == "es", Article.slug == SPANISH)
+        )
+        assert translation_id is not None
+        endpoint_id = _endpoint(["article.published", "article.unpublished"])
+        unpublish_article(translation_id, status="approved")
+        publish_article(translation_id)
+        db.session.commit()
+
+        unpublished, published = _payloads(endpoint_id)
+
+    assert [unpublished["type"], published["type"]] == ["article.unpublished", "article.published"]
+    for payload in (unpublished, published):
+        assert payload["data"]["id"] == str(translation_id)
+        assert payload["data"]["slug"] == SPANISH
+        assert payload["data"]["locale"] == "es"
+        assert payload["data"]["url"] == f"/v1/articles/{SPANISH}?locale=es"
+        assert f"article:{translation_id}" in payload["surrogate_keys"]
+    assert client.get(published["data"]["url"]).status_code == 200
+
+
 def test_a_reader_question_queues_question_received_without_the_email(app, client):
     limiter.reset()
     with app.app_context():
@@ -271,6 +298,8 @@ def test_review_due_is_queued_once_per_article_and_due_date(app, runner):
     with app.app_context():
         (payload,) = _payloads(endpoint_id)
         assert payload["data"]["slug"] == ARTICLE
+        assert payload["data"]["locale"] == "en"
+        assert payload["data"]["url"] == f"/v1/articles/{ARTICLE}"
         assert payload["data"]["next_review_due"] == str(date.today() - timedelta(days=2))
 
         # A new due date is a new notice.

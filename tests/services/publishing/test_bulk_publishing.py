@@ -28,8 +28,8 @@ def _state(after: int) -> dict[str, Any]:
     document's first event, and how many it has); and the revisions publishing recorded."""
     documents = db.session.execute(
         text(
-            "SELECT kind, entity_id, slug, body, summary, etag, tags, published_at, updated_at,"
-            " title, sort_title, topic_slugs, reviewed_on FROM published_documents"
+            "SELECT kind, entity_id, locale, slug, body, summary, etag, tags, published_at,"
+            " updated_at, title, sort_title, topic_slugs, reviewed_on FROM published_documents"
             " ORDER BY kind, entity_id"
         )
     ).all()
@@ -56,7 +56,8 @@ def _state(after: int) -> dict[str, Any]:
     ).all()
     events = db.session.execute(
         text(
-            "SELECT kind, entity_id, slug, action FROM change_events WHERE id > :after ORDER BY id"
+            "SELECT kind, entity_id, locale, slug, action FROM change_events WHERE id > :after"
+            " ORDER BY id"
         ),
         {"after": after},
     ).all()

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from cms_api.database import db
+from cms_api.domain import locales
 from cms_api.services.publishing import search_index
 
 
@@ -175,3 +176,76 @@ def test_reindexing_everything_restores_entries_and_passages(app) -> None:
         ).all()
         assert again == passages
         db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    "tag", ["en", "en-GB", "es", "es-419", "ES-mx", "pt-BR", "de", "nb", "zh-Hant-TW", "sw"]
+)
+def test_each_document_is_stemmed_as_its_locale_is_searched(app, tag: str) -> None:
+    with app.app_context():
+        chosen = db.session.scalar(
+            text(f"SELECT ({search_index.configuration_of(':tag')})::text"), {"tag": tag}
+        )
+    assert chosen == locales.search_configuration(tag)
+
+
+def _spanish_copy(entity_id: uuid.UUID) -> uuid.UUID:
+    """A published copy of an article's document in Spanish, with a Spanish title."""
+    copy = uuid.uuid4()
+    db.session.execute(
+        text(
+            "CREATE TEMPORARY TABLE copied ON COMMIT DROP AS"
+            " SELECT * FROM published_documents WHERE kind = 'article' AND entity_id = :id"
+        ),
+        {"id": entity_id},
+    )
+    db.session.execute(
+        text(
+            "UPDATE copied SET entity_id = :copy, locale = 'es', slug = 'dolores-de-cabeza',"
+            " etag = md5(random()::text),"
+            " body = jsonb_set(body::jsonb, '{title}', '\"Dolores de cabeza y migrañas\"')::text"
+        ),
+        {"copy": copy},
+    )
+    db.session.execute(text("INSERT INTO published_documents SELECT * FROM copied"))
+    return copy
+
+
+def test_a_batch_of_several_locales_is_indexed_in_one_go_each_in_its_language(app) -> None:
+    with app.app_context():
+        (kind, english), *_ = _article_keys()
+        spanish = _spanish_copy(english)
+        db.session.execute(
+            text("DELETE FROM search_entries WHERE entity_id = ANY(:ids)"),
+            {"ids": [english, spanish]},
+        )
+        db.session.execute(text("DELETE FROM search_words WHERE word = 'migranas'"))
+
+        with search_index.alongside():
+            search_index.index_documents([(kind, english), (kind, spanish)])
+
+        entries = {
+            row.entity_id: row
+            for row in db.session.execute(
+                text(
+                    "SELECT entity_id, locale, title_vector::text AS title_vector"
+                    " FROM search_entries WHERE entity_id = ANY(:ids)"
+                ),
+                {"ids": [english, spanish]},
+            )
+        }
+        passages = db.session.scalar(
+            text("SELECT array_agg(DISTINCT locale) FROM answer_passages WHERE entity_id = :id"),
+            {"id": spanish},
+        )
+        lexicon = db.session.execute(
+            text("SELECT locale, lexeme FROM search_words WHERE word = 'migranas'")
+        ).all()
+        db.session.rollback()
+
+    assert entries[english].locale == "en" and entries[spanish].locale == "es"
+    # Spanish stems, accents folded ("migrañas" → 'migran'); English keeps cms_search.
+    assert entries[spanish].title_vector == "'cabez':3A 'dolor':1A 'migran':5A"
+    assert "'dolor'" not in entries[english].title_vector
+    assert passages == ["es"]
+    assert lexicon == [("es", "migran")]

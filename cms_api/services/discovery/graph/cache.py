@@ -1,4 +1,4 @@
-"""What each process keeps between requests: the last loaded site and lately rendered exports."""
+"""What each process keeps between requests: the last loaded site of each locale, recent exports."""
 
 from __future__ import annotations
 
@@ -14,25 +14,28 @@ RENDERED_BUDGET = 256 * 1024 * 1024
 
 
 class SiteCache:
-    """The last loaded site of this process: exports of one version share one load."""
+    """The last loaded site of each locale in this process: exports of one version and
+    locale share one load."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._site: Site | None = None
+        self._sites: dict[str, Site] = {}
 
-    def get(self, version: str) -> Site:
-        site = self._site
+    def get(self, version: str, locale: str) -> Site:
+        site = self._sites.get(locale)
         if site is not None and site.version == version:
             return site
         with self._lock:  # one load at a time: concurrent requests wait for it
-            site = self._site
+            site = self._sites.get(locale)
             if site is None or site.version != version:
-                site = load()
-                self._site = site
+                # The replaced site goes now, before its successor is loaded beside it.
+                self._sites.pop(locale, None)
+                site = load(locale)
+                self._sites[locale] = site
             return site
 
     def clear(self) -> None:
-        self._site = None
+        self._sites = {}
 
 
 SITES = SiteCache()

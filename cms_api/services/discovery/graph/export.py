@@ -70,7 +70,7 @@ class PreparedExport:
         etag = self.etag
         body = BODIES.get(etag)
         if body is None:
-            site = SITES.get(self.version)
+            site = SITES.get(self.version, self.filters.site_locale)
             if site.version != self.version:
                 # The graph changed between the version check and the load: what is
                 # served is the newer state, under its own tag.
@@ -88,8 +88,17 @@ class PreparedExport:
 
 def _export_etag(version: str, export_format: str, filters: Filters) -> str:
     settings = runtime.settings()
+    # Node URLs carry the locale's path on the public site.
+    locale_path = settings.locale_path(filters.site_locale)
     key = "\n".join(
-        [RENDER_VERSION, version, export_format, filters.key(), settings.public_base_url]
+        [
+            RENDER_VERSION,
+            version,
+            export_format,
+            filters.key(),
+            settings.public_base_url,
+            locale_path,
+        ]
     )
     return '"graph-' + hashlib.blake2b(key.encode(), digest_size=16).hexdigest() + '"'
 

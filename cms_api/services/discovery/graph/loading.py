@@ -21,26 +21,33 @@ _VERSION_SQL = """
 SELECT count(*), coalesce(sum(hashtextextended(etag || array_to_string(tags, ' '), 0)), 0)
 FROM published_documents WHERE kind IN ('article', 'topic')
 """
-# The articles as packed columns in one row, in slug order (the aggregates read the sorted
-# rows in turn): a hundred thousand rows become six values and no per-row objects.
-# Title and topics are stored as columns when the document is published, so nothing here
-# parses the stored JSON. The canonical URL readers see is the live revision's: while no
-# edit has followed it (revision_number = live_revision) the article row holds that very
-# content, a small column; otherwise the live snapshot says it, read for those articles
-# only (reading every stored body or snapshot would cost seconds at 100,000 articles).
-# Publishing re-renders the document, so a new canonical URL moves the version too.
+# The articles of one locale as packed columns in one row, in slug order (the aggregates
+# read the sorted rows in turn): a hundred thousand rows become a few values and no
+# per-row objects. Beside its own id, each article has its work's id, the one related
+# links name: an original's own, a translation's source's (links stay on originals, and
+# a translation shows its original's, each to the same locale's translation of the
+# target). Title and topics are stored as columns when the document is published, so
+# nothing here parses the stored JSON. The canonical URL readers see is the live
+# revision's: while no edit has followed it (revision_number = live_revision) the
+# article row holds that very content, a small column; otherwise the live snapshot says
+# it, read for those articles only (reading every stored body or snapshot would cost
+# seconds at 100,000 articles). Publishing re-renders the document, so a new canonical
+# URL moves the version too.
 _NODES_SQL = """
-SELECT string_agg(uuid_send(entity_id), ''), json_agg(entity_id)::text, json_agg(slug)::text,
+SELECT string_agg(uuid_send(entity_id), ''), string_agg(uuid_send(work_id), ''),
+       string_agg(CASE WHEN translation THEN 't' ELSE 'f' END, ''),
+       json_agg(entity_id)::text, json_agg(slug)::text,
        json_agg(title)::text, json_agg(array_to_string(topic_slugs, ' '))::text,
        json_agg(canonical_url)::text
 FROM (
-    SELECT d.entity_id, d.slug, d.title, d.topic_slugs,
+    SELECT d.entity_id, coalesce(a.source_id, d.entity_id) AS work_id,
+           a.source_id IS NOT NULL AS translation, d.slug, d.title, d.topic_slugs,
            CASE WHEN a.live_revision = a.revision_number THEN a.canonical_url
                 ELSE (SELECT r.snapshot ->> 'canonical_url' FROM revisions r
                       WHERE r.article_id = a.id AND r.number = a.live_revision)
            END AS canonical_url
     FROM published_documents d LEFT JOIN articles a ON a.id = d.entity_id
-    WHERE d.kind = 'article' ORDER BY d.slug COLLATE "C"
+    WHERE d.kind = 'article' AND d.locale = %(locale)s ORDER BY d.slug COLLATE "C"
 ) article
 """
 # Links the same way (16-byte ids, doubles, one letter per relation), in one scan.
@@ -58,11 +65,12 @@ FROM related_links WHERE deleted_at IS NULL
 """
 )
 _RELATIONS = np.array(LINK_RELATIONS, dtype=object)
-# A topic page links to the articles its published document lists.
+# A topic page links to the articles its published document lists: in a locale, its
+# document in that locale, which lists the articles published in it.
 _HUBS_SQL = """
 SELECT string_agg(uuid_send((item ->> 'id')::uuid), '')
 FROM published_documents t, json_array_elements(t.body::json -> 'articles' -> 'items') item
-WHERE t.kind = 'topic'
+WHERE t.kind = 'topic' AND t.locale = %(locale)s
 """
 
 
@@ -121,22 +129,36 @@ class Numbering:
         return np.where(match, numbers, -1)
 
 
-def load() -> Site:
+def load(locale: str) -> Site:
+    """The published articles of `locale` and the links among them."""
     with reading(snapshot=True) as cursor:
         version = _version(cursor)
-        keys, ids, slugs, titles, topics, canonical = cursor.execute(_NODES_SQL).fetchone()
+        keys, works, translated, ids, slugs, titles, topics, canonical = cursor.execute(
+            _NODES_SQL, {"locale": locale}
+        ).fetchone()
         sources, targets, weights, relations, anchors = cursor.execute(_EDGES_SQL).fetchone()
-        (hubs,) = cursor.execute(_HUBS_SQL).fetchone()
-    number = Numbering(keys or b"")  # 16-byte ids, as links and topic pages name articles
-    source, target = number(sources), number(targets)
+        (hubs,) = cursor.execute(_HUBS_SQL, {"locale": locale}).fetchone()
+    number = Numbering(keys or b"")  # 16-byte ids, as topic pages name articles
+    # Links name works: each end is the work's article in this locale, if published.
+    by_work = number if works == keys else Numbering(works or b"")
+    source, target = by_work(sources), by_work(targets)
     weight = np.frombuffer(weights or b"", ">f8").astype(np.float64)
     relation = _RELATIONS[np.frombuffer((relations or "").encode(), np.uint8) - ord("a")]
     # Only links between two published articles; in (source, target) order.
     published = np.flatnonzero((source >= 0) & (target >= 0))
     order = published[np.lexsort((target[published], source[published]))]
+    anchor = json.loads(anchors or "[]")
+    anchor_of = order
+    is_translation = np.frombuffer((translated or "").encode(), np.uint8) == ord("t")
+    if is_translation.any():
+        # An anchor is the original's words, in its language: a translation's page does
+        # not show them, so its links have none (the last, added, entry).
+        anchor.append(None)
+        anchor_of = np.where(is_translation[source[order]], len(anchor) - 1, order)
     hub_numbers = number(hubs)
     return Site(
         version=version,
+        locale=locale,
         ids=json.loads(ids or "[]"),
         slugs=json.loads(slugs or "[]"),
         titles=json.loads(titles or "[]"),
@@ -146,7 +168,7 @@ def load() -> Site:
         target=target[order],
         weight=weight[order],
         relation=relation[order],
-        anchor=json.loads(anchors or "[]"),
-        anchor_of=order,
+        anchor=anchor,
+        anchor_of=anchor_of,
         hubs=np.unique(hub_numbers[hub_numbers >= 0]),
     )

@@ -40,9 +40,15 @@ def pagerank(count: int, source: np.ndarray, target: np.ndarray, weight: np.ndar
 
 
 def breadth_first(
-    count: int, source: np.ndarray, target: np.ndarray, starts: np.ndarray
+    count: int,
+    source: np.ndarray,
+    target: np.ndarray,
+    starts: np.ndarray,
+    *,
+    deepest: int | None = None,
 ) -> np.ndarray:
-    """Hops along links from `starts` (depth 1), a whole frontier at a time."""
+    """Hops along links from `starts` (depth 1), a whole frontier at a time; with
+    `deepest`, no further than that depth (-1 beyond it)."""
     depth = np.full(count, -1, dtype=np.int64)
     if count == 0 or len(starts) == 0:
         return depth
@@ -51,7 +57,7 @@ def breadth_first(
     frontier = np.unique(starts)
     level = 1
     depth[frontier] = level
-    while len(frontier):
+    while len(frontier) and (deepest is None or level < deepest):
         lengths = first[frontier + 1] - first[frontier]
         total = int(lengths.sum())
         if total == 0:

@@ -18,13 +18,15 @@ GRAPH_NAME = "related-articles"
 
 @dataclass(eq=False)
 class Site:
-    """Every published article and every live link between two of them, at one version.
+    """Every article published in one locale and every live link between two of them
+    (a translation's are its original's), at one version.
 
     Articles are numbered in slug order; links are sorted by (source, target) number, so
     any selection of them comes out in a stable order.
     """
 
     version: str
+    locale: str
     ids: list[str]
     slugs: list[str]
     titles: list[str]
@@ -65,6 +67,22 @@ class Site:
         """Clicks from the nearest topic page: 1 for the articles a topic page lists, one
         more per related-link hop, -1 where no path leads."""
         return breadth_first(len(self.slugs), self.source, self.target, self.hubs)
+
+    @cached_property
+    def undirected(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every link both ways, sorted by the end it leaves from: what a walk that
+        follows links in either direction steps along."""
+        ends = np.concatenate((self.source, self.target))
+        others = np.concatenate((self.target, self.source))
+        order = np.argsort(ends, kind="stable")
+        return ends[order], others[order]
+
+    def around(self, root: int, depth: int) -> np.ndarray:
+        """The numbers of the articles within `depth` links of `root`, following links
+        either way."""
+        ends, others = self.undirected
+        hops = breadth_first(len(self.slugs), ends, others, np.array([root]), deepest=depth + 1)
+        return np.flatnonzero(hops > 0)
 
     def whole(self) -> Graph:
         """The graph of every article. Not cached here: a graph refers to its site, and a
@@ -111,16 +129,16 @@ class Graph:
         )
 
 
-def page_url() -> Callable[[str], str]:
-    """The public page address of an article, for many slugs at once."""
-    before, _, after = public_site.page_url("article", "\0").partition("\0")
+def page_url(locale: str) -> Callable[[str], str]:
+    """The public page address of an article in `locale`, for many slugs at once."""
+    before, _, after = public_site.page_url("article", "\0", locale).partition("\0")
     return lambda slug: before + slug + after
 
 
-def node_urls(slugs: list[str], canonical_urls: list[str | None]) -> list[str]:
+def node_urls(slugs: list[str], canonical_urls: list[str | None], locale: str) -> list[str]:
     """The address a graph names each article by: its canonical URL when one is set (the
     page search engines index and SEO tools report on), else its public page."""
-    url = page_url()
+    url = page_url(locale)
     return [canonical or url(slug) for slug, canonical in zip(slugs, canonical_urls, strict=True)]
 
 
@@ -156,7 +174,7 @@ class Columns:
             uuids=site.columns["ids"][nodes].tolist(),
             slugs=slugs,
             titles=site.columns["titles"][nodes].tolist(),
-            urls=node_urls(slugs, site.columns["canonical_urls"][nodes].tolist()),
+            urls=node_urls(slugs, site.columns["canonical_urls"][nodes].tolist(), site.locale),
             topics=site.columns["topics"][nodes].tolist(),
             inlinks=inlinks,
             outlinks=graph.outlinks.tolist(),

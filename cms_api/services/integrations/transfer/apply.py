@@ -74,12 +74,25 @@ def apply(connection: Connection) -> None:
         kind = KIND[name]
         # Slugs that change step aside first, so two rows can swap slugs: uniqueness is
         # checked row by row, and the import's checks already vouch for the end state.
+        # (An article's slug is unique in its locale, so one changing locale moves too.)
+        moved = " OR s.locale <> t.locale" if name == "article" else ""
         connection.execute(
             text(
                 f"UPDATE {kind.table.name} AS t SET slug = t.id::text FROM {kind.staging} AS s"
-                " WHERE s.id = t.id AND s.slug <> t.slug"
+                f" WHERE s.id = t.id AND (s.slug <> t.slug{moved})"
             )
         )
+    for kind in KINDS:
+        if kind.owner and "version" in kind.columns:
+            # Owned rows are replaced, not updated: a changed one comes back with a version
+            # the target never issued, as an updated row does, so a stale ETag cannot match.
+            connection.execute(
+                text(
+                    f"UPDATE {kind.staging} AS s SET version = greatest(s.version, t.version + 1)"
+                    f" FROM {kind.table.name} AS t WHERE {_matches(kind, 't', 's')}"
+                    f" AND {_differs(kind, 't', 's')}"
+                )
+            )
     for kind in reversed(KINDS):
         if kind.owner:
             # Changed rows go too and come back below: owned rows are replaced, not
@@ -127,9 +140,21 @@ def affected_articles(connection: Connection) -> set[uuid.UUID]:
                 " ON s.id = f.id WHERE f.article_id IS NOT NULL"
                 " UNION SELECT l.source_id FROM related_links AS l"
                 " JOIN pg_temp.transfer_related_links AS s ON s.id = l.id"
+                # The translations of a work list each other: one leaving a work changes
+                # the others' documents.
+                " UNION " + _SAME_WORK.format(imported="SELECT id FROM pg_temp.transfer_articles")
             )
         ).scalars()
     )
+
+
+# The articles of the same work (an original and its translations) as the articles listed
+# by `imported`, as this database has them.
+_SAME_WORK = (
+    "SELECT other.id FROM articles AS other JOIN articles AS a"
+    " ON coalesce(other.source_id, other.id) = coalesce(a.source_id, a.id)"
+    " WHERE a.id IN ({imported})"
+)
 
 
 def render(connection: Connection, affected: set[uuid.UUID]) -> int:
@@ -149,6 +174,7 @@ def render(connection: Connection, affected: set[uuid.UUID]) -> int:
                 " WHERE reviewer_id IN (SELECT id FROM pg_temp.transfer_people)"
                 " UNION SELECT article_id FROM article_topics"
                 " WHERE topic_id IN (SELECT id FROM pg_temp.transfer_topics)"
+                " UNION " + _SAME_WORK.format(imported="SELECT id FROM pg_temp.transfer_articles")
             )
         ).scalars()
     )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import Connection, text
 
+from cms_api.services import runtime
 from cms_api.services.integrations.transfer.kinds import (
     KIND,
     KINDS,
@@ -20,8 +21,13 @@ def check(connection: Connection) -> None:
     """Check the staged records against each other and this database; raise TransferInvalid
     naming the lines at fault."""
     errors = LineErrors()
+    default_locale = runtime.settings().default_locale
     for sql, name, message in _checks():
-        rows = connection.execute(text(sql + f" LIMIT {MAX_REPORTED}")).all()
+        statement = text(sql + f" LIMIT {MAX_REPORTED}")
+        if ":default_locale" in sql:
+            rows = connection.execute(statement, {"default_locale": default_locale}).all()
+        else:
+            rows = connection.execute(statement).all()
         for line, *values in rows:
             errors.add(line, name, message.format(*values))
     if errors:
@@ -45,6 +51,7 @@ def _checks() -> Iterator[tuple[str, str, str]]:
     yield from _ownership_checks()
     yield from _slug_checks()
     yield from _structure_checks()
+    yield from _locale_checks()
 
 
 def _duplicates(kind: Kind, columns: tuple[str, ...], message: str) -> tuple[str, str, str]:
@@ -104,24 +111,27 @@ def _ownership_checks() -> Iterator[tuple[str, str, str]]:
 def _slug_checks() -> Iterator[tuple[str, str, str]]:
     for name in ("person", "red_flag", "topic", "article"):
         kind, label = KIND[name], name.replace("_", " ")
+        # An article's slug is its locale's: a translation may keep the source's slug.
+        same_locale = " AND t.locale = s.locale" if name == "article" else ""
         yield (
             f"SELECT s.line, s.slug, t.id FROM {kind.staging} AS s"
-            f" JOIN {kind.table.name} AS t ON t.slug = s.slug AND t.id <> s.id"
+            f" JOIN {kind.table.name} AS t ON t.slug = s.slug{same_locale} AND t.id <> s.id"
             f" WHERE NOT EXISTS (SELECT 1 FROM {kind.staging} AS o WHERE o.id = t.id)"
             " ORDER BY s.line",
             "slug",
             f"The slug {{0!r}} belongs to another {label} ({{1}}) in this database.",
         )
-    # A slug answers for one article: as its current slug, or as a redirect to it.
+    # In a locale, a slug answers for one article: as its current slug, or as a redirect.
     yield (
         "SELECT f.line, f.slug, a.line FROM pg_temp.transfer_article_slugs AS f"
-        " JOIN pg_temp.transfer_articles AS a ON a.slug = f.slug ORDER BY f.line",
+        " JOIN pg_temp.transfer_articles AS a ON a.locale = f.locale AND a.slug = f.slug"
+        " ORDER BY f.line",
         "slug",
         "{0!r} is also the current slug of the article on line {1}.",
     )
     yield (
         "SELECT a.line, a.slug, f.article_id FROM pg_temp.transfer_articles AS a"
-        " JOIN article_slugs AS f ON f.slug = a.slug"
+        " JOIN article_slugs AS f ON f.locale = a.locale AND f.slug = a.slug"
         " WHERE NOT EXISTS"
         " (SELECT 1 FROM pg_temp.transfer_articles AS o WHERE o.id = f.article_id)"
         " ORDER BY a.line",
@@ -130,7 +140,7 @@ def _slug_checks() -> Iterator[tuple[str, str, str]]:
     )
     yield (
         "SELECT f.line, f.slug, a.id FROM pg_temp.transfer_article_slugs AS f"
-        " JOIN articles AS a ON a.slug = f.slug"
+        " JOIN articles AS a ON a.locale = f.locale AND a.slug = f.slug"
         " WHERE NOT EXISTS (SELECT 1 FROM pg_temp.transfer_articles AS o WHERE o.id = a.id)"
         " ORDER BY f.line",
         "slug",
@@ -172,6 +182,83 @@ def _structure_checks() -> Iterator[tuple[str, str, str]]:
         "parent_id",
         "Its parents lead back to it (through section {0}).",
     )
+
+
+# Every article as the import would leave it: the file's, and the others this database has.
+_ARTICLES_AFTER = (
+    "WITH after AS (SELECT id, locale, source_id FROM pg_temp.transfer_articles"
+    " UNION ALL SELECT id, locale, source_id FROM articles AS t WHERE NOT EXISTS"
+    " (SELECT 1 FROM pg_temp.transfer_articles AS o WHERE o.id = t.id)) "
+)
+
+
+def _locale_checks() -> Iterator[tuple[str, str, str]]:
+    # A translation is made from an original, in another locale, and is the only one of
+    # that original in its locale (rendering lists a work's translations by locale).
+    yield (
+        _ARTICLES_AFTER + "SELECT s.line, s.source_id FROM pg_temp.transfer_articles AS s"
+        " JOIN after AS source ON source.id = s.source_id"
+        " WHERE source.source_id IS NOT NULL ORDER BY s.line",
+        "source_id",
+        "Article {0} is itself a translation: a translation is made from the original.",
+    )
+    yield (
+        _ARTICLES_AFTER + "SELECT s.line, t.id FROM pg_temp.transfer_articles AS s"
+        " JOIN after AS t ON t.source_id = s.id"
+        " WHERE s.source_id IS NOT NULL ORDER BY s.line",
+        "source_id",
+        "Article {0} translates this one, which therefore cannot be a translation itself.",
+    )
+    yield (
+        _ARTICLES_AFTER + "SELECT s.line, source.locale FROM pg_temp.transfer_articles AS s"
+        " JOIN after AS source ON source.id = s.source_id"
+        " WHERE source.locale = s.locale ORDER BY s.line",
+        "locale",
+        "The same locale as its source ({0}): a translation is in another one.",
+    )
+    yield (
+        _ARTICLES_AFTER + "SELECT s.line, t.id FROM pg_temp.transfer_articles AS s"
+        " JOIN after AS t ON t.source_id = s.id AND t.locale = s.locale ORDER BY s.line",
+        "locale",
+        "Article {0} translates this one into this same locale.",
+    )
+    yield (
+        _ARTICLES_AFTER + "SELECT s.line, t.id FROM pg_temp.transfer_articles AS s"
+        " JOIN after AS t ON t.source_id = s.source_id AND t.locale = s.locale"
+        " AND t.id <> s.id WHERE s.source_id IS NOT NULL ORDER BY s.line",
+        "locale",
+        "Article {0} already translates the same source into this locale.",
+    )
+    # An article's former slugs and FAQs are in its locale.
+    yield (
+        "SELECT f.line, a.locale FROM pg_temp.transfer_article_slugs AS f"
+        " JOIN pg_temp.transfer_articles AS a ON a.id = f.article_id"
+        " WHERE f.locale <> a.locale ORDER BY f.line",
+        "locale",
+        "Its article is in {0!r}: a former slug is in its article's locale.",
+    )
+    yield (
+        _ARTICLES_AFTER + "SELECT f.line, a.locale FROM pg_temp.transfer_faqs AS f"
+        " JOIN after AS a ON a.id = f.article_id WHERE f.locale <> a.locale ORDER BY f.line",
+        "locale",
+        "Its article is in {0!r}: an article's FAQs are in its locale.",
+    )
+    yield (
+        "SELECT a.line, f.id FROM pg_temp.transfer_articles AS a"
+        " JOIN faqs AS f ON f.article_id = a.id AND f.locale <> a.locale"
+        " WHERE NOT EXISTS (SELECT 1 FROM pg_temp.transfer_faqs AS o WHERE o.id = f.id)"
+        " ORDER BY a.line",
+        "locale",
+        "FAQ {0} of this article in this database is in another locale.",
+    )
+    # The default locale's text is the topic's or person's own row.
+    for name, parent in (("topic_translation", "topic"), ("person_translation", "person")):
+        yield (
+            f"SELECT line, locale FROM {KIND[name].staging}"
+            " WHERE locale = :default_locale ORDER BY line",
+            "locale",
+            f"{{0!r}} is this site's default locale, whose text is the {parent}'s own.",
+        )
 
 
 def _loops(tree: str, staged: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import exc as sa_exc
 from cms_api.database import db
 from cms_api.domain.errors import Conflict
 from cms_api.domain.transfer_format import FORMAT_VERSION
+from cms_api.services import runtime
 from cms_api.services.integrations.transfer import apply, checks, reading
 from cms_api.services.integrations.transfer.export import jsonable, schema_revision
 from cms_api.services.integrations.transfer.kinds import KINDS
@@ -57,6 +58,13 @@ def import_(
             f"The file was exported at migration {report.source_schema}, this database is at "
             f"{report.target_schema}; its records matched format version {FORMAT_VERSION}."
         )
+    unserved = _unserved_locales(connection)
+    if unserved:
+        listed = ", ".join(unserved)
+        report.warnings.append(
+            f"The file has content in {listed}, which this site does not serve (CMS_LOCALES): "
+            "it is imported, but readers cannot ask for it until the site serves that locale."
+        )
     if removed_authors:
         revisions = (
             "1 revision names" if removed_authors == 1 else f"{removed_authors} revisions name"
@@ -77,6 +85,20 @@ def import_(
         report.rendered_articles = apply.render(connection, affected)
     reading.drop_staging(connection)
     return report
+
+
+def _unserved_locales(connection: Connection) -> list[str]:
+    """Locales the file's content is in that are not among this site's."""
+    found = connection.execute(
+        text(
+            "SELECT locale FROM pg_temp.transfer_articles"
+            " UNION SELECT locale FROM pg_temp.transfer_faqs"
+            " UNION SELECT locale FROM pg_temp.transfer_topic_translations"
+            " UNION SELECT locale FROM pg_temp.transfer_person_translations"
+        )
+    ).scalars()
+    served = set(runtime.settings().locales)
+    return sorted(set(found) - served)
 
 
 def _forget_unknown_users(connection: Connection) -> int:

@@ -20,11 +20,13 @@ from cms_api.models import (
     MedicalCode,
     MedicalReview,
     Person,
+    PersonTranslation,
     RedFlag,
     RelatedLink,
     Revision,
     Section,
     Topic,
+    TopicTranslation,
 )
 
 
@@ -98,6 +100,12 @@ KINDS: tuple[Kind, ...] = (
         owner=("person_id", "person"),
         order_by="person_id, position, id",
     ),
+    _kind(
+        "person_translation",
+        PersonTranslation,
+        owner=("person_id", "person"),
+        order_by="person_id, locale, id",
+    ),
     _kind("red_flag", RedFlag, order_by="slug"),
     _kind("topic", Topic, query=_tree_query("topics", "slug", "")),
     _kind(
@@ -106,13 +114,20 @@ KINDS: tuple[Kind, ...] = (
         owner=("topic_id", "topic"),
         order_by="topic_id, system, code",
     ),
-    _kind("article", Article, order_by="slug"),
+    _kind(
+        "topic_translation",
+        TopicTranslation,
+        owner=("topic_id", "topic"),
+        order_by="topic_id, locale, id",
+    ),
+    # Originals first, then translations: each translation names its source.
+    _kind("article", Article, order_by="source_id IS NOT NULL, locale, slug, id"),
     _kind(
         "former_slug",
         ArticleSlug,
-        key=("slug",),
+        key=("locale", "slug"),
         owner=("article_id", "article"),
-        order_by="article_id, slug",
+        order_by="article_id, locale, slug",
     ),
     _kind(
         "section",
@@ -162,6 +177,7 @@ SHARED_REFERENCES = (
     ("person", "image_id", "image"),
     ("topic", "image_id", "image"),
     ("article", "lead_image_id", "image"),
+    ("article", "source_id", "article"),
     ("topic", "parent_id", "topic"),
     ("article_author", "person_id", "person"),
     ("article_topic", "topic_id", "topic"),
@@ -178,7 +194,9 @@ UNIQUE_IN_FILE = (
     ("person", ("slug",)),
     ("red_flag", ("slug",)),
     ("topic", ("slug",)),
-    ("article", ("slug",)),
+    ("article", ("locale", "slug")),
+    ("topic_translation", ("topic_id", "locale")),
+    ("person_translation", ("person_id", "locale")),
     ("section", ("article_id", "key")),
     ("medical_code", ("topic_id", "system", "code")),
     ("revision", ("article_id", "number")),
