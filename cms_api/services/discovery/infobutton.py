@@ -132,10 +132,12 @@ def answering_locale(request: Request) -> str | None:
     recipient = (request.recipient or "PAT").strip().upper()
     if recipient not in RECIPIENTS:
         return None
-    asked = locale_of(request.language) if request.language is not None else None
+    # An empty language code says nothing, as it did before languages existed.
+    language = (request.language or "").strip() or None
+    asked = locale_of(language) if language is not None else None
     if request.locale is not None:
-        return request.locale if request.language is None or asked == request.locale else None
-    if request.language is not None:
+        return request.locale if language is None or asked == request.locale else None
+    if language is not None:
         return asked
     return runtime.settings().default_locale
 

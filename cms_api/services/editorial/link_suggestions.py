@@ -194,11 +194,14 @@ def accept(
     if title is None or target_id == article.id:
         raise NotFound("No published article with this id can be suggested for this one.")
     anchor = data.get("anchor_text") or title[:200]
+    # Links are kept between the works' originals, and each translation shows them in its
+    # own locale: a suggested translation stands for its original.
+    target = db.session.get(Article, target_id)
+    if target is not None and target.source_id is not None:
+        target_id = target.source_id
     if article.source_id is not None:
-        # Links are kept between the works' originals (each translation shows them in its
-        # own locale); the anchor text given here is in the translation's language.
-        target = db.session.get(Article, target_id)
-        target_id = target.source_id or target_id if target is not None else target_id
+        # The link goes on the original, whose anchor text is in the original's language:
+        # text typed for the translation would be shown in the wrong one.
         original_target = db.session.get(Article, target_id)
         anchor = original_target.title[:200] if original_target is not None else None
         article = db.session.get(Article, article.source_id) or article

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 from cms_api.domain.paging import Keyset, Page, aware_datetime, uuid_value
 from cms_api.models import Article, ArticleSlug, Faq, ReaderQuestion, Topic
+from cms_api.services import runtime
 from cms_api.services.accounts import audit
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.editorial import faqs
@@ -39,15 +40,18 @@ def _invalid(field: str, message: str) -> DomainError:
 # -- readers -------------------------------------------------------------------------------
 
 
-def _public_article(slug: str) -> Article | None:
-    """The published article answering at `slug`, including at a slug it used to have."""
-    article = db.session.scalar(select(Article).where(Article.slug == slug))
+def _public_article(slug: str, locale: str) -> Article | None:
+    """The published article answering at `slug` in `locale` (slugs are unique per
+    locale), including at a slug it used to have."""
+    article = db.session.scalar(
+        select(Article).where(Article.locale == locale, Article.slug == slug)
+    )
     if article is None:
         # A reader on an old link still asks about the right article.
         article = db.session.scalar(
             select(Article)
             .join(ArticleSlug, ArticleSlug.article_id == Article.id)
-            .where(ArticleSlug.slug == slug)
+            .where(ArticleSlug.locale == locale, ArticleSlug.slug == slug)
         )
     return article if article is not None and is_public(article) else None
 
@@ -58,7 +62,8 @@ def submit(data: dict[str, Any]) -> ReaderQuestion:
         id=uuid.uuid4(), question=data["question"], email=data.get("email"), status="new"
     )
     if data.get("article") is not None:
-        article = _public_article(data["article"])
+        locale = data.get("locale") or runtime.settings().default_locale
+        article = _public_article(data["article"], locale)
         if article is None:
             raise _invalid("article", "No published article has this slug.")
         question.article_id = article.id
@@ -201,7 +206,11 @@ def _promotion_target(question: ReaderQuestion, data: dict[str, Any]) -> dict[st
     if data.get("article_id") is not None:
         field, condition = "article_id", Article.id == data["article_id"]
     elif data.get("article") is not None:
-        field, condition = "article", Article.slug == data["article"]
+        # A slug in the locale of the article asked about (slugs are unique per locale).
+        asked_about = db.session.get(Article, question.article_id) if question.article_id else None
+        locale = asked_about.locale if asked_about else runtime.settings().default_locale
+        field = "article"
+        condition = and_(Article.locale == locale, Article.slug == data["article"])
     elif data.get("topic") is not None:
         return {"topic": data["topic"]}
     elif question.article_id is not None:

@@ -287,3 +287,31 @@ def test_the_operation_is_documented_with_its_errors(client):
     too_many = operation["responses"]["429"]
     assert "Retry-After" in too_many["headers"]
     assert "application/problem+json" in too_many["content"]
+
+
+def test_the_same_slug_in_two_locales_names_the_article_of_the_locale_asked(app, client):
+    with app.app_context():
+        english_id = db.session.scalar(
+            select(Article.id).where(Article.slug == ARTICLE, Article.locale == "en")
+        )
+        namesake = Article(
+            id=uuid.uuid4(), locale="es", slug=ARTICLE, title="Homónimo", summary="Mismo slug."
+        )
+        db.session.add(namesake)
+        db.session.flush()
+        publish_article(namesake.id)
+        db.session.commit()
+        namesake_id = namesake.id
+
+    asked = {
+        locale: client.post(
+            "/v1/questions", json={"question": QUESTION, "article": ARTICLE, "locale": locale}
+        )
+        for locale in ("en", "es")
+    }
+    without = client.post("/v1/questions", json={"question": QUESTION, "article": ARTICLE})
+
+    assert all(response.status_code == 202 for response in (*asked.values(), without))
+    assert _stored(app, asked["en"].get_json()["id"]).article_id == english_id
+    assert _stored(app, asked["es"].get_json()["id"]).article_id == namesake_id
+    assert _stored(app, without.get_json()["id"]).article_id == english_id
