@@ -489,10 +489,11 @@ def check_documents(database_url: str) -> tuple[list[str], dict[str, str]]:
                 else:
                     change = f"{old[column]!r} != {new[column]!r}"
                 problems.append(f"{key[0]} {old['slug'] or key[1]}: stale {column}: {change}")
+        # By (slug, locale): slugs are unique per locale only.
         titles = {
-            row.slug: json.loads(row.body)["title"]
+            (row.slug, row.locale): json.loads(row.body)["title"]
             for row in db.session.execute(
-                text("SELECT slug, body FROM published_documents WHERE kind = 'article'")
+                text("SELECT slug, locale, body FROM published_documents WHERE kind = 'article'")
             )
         }
         db.session.remove()
@@ -501,14 +502,17 @@ def check_documents(database_url: str) -> tuple[list[str], dict[str, str]]:
     return problems, titles
 
 
-def check_served(titles: dict[str, str], read: Callable[[str], Answer]) -> list[str]:
+def check_served(
+    titles: dict[tuple[str, str], str], read: Callable[[str], Answer]
+) -> list[str]:
     """What readers get over HTTP is the stored document, and its JSON-LD says the same."""
     problems = []
-    for slug, title in titles.items():
-        answer = read(f"/v1/articles/{slug}")
+    for (slug, locale), title in titles.items():
+        query = f"?locale={locale}"
+        answer = read(f"/v1/articles/{slug}{query}")
         if answer.status != 200 or (answer.json() or {}).get("title") != title:
-            problems.append(f"GET /v1/articles/{slug}: {answer.describe()}")
-        graph = read(f"/v1/articles/{slug}/jsonld").json() or {}
+            problems.append(f"GET /v1/articles/{slug}{query}: {answer.describe()}")
+        graph = read(f"/v1/articles/{slug}/jsonld{query}").json() or {}
         headlines = [n.get("headline") for n in graph.get("@graph", []) if n["@type"] == "Article"]
         if headlines != [title]:
             problems.append(f"{slug}: JSON-LD headline {headlines} for title {title!r}")

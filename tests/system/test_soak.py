@@ -88,8 +88,8 @@ def test_the_judge_finds_a_stale_document_and_nothing_else_when_all_is_quiet(mak
     assert all("headache-after-botox" in problem for problem in problems), problems
     assert any("stale body" in p and "An Old Title" in p for p in problems), problems
     assert any("is not its live revision" in problem for problem in problems), problems
-    assert titles["headache-after-botox"].startswith("An Old Title")
-    assert len(titles) == 7, "every seeded article is live"
+    assert titles[("headache-after-botox", "en")].startswith("An Old Title")
+    assert len(titles) == 8, "every seeded article is live, in each of its locales"
 
 
 # -- what the soak found, made deterministic -------------------------------------------------
