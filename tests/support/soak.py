@@ -502,9 +502,7 @@ def check_documents(database_url: str) -> tuple[list[str], dict[str, str]]:
     return problems, titles
 
 
-def check_served(
-    titles: dict[tuple[str, str], str], read: Callable[[str], Answer]
-) -> list[str]:
+def check_served(titles: dict[tuple[str, str], str], read: Callable[[str], Answer]) -> list[str]:
     """What readers get over HTTP is the stored document, and its JSON-LD says the same."""
     problems = []
     for (slug, locale), title in titles.items():
