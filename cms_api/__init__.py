@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from cms_api.http.requests import register_request_hooks
     from cms_api.resources import register_blueprints
     from cms_api.services import runtime
+    from cms_api.studio import register as register_studio
 
     app = Flask(__name__, instance_relative_config=False)
     settings: Settings = (test_config or {}).get("CMS_SETTINGS") or Settings.from_environ()
@@ -103,6 +104,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_request_hooks(app)
     register_error_handlers(app, api)
     register_blueprints(api)
+    # The editor studio: HTML pages at /studio, outside the OpenAPI document.
+    register_studio(app)
     docs.register(app)
     register_commands(app)
     return app

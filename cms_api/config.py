@@ -123,6 +123,10 @@ class Settings:
       are never removed.
     - ``CMS_TOKEN_MAX_LIFETIME_DAYS``: the longest a bearer token may live, in days (default
       90; at least 1). A token issued without an expiry gets this one; a later one is refused.
+    - ``CMS_STUDIO_SECURE_COOKIE``: ``false`` sends the editor studio's cookies without the
+      ``Secure`` attribute (default true). Browsers keep ``Secure`` cookies over plain http
+      on ``localhost`` and ``127.0.0.1``; turn it off only to reach a development studio by
+      another plain-http address, never in production.
     - ``CMS_SECRET_KEYS``: comma-separated Fernet keys (``cms-api webhooks generate-key``)
       that encrypt webhook signing secrets at rest. The first encrypts, all decrypt: to
       rotate, put a new key first, run ``cms-api webhooks rotate-secrets``, then drop the old
@@ -177,6 +181,7 @@ class Settings:
     webhook_retention_days: int = 30
     token_max_lifetime_days: int = 90
     secret_keys: list[str] = field(default_factory=list)
+    studio_secure_cookie: bool = True
     # The sitemaps.org limit of URLs per sitemap file; past it, an index of numbered sitemaps.
     sitemap_max_urls: int = 50_000
     media_max_bytes: int = 25 * 1024 * 1024
@@ -314,6 +319,8 @@ class Settings:
             webhook_retention_days=int(env.get("CMS_WEBHOOK_RETENTION_DAYS", "30")),
             token_max_lifetime_days=int(env.get("CMS_TOKEN_MAX_LIFETIME_DAYS", "90")),
             secret_keys=_split(env.get("CMS_SECRET_KEYS", "")),
+            studio_secure_cookie=env.get("CMS_STUDIO_SECURE_COOKIE", "true").strip().lower()
+            not in ("0", "false", "no", "off"),
             media_max_bytes=int(env.get("CMS_MEDIA_MAX_BYTES", str(25 * 1024 * 1024))),
             media_max_pixels=int(env.get("CMS_MEDIA_MAX_PIXELS", "50000000")),
             media_root=env.get("CMS_MEDIA_ROOT") or None,

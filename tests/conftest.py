@@ -42,6 +42,36 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET_KEY = "uZqZzO7C8jo2U3gMRLSRBhCauctjm1wTK-UrHTmBhD4="
 
 
+# The whole default run is shared out between two processes (pytest-xdist): each has its own
+# databases (make_database names are unique, each process seeds its own template) on the one
+# server, and a 2-core machine runs the suite in a little over half the time. A chosen file
+# or test, a marked group (their servers and timings assume they run alone), `-n`, `--pdb`
+# or `-p no:xdist` run in this one process as before.
+WORKERS = 2
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config) -> Iterator[object]:
+    if _runs_the_default_suite(config):
+        config.option.numprocesses = WORKERS
+    return (yield)
+
+
+def _runs_the_default_suite(config: pytest.Config) -> bool:
+    if not config.pluginmanager.hasplugin("xdist") or hasattr(config, "workerinput"):
+        return False
+    if config.option.numprocesses is not None or config.option.usepdb:
+        return False
+    if config.option.collectonly or (os.cpu_count() or 1) < WORKERS:
+        return False
+    addopts = config.getini("addopts")
+    default_marks = addopts[addopts.index("-m") + 1] if "-m" in addopts else ""
+    return (
+        config.args_source is pytest.Config.ArgsSource.TESTPATHS
+        and config.option.markexpr == default_marks
+    )
+
+
 @pytest.fixture(scope="session")
 def server_url() -> str:
     """A PostgreSQL server: DATABASE_URL's when set, else the embedded one under instance/."""

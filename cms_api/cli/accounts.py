@@ -1,7 +1,8 @@
-"""`cms-api users ...` and `cms-api tokens ...`: admin API users and their bearer tokens."""
+"""`cms-api users ...` and `cms-api tokens ...`: users, their studio sign-in and bearer tokens."""
 
 from __future__ import annotations
 
+import sys
 import uuid
 from datetime import timedelta
 
@@ -14,9 +15,10 @@ from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import DomainError
 from cms_api.models import ApiToken, User
 from cms_api.models.user import ROLES
+from cms_api.services.accounts import sign_in
 from cms_api.services.accounts import users as accounts
 
-users_group = AppGroup("users", help="Manage admin API users.")
+users_group = AppGroup("users", help="Manage users: roles, studio passwords and sign-in links.")
 tokens_group = AppGroup("tokens", help="Manage bearer tokens.")
 
 
@@ -76,16 +78,20 @@ def set_role_command(user: str, role: str, person_slug: str | None) -> None:
 @users_group.command("disable")
 @click.argument("user")
 def disable_user_command(user: str) -> None:
-    """Disable USER (an email or id) and revoke every token they hold."""
+    """Disable USER (an email or id): revoke every token they hold, end their studio sessions."""
 
     target = _user(user)
     try:
-        revoked = accounts.disable_user(target)
+        disabled = accounts.disable_user(target)
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.detail) from error
     db.session.commit()
-    click.echo(f"Disabled {target.email}; revoked {revoked} token{'s' if revoked != 1 else ''}.")
+    revoked, ended = disabled.tokens_revoked, disabled.sessions_ended
+    click.echo(
+        f"Disabled {target.email}; revoked {revoked} token{'s' if revoked != 1 else ''}, "
+        f"ended {ended} studio session{'s' if ended != 1 else ''}."
+    )
 
 
 @users_group.command("enable")
@@ -97,6 +103,52 @@ def enable_user_command(user: str) -> None:
     accounts.enable_user(target)
     db.session.commit()
     click.echo(f"Enabled {target.email}.")
+
+
+@users_group.command("set-password")
+@click.argument("user")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input (its first line) instead of a prompt.",
+)
+def set_password_command(user: str, password_stdin: bool) -> None:
+    """Set the studio password of USER (an email or id); it signs out their browsers."""
+
+    target = _user(user)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            "Password", hide_input=True, confirmation_prompt="Repeat the password"
+        )
+    try:
+        ended = sign_in.set_password(target, password)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.detail) from error
+    db.session.commit()
+    click.echo(
+        f"Set the password of {target.email}; ended {ended} studio "
+        f"session{'s' if ended != 1 else ''}."
+    )
+
+
+@users_group.command("login-link")
+@click.argument("user")
+def login_link_command(user: str) -> None:
+    """Print a one-time studio sign-in link for USER (an email or id), valid 15 minutes."""
+
+    target = _user(user)
+    try:
+        issued = sign_in.issue_login_link(target)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.detail) from error
+    db.session.commit()
+    minutes = int(sign_in.LINK_LIFETIME.total_seconds() // 60)
+    click.echo(f"Sign-in link for {target.email} (once, within {minutes} minutes):")
+    click.echo(issued.url)
 
 
 @tokens_group.command("create")

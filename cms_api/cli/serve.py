@@ -14,6 +14,12 @@ from gunicorn.app.base import BaseApplication
 
 from cms_api import create_app, ratelimit
 from cms_api.database import db
+from cms_api.services.accounts import sign_in, users
+
+# The sample site's administrator, made with the sample content, so that the first
+# `cms-api serve` prints a link that signs in to the studio.
+SAMPLE_ADMIN_EMAIL = "admin@example.org"
+SAMPLE_ADMIN_NAME = "Sample Administrator"
 
 
 @click.command("serve")
@@ -54,6 +60,7 @@ def serve_command(bind: str, workers: int | None, seed: bool) -> None:
     current_app.cli.commands["render"].callback(if_outdated=True)  # type: ignore[misc]
     if seed:
         current_app.cli.commands["seed"].callback()  # type: ignore[misc]
+        _print_studio_link()
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     db.engine.dispose()  # workers open their own connections after the fork
     # Workers use this process's database, including an embedded server it started.
@@ -61,6 +68,24 @@ def serve_command(bind: str, workers: int | None, seed: bool) -> None:
     from cms_api import gunicorn_conf
 
     _Gunicorn({**gunicorn_conf.SETTINGS, "bind": bind, "workers": workers}).run()
+
+
+def _print_studio_link() -> None:
+    """Make the sample administrator if missing, and print a one-time studio sign-in link."""
+    admin = users.find_user(SAMPLE_ADMIN_EMAIL)
+    if admin is None:
+        admin = users.create_user(email=SAMPLE_ADMIN_EMAIL, name=SAMPLE_ADMIN_NAME, role="admin")
+    if admin.disabled_at is not None:
+        db.session.rollback()
+        return
+    issued = sign_in.issue_login_link(admin)
+    db.session.commit()
+    minutes = int(sign_in.LINK_LIFETIME.total_seconds() // 60)
+    click.echo(
+        f"Editor studio: sign in as {SAMPLE_ADMIN_EMAIL} with this link (once, within "
+        f"{minutes} minutes; `cms-api users login-link {SAMPLE_ADMIN_EMAIL}` makes another):"
+    )
+    click.echo(f"  {issued.url}")
 
 
 class _Gunicorn:

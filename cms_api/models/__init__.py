@@ -14,17 +14,20 @@ from cms_api.models.article import (
 from cms_api.models.audit import AuditEvent
 from cms_api.models.base import Base
 from cms_api.models.change import ChangeEvent
+from cms_api.models.comment import ReviewComment
 from cms_api.models.document import PublishedDocument, RenderFormat
 from cms_api.models.faq import Faq
 from cms_api.models.image import Image, ImageFile
 from cms_api.models.person import Credential, Person, PersonTranslation
+from cms_api.models.presence import ArticlePresence
 from cms_api.models.preview import PreviewToken
 from cms_api.models.question import ReaderQuestion
 from cms_api.models.red_flag import RedFlag
 from cms_api.models.revision import Revision
 from cms_api.models.search import SearchEntry, SearchWord
+from cms_api.models.studio_session import StudioSession
 from cms_api.models.topic import MedicalCode, Topic, TopicTranslation
-from cms_api.models.user import ApiToken, User
+from cms_api.models.user import ApiToken, LoginLink, User
 from cms_api.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "ApiToken",
     "Article",
     "ArticleAuthor",
+    "ArticlePresence",
     "ArticleSlug",
     "ArticleTopic",
     "AuditEvent",
@@ -42,6 +46,7 @@ __all__ = [
     "Faq",
     "Image",
     "ImageFile",
+    "LoginLink",
     "MedicalCode",
     "MedicalReview",
     "Person",
@@ -52,10 +57,12 @@ __all__ = [
     "RedFlag",
     "RelatedLink",
     "RenderFormat",
+    "ReviewComment",
     "Revision",
     "SearchEntry",
     "SearchWord",
     "Section",
+    "StudioSession",
     "Topic",
     "TopicTranslation",
     "UnansweredQuestion",

@@ -8,12 +8,14 @@ from cms_api.resources import health, metrics
 from cms_api.resources.admin import accounts as admin_accounts
 from cms_api.resources.admin import articles as admin_articles
 from cms_api.resources.admin import audit as admin_audit
+from cms_api.resources.admin import comments as admin_comments
 from cms_api.resources.admin import faqs as admin_faqs
 from cms_api.resources.admin import graph as admin_graph
 from cms_api.resources.admin import images as admin_images
 from cms_api.resources.admin import link_suggestions as admin_link_suggestions
 from cms_api.resources.admin import links as admin_links
 from cms_api.resources.admin import people as admin_people
+from cms_api.resources.admin import presence as admin_presence
 from cms_api.resources.admin import previews as admin_previews
 from cms_api.resources.admin import questions as admin_questions
 from cms_api.resources.admin import red_flags as admin_red_flags
@@ -69,6 +71,8 @@ def register_blueprints(api: Api) -> None:
     )
     admin = (
         admin_articles,
+        admin_comments,
+        admin_presence,
         admin_reviews,
         admin_audit,
         admin_accounts,

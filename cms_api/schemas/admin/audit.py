@@ -28,6 +28,7 @@ class AuditQueryArgs(PageArgs):
                 "user",
                 "token",
                 "question",
+                "comment",
                 "webhook",
                 "image",
                 "red_flag",

@@ -31,6 +31,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # their alt text); only those who write content upload, edit and trash images.
     "media:read": EVERYONE,
     "media:write": WRITERS,
+    # Review comments: those who write or review content discuss it; a viewer reads along.
+    # Whose comment it is (only its author edits or deletes it) is the comment service's
+    # check, on top of this one.
+    "comments:write": frozenset({ADMIN, EDITOR, REVIEWER}),
+    # Resolve or reopen any thread, not only one's own.
+    "comments:resolve": frozenset({ADMIN, EDITOR, REVIEWER}),
 }
 
 

@@ -17,7 +17,7 @@ from cms_api.domain.errors import Conflict, DomainError, NotFound, ValidationFai
 from cms_api.models import ApiToken, Person, User
 from cms_api.models.user import ROLES
 from cms_api.services import runtime
-from cms_api.services.accounts import audit
+from cms_api.services.accounts import audit, sessions
 from cms_api.services.accounts.audit import Actor
 
 TOKEN_PREFIX = "cms_"
@@ -270,14 +270,22 @@ def update_user(user: User, data: dict[str, Any], *, actor: Actor | None = None)
     return user
 
 
-def disable_user(user: User, *, actor: Actor | None = None) -> int:
-    """Disable a user and revoke every token they hold; returns how many were revoked.
+@dataclass(frozen=True)
+class Disabled:
+    """What disabling a user took away."""
+
+    tokens_revoked: int
+    sessions_ended: int
+
+
+def disable_user(user: User, *, actor: Actor | None = None) -> Disabled:
+    """Disable a user, revoke every token they hold and end their studio sessions.
 
     Authentication already refuses a disabled user's tokens; revoking them too means
     enabling the user again does not bring old, possibly leaked, tokens back.
     """
     if user.disabled_at is not None:
-        return 0
+        return Disabled(tokens_revoked=0, sessions_ended=0)
     _keep_an_admin(user, doing="disabled")
     now = utcnow()
     user.disabled_at = now
@@ -287,6 +295,8 @@ def disable_user(user: User, *, actor: Actor | None = None) -> int:
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
+    # Studio sessions end too: enabling the user again must not revive a browser's.
+    ended = sessions.end_all_for(user.id)
     db.session.flush()
     audit.record(
         actor_id=actor.user_id if actor else None,
@@ -294,10 +304,14 @@ def disable_user(user: User, *, actor: Actor | None = None) -> int:
         target_type="user",
         target_id=user.id,
         before={"disabled_at": None},
-        after={"disabled_at": now.isoformat(), "tokens_revoked": revoked},
+        after={
+            "disabled_at": now.isoformat(),
+            "tokens_revoked": revoked,
+            "sessions_ended": ended,
+        },
         request_id=actor.request_id if actor else None,
     )
-    return revoked
+    return Disabled(tokens_revoked=revoked, sessions_ended=ended)
 
 
 def enable_user(user: User, *, actor: Actor | None = None) -> None:

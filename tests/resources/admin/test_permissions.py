@@ -28,6 +28,16 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("PUT", "/v1/admin/articles/<uuid:article_id>/authors"): WRITERS,
     ("POST", "/v1/admin/articles/<uuid:article_id>/restore"): WRITERS,
     ("POST", "/v1/admin/articles/<uuid:article_id>/translations"): WRITERS,
+    ("GET", "/v1/admin/articles/<uuid:article_id>/comments"): ALL,
+    ("POST", "/v1/admin/articles/<uuid:article_id>/comments"): WRITERS | {"reviewer"},
+    ("GET", "/v1/admin/articles/<uuid:article_id>/comments/<uuid:comment_id>"): ALL,
+    ("PATCH", "/v1/admin/articles/<uuid:article_id>/comments/<uuid:comment_id>"): WRITERS
+    | {"reviewer"},
+    ("DELETE", "/v1/admin/articles/<uuid:article_id>/comments/<uuid:comment_id>"): WRITERS
+    | {"reviewer"},
+    ("GET", "/v1/admin/articles/<uuid:article_id>/presence"): ALL,
+    ("PUT", "/v1/admin/articles/<uuid:article_id>/presence"): ALL,
+    ("DELETE", "/v1/admin/articles/<uuid:article_id>/presence"): ALL,
     ("POST", "/v1/admin/articles/<uuid:article_id>/submit"): WRITERS,
     ("POST", "/v1/admin/articles/<uuid:article_id>/approve"): {"reviewer"},
     ("POST", "/v1/admin/articles/<uuid:article_id>/request-changes"): {"reviewer"},

@@ -1,0 +1,559 @@
+"""The editor's article screens: list, create, edit with autosave and preview, workflow."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, make_response, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+
+from cms_api.database import db
+from cms_api.domain.clock import utcnow
+from cms_api.domain.errors import DomainError
+from cms_api.domain.etags import if_match_allows, version_etag
+from cms_api.models import Article
+from cms_api.schemas.admin.articles import STATUSES, ArticleCreate, ArticlePatch
+from cms_api.services.editorial import articles as editorial
+from cms_api.services.editorial import presence, workflow
+from cms_api.services.publishing import markdown
+from cms_api.services.runtime import settings
+from cms_api.studio import actions, nav, pages, security
+from cms_api.studio.blueprint import bp
+
+nav.add_section(
+    nav.Section(
+        endpoint="studio.articles",
+        label="Articles",
+        description="Find, write and edit articles, and move them through review.",
+        action="content:write",
+    )
+)
+
+PAGE_SIZE = 25
+# The scalar fields of the edit form, as the admin PATCH names them; a blank optional one
+# is sent as null (no value), as an API client would.
+TEXT_FIELDS = ("title", "summary", "slug")
+NULLABLE_FIELDS = ("meta_title", "meta_description", "canonical_url", "disclaimer", "lead_image_id")
+SECTION_FIELD = re.compile(r"^sections-(\d+)-(key|heading|body|subsections)$")
+FIELD_LABELS = {
+    "title": "Title",
+    "slug": "Slug",
+    "summary": "Summary",
+    "meta_title": "Meta title",
+    "meta_description": "Meta description",
+    "canonical_url": "Canonical URL",
+    "disclaimer": "Disclaimer",
+    "lead_image_id": "Lead image id",
+    "review_interval_months": "Review interval (months)",
+    "sections": "Sections",
+}
+# The workflow moves this screen offers, with the permission each needs (the admin API's).
+MOVES = {
+    "submit": "workflow:submit",
+    "publish": "workflow:publish",
+    "unpublish": "workflow:publish",
+}
+
+
+def _fragment(template: str, *, status: int = 200, **context: Any) -> Response:
+    """A piece of a page for htmx: no layout, and the messages stay for the next page."""
+    return make_response(render_template(template, **context), status)
+
+
+def _tell(text: str, *, category: str = "info") -> None:
+    """A message for the next page, kept (committed) across the redirect."""
+    pages.notice(text, category=category)
+    db.session.commit()
+
+
+def _etag(article: Article) -> str:
+    return version_etag("article", article.id, article.version)
+
+
+# -- the list ---------------------------------------------------------------------------------
+
+
+@bp.get("/articles")
+@security.requires("content:read")
+def articles() -> Response:
+    args = request.args
+    overdue = {"yes": True, "no": False}.get(args.get("overdue", ""))
+    status = args.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise BadRequest(f"There is no status {status!r}.")
+    filters = editorial.ArticleFilters(
+        status=status,
+        author=args.get("author") or None,
+        topic=args.get("topic") or None,
+        overdue=overdue,
+        q=args.get("q") or None,
+        locale=args.get("locale") or None,
+        trashed=args.get("trashed") == "1",
+    )
+    page = editorial.list_articles(filters, limit=PAGE_SIZE, cursor=args.get("cursor") or None)
+    next_url = None
+    if page.next_cursor:
+        kept = {key: value for key, value in args.items() if key != "cursor" and value}
+        next_url = url_for("studio.articles", **kept, cursor=page.next_cursor)
+    return pages.render_page(
+        "studio/articles/list.html",
+        page=page,
+        filters=filters,
+        chosen=args,
+        statuses=STATUSES,
+        locales=settings().locales,
+        next_url=next_url,
+    )
+
+
+# -- create -----------------------------------------------------------------------------------
+
+
+@bp.get("/articles/new")
+@security.requires("content:write")
+def new_article() -> Response:
+    form = pages.Form(values={"locale": settings().default_locale})
+    return pages.render_page("studio/articles/new.html", form=form, locales=settings().locales)
+
+
+@bp.post("/articles/new")
+@security.requires("content:write")
+def create_article() -> Response:
+    form = pages.Form.from_request(request.form)
+    data = {name: request.form.get(name, "").strip() for name in ("title", "slug", "locale")}
+    data["summary"] = request.form.get("summary", "")
+    try:
+        loaded = ArticleCreate().load(data)
+    except ma.ValidationError as error:
+        form.refuse("Check the fields marked below.", **_messages(error.messages))
+    else:
+        done = actions.perform(lambda actor: editorial.create_article(loaded, actor))
+        if done.ok and done.value is not None:
+            _tell(f"Created “{done.value.title}”.", category="success")
+            return redirect(url_for("studio.edit_article", article_id=done.value.id), 303)
+        assert done.error is not None
+        form.refuse_with(done.error)
+    return pages.render_page(
+        "studio/articles/new.html", status=422, form=form, locales=settings().locales
+    )
+
+
+# -- edit, save and autosave ------------------------------------------------------------------
+
+
+@bp.get("/articles/<uuid:article_id>")
+@security.requires("content:write")
+def edit_article(article_id: uuid.UUID) -> Response:
+    article = editorial.get_article(article_id, include_trashed=True)
+    return _editor(article, _values_of(article))
+
+
+@bp.post("/articles/<uuid:article_id>")
+@security.requires("content:write")
+def save_article(article_id: uuid.UUID) -> Response:
+    """The edit form sent whole (its buttons: save, add, move or remove a section)."""
+    values, operation = _apply_operation(_form_values(request.form), request.form.get("op", ""))
+    outcome = _save(article_id, values)
+    if outcome.conflict is not None:
+        return _conflict(outcome.conflict, values)
+    if outcome.error is not None:
+        return _editor(outcome.article, values, outcome.error, status=422)
+    _tell(
+        f"Saved at {utcnow():%H:%M} UTC." if operation == "save" else "Sections updated and saved.",
+        category="success",
+    )
+    anchor = "#sections" if operation != "save" else ""
+    return redirect(url_for("studio.edit_article", article_id=article_id) + anchor, 303)
+
+
+@bp.post("/articles/<uuid:article_id>/autosave")
+@security.requires("content:write")
+def autosave_article(article_id: uuid.UUID) -> Response:
+    """The edit form sent by htmx as the editor types: the save status, and the new version."""
+    values = _form_values(request.form)
+    outcome = _save(article_id, values)
+    status = 200
+    if outcome.error is not None:
+        status = 422
+    response = _fragment(
+        "studio/articles/_save_status.html",
+        status=status,
+        outcome=outcome,
+        article=outcome.article,
+        etag=_etag(outcome.article),
+        saved_at=f"{utcnow():%H:%M}",
+    )
+    if outcome.conflict is not None:
+        response.headers["HX-Trigger"] = "article-conflict"
+    return response
+
+
+@bp.post("/articles/<uuid:article_id>/resolve")
+@security.requires("content:write")
+def resolve_conflict(article_id: uuid.UUID) -> Response:
+    """The conflict screen's choice: per field, keep mine (saved over their version) or
+    take theirs (left as it is); "take all theirs" just reloads."""
+    if request.form.get("choice") == "theirs":
+        _tell("Your changes were discarded; this is the saved version.")
+        return redirect(url_for("studio.edit_article", article_id=article_id), 303)
+    try:
+        mine = json.loads(request.form.get("mine") or "{}")
+    except ValueError:
+        mine = None
+    if not isinstance(mine, dict):
+        raise BadRequest("The conflict form is damaged; reload the article.")
+    keep_all = request.form.get("choice") == "mine"
+    kept = {
+        name: value
+        for name, value in mine.items()
+        if keep_all or request.form.get(f"keep-{name}") == "mine"
+    }
+    values = {**kept, "etag": request.form.get("etag", "")}
+    outcome = _save(article_id, values)
+    if outcome.conflict is not None:
+        return _conflict(outcome.conflict, {**mine, "etag": values["etag"]})
+    if outcome.error is not None:
+        full = {**_values_of(outcome.article), **kept, "etag": values["etag"]}
+        return _editor(outcome.article, full, outcome.error, status=422)
+    _tell(f"Saved at {utcnow():%H:%M} UTC, with your choices.", category="success")
+    return redirect(url_for("studio.edit_article", article_id=article_id), 303)
+
+
+@dataclass
+class Outcome:
+    """What a save came to: saved, refused (messages per field) or stale (their version)."""
+
+    article: Article
+    error: pages.Form | None = None
+    conflict: Article | None = None
+
+
+def _save(article_id: uuid.UUID, values: dict[str, Any]) -> Outcome:
+    """Save the edit form's values through the service, as PATCH with If-Match does."""
+    form = pages.Form()
+    try:
+        data = ArticlePatch().load(_patch_of(values))
+    except ma.ValidationError as error:
+        article = editorial.get_article(article_id, include_trashed=True)
+        return Outcome(
+            article,
+            error=form.refuse(
+                "Not saved: check the fields marked below.", **_messages(error.messages)
+            ),
+        )
+    holder: dict[str, Article] = {}
+
+    def call(actor: Any) -> Article:
+        article = editorial.get_article(article_id, for_update=True)
+        holder["article"] = article
+        if not if_match_allows(values.get("etag") or "", _etag(article)):
+            raise DomainError("Someone else saved this article since you opened it.", status=412)
+        return editorial.update_article(article, data, actor)
+
+    done = actions.perform(call)
+    if done.ok and done.value is not None:
+        return Outcome(done.value)
+    assert done.error is not None
+    article = editorial.get_article(article_id, include_trashed=True)
+    if done.error.status == 412:
+        return Outcome(article, conflict=article)
+    return Outcome(article, error=form.refuse_with(done.error))
+
+
+def _conflict(theirs: Article, mine: dict[str, Any]) -> Response:
+    """Both versions, per field that differs: the editor chooses."""
+    current = _values_of(theirs)
+    fields = [
+        name
+        for name in (*TEXT_FIELDS, *NULLABLE_FIELDS, "review_interval_months", "sections")
+        if name in mine and _comparable(mine[name]) != _comparable(current.get(name))
+    ]
+    return pages.render_page(
+        "studio/articles/conflict.html",
+        status=409,
+        article=theirs,
+        etag=_etag(theirs),
+        fields=fields,
+        labels=FIELD_LABELS,
+        mine={name: mine[name] for name in fields},
+        theirs={name: current.get(name) for name in fields},
+        mine_json=json.dumps({name: mine[name] for name in fields}),
+        shown=_shown,
+    )
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, list):
+        return [
+            {k: section.get(k) or "" for k in ("key", "heading", "body", "subsections")}
+            for section in value
+        ]
+    return value if value not in (None, "") else ""
+
+
+def _shown(value: Any) -> str:
+    """A field's value as the conflict screen shows it."""
+    if isinstance(value, list):
+        return "\n\n".join(f"## {s.get('heading', '')}\n{s.get('body', '')}" for s in value)
+    return "" if value is None else str(value)
+
+
+def _editor(
+    article: Article, values: dict[str, Any], form: pages.Form | None = None, *, status: int = 200
+) -> Response:
+    user = security.current_user()
+    assert user is not None
+    return pages.render_page(
+        "studio/articles/edit.html",
+        status=status,
+        article=article,
+        values=values,
+        form=form or pages.Form(),
+        etag=values.get("etag") or _etag(article),
+        moves=[
+            move
+            for move in editorial.present(article)["allowed_transitions"]
+            if move in MOVES and security.may(MOVES[move])
+        ],
+        others=presence.others(article.id, user.id),
+        preview_of=markdown.to_html,
+        locales=settings().locales,
+    )
+
+
+# -- form values <-> the service's data -------------------------------------------------------
+
+
+def _values_of(article: Article) -> dict[str, Any]:
+    """The edit form's values for the article as saved."""
+    shown = editorial.present(article)
+    values: dict[str, Any] = {name: shown.get(name) for name in (*TEXT_FIELDS, *NULLABLE_FIELDS)}
+    values["lead_image_id"] = str(shown["lead_image_id"] or "") or None
+    values["review_interval_months"] = str(shown["review_interval_months"])
+    values["sections"] = [
+        {
+            "key": section["key"],
+            "heading": section["heading"],
+            "body": section.get("body") or "",
+            "subsections": json.dumps(section.get("subsections") or []),
+        }
+        for section in shown["sections"]
+    ]
+    values["etag"] = _etag(article)
+    return values
+
+
+def _form_values(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The edit form as sent: its fields, and its sections in their order."""
+    values: dict[str, Any] = {
+        name: form[name]
+        for name in (*TEXT_FIELDS, *NULLABLE_FIELDS, "review_interval_months", "etag")
+        if name in form
+    }
+    sections: dict[int, dict[str, str]] = {}
+    for name, value in form.items():
+        found = SECTION_FIELD.match(name)
+        if found:
+            sections.setdefault(int(found.group(1)), {})[found.group(2)] = value
+    if sections or "sections-present" in form:
+        values["sections"] = [sections[index] for index in sorted(sections)]
+    return values
+
+
+def _apply_operation(values: dict[str, Any], operation: str) -> tuple[dict[str, Any], str]:
+    """A section button's change to the form: add, move up or down, remove."""
+    sections = list(values.get("sections") or [])
+    verb, _, where = operation.partition(":")
+    index = int(where) if where.isdigit() else -1
+    if verb == "add":
+        keys = {section.get("key") for section in sections}
+        number = len(sections) + 1
+        while f"section-{number}" in keys:
+            number += 1
+        sections.append({"key": f"section-{number}", "heading": "New section", "body": ""})
+    elif verb in ("up", "down", "remove") and 0 <= index < len(sections):
+        if verb == "remove":
+            sections.pop(index)
+        else:
+            other = index - 1 if verb == "up" else index + 1
+            if 0 <= other < len(sections):
+                sections[index], sections[other] = sections[other], sections[index]
+    else:
+        return values, "save"
+    return {**values, "sections": sections}, verb
+
+
+def _patch_of(values: dict[str, Any]) -> dict[str, Any]:
+    """The merge patch the form stands for, in the admin API's shape."""
+    patch: dict[str, Any] = {}
+    for name in TEXT_FIELDS:
+        if name in values:
+            patch[name] = values[name].strip() if name != "summary" else values[name]
+    for name in NULLABLE_FIELDS:
+        if name in values:
+            patch[name] = values[name].strip() or None if values[name] is not None else None
+    if "review_interval_months" in values:
+        # A form sends text; the schema, like JSON, wants a number (text it refuses).
+        months = str(values["review_interval_months"]).strip()
+        patch["review_interval_months"] = int(months) if months.isdigit() else months
+    if "sections" in values:
+        patch["sections"] = [
+            {
+                "key": (section.get("key") or "").strip(),
+                "heading": (section.get("heading") or "").strip(),
+                "body": section.get("body") or "",
+                "subsections": _subsections(section.get("subsections")),
+            }
+            for section in values["sections"]
+        ]
+    return patch
+
+
+def _subsections(raw: Any) -> Any:
+    """Sub-sections ride along unchanged (this screen edits top-level sections)."""
+    if isinstance(raw, list):
+        return raw
+    try:
+        return json.loads(raw or "[]")
+    except ValueError:
+        return "damaged"  # the schema refuses it with a message
+
+
+def _messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested messages as the form's field names (sections-0-heading)."""
+    found: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}-{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                found.update(_messages(value, name))
+            else:
+                items = value if isinstance(value, list) else [value]
+                found[name] = [str(item) for item in items]
+    return found
+
+
+# -- preview and presence ---------------------------------------------------------------------
+
+
+@bp.post("/articles/preview")
+@security.requires("content:read")
+def preview() -> Response:
+    """A section body rendered as readers will see it (the publishing renderer, sanitized)."""
+    field = request.form.get("field", "")
+    if not SECTION_FIELD.match(field):
+        raise BadRequest("Say which field to preview.")
+    source = request.form.get(field, "")
+    return _fragment("studio/articles/_preview.html", html=markdown.to_html(source))
+
+
+@bp.post("/articles/<uuid:article_id>/presence")
+@security.requires("content:read")
+def heartbeat(article_id: uuid.UUID) -> Response:
+    """I have the article open (every 20 s while the editor is): who else has it open."""
+    user = security.current_user()
+    assert user is not None
+    editorial.get_article(article_id, include_trashed=True)
+    actions.perform(
+        lambda actor: presence.heartbeat(article_id, actor.user_id, editing=True), writes=False
+    )
+    return _fragment(
+        "studio/articles/_presence.html",
+        others=presence.others(article_id, user.id),
+    )
+
+
+# -- the workflow and the trash ---------------------------------------------------------------
+
+
+def _move(article_id: uuid.UUID, call: Any, done_text: str) -> Response:
+    def run(actor: Any) -> Article:
+        return call(editorial.get_article(article_id, for_update=True), actor)
+
+    done = actions.perform(run)
+    if done.ok:
+        _tell(done_text, category="success")
+    else:
+        assert done.error is not None
+        _tell(done.error.detail, category="error")
+    return redirect(url_for("studio.edit_article", article_id=article_id), 303)
+
+
+@bp.post("/articles/<uuid:article_id>/submit")
+@security.requires("workflow:submit")
+def submit_article(article_id: uuid.UUID) -> Response:
+    return _move(article_id, workflow.submit, "Submitted for medical review.")
+
+
+@bp.post("/articles/<uuid:article_id>/unpublish")
+@security.requires("workflow:publish")
+def unpublish_article(article_id: uuid.UUID) -> Response:
+    return _move(article_id, workflow.unpublish, "Withdrawn from readers: back to draft.")
+
+
+@bp.post("/articles/<uuid:article_id>/publish")
+@security.requires("workflow:publish")
+def publish_article(article_id: uuid.UUID) -> Response:
+    """Publish now, or at the date and time given (UTC)."""
+    raw = request.form.get("publish_at", "").strip()
+    when = None
+    if raw:
+        try:
+            when = datetime.fromisoformat(raw).replace(tzinfo=UTC)
+        except ValueError:
+            _tell("Give the date and time as shown, such as 2030-01-31 09:00.", category="error")
+            return redirect(url_for("studio.edit_article", article_id=article_id), 303)
+        if when <= utcnow():
+            _tell("Choose a time in the future to schedule.", category="error")
+            return redirect(url_for("studio.edit_article", article_id=article_id), 303)
+    text = f"Scheduled for {when:%Y-%m-%d %H:%M} UTC." if when else "Published."
+    return _move(
+        article_id, lambda article, actor: workflow.publish(article, actor, publish_at=when), text
+    )
+
+
+@bp.post("/articles/<uuid:article_id>/trash")
+@security.requires("content:write")
+def trash_article(article_id: uuid.UUID) -> Response:
+    etag = request.form.get("etag", "")
+
+    def run(actor: Any) -> None:
+        article = editorial.get_article(article_id, for_update=True)
+        if not if_match_allows(etag, _etag(article)):
+            raise DomainError(
+                "Someone else saved this article since you opened it: reload it and check "
+                "before moving it to the trash.",
+                status=412,
+            )
+        editorial.trash_article(article, actor)
+
+    done = actions.perform(run)
+    if not done.ok:
+        assert done.error is not None
+        _tell(done.error.detail, category="error")
+        return redirect(url_for("studio.edit_article", article_id=article_id), 303)
+    _tell("Moved to the trash. Restore it from the trash list.", category="success")
+    return redirect(url_for("studio.articles", trashed="1"), 303)
+
+
+@bp.post("/articles/<uuid:article_id>/restore")
+@security.requires("content:write")
+def restore_article(article_id: uuid.UUID) -> Response:
+    def run(actor: Any) -> Article:
+        article = editorial.get_article(article_id, for_update=True, include_trashed=True)
+        return editorial.restore_article(article, actor)
+
+    done = actions.perform(run)
+    if not done.ok:
+        assert done.error is not None
+        _tell(done.error.detail, category="error")
+        return redirect(url_for("studio.articles", trashed="1"), 303)
+    _tell("Restored from the trash.", category="success")
+    return redirect(url_for("studio.edit_article", article_id=article_id), 303)

@@ -1,0 +1,72 @@
+// The article editor: autosave (2 s after typing stops, and when a field loses focus),
+// one save at a time, never after another editor's save was found (the conflict stays
+// for the editor to resolve). Loaded by the article screens; htmx does the requests.
+"use strict";
+
+(function () {
+  const DELAY_MS = 2000;
+
+  function start() {
+    const form = document.getElementById("article-form");
+    const status = document.getElementById("save-status");
+    if (!form || !status || !window.htmx) return;
+    let timer = null;
+    let dirty = false;
+    let saving = false;
+    let stopped = false;
+
+    function say(text) {
+      if (status.textContent.trim() !== text) {
+        status.replaceChildren(document.createTextNode(text));
+      }
+    }
+
+    function save() {
+      window.clearTimeout(timer);
+      timer = null;
+      if (!dirty || stopped) return;
+      if (saving) {
+        // The version this save needs arrives with the answer to the one running.
+        timer = window.setTimeout(save, 250);
+        return;
+      }
+      dirty = false;
+      saving = true;
+      window.htmx.trigger(form, "autosave");
+    }
+
+    form.addEventListener("input", () => {
+      if (stopped) return;
+      dirty = true;
+      say("Not saved");
+      window.clearTimeout(timer);
+      timer = window.setTimeout(save, DELAY_MS);
+    });
+    form.addEventListener("focusout", () => {
+      if (dirty) save();
+    });
+    form.addEventListener("htmx:afterRequest", (event) => {
+      if (event.detail.elt !== form) return;
+      saving = false;
+      if (!event.detail.successful && event.detail.xhr && event.detail.xhr.status !== 422) {
+        dirty = true;
+        say("Not saved");
+      }
+    });
+    document.body.addEventListener("article-conflict", () => {
+      stopped = true;
+      window.clearTimeout(timer);
+    });
+    // A plain submit (Save, a section button) takes over: no autosave races it.
+    form.addEventListener("submit", () => {
+      stopped = true;
+      window.clearTimeout(timer);
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
