@@ -19,7 +19,12 @@ from cms_api.services.publishing import search_index
 
 def _article_keys() -> list[tuple[str, uuid.UUID]]:
     rows = db.session.execute(
-        text("SELECT kind, entity_id FROM published_documents WHERE kind = 'article' LIMIT 3")
+        # Default-locale articles in a fixed order: callers translate them, so a row order
+        # that picked a translation would make the test depend on how the table was written.
+        text(
+            "SELECT kind, entity_id FROM published_documents WHERE kind = 'article' "
+            "AND locale = 'en' ORDER BY slug LIMIT 3"
+        )
     ).all()
     assert rows  # the seeded site
     return [(kind, entity_id) for kind, entity_id in rows]
