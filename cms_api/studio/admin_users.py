@@ -6,11 +6,9 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-import marshmallow as ma
 from flask import Response, redirect, request, url_for
 from werkzeug.exceptions import NotFound
 
-from cms_api.database import db
 from cms_api.domain.errors import DomainError
 from cms_api.models import ApiToken, User
 from cms_api.models.user import ROLES
@@ -32,22 +30,6 @@ nav.add_section(
 )
 
 
-def validate(schema: ma.Schema, data: dict[str, Any], form: pages.Form) -> dict[str, Any] | None:
-    """`data` loaded by the admin API's own schema, or None with its messages on `form`."""
-    try:
-        return schema.load(data)
-    except ma.ValidationError as error:
-        messages = error.normalized_messages()
-        form.refuse(
-            "Some fields need attention.",
-            **{
-                name: [str(m) for m in found] if isinstance(found, list) else [str(found)]
-                for name, found in messages.items()
-            },
-        )
-        return None
-
-
 def unchanged_since(version: str | None, current: int) -> None:
     """Refuse a form made from another version than the one stored now (checked with the
     row locked, inside the write): someone else's change must not be overwritten."""
@@ -61,13 +43,6 @@ def unchanged_since(version: str | None, current: int) -> None:
 
 def is_stale(done: actions.Done[Any]) -> bool:
     return done.error is not None and done.error.status == 412
-
-
-def tell(text: str) -> None:
-    """A success message for the next page, saved now: the write it follows has already
-    been committed, and a redirect ends this request's transaction without a commit."""
-    pages.notice(text, category="success")
-    db.session.commit()
 
 
 def conflict_page(what: str, back: str) -> Response:
@@ -135,7 +110,7 @@ def admin_user_create() -> Response:
     sent = {name: request.form.get(name, "").strip() for name in ("email", "name", "role")}
     if request.form.get("person", "").strip():
         sent["person"] = request.form["person"].strip()
-    data = validate(UserIn(), sent, form)
+    data = pages.validated(UserIn(), sent, form, "Some fields need attention.")
     if data is None:
         return _users_page(form, 422)
     done = actions.perform(
@@ -151,7 +126,7 @@ def admin_user_create() -> Response:
         assert done.error is not None
         return _users_page(form.refuse_with(done.error), 422)
     assert done.value is not None
-    tell(f"{done.value.email} was added as {done.value.role}.")
+    pages.notice(f"{done.value.email} was added as {done.value.role}.", category="success")
     return redirect(url_for("studio.admin_user", user_id=done.value.id), code=303)
 
 
@@ -172,7 +147,7 @@ def admin_user_update(user_id: uuid.UUID) -> Response:
         "role": request.form.get("role", ""),
         "person": request.form.get("person", "").strip() or None,
     }
-    data = validate(UserPatch(), sent, form)
+    data = pages.validated(UserPatch(), sent, form, "Some fields need attention.")
     if data is None:
         return _user_page(user, status=422, role_form=form)
     done = actions.perform(lambda actor: accounts.update_user(_locked(user_id), data, actor=actor))
@@ -183,7 +158,7 @@ def admin_user_update(user_id: uuid.UUID) -> Response:
         return _user_page(
             accounts.get_user(user_id), status=422, role_form=form.refuse_with(done.error)
         )
-    tell(f"{user.email} is saved.")
+    pages.notice(f"{user.email} is saved.", category="success")
     return redirect(url_for("studio.admin_user", user_id=user.id), code=303)
 
 
@@ -213,9 +188,12 @@ def _access_change(user_id: uuid.UUID, *, disable: bool) -> Response:
         security.delete_cookie(response, security.SESSION_COOKIE)
         return response
     if disable:
-        tell(f"{user.email} is disabled: their tokens are revoked and they are signed out.")
+        pages.notice(
+            f"{user.email} is disabled: their tokens are revoked and they are signed out.",
+            category="success",
+        )
     else:
-        tell(f"{user.email} may sign in again.")
+        pages.notice(f"{user.email} may sign in again.", category="success")
     return redirect(url_for("studio.admin_user", user_id=user.id), code=303)
 
 
@@ -274,7 +252,7 @@ def admin_token_issue(user_id: uuid.UUID) -> Response:
         "name": request.form.get("token_name", "").strip(),
         "expires_at": _expiry(request.form.get("expires_on", "").strip()),
     }
-    data = validate(TokenIn(), sent, form)
+    data = pages.validated(TokenIn(), sent, form, "Some fields need attention.")
     if data is None:
         _to_token_fields(form)
         return _user_page(user, status=422, token_form=form)
@@ -301,5 +279,5 @@ def admin_token_revoke(user_id: uuid.UUID, token_id: uuid.UUID) -> Response:
         # Another user's token, or none: this page does not reach it.
         raise NotFound("This user has no token with this id.")
     actions.perform(lambda actor: accounts.revoke_token_by_id(token.id, actor=actor))
-    tell(f"The token {token.prefix}… is revoked.")
+    pages.notice(f"The token {token.prefix}… is revoked.", category="success")
     return redirect(url_for("studio.admin_user", user_id=user.id), code=303)

@@ -12,7 +12,7 @@ from cms_api.models.webhook import WEBHOOK_EVENTS
 from cms_api.schemas.admin.webhooks import WebhookCreate, WebhookPatch
 from cms_api.services.integrations.webhooks import deliveries, endpoints, signing
 from cms_api.studio import actions, nav, pages, security
-from cms_api.studio.admin_users import conflict_page, is_stale, tell, unchanged_since, validate
+from cms_api.studio.admin_users import conflict_page, is_stale, unchanged_since
 from cms_api.studio.blueprint import bp
 
 ACTION = "webhooks:manage"  # the admin API's permission for webhooks
@@ -97,7 +97,9 @@ def admin_webhooks() -> Response:
 def admin_webhook_create() -> Response:
     form = pages.Form.from_request(request.form)
     chosen = request.form.getlist("events")
-    data = validate(WebhookCreate(), _sent(request.form), form)
+    data = pages.validated(
+        WebhookCreate(), _sent(request.form), form, "Some fields need attention."
+    )
     if data is None:
         return _list_page(form, chosen, 422)
     done = actions.perform(lambda actor: endpoints.create_endpoint(data, actor))
@@ -129,7 +131,7 @@ def admin_webhook_update(webhook_id: uuid.UUID) -> Response:
     endpoint = endpoints.get_endpoint(webhook_id)
     form = pages.Form.from_request(request.form)
     chosen = request.form.getlist("events")
-    data = validate(WebhookPatch(), _sent(request.form), form)
+    data = pages.validated(WebhookPatch(), _sent(request.form), form, "Some fields need attention.")
     if data is None:
         return _webhook_page(endpoint, status=422, form=form, chosen=chosen)
     done = actions.perform(
@@ -146,7 +148,7 @@ def admin_webhook_update(webhook_id: uuid.UUID) -> Response:
             form=form.refuse_with(done.error),
             chosen=chosen,
         )
-    tell("The webhook is saved.")
+    pages.notice("The webhook is saved.", category="success")
     return redirect(back, code=303)
 
 
@@ -172,7 +174,7 @@ def admin_webhook_delete(webhook_id: uuid.UUID) -> Response:
     done = actions.perform(lambda actor: endpoints.delete_endpoint(_locked(webhook_id), actor))
     if is_stale(done):
         return conflict_page("this webhook", url_for("studio.admin_webhook", webhook_id=webhook_id))
-    tell(f"The webhook to {url} is deleted.")
+    pages.notice(f"The webhook to {url} is deleted.", category="success")
     return redirect(url_for("studio.admin_webhooks"), code=303)
 
 
@@ -181,7 +183,7 @@ def _queued(webhook_id: uuid.UUID, done: actions.Done[Any], what: str) -> Respon
         assert done.error is not None
         form = pages.Form().refuse_with(done.error)
         return _webhook_page(endpoints.get_endpoint(webhook_id), status=409, action_form=form)
-    tell(what)
+    pages.notice(what, category="success")
     return redirect(url_for("studio.admin_webhook", webhook_id=webhook_id), code=303)
 
 

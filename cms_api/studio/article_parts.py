@@ -11,7 +11,6 @@ import marshmallow as ma
 from flask import Response, current_app, redirect, request, url_for
 from werkzeug.exceptions import Forbidden
 
-from cms_api.database import db
 from cms_api.domain.errors import (
     DomainError,
     NotFound,
@@ -196,7 +195,6 @@ def _done(
     done = actions.perform(call)
     if done.ok:
         pages.notice(success, category="success")
-        db.session.commit()
         return redirect(url_for(f"studio.article_{tab}", article_id=article_id), code=303)
     error = done.error
     assert error is not None

@@ -14,7 +14,6 @@ from flask import Response, make_response, redirect, render_template, request, u
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
-from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import DomainError
 from cms_api.domain.etags import if_match_allows, version_etag
@@ -65,12 +64,6 @@ MOVES = {
 def _fragment(template: str, *, status: int = 200, **context: Any) -> Response:
     """A piece of a page for htmx: no layout, and the messages stay for the next page."""
     return make_response(render_template(template, **context), status)
-
-
-def _tell(text: str, *, category: str = "info") -> None:
-    """A message for the next page, kept (committed) across the redirect."""
-    pages.notice(text, category=category)
-    db.session.commit()
 
 
 def _etag(article: Article) -> str:
@@ -132,11 +125,11 @@ def create_article() -> Response:
     try:
         loaded = ArticleCreate().load(data)
     except ma.ValidationError as error:
-        form.refuse("Check the fields marked below.", **_messages(error.messages))
+        form.refuse("Check the fields marked below.", **pages.field_messages(error.messages))
     else:
         done = actions.perform(lambda actor: editorial.create_article(loaded, actor))
         if done.ok and done.value is not None:
-            _tell(f"Created “{done.value.title}”.", category="success")
+            pages.notice(f"Created “{done.value.title}”.", category="success")
             return redirect(url_for("studio.edit_article", article_id=done.value.id), 303)
         assert done.error is not None
         form.refuse_with(done.error)
@@ -165,7 +158,7 @@ def save_article(article_id: uuid.UUID) -> Response:
         return _conflict(outcome.conflict, values)
     if outcome.error is not None:
         return _editor(outcome.article, values, outcome.error, status=422)
-    _tell(
+    pages.notice(
         f"Saved at {utcnow():%H:%M} UTC." if operation == "save" else "Sections updated and saved.",
         category="success",
     )
@@ -201,7 +194,7 @@ def resolve_conflict(article_id: uuid.UUID) -> Response:
     """The conflict screen's choice: per field, keep mine (saved over their version) or
     take theirs (left as it is); "take all theirs" just reloads."""
     if request.form.get("choice") == "theirs":
-        _tell("Your changes were discarded; this is the saved version.")
+        pages.notice("Your changes were discarded; this is the saved version.")
         return redirect(url_for("studio.edit_article", article_id=article_id), 303)
     try:
         mine = json.loads(request.form.get("mine") or "{}")
@@ -222,7 +215,7 @@ def resolve_conflict(article_id: uuid.UUID) -> Response:
     if outcome.error is not None:
         full = {**_values_of(outcome.article), **kept, "etag": values["etag"]}
         return _editor(outcome.article, full, outcome.error, status=422)
-    _tell(f"Saved at {utcnow():%H:%M} UTC, with your choices.", category="success")
+    pages.notice(f"Saved at {utcnow():%H:%M} UTC, with your choices.", category="success")
     return redirect(url_for("studio.edit_article", article_id=article_id), 303)
 
 
@@ -245,7 +238,7 @@ def _save(article_id: uuid.UUID, values: dict[str, Any]) -> Outcome:
         return Outcome(
             article,
             error=form.refuse(
-                "Not saved: check the fields marked below.", **_messages(error.messages)
+                "Not saved: check the fields marked below.", **pages.field_messages(error.messages)
             ),
         )
     holder: dict[str, Article] = {}
@@ -426,20 +419,6 @@ def _subsections(raw: Any) -> Any:
         return "damaged"  # the schema refuses it with a message
 
 
-def _messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Marshmallow's nested messages as the form's field names (sections-0-heading)."""
-    found: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = f"{prefix}-{key}" if prefix else str(key)
-            if isinstance(value, dict):
-                found.update(_messages(value, name))
-            else:
-                items = value if isinstance(value, list) else [value]
-                found[name] = [str(item) for item in items]
-    return found
-
-
 # -- preview and presence ---------------------------------------------------------------------
 
 
@@ -479,10 +458,10 @@ def _move(article_id: uuid.UUID, call: Any, done_text: str) -> Response:
 
     done = actions.perform(run)
     if done.ok:
-        _tell(done_text, category="success")
+        pages.notice(done_text, category="success")
     else:
         assert done.error is not None
-        _tell(done.error.detail, category="error")
+        pages.notice(done.error.detail, category="error")
     return redirect(url_for("studio.edit_article", article_id=article_id), 303)
 
 
@@ -508,10 +487,12 @@ def publish_article(article_id: uuid.UUID) -> Response:
         try:
             when = datetime.fromisoformat(raw).replace(tzinfo=UTC)
         except ValueError:
-            _tell("Give the date and time as shown, such as 2030-01-31 09:00.", category="error")
+            pages.notice(
+                "Give the date and time as shown, such as 2030-01-31 09:00.", category="error"
+            )
             return redirect(url_for("studio.edit_article", article_id=article_id), 303)
         if when <= utcnow():
-            _tell("Choose a time in the future to schedule.", category="error")
+            pages.notice("Choose a time in the future to schedule.", category="error")
             return redirect(url_for("studio.edit_article", article_id=article_id), 303)
     text = f"Scheduled for {when:%Y-%m-%d %H:%M} UTC." if when else "Published."
     return _move(
@@ -537,9 +518,9 @@ def trash_article(article_id: uuid.UUID) -> Response:
     done = actions.perform(run)
     if not done.ok:
         assert done.error is not None
-        _tell(done.error.detail, category="error")
+        pages.notice(done.error.detail, category="error")
         return redirect(url_for("studio.edit_article", article_id=article_id), 303)
-    _tell("Moved to the trash. Restore it from the trash list.", category="success")
+    pages.notice("Moved to the trash. Restore it from the trash list.", category="success")
     return redirect(url_for("studio.articles", trashed="1"), 303)
 
 
@@ -553,7 +534,7 @@ def restore_article(article_id: uuid.UUID) -> Response:
     done = actions.perform(run)
     if not done.ok:
         assert done.error is not None
-        _tell(done.error.detail, category="error")
+        pages.notice(done.error.detail, category="error")
         return redirect(url_for("studio.articles", trashed="1"), 303)
-    _tell("Restored from the trash.", category="success")
+    pages.notice("Restored from the trash.", category="success")
     return redirect(url_for("studio.edit_article", article_id=article_id), 303)

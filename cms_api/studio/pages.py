@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import marshmallow as ma
 from flask import Response, make_response, render_template
 
 from cms_api.database import db
@@ -40,22 +41,49 @@ class Form:
     def refuse_with(self, error: DomainError) -> Form:
         """A service's refusal: its detail for the form, its field messages per field."""
         fields = (error.extra.get("errors") or {}).get("json") or {}
-        messages = {
-            name: [str(m) for m in found] if isinstance(found, list) else [str(found)]
-            for name, found in fields.items()
-        }
-        return self.refuse(error.detail, **messages)
+        return self.refuse(error.detail, **field_messages(fields))
 
     @property
     def invalid(self) -> bool:
         return self.message is not None or bool(self.errors)
 
 
+def field_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Marshmallow's (possibly nested) messages by the form's field names: a section's
+    heading is `sections-0-heading`."""
+    found: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}-{key}" if prefix else str(key)
+            if isinstance(value, dict):
+                found.update(field_messages(value, name))
+            else:
+                items = value if isinstance(value, list) else [value]
+                found[name] = [str(item) for item in items]
+    return found
+
+
+def validated(
+    schema: ma.Schema, data: dict[str, Any], form: Form, message: str
+) -> dict[str, Any] | None:
+    """`data` as the admin API's own schema loads it, or None with `message` and the
+    schema's messages by their fields on `form`."""
+    try:
+        return schema.load(data)
+    except ma.ValidationError as error:
+        form.refuse(message, **field_messages(error.normalized_messages()))
+        return None
+
+
 def notice(text: str, *, category: str = "info") -> None:
-    """Show `text` on the next page this signed-in browser gets (after a redirect)."""
+    """Show `text` on the next page this signed-in browser gets (after a redirect).
+
+    Committed at once: a notice follows a write `actions.perform` has committed already,
+    and the redirect that comes next ends the request without a commit of its own."""
     session = security.current_session()
     if session is not None:
         sessions.add_notice(session, text, category=category)
+        db.session.commit()
 
 
 def render_page(template: str, *, status: int = 200, **context: Any) -> Response:

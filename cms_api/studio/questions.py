@@ -14,7 +14,6 @@ from cms_api.schemas.admin.questions import QuestionAnswerIn, QuestionPromoteIn
 from cms_api.services.editorial import questions
 from cms_api.studio import actions, errors, nav, pages, security
 from cms_api.studio.blueprint import bp
-from cms_api.studio.reviews import announce, validated
 
 nav.add_section(
     nav.Section(
@@ -80,7 +79,7 @@ def _decided(
     question: ReaderQuestion, done: actions.Done[Any], form: pages.Form, what: str
 ) -> Response:
     if done.ok:
-        announce(what)
+        pages.notice(what, category="success")
         return redirect(url_for("studio.questions_list"), code=303)
     assert done.error is not None
     form.refuse_with(done.error)
@@ -95,7 +94,12 @@ def answer_question(question_id: uuid.UUID) -> Response:
         return stale
     form = pages.Form.from_request(request.form)
     form.values["action"] = "answer"
-    loaded = validated(QuestionAnswerIn(), {"answer": request.form.get("answer", "")}, form)
+    loaded = pages.validated(
+        QuestionAnswerIn(),
+        {"answer": request.form.get("answer", "")},
+        form,
+        "Please correct the marked fields.",
+    )
     if loaded is None:
         return _listing("new", forms={f"{question.id}": form}, code=422)
     done = actions.perform(lambda actor: questions.answer(question, loaded["answer"], actor))
@@ -126,7 +130,7 @@ def promote_question(question_id: uuid.UUID) -> Response:
         for name in ("question", "answer")
         if (value := request.form.get(f"faq_{name}", "").strip())
     }
-    loaded = validated(QuestionPromoteIn(), data, form)
+    loaded = pages.validated(QuestionPromoteIn(), data, form, "Please correct the marked fields.")
     if loaded is None:
         return _listing("new", forms={f"{question.id}": form}, code=422)
     done = actions.perform(lambda actor: questions.promote(question, loaded, actor))

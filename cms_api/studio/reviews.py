@@ -9,7 +9,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-import marshmallow as ma
 from flask import Response, redirect, request, url_for
 from markupsafe import Markup, escape
 
@@ -273,28 +272,6 @@ def review_page(article_id: uuid.UUID) -> Response:
     return _review_page(editorial.get_article(article_id))
 
 
-def validated(schema: ma.Schema, data: dict[str, Any], form: pages.Form) -> dict[str, Any] | None:
-    """The values as the admin API would accept them, or None with the form refused."""
-    try:
-        return schema.load(data)
-    except ma.ValidationError as error:
-        messages = error.normalized_messages()
-        form.refuse(
-            "Please correct the marked fields.",
-            **{
-                name: [str(m) for m in found] if isinstance(found, list) else [str(found)]
-                for name, found in messages.items()
-            },
-        )
-        return None
-
-
-def announce(text: str) -> None:
-    """A success message for the next page, committed: the write it follows already was."""
-    pages.notice(text, category="success")
-    db.session.commit()
-
-
 def _perform(call: Any) -> actions.Done[Any]:
     """`actions.perform`, with a refusal for this reviewer (403, such as a locale they do
     not review) shown on the page rather than as an error page."""
@@ -335,14 +312,14 @@ def add_comment(article_id: uuid.UUID) -> Response:
         data["parent_id"] = request.form["parent_id"]
     elif request.form.get("section_key"):
         data["section_key"] = request.form["section_key"]
-    loaded = validated(CommentCreate(), data, form)
+    loaded = pages.validated(CommentCreate(), data, form, "Please correct the marked fields.")
     if loaded is not None:
         user = security.current_user()
         done = actions.perform(
             lambda actor: comments.create_comment(article, loaded, user, actor)  # type: ignore[arg-type]
         )
         if done.ok:
-            announce("Your comment was added.")
+            pages.notice("Your comment was added.", category="success")
             return _back(article, f"#comments-{target}")
         assert done.error is not None
         form.refuse_with(done.error)
@@ -368,7 +345,7 @@ def resolve_comment(article_id: uuid.UUID, comment_id: uuid.UUID) -> Response:
         assert done.error is not None
         form = pages.Form().refuse_with(done.error)
         return _review_page(article, form=form, status=done.error.status)
-    announce("The thread is resolved.")
+    pages.notice("The thread is resolved.", category="success")
     return _back(article, f"#comments-{comment.section_key or 'article'}")
 
 
@@ -385,7 +362,7 @@ def approve(article_id: uuid.UUID) -> Response:
         for key in ("kind", "notes", "note")
         if (value := request.form.get(key, "").strip())
     }
-    loaded = validated(ApproveIn(), data, form)
+    loaded = pages.validated(ApproveIn(), data, form, "Please correct the marked fields.")
     if loaded is not None:
         user = security.current_user()
         done = _perform(
@@ -400,7 +377,10 @@ def approve(article_id: uuid.UUID) -> Response:
         )
         if done.ok:
             kind = "clinical review" if loaded["kind"] == "clinical" else "correction"
-            announce(f"You approved “{article.title}” as a {kind}. An editor can now publish it.")
+            pages.notice(
+                f"You approved “{article.title}” as a {kind}. An editor can now publish it.",
+                category="success",
+            )
             return redirect(url_for("studio.review_queue"), code=303)
         assert done.error is not None
         form.refuse_with(done.error)
@@ -420,7 +400,9 @@ def request_changes(article_id: uuid.UUID) -> Response:
     if not notes:
         form.refuse("Say what needs to change.", notes=["Required: the editor works from it."])
         return _review_page(article, forms={"request_changes": form}, status=422)
-    loaded = validated(ReviewDecisionIn(), {"notes": notes}, form)
+    loaded = pages.validated(
+        ReviewDecisionIn(), {"notes": notes}, form, "Please correct the marked fields."
+    )
     if loaded is None:
         return _review_page(article, forms={"request_changes": form}, status=422)
     user = security.current_user()
@@ -435,5 +417,8 @@ def request_changes(article_id: uuid.UUID) -> Response:
         assert done.error is not None
         form.refuse_with(done.error)
         return _review_page(article, forms={"request_changes": form}, status=done.error.status)
-    announce(f"“{article.title}” went back to its editors as a draft, with your note.")
+    pages.notice(
+        f"“{article.title}” went back to its editors as a draft, with your note.",
+        category="success",
+    )
     return redirect(url_for("studio.review_queue"), code=303)
