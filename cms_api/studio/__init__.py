@@ -16,9 +16,13 @@ from cms_api.services.accounts import permissions
 from cms_api.studio import admin_transfer as admin_transfer  # registers its routes
 from cms_api.studio import admin_users as admin_users  # registers its routes
 from cms_api.studio import admin_webhooks as admin_webhooks  # registers its routes
-from cms_api.studio import article_parts as article_parts  # registers its routes
+from cms_api.studio import article_parts, auth, errors, home, nav, security
 from cms_api.studio import articles as articles  # registers its routes
-from cms_api.studio import auth, errors, home, nav, security
+from cms_api.studio import part_credits as part_credits  # registers its routes
+from cms_api.studio import part_faqs as part_faqs  # registers its routes
+from cms_api.studio import part_links as part_links  # registers its routes
+from cms_api.studio import part_lists as part_lists  # registers its routes
+from cms_api.studio import part_media as part_media  # registers its routes
 from cms_api.studio import previews as previews  # registers its routes
 from cms_api.studio import questions as questions  # registers its routes
 from cms_api.studio import reviews as reviews  # registers its routes
@@ -38,6 +42,7 @@ def _template_helpers() -> dict[str, object]:
         "csrf_field": security.CSRF_FIELD,
         "csrf_header": security.CSRF_HEADER,
         "may": security.may,
+        "article_part_tabs": article_parts.tabs,
         "nav_sections": lambda role: nav.sections_for(role),
         "role_label": lambda role: nav.ROLE_LABELS.get(role, role),
         "permissions": permissions,

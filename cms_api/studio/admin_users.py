@@ -10,7 +10,7 @@ from flask import Response, redirect, request, url_for
 from werkzeug.exceptions import NotFound
 
 from cms_api.domain.errors import DomainError
-from cms_api.models import ApiToken, User
+from cms_api.models import User
 from cms_api.models.user import ROLES
 from cms_api.schemas.admin.accounts import TokenIn, UserIn, UserPatch
 from cms_api.services.accounts import sign_in
@@ -50,10 +50,6 @@ def conflict_page(what: str, back: str) -> Response:
     return pages.render_page("studio/admin/conflict.html", status=409, what=what, back=back)
 
 
-def _tokens_of(user: User) -> list[ApiToken]:
-    return [token for token in accounts.list_tokens() if token.user_id == user.id]
-
-
 def _user_page(
     user: User,
     *,
@@ -69,7 +65,7 @@ def _user_page(
         status=status,
         subject=user,
         roles=ROLES,
-        tokens=_tokens_of(user),
+        tokens=accounts.list_tokens_of(user),
         role_form=role_form
         or pages.Form(
             values={
@@ -274,7 +270,7 @@ def admin_token_issue(user_id: uuid.UUID) -> Response:
 @security.requires(ACTION)
 def admin_token_revoke(user_id: uuid.UUID, token_id: uuid.UUID) -> Response:
     user = accounts.get_user(user_id)
-    token = next((t for t in _tokens_of(user) if t.id == token_id), None)
+    token = next((t for t in accounts.list_tokens_of(user) if t.id == token_id), None)
     if token is None:
         # Another user's token, or none: this page does not reach it.
         raise NotFound("This user has no token with this id.")

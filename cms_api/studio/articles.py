@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,19 +10,18 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, make_response, redirect, render_template, request, url_for
-from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
 from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import DomainError
-from cms_api.domain.etags import if_match_allows, version_etag
+from cms_api.domain.etags import if_match_allows
 from cms_api.models import Article
 from cms_api.schemas.admin.articles import STATUSES, ArticleCreate, ArticlePatch
 from cms_api.services.editorial import articles as editorial
 from cms_api.services.editorial import presence, workflow
 from cms_api.services.publishing import markdown
 from cms_api.services.runtime import settings
-from cms_api.studio import actions, nav, pages, security
+from cms_api.studio import actions, article_form, nav, pages, security
 from cms_api.studio.blueprint import bp
 
 nav.add_section(
@@ -36,23 +34,6 @@ nav.add_section(
 )
 
 PAGE_SIZE = 25
-# The scalar fields of the edit form, as the admin PATCH names them; a blank optional one
-# is sent as null (no value), as an API client would.
-TEXT_FIELDS = ("title", "summary", "slug")
-NULLABLE_FIELDS = ("meta_title", "meta_description", "canonical_url", "disclaimer", "lead_image_id")
-SECTION_FIELD = re.compile(r"^sections-(\d+)-(key|heading|body|subsections)$")
-FIELD_LABELS = {
-    "title": "Title",
-    "slug": "Slug",
-    "summary": "Summary",
-    "meta_title": "Meta title",
-    "meta_description": "Meta description",
-    "canonical_url": "Canonical URL",
-    "disclaimer": "Disclaimer",
-    "lead_image_id": "Lead image id",
-    "review_interval_months": "Review interval (months)",
-    "sections": "Sections",
-}
 # The workflow moves this screen offers, with the permission each needs (the admin API's).
 MOVES = {
     "submit": "workflow:submit",
@@ -64,10 +45,6 @@ MOVES = {
 def _fragment(template: str, *, status: int = 200, **context: Any) -> Response:
     """A piece of a page for htmx: no layout, and the messages stay for the next page."""
     return make_response(render_template(template, **context), status)
-
-
-def _etag(article: Article) -> str:
-    return version_etag("article", article.id, article.version)
 
 
 # -- the list ---------------------------------------------------------------------------------
@@ -145,14 +122,16 @@ def create_article() -> Response:
 @security.requires("content:write")
 def edit_article(article_id: uuid.UUID) -> Response:
     article = editorial.get_article(article_id, include_trashed=True)
-    return _editor(article, _values_of(article))
+    return _editor(article, article_form.values_of(article))
 
 
 @bp.post("/articles/<uuid:article_id>")
 @security.requires("content:write")
 def save_article(article_id: uuid.UUID) -> Response:
     """The edit form sent whole (its buttons: save, add, move or remove a section)."""
-    values, operation = _apply_operation(_form_values(request.form), request.form.get("op", ""))
+    values, operation = article_form.apply_operation(
+        article_form.form_values(request.form), request.form.get("op", "")
+    )
     outcome = _save(article_id, values)
     if outcome.conflict is not None:
         return _conflict(outcome.conflict, values)
@@ -170,7 +149,7 @@ def save_article(article_id: uuid.UUID) -> Response:
 @security.requires("content:write")
 def autosave_article(article_id: uuid.UUID) -> Response:
     """The edit form sent by htmx as the editor types: the save status, and the new version."""
-    values = _form_values(request.form)
+    values = article_form.form_values(request.form)
     outcome = _save(article_id, values)
     status = 200
     if outcome.error is not None:
@@ -180,7 +159,7 @@ def autosave_article(article_id: uuid.UUID) -> Response:
         status=status,
         outcome=outcome,
         article=outcome.article,
-        etag=_etag(outcome.article),
+        etag=article_form.etag_of(outcome.article),
         saved_at=f"{utcnow():%H:%M}",
     )
     if outcome.conflict is not None:
@@ -213,7 +192,7 @@ def resolve_conflict(article_id: uuid.UUID) -> Response:
     if outcome.conflict is not None:
         return _conflict(outcome.conflict, {**mine, "etag": values["etag"]})
     if outcome.error is not None:
-        full = {**_values_of(outcome.article), **kept, "etag": values["etag"]}
+        full = {**article_form.values_of(outcome.article), **kept, "etag": values["etag"]}
         return _editor(outcome.article, full, outcome.error, status=422)
     pages.notice(f"Saved at {utcnow():%H:%M} UTC, with your choices.", category="success")
     return redirect(url_for("studio.edit_article", article_id=article_id), 303)
@@ -232,7 +211,7 @@ def _save(article_id: uuid.UUID, values: dict[str, Any]) -> Outcome:
     """Save the edit form's values through the service, as PATCH with If-Match does."""
     form = pages.Form()
     try:
-        data = ArticlePatch().load(_patch_of(values))
+        data = ArticlePatch().load(article_form.patch_of(values))
     except ma.ValidationError as error:
         article = editorial.get_article(article_id, include_trashed=True)
         return Outcome(
@@ -246,7 +225,7 @@ def _save(article_id: uuid.UUID, values: dict[str, Any]) -> Outcome:
     def call(actor: Any) -> Article:
         article = editorial.get_article(article_id, for_update=True)
         holder["article"] = article
-        if not if_match_allows(values.get("etag") or "", _etag(article)):
+        if not if_match_allows(values.get("etag") or "", article_form.etag_of(article)):
             raise DomainError("Someone else saved this article since you opened it.", status=412)
         return editorial.update_article(article, data, actor)
 
@@ -262,40 +241,30 @@ def _save(article_id: uuid.UUID, values: dict[str, Any]) -> Outcome:
 
 def _conflict(theirs: Article, mine: dict[str, Any]) -> Response:
     """Both versions, per field that differs: the editor chooses."""
-    current = _values_of(theirs)
+    current = article_form.values_of(theirs)
     fields = [
         name
-        for name in (*TEXT_FIELDS, *NULLABLE_FIELDS, "review_interval_months", "sections")
-        if name in mine and _comparable(mine[name]) != _comparable(current.get(name))
+        for name in (
+            *article_form.TEXT_FIELDS,
+            *article_form.NULLABLE_FIELDS,
+            "review_interval_months",
+            "sections",
+        )
+        if name in mine
+        and article_form.comparable(mine[name]) != article_form.comparable(current.get(name))
     ]
     return pages.render_page(
         "studio/articles/conflict.html",
         status=409,
         article=theirs,
-        etag=_etag(theirs),
+        etag=article_form.etag_of(theirs),
         fields=fields,
-        labels=FIELD_LABELS,
+        labels=article_form.FIELD_LABELS,
         mine={name: mine[name] for name in fields},
         theirs={name: current.get(name) for name in fields},
         mine_json=json.dumps({name: mine[name] for name in fields}),
-        shown=_shown,
+        shown=article_form.shown_text,
     )
-
-
-def _comparable(value: Any) -> Any:
-    if isinstance(value, list):
-        return [
-            {k: section.get(k) or "" for k in ("key", "heading", "body", "subsections")}
-            for section in value
-        ]
-    return value if value not in (None, "") else ""
-
-
-def _shown(value: Any) -> str:
-    """A field's value as the conflict screen shows it."""
-    if isinstance(value, list):
-        return "\n\n".join(f"## {s.get('heading', '')}\n{s.get('body', '')}" for s in value)
-    return "" if value is None else str(value)
 
 
 def _editor(
@@ -309,7 +278,7 @@ def _editor(
         article=article,
         values=values,
         form=form or pages.Form(),
-        etag=values.get("etag") or _etag(article),
+        etag=values.get("etag") or article_form.etag_of(article),
         moves=[
             move
             for move in editorial.present(article)["allowed_transitions"]
@@ -321,104 +290,6 @@ def _editor(
     )
 
 
-# -- form values <-> the service's data -------------------------------------------------------
-
-
-def _values_of(article: Article) -> dict[str, Any]:
-    """The edit form's values for the article as saved."""
-    shown = editorial.present(article)
-    values: dict[str, Any] = {name: shown.get(name) for name in (*TEXT_FIELDS, *NULLABLE_FIELDS)}
-    values["lead_image_id"] = str(shown["lead_image_id"] or "") or None
-    values["review_interval_months"] = str(shown["review_interval_months"])
-    values["sections"] = [
-        {
-            "key": section["key"],
-            "heading": section["heading"],
-            "body": section.get("body") or "",
-            "subsections": json.dumps(section.get("subsections") or []),
-        }
-        for section in shown["sections"]
-    ]
-    values["etag"] = _etag(article)
-    return values
-
-
-def _form_values(form: MultiDict[str, str]) -> dict[str, Any]:
-    """The edit form as sent: its fields, and its sections in their order."""
-    values: dict[str, Any] = {
-        name: form[name]
-        for name in (*TEXT_FIELDS, *NULLABLE_FIELDS, "review_interval_months", "etag")
-        if name in form
-    }
-    sections: dict[int, dict[str, str]] = {}
-    for name, value in form.items():
-        found = SECTION_FIELD.match(name)
-        if found:
-            sections.setdefault(int(found.group(1)), {})[found.group(2)] = value
-    if sections or "sections-present" in form:
-        values["sections"] = [sections[index] for index in sorted(sections)]
-    return values
-
-
-def _apply_operation(values: dict[str, Any], operation: str) -> tuple[dict[str, Any], str]:
-    """A section button's change to the form: add, move up or down, remove."""
-    sections = list(values.get("sections") or [])
-    verb, _, where = operation.partition(":")
-    index = int(where) if where.isdigit() else -1
-    if verb == "add":
-        keys = {section.get("key") for section in sections}
-        number = len(sections) + 1
-        while f"section-{number}" in keys:
-            number += 1
-        sections.append({"key": f"section-{number}", "heading": "New section", "body": ""})
-    elif verb in ("up", "down", "remove") and 0 <= index < len(sections):
-        if verb == "remove":
-            sections.pop(index)
-        else:
-            other = index - 1 if verb == "up" else index + 1
-            if 0 <= other < len(sections):
-                sections[index], sections[other] = sections[other], sections[index]
-    else:
-        return values, "save"
-    return {**values, "sections": sections}, verb
-
-
-def _patch_of(values: dict[str, Any]) -> dict[str, Any]:
-    """The merge patch the form stands for, in the admin API's shape."""
-    patch: dict[str, Any] = {}
-    for name in TEXT_FIELDS:
-        if name in values:
-            patch[name] = values[name].strip() if name != "summary" else values[name]
-    for name in NULLABLE_FIELDS:
-        if name in values:
-            patch[name] = values[name].strip() or None if values[name] is not None else None
-    if "review_interval_months" in values:
-        # A form sends text; the schema, like JSON, wants a number (text it refuses).
-        months = str(values["review_interval_months"]).strip()
-        patch["review_interval_months"] = int(months) if months.isdigit() else months
-    if "sections" in values:
-        patch["sections"] = [
-            {
-                "key": (section.get("key") or "").strip(),
-                "heading": (section.get("heading") or "").strip(),
-                "body": section.get("body") or "",
-                "subsections": _subsections(section.get("subsections")),
-            }
-            for section in values["sections"]
-        ]
-    return patch
-
-
-def _subsections(raw: Any) -> Any:
-    """Sub-sections ride along unchanged (this screen edits top-level sections)."""
-    if isinstance(raw, list):
-        return raw
-    try:
-        return json.loads(raw or "[]")
-    except ValueError:
-        return "damaged"  # the schema refuses it with a message
-
-
 # -- preview and presence ---------------------------------------------------------------------
 
 
@@ -427,7 +298,7 @@ def _subsections(raw: Any) -> Any:
 def preview() -> Response:
     """A section body rendered as readers will see it (the publishing renderer, sanitized)."""
     field = request.form.get("field", "")
-    if not SECTION_FIELD.match(field):
+    if not (article_form.SECTION_FIELD.match(field) or article_form.SUBSECTION_FIELD.match(field)):
         raise BadRequest("Say which field to preview.")
     source = request.form.get(field, "")
     return _fragment("studio/articles/_preview.html", html=markdown.to_html(source))
@@ -507,7 +378,7 @@ def trash_article(article_id: uuid.UUID) -> Response:
 
     def run(actor: Any) -> None:
         article = editorial.get_article(article_id, for_update=True)
-        if not if_match_allows(etag, _etag(article)):
+        if not if_match_allows(etag, article_form.etag_of(article)):
             raise DomainError(
                 "Someone else saved this article since you opened it: reload it and check "
                 "before moving it to the trash.",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Response, g, redirect, request, url_for
 
 from cms_api.database import db
 from cms_api.models import User
+from cms_api.ratelimit import limiter, rate_limited
 from cms_api.services.accounts import sessions, sign_in
 from cms_api.studio import pages, security
 from cms_api.studio.blueprint import bp
@@ -20,11 +23,43 @@ REFUSED = (
 LINK_REFUSED = (
     "This sign-in link has expired or has already been used. Ask an administrator for a new one."
 )
+# Per client address, on top of the per-account lock (sign_in.MAX_FAILURES): the lock stops
+# guessing at one account, this stops one address trying many accounts or many links. Only
+# attempts that do not sign in count, so colleagues behind one office address can all sign
+# in at nine o'clock, while guessing, which fails, is held to 10 a minute and 50 an hour.
+SIGN_IN_RATE_LIMIT = "10 per minute;50 per hour"
 # Messages the sign-in page shows from its query string: fixed texts, never the query's.
 SIGN_IN_NOTICES = {
     "signed-out": "You are signed out.",
     "expired": "Your session has ended. Please sign in again.",
 }
+
+
+def _not_signed_in(response: Response) -> bool:
+    # A 303 is a sign-in. The limit's own 429 is not counted either: an address that waits
+    # as Retry-After says gets its attempts back.
+    return response.status_code not in (303, 429)
+
+
+def _too_many_attempts() -> str:
+    # Called as the limit refuses, once flask-limiter has noted which limit that is.
+    breached = limiter.current_limit
+    seconds = breached.reset_at - time.time() if breached is not None else 60
+    # Rounded, not up: a minute's window ends a second or so past 60 s, by flask-limiter's
+    # rounding of its reset, and that is still "a minute" to a person.
+    minutes = max(1, round(seconds / 60))
+    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
+    return (
+        "Too many sign-in attempts have come from your network address. "
+        f"Please wait {wait}, then try again."
+    )
+
+
+# The limit is checked before the view runs, so while it holds even the right password or
+# a good link is refused, and a refused link is not spent.
+limit_attempts = rate_limited(
+    SIGN_IN_RATE_LIMIT, deduct_when=_not_signed_in, error_message=_too_many_attempts
+)
 
 
 @bp.get("/sign-in")
@@ -42,6 +77,7 @@ def sign_in_page() -> Response:
 
 
 @bp.post("/sign-in")
+@limit_attempts
 def sign_in_submit() -> Response:
     form = pages.Form.from_request(request.form)
     email = request.form.get("email", "").strip()
@@ -71,6 +107,7 @@ def link_page() -> Response:
 
 
 @bp.post("/sign-in/link")
+@limit_attempts
 def use_link() -> Response:
     user = sign_in.redeem_login_link(request.form.get("token", ""), request_id=g.get("request_id"))
     if user is None:

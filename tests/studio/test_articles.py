@@ -175,7 +175,6 @@ def test_saving_records_a_revision_and_the_api_shows_it(
             "sections-0-key": "overview",
             "sections-0-heading": "Overview",
             "sections-0-body": "**Bold** text",
-            "sections-0-subsections": "[]",
         },
     )
     assert saved.status_code == 303

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,12 +14,13 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import select
 
 from cms_api.database import db
 from cms_api.models import Article, User, WebhookDelivery
 from cms_api.services.accounts import users
+from cms_api.services.integrations.webhooks import worker
 from cms_api.services.publishing.articles import publish_article, unpublish_article
 from tests.studio.conftest import PASSWORD, Studio
 
@@ -111,17 +115,23 @@ def test_disabling_a_user_ends_their_studio_session(
 
 
 class _Receiver:
-    """A webhook receiver on loopback that acknowledges everything."""
+    """A webhook receiver on loopback: it keeps each request's headers and body, and
+    answers every one with `status`."""
 
-    def __init__(self) -> None:
-        received: list[bytes] = []
-        self.received = received
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                received.append(self.rfile.read(int(self.headers["Content-Length"])))
-                self.send_response(204)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                receiver.received.append((headers, body))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "2")
                 self.end_headers()
+                self.wfile.write(b"ok")
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -140,31 +150,125 @@ class _Receiver:
         self.server.server_close()
 
 
-def test_a_webhook_lists_the_delivery_of_a_publish(page: Page, studio: Studio) -> None:
-    receiver = _Receiver()
+def _signed_with(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """A receiver's check of `Webhook-Signature`, written from the documented scheme (not
+    with the app's own signing code): HMAC-SHA256 of "{t}.{body}", and a recent t."""
+    fields = dict(part.split("=", 1) for part in headers["webhook-signature"].split(","))
+    stamp = fields.get("t", "")
+    if not stamp.isdigit() or abs(time.time() - int(stamp)) > 300:
+        return False
+    expected = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256)
+    return hmac.compare_digest(fields.get("v1", ""), expected.hexdigest())
+
+
+def _register_webhook(page: Page, studio: Studio, url: str) -> str:
+    """Register a webhook for article.published in the studio; its signing secret."""
+    page.goto(studio.url("/studio/admin/webhooks"))
+    page.get_by_label("Address (URL)").fill(url)
+    page.get_by_label("article.published").check()
+    page.get_by_role("button", name="Register webhook").click()
+    secret = page.get_by_role("textbox", name="Signing secret").input_value()
+    assert secret.startswith("whsec_")
+    return secret
+
+
+def _deliver_due(studio: Studio, policy: worker.RetryPolicy = worker.DEFAULT_RETRY) -> int:
+    """One run of the delivery worker, in this process, over the live server's database."""
+    with studio.app.app_context():
+        return worker.deliver_due(policy)
+
+
+def _cells(row: Locator) -> dict[str, Locator]:
+    """A delivery row's cells by their column (the last one holds the Redeliver button)."""
+    cells = row.get_by_role("cell")
+    return {"status": cells.nth(2), "attempts": cells.nth(3), "answer": cells.nth(4)}
+
+
+def _delivery(studio: Studio, event_type: str) -> WebhookDelivery:
+    with studio.app.app_context():
+        found = db.session.scalar(
+            select(WebhookDelivery).where(WebhookDelivery.event_type == event_type)
+        )
+        assert found is not None
+        return found
+
+
+def test_a_publish_is_delivered_signed_and_listed_as_delivered(page: Page, studio: Studio) -> None:
+    receiver = _Receiver(status=200)
     try:
         _sign_in(page, studio)
-        page.goto(studio.url("/studio/admin/webhooks"))
-        page.get_by_label("Address (URL)").fill(receiver.url)
-        page.get_by_label("article.published").check()
-        page.get_by_role("button", name="Register webhook").click()
-        assert page.get_by_role("textbox", name="Signing secret").input_value().startswith("whsec_")
+        secret = _register_webhook(page, studio, receiver.url)
         with studio.app.app_context():
             article = db.session.scalar(
                 select(Article).where(Article.status == "published").limit(1)
             )
-            unpublish_article(article.id, status="approved")
-            publish_article(article.id)
+            article_id = article.id
+            unpublish_article(article_id, status="approved")
+            publish_article(article_id)
             db.session.commit()
         page.goto(studio.url("/studio/admin/webhooks"))
         page.get_by_role("link", name=receiver.url).click()
         row = page.get_by_role("row").filter(has_text="article.published")
-        expect(row).to_contain_text("pending")
+        expect(_cells(row)["status"]).to_have_text("pending")
         expect(row.get_by_role("button", name="Redeliver")).to_be_visible()
-        with studio.app.app_context():
-            assert db.session.scalar(
-                select(WebhookDelivery).where(WebhookDelivery.event_type == "article.published")
-            )
+        assert receiver.received == []  # queued with the publish, sent by the worker only
+
+        assert _deliver_due(studio) == 1
+
+        page.reload()
+        expect(_cells(row)["status"]).to_have_text("delivered")
+        expect(_cells(row)["attempts"]).to_have_text("1")
+        expect(_cells(row)["answer"]).to_have_text("200")
+        ((headers, body),) = receiver.received
+        assert _signed_with(secret, headers, body)
+        assert not _signed_with(secret, headers, body + b" ")  # the check can refuse
+        event = json.loads(body)
+        delivery = _delivery(studio, "article.published")
+        assert event["type"] == headers["webhook-event"] == "article.published"
+        assert event["id"] == headers["webhook-id"] == str(delivery.event_id)
+        assert event["data"]["id"] == str(article_id)
+        assert delivery.status == "delivered"
+        assert delivery.last_status_code == 200
+    finally:
+        receiver.close()
+
+
+def test_a_failed_delivery_is_shown_and_redelivered_from_the_studio(
+    page: Page, studio: Studio
+) -> None:
+    receiver = _Receiver(status=500)
+    try:
+        _sign_in(page, studio)
+        secret = _register_webhook(page, studio, receiver.url)
+        page.get_by_role("button", name="Send a test event").click()
+        expect(page.get_by_text("A test event is queued.")).to_be_visible()
+
+        # One attempt allowed, so the receiver's 500 fails the delivery at once.
+        assert _deliver_due(studio, worker.RetryPolicy(max_attempts=1)) == 1
+
+        page.reload()
+        row = page.get_by_role("row").filter(has_text="webhook.ping")
+        expect(_cells(row)["status"]).to_have_text("failed")
+        expect(_cells(row)["attempts"]).to_have_text("1")
+        expect(_cells(row)["answer"]).to_contain_text("500")
+        row.get_by_role("button", name="Redeliver").click()
+        expect(page.get_by_text("The delivery is queued again.")).to_be_visible()
+        expect(_cells(row)["status"]).to_have_text("pending")
+        expect(_cells(row)["attempts"]).to_have_text("0")
+        queued = _delivery(studio, "webhook.ping")
+        assert (queued.status, queued.attempt_count, queued.finished_at) == ("pending", 0, None)
+
+        # The receiver is back: the worker's next run delivers the same event.
+        receiver.status = 200
+        assert _deliver_due(studio) == 1
+        page.reload()
+        expect(_cells(row)["status"]).to_have_text("delivered")
+        expect(_cells(row)["answer"]).to_have_text("200")
+        assert len(receiver.received) == 2
+        for headers, body in receiver.received:
+            assert _signed_with(secret, headers, body)
+            assert headers["webhook-id"] == str(queued.event_id)  # one idempotency key
+        assert _delivery(studio, "webhook.ping").status == "delivered"
     finally:
         receiver.close()
 

@@ -20,7 +20,7 @@ from tests.support.api import NO_ID, SEEDED_ARTICLE, bearer
 PASSWORD = "a long enough passphrase"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 VERSION_INPUT = re.compile(r'name="version" value="(\d+)"')
-TABS = ("citations", "faqs", "links", "topics", "images")
+TABS = ("citations", "actions", "faqs", "links", "topics", "images", "credits")
 
 
 def _signed_in(app: Flask, client: FlaskClient, role: str) -> str:

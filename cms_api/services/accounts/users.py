@@ -340,6 +340,12 @@ def list_tokens() -> list[ApiToken]:
     return list(db.session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
 
 
+def list_tokens_of(user: User) -> list[ApiToken]:
+    """One user's tokens, revoked and expired ones too, newest first as in `list_tokens`."""
+    query = select(ApiToken).where(ApiToken.user_id == user.id)
+    return list(db.session.scalars(query.order_by(ApiToken.created_at.desc())))
+
+
 def present_user(user: User) -> dict[str, object]:
     return {
         "id": user.id,

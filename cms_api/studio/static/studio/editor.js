@@ -14,6 +14,7 @@
     let dirty = false;
     let saving = false;
     let stopped = false;
+    let held = null; // a submit waiting for the running autosave's answer
 
     function say(text) {
       if (status.textContent.trim() !== text) {
@@ -52,15 +53,28 @@
         dirty = true;
         say("Not saved");
       }
+      if (held) {
+        // The held submit goes now, with the version this answer brought (its swap has
+        // run by the next turn of the event loop).
+        const submitter = held.submitter;
+        held = null;
+        window.setTimeout(() => form.requestSubmit(submitter), 0);
+      }
     });
     document.body.addEventListener("article-conflict", () => {
       stopped = true;
       window.clearTimeout(timer);
     });
-    // A plain submit (Save, a section button) takes over: no autosave races it.
-    form.addEventListener("submit", () => {
+    // A plain submit (Save, a section button) takes over: no autosave races it. One made
+    // while an autosave is on its way waits for its answer: sent at once, it would carry
+    // the version before that autosave and be refused as a conflict with itself.
+    form.addEventListener("submit", (event) => {
       stopped = true;
       window.clearTimeout(timer);
+      if (saving) {
+        event.preventDefault();
+        held = { submitter: event.submitter || null };
+      }
     });
   }
 
