@@ -36,9 +36,9 @@ class AdminBlueprint(Blueprint):
         super().__init__(name, import_name, url_prefix=url_prefix, description=description)
         self.after_request(_no_store)
 
-    def authorize(self, action: str) -> Callable[..., Any]:
-        """Require a bearer token whose user's role may perform `action`."""
-        return authorize(self, action)
+    def authorize(self, action: str, *, renders: bool = True) -> Callable[..., Any]:
+        """Require a bearer token whose user's role may perform `action`; see `authorize`."""
+        return authorize(self, action, renders=renders)
 
     def query_args(self, schema: type) -> Callable[..., Any]:
         """Query-string arguments: unknown or malformed ones are a 400 problem."""
@@ -63,11 +63,17 @@ def _token_key() -> str:
     return "token:" + hashlib.sha256(secret.strip().encode()).hexdigest()[:32]
 
 
-def authorize(blp: Blueprint, action: str) -> Callable[..., Any]:
-    """Require a bearer token whose user's role may perform `action`."""
+def authorize(blp: Blueprint, action: str, *, renders: bool = True) -> Callable[..., Any]:
+    """Require a bearer token whose user's role may perform `action`.
+
+    A write takes its turn at the render lock first, unless `renders` is False: a write
+    that changes no content (a presence heartbeat) has nothing to re-render, and must not
+    wait behind, or be refused for, a long publish.
+    """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         writes = view.__name__ in WRITE_VIEWS
+        takes_turn = writes and renders
         # Counted per token, after authentication: a garbage token gets its 401, not a slot.
         limited = rate_limited(_admin_write_limit, key_func=_token_key)(view) if writes else view
 
@@ -86,7 +92,7 @@ def authorize(blp: Blueprint, action: str) -> Callable[..., Any]:
             # Only now, for a known caller, is the body read, and all of it before the
             # lock: a body arriving slowly must not keep every other writer waiting.
             check_request_body()
-            if request.method not in SAFE_METHODS:
+            if takes_turn and request.method not in SAFE_METHODS:
                 # Then, before any row is locked: writers that re-render take turns, each
                 # waiting a bounded time (a 503 with Retry-After past it).
                 hold_render_lock(bounded=True)
@@ -96,13 +102,14 @@ def authorize(blp: Blueprint, action: str) -> Callable[..., Any]:
 
         wrapper = blp.alt_response(401, response="UNAUTHORIZED")(wrapper)
         wrapper = blp.alt_response(403, response="FORBIDDEN")(wrapper)
-        if writes:
+        if takes_turn:
             wrapper = blp.alt_response(
                 503,
                 response="SERVICE_UNAVAILABLE",
                 description="Other writes held the content for longer than "
                 f"{render_lock.WAIT_SECONDS:g} s; retry after `Retry-After` seconds.",
             )(wrapper)
+        if writes:
             wrapper = blp.alt_response(
                 429,
                 response="TOO_MANY_REQUESTS",

@@ -172,6 +172,23 @@ def test_a_write_waits_for_the_render_lock_a_bounded_time(
     assert again.status_code not in (500, 503), again.get_json()
 
 
+def test_a_presence_heartbeat_does_not_wait_for_the_render_lock(
+    client, editor, render_lock_held, monkeypatch
+):
+    # Presence is no content: a long publish holding the lock must not stall the banner.
+    monkeypatch.setattr(render_lock, "WAIT_SECONDS", 2.0, raising=False)
+    listed = client.get("/v1/admin/articles?limit=1", headers=bearer(editor)).get_json()
+    url = f"/v1/admin/articles/{listed['items'][0]['id']}/presence"
+    beat, elapsed = _timed(lambda: client.put(url, json={"editing": True}, headers=bearer(editor)))
+    assert beat.status_code == 200, beat.get_json()
+    left, _ = _timed(lambda: client.delete(url, headers=bearer(editor)))
+    assert left.status_code == 204
+    assert elapsed < 1.0
+    # While a content write still waits its turn, and is told to retry.
+    refused = client.post("/v1/admin/people", json={"name": "Dr. Later"}, headers=bearer(editor))
+    assert refused.status_code == 503
+
+
 @pytest.mark.parametrize(
     ("url", "headers", "status"),
     [

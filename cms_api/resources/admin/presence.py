@@ -48,7 +48,7 @@ class ArticlePresence(MethodView):
         editorial.get_article(article_id, include_trashed=True)
         return _others(article_id)
 
-    @blp.authorize("content:read")
+    @blp.authorize("content:read", renders=False)
     @blp.arguments(PresenceIn, required=False, **JSON_BODY, example={"editing": True})
     @blp.response(200, PresenceList)
     @blp.alt_response(404, response="NOT_FOUND")
@@ -66,7 +66,7 @@ class ArticlePresence(MethodView):
         db.session.commit()
         return _others(article_id)
 
-    @blp.authorize("content:read")
+    @blp.authorize("content:read", renders=False)
     @blp.response(204)
     @blp.alt_response(404, response="NOT_FOUND")
     def delete(self, article_id: uuid.UUID) -> Any:
