@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request, url_for
 
 
 def absolute_url(path: str) -> str:
@@ -13,3 +13,9 @@ def absolute_url(path: str) -> str:
     """
     base = current_app.config["CMS_SETTINGS"].api_base_url.rstrip("/")
     return base + path
+
+
+def preview_url(slug: str, secret: str) -> str:
+    """The delivery address that opens an article's working copy with a preview token."""
+    address = url_for("articles.ArticleBySlug", slug=slug, preview_token=secret)
+    return absolute_url(address.removeprefix(request.script_root))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -191,3 +192,25 @@ def test_the_start_page_shows_an_expired_credential(page: Page, studio: Studio) 
         page.get_by_text("Degree in Medicine (Licenciatura en Medicina): expired on")
     ).to_be_visible()
     assert _serious_violations(page) == []
+
+
+def test_a_preview_link_opens_the_working_copy_until_revoked(
+    page: Page, studio: Studio, live_server: tuple[int, dict[str, str]]
+) -> None:
+    _port, tokens = live_server
+    article_id = _submitted(page, studio, tokens["editor"], "immersion-foot", "Dry socks help.")
+    _sign_in(page, studio, studio.emails["editor"])
+    page.goto(studio.url(f"/studio/articles/{article_id}/preview"))
+    page.get_by_label("Works for").select_option("8")
+    page.get_by_role("button", name="Create a preview link").click()
+    link = page.get_by_role("textbox", name="Your new preview link").input_value()
+    assert link.startswith(studio.url("/v1/articles/immersion-foot?preview_token="))
+    assert _serious_violations(page) == []
+    opened = page.request.get(link)
+    assert opened.status == 200 and "Dry socks help." in opened.text()
+    assert page.request.get(studio.url("/v1/articles/immersion-foot")).status == 404
+
+    page.goto(studio.url(f"/studio/articles/{article_id}/preview"))
+    page.get_by_role("button", name=re.compile("^Revoke the link")).click()
+    expect(page.get_by_role("status")).to_contain_text("no longer opens the article")
+    assert page.request.get(link).status == 401

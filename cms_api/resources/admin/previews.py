@@ -6,12 +6,12 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import request, url_for
+from flask import url_for
 from flask.views import MethodView
 
 from cms_api.database import db
 from cms_api.http.admin import AdminBlueprint, actor
-from cms_api.http.urls import absolute_url
+from cms_api.http.urls import preview_url
 from cms_api.models import PreviewToken
 from cms_api.schemas.admin.previews import (
     IssuedPreviewTokenOut,
@@ -70,9 +70,8 @@ class ArticlePreviewTokens(MethodView):
             article_id, lifetime=timedelta(seconds=data["expires_in"]), actor=actor()
         )
         db.session.commit()
-        address = url_for("articles.ArticleBySlug", slug=issued.slug, preview_token=issued.secret)
-        preview_url = absolute_url(address.removeprefix(request.script_root))
-        body = {**_present(issued.token), "token": issued.secret, "preview_url": preview_url}
+        address = preview_url(issued.slug, issued.secret)
+        body = {**_present(issued.token), "token": issued.secret, "preview_url": address}
         location = url_for("admin_previews.PreviewTokenById", token_id=issued.token.id)
         return body, 201, {"Location": location}
 
