@@ -21,7 +21,7 @@ from cms_api.services.editorial import articles as editorial
 from cms_api.services.editorial import presence, workflow
 from cms_api.services.publishing import markdown
 from cms_api.services.runtime import settings
-from cms_api.studio import actions, article_form, nav, pages, security
+from cms_api.studio import actions, article_bulk, article_form, nav, pages, security
 from cms_api.studio.blueprint import bp
 
 nav.add_section(
@@ -80,6 +80,8 @@ def articles() -> Response:
         statuses=STATUSES,
         locales=settings().locales,
         next_url=next_url,
+        bulk_actions=article_bulk.offered(filters.trashed),
+        here=request.full_path.rstrip("?"),
     )
 
 

@@ -166,3 +166,20 @@ def test_scheduling_an_approved_article_and_unpublishing_a_live_one(
     page.get_by_role("button", name="Publish or schedule").click()
     expect(page.get_by_text("Choose a time in the future to schedule.")).to_be_visible()
     assert _admin(page, studio, tokens["editor"], article_id)["publish_at"] == shown["publish_at"]
+
+
+def test_trashing_two_articles_from_the_list_at_once(page: Page, studio: Studio) -> None:
+    page.on("dialog", lambda dialog: dialog.accept())
+    _sign_in(page, studio, studio.emails["editor"])
+    page.goto(studio.url("/studio/articles?q=headache"))
+    chosen = ("TMJ Headache", "Allergy Headache Relief")
+    for title in chosen:
+        page.get_by_label(re.compile(f"^Choose {title}")).check()
+    page.get_by_label("With the ticked articles").select_option("trash")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("status")).to_contain_text("Moved 2 articles to the trash.")
+    expect(page).to_have_url(studio.url("/studio/articles?q=headache"))
+    for title in chosen:
+        expect(page.get_by_role("link", name=re.compile(title))).to_have_count(0)
+    assert page.request.get(studio.url("/v1/articles/tmj-headache")).status == 404
+    assert _serious_violations(page) == []
