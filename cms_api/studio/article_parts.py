@@ -14,7 +14,8 @@ from cms_api.domain.errors import DomainError, ValidationFailed
 from cms_api.models import Article
 from cms_api.services.accounts.audit import Actor
 from cms_api.services.editorial import articles as editorial
-from cms_api.studio import actions, pages
+from cms_api.studio import actions, pages, security
+from cms_api.studio.blueprint import bp
 
 # The sub-pages' tabs, in this order; each part's module registers its own with `register`.
 ORDER = ("citations", "actions", "faqs", "links", "topics", "images", "credits")
@@ -37,10 +38,24 @@ class Part:
 PARTS: dict[str, Part] = {}
 
 
-def register(key: str, label: str, context: Callable[[Article], dict[str, Any]]) -> None:
+def register(
+    key: str,
+    label: str,
+    context: Callable[[Article], dict[str, Any]],
+    *,
+    action: str = "content:read",
+) -> None:
+    """Add a part: its tab, and its page at /studio/articles/<id>/<key> for those whose
+    role may `action` (its writes are its module's own routes)."""
     if key not in ORDER:
         raise ValueError(f"Give the part {key!r} its place in ORDER.")
     PARTS[key] = Part(key, label, context)
+
+    @security.requires(action)
+    def show(article_id: uuid.UUID) -> Response:
+        return page(article_id, key)
+
+    bp.add_url_rule(f"/articles/<uuid:article_id>/{key}", f"article_{key}", show, methods=["GET"])
 
 
 def tabs() -> list[tuple[str, str]]:

@@ -49,12 +49,6 @@ def _context(article: Article) -> dict[str, Any]:
 parts.register("credits", "Authors and disclosures", _context)
 
 
-@bp.get("/articles/<uuid:article_id>/credits")
-@security.requires("content:read")
-def article_credits(article_id: uuid.UUID) -> Response:
-    return parts.page(article_id, "credits")
-
-
 @bp.post("/articles/<uuid:article_id>/authors")
 @security.requires("content:assign")
 def set_authors(article_id: uuid.UUID) -> Response:

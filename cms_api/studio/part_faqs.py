@@ -25,12 +25,6 @@ def _article_faqs(article: Article) -> list[Any]:
 parts.register("faqs", "FAQs", lambda article: {"faqs": _article_faqs(article)})
 
 
-@bp.get("/articles/<uuid:article_id>/faqs")
-@security.requires("content:read")
-def article_faqs(article_id: uuid.UUID) -> Response:
-    return parts.page(article_id, "faqs")
-
-
 def _faq_of(article: Article, faq_id: uuid.UUID) -> Any:
     faq = faqs.get_faq(faq_id, for_update=True)
     if faq.article_id != article.id:

@@ -51,12 +51,6 @@ def _context(article: Article) -> dict[str, Any]:
 parts.register("links", "Related links", _context)
 
 
-@bp.get("/articles/<uuid:article_id>/links")
-@security.requires("content:read")
-def article_links(article_id: uuid.UUID) -> Response:
-    return parts.page(article_id, "links")
-
-
 def _link_of(article: Article, link_id: uuid.UUID) -> Any:
     link = links.get_link(link_id, for_update=True, include_trashed=False)
     if link.source_id != article.id:

@@ -112,12 +112,8 @@ def _at(current: Items, index: int) -> None:
 
 
 def _routes(kind: ContentList) -> None:
-    """The sub-page and its four writes: add, edit, move and remove an item."""
+    """The list's four writes: add, edit, move and remove an item."""
     base = f"/articles/<uuid:article_id>/{kind.key}"
-
-    @security.requires("content:read")
-    def show(article_id: uuid.UUID) -> Response:
-        return parts.page(article_id, kind.key)
 
     @security.requires("content:write")
     def add(article_id: uuid.UUID) -> Response:
@@ -151,7 +147,6 @@ def _routes(kind: ContentList) -> None:
         success = f"{kind.noun} removed."
         return parts.done(article_id, kind.key, call, success=success, active="list")
 
-    bp.add_url_rule(base, f"article_{kind.key}", show, methods=["GET"])
     bp.add_url_rule(base, f"add_{kind.endpoint}", add, methods=["POST"])
     bp.add_url_rule(f"{base}/<int:index>", f"edit_{kind.endpoint}", edit, methods=["POST"])
     bp.add_url_rule(f"{base}/<int:index>/move", f"move_{kind.endpoint}", move, methods=["POST"])

@@ -59,13 +59,7 @@ parts.register(
         "chosen": [link.topic.slug for link in article.topic_links],
     },
 )
-parts.register("images", "Images", _images_context)
-
-
-@bp.get("/articles/<uuid:article_id>/topics")
-@security.requires("content:read")
-def article_topics(article_id: uuid.UUID) -> Response:
-    return parts.page(article_id, "topics")
+parts.register("images", "Images", _images_context, action="media:read")
 
 
 @bp.post("/articles/<uuid:article_id>/topics")
@@ -79,12 +73,6 @@ def set_topics(article_id: uuid.UUID) -> Response:
         return editorial.update_article(article, {"topics": ordered}, actor)
 
     return parts.done(article_id, "topics", call, success="Topics saved.", active="topics")
-
-
-@bp.get("/articles/<uuid:article_id>/images")
-@security.requires("media:read")
-def article_images(article_id: uuid.UUID) -> Response:
-    return parts.page(article_id, "images")
 
 
 def _set_hero(article: Article, image_id: uuid.UUID | None, actor: Actor) -> Article:
