@@ -74,25 +74,25 @@ live_topics AS (
         ON translation.topic_id = topic.id AND translation.locale = %(locale)s
     WHERE topic.deleted_at IS NULL
 )"""
-# Published articles and FAQs of the lookup's locale filed directly under the topic
-# `{topic}`: the GIN index on search_entries.topics answers it.
-_FILED_UNDER = "search_entries.topics && ARRAY[{topic}.slug] AND search_entries.locale = %(locale)s"
+# Published articles (or FAQs: `{kind}`) of the lookup's locale filed directly under the
+# topic `{topic}`: an index-only scan of search_entry_topics' primary key, narrow rows kept
+# from search_entries by triggers.
+_FILED_UNDER = """(
+    SELECT count(*) FROM search_entry_topics AS filed
+    WHERE filed.topic = {topic}.slug AND filed.locale = %(locale)s AND filed.kind = '{kind}'
+)"""
 # Each topic in `matched` (id, relation, matched_code, subtopic_of, score; higher is
 # better) as the lookup lists it, best first, with its counts, and for a topic with
 # nothing filed under it, its nearest ancestor that has something (`content_from`): the
 # content the lookup gathers for it. Ancestors are walked for those topics only.
 _TOPIC_ROWS = f""",
 own AS (
-    SELECT matched.id, counts.articles, counts.faqs
+    SELECT
+        matched.id,
+        {_FILED_UNDER.format(topic="topic", kind="article")} AS articles,
+        {_FILED_UNDER.format(topic="topic", kind="faq")} AS faqs
     FROM matched
     JOIN live_topics AS topic USING (id)
-    CROSS JOIN LATERAL (
-        SELECT
-            count(*) FILTER (WHERE kind = 'article') AS articles,
-            count(*) FILTER (WHERE kind = 'faq') AS faqs
-        FROM search_entries
-        WHERE {_FILED_UNDER.format(topic="topic")}
-    ) AS counts
 ),
 lineage AS (
     SELECT own.id AS topic_id, topic.parent_id AS id, 1 AS depth
@@ -106,7 +106,10 @@ lineage AS (
 source AS (
     SELECT DISTINCT ON (lineage.topic_id) lineage.topic_id AS id, ancestor.slug, ancestor.name
     FROM lineage JOIN live_topics AS ancestor ON ancestor.id = lineage.id
-    WHERE EXISTS (SELECT FROM search_entries WHERE {_FILED_UNDER.format(topic="ancestor")})
+    WHERE EXISTS (
+        SELECT FROM search_entry_topics AS filed
+        WHERE filed.topic = ancestor.slug AND filed.locale = %(locale)s
+    )
     ORDER BY lineage.topic_id, lineage.depth
 )
 SELECT
@@ -178,15 +181,14 @@ _SIBLING, _CATEGORY = 10, 20
 _TOPICS_BY_CODE = f"""
 WITH RECURSIVE {{live_topics}},
 coded AS (
-    SELECT DISTINCT ON (topic.id)
-        topic.id,
+    SELECT DISTINCT ON (code.topic_id)
+        code.topic_id AS id,
         code.relation,
         code.closeness,
         jsonb_build_object('system', code.system, 'code', code.code, 'display', code.display)
             AS matched_code
-    FROM live_topics AS topic
-    JOIN LATERAL (
-        SELECT system, code, display, key, related.relation,
+    FROM (
+        SELECT topic_id, system, code, display, key, related.relation,
             CASE related.relation
                 WHEN 'sibling' THEN {_SIBLING}
                 WHEN 'category' THEN {_CATEGORY}
@@ -208,10 +210,15 @@ coded AS (
                 WHEN starts_with(key, left(%(key)s, {_ICD_CATEGORY})) THEN 'category'
             END AS relation
         ) AS related
-        WHERE medical_codes.topic_id = topic.id AND medical_codes.system = %(system)s
+        -- Every related code shares the category (ix_medical_codes_lookup_category), so
+        -- only its codes are read, whatever the number of topics.
+        WHERE medical_codes.system = %(system)s
+            AND left(replace(upper(medical_codes.code), '.', ''), {_ICD_CATEGORY})
+                = left(replace(%(key)s, '.', ''), {_ICD_CATEGORY})
             AND related.relation IS NOT NULL
-    ) AS code ON true
-    ORDER BY topic.id, code.closeness, code.key
+    ) AS code
+    JOIN live_topics AS topic ON topic.id = code.topic_id
+    ORDER BY code.topic_id, code.closeness, code.key
 ),
 tree AS (
     SELECT
