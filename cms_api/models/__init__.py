@@ -24,7 +24,7 @@ from cms_api.models.preview import PreviewToken
 from cms_api.models.question import ReaderQuestion
 from cms_api.models.red_flag import RedFlag
 from cms_api.models.revision import Revision
-from cms_api.models.search import SearchEntry, SearchEntryTopic, SearchWord
+from cms_api.models.search import SearchEntry, SearchEntryTopic, SearchTopicCount, SearchWord
 from cms_api.models.studio_session import StudioSession
 from cms_api.models.topic import MedicalCode, Topic, TopicTranslation
 from cms_api.models.user import ApiToken, LoginLink, User
@@ -61,6 +61,7 @@ __all__ = [
     "Revision",
     "SearchEntry",
     "SearchEntryTopic",
+    "SearchTopicCount",
     "SearchWord",
     "Section",
     "StudioSession",

@@ -72,8 +72,9 @@ class SearchEntry(Base):
 
 class SearchEntryTopic(Base):
     """One topic a search entry is filed under directly: `search_entries.topics`, one row
-    per slug, kept by triggers on `search_entries` (migration 0022), so that counting a
-    topic's content is an index-only scan of narrow rows, not a visit to every wide entry.
+    per slug, kept by triggers on `search_entries` (migration 0022). The primary key's
+    order makes counting a topic's content an index-only scan, and its newest content a
+    backward scan of the same index: narrow rows, not visits to every wide entry.
     """
 
     __tablename__ = "search_entry_topics"
@@ -83,12 +84,26 @@ class SearchEntryTopic(Base):
             ["search_entries.kind", "search_entries.entity_id"],
             ondelete="CASCADE",
         ),
+        Index("ix_search_entry_topics_entry", "kind", "entity_id"),
     )
 
     topic: Mapped[str] = mapped_column(Text, primary_key=True)
     locale: Mapped[str] = mapped_column(String(35), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     entity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
+class SearchTopicCount(Base):
+    """How many entries of a kind and locale are filed under a topic: `search_entry_topics`
+    counted, kept by triggers on it (migration 0022), so the lookup reads one row."""
+
+    __tablename__ = "search_topic_counts"
+
+    topic: Mapped[str] = mapped_column(Text, primary_key=True)
+    locale: Mapped[str] = mapped_column(String(35), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entries: Mapped[int]
 
 
 class SearchWord(Base):

@@ -74,13 +74,13 @@ live_topics AS (
         ON translation.topic_id = topic.id AND translation.locale = %(locale)s
     WHERE topic.deleted_at IS NULL
 )"""
-# Published articles (or FAQs: `{kind}`) of the lookup's locale filed directly under the
-# topic `{topic}`: an index-only scan of search_entry_topics' primary key, narrow rows kept
-# from search_entries by triggers.
-_FILED_UNDER = """(
-    SELECT count(*) FROM search_entry_topics AS filed
-    WHERE filed.topic = {topic}.slug AND filed.locale = %(locale)s AND filed.kind = '{kind}'
-)"""
+# How many published articles (or FAQs: `{kind}`) of the lookup's locale are filed
+# directly under the topic `{topic}`: one row of search_topic_counts, kept by triggers.
+_FILED_UNDER = """coalesce((
+    SELECT entries FROM search_topic_counts AS counted
+    WHERE counted.topic = {topic}.slug AND counted.locale = %(locale)s
+        AND counted.kind = '{kind}'
+), 0)"""
 # Each topic in `matched` (id, relation, matched_code, subtopic_of, score; higher is
 # better) as the lookup lists it, best first, with its counts, and for a topic with
 # nothing filed under it, its nearest ancestor that has something (`content_from`): the
@@ -107,8 +107,9 @@ source AS (
     SELECT DISTINCT ON (lineage.topic_id) lineage.topic_id AS id, ancestor.slug, ancestor.name
     FROM lineage JOIN live_topics AS ancestor ON ancestor.id = lineage.id
     WHERE EXISTS (
-        SELECT FROM search_entry_topics AS filed
-        WHERE filed.topic = ancestor.slug AND filed.locale = %(locale)s
+        SELECT FROM search_topic_counts AS counted
+        WHERE counted.topic = ancestor.slug AND counted.locale = %(locale)s
+            AND counted.entries > 0
     )
     ORDER BY lineage.topic_id, lineage.depth
 )
@@ -217,7 +218,9 @@ coded AS (
                 = left(replace(%(key)s, '.', ''), {_ICD_CATEGORY})
             AND related.relation IS NOT NULL
     ) AS code
-    JOIN live_topics AS topic ON topic.id = code.topic_id
+    -- Not joined to live_topics here (a CTE without an index, scanned once per code): a
+    -- topic that is not live drops out where `own` joins live_topics, and `tree` walks
+    -- down from live parents only.
     ORDER BY code.topic_id, code.closeness, code.key
 ),
 tree AS (
@@ -256,19 +259,27 @@ matched AS (
 {_TOPIC_ROWS}"""
 
 # The newest articles or FAQs filed directly under any of the matched topics that share
-# one score; planned with the slugs known, so that topics on most content are read newest
-# first from the (kind, published_at) index and rare ones from the topics index. One
-# branch per score (a handful: exact, broader, narrower, a subtopic level), not one per
-# topic: a code that matches a root topic matches its whole subtree, and fifty branches
-# cost more to plan and run than the rest of the lookup.
+# one score: each topic's newest `limit` from a backward scan of search_entry_topics'
+# primary key (topic, locale, kind, published_at, entity_id), then the newest `limit` of
+# those, an item filed under two of the topics counted once. One branch per score (a
+# handful: exact, broader, narrower, a subtopic level), not one per topic: a code that
+# matches a root topic matches its whole subtree.
 #
 # Taking the newest `limit` of each score loses nothing: an item among the best `limit`
 # overall is preceded by fewer than `limit` items, and every newer item filed under a
 # topic of its best score precedes it.
 _AT_SCORE = """(
     SELECT kind, entity_id, published_at, %(score{i})s::integer AS score
-    FROM search_entries
-    WHERE kind = %(kind{i})s AND topics && %(topics{i})s::text[] AND locale = %(locale)s
+    FROM unnest(%(topics{i})s::text[]) AS wanted (topic)
+    CROSS JOIN LATERAL (
+        SELECT kind, entity_id, published_at
+        FROM search_entry_topics AS filed
+        WHERE filed.topic = wanted.topic AND filed.locale = %(locale)s
+            AND filed.kind = %(kind{i})s
+        ORDER BY filed.published_at DESC, filed.entity_id DESC
+        LIMIT %(limit)s
+    ) AS newest
+    GROUP BY kind, entity_id, published_at
     ORDER BY published_at DESC, entity_id DESC
     LIMIT %(limit)s
 )"""
