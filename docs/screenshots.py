@@ -35,10 +35,14 @@ def main(link: str) -> None:
         for name, path, _ in SCREENS:
             page.goto(origin + path)
             page.screenshot(path=HERE / name)
-        # The editor, on the first article of the list.
-        page.goto(origin + "/studio/articles")
-        page.locator("table a[href^='/studio/articles/']").first.click()
+        # The editor on the sample article shaped like the reference page, and that
+        # article's calls to action.
+        page.goto(origin + "/studio/articles?q=headache-after-botox")
+        page.get_by_role("link", name="Headache After Botox", exact=False).first.click()
+        editor = page.url
         page.screenshot(path=HERE / "editor.png")
+        page.goto(editor + "/actions")
+        page.screenshot(path=HERE / "parts.png")
         browser.close()
 
 
