@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from cms_api.studio import actions, pages, security
 from cms_api.studio.blueprint import bp
 
 MAX_CHOSEN = 100  # more than a list page shows; a bigger form is no person's choice
+# Past this, what is left is reported rather than started: each article may wait up to
+# render_lock.WAIT_SECONDS for its turn, and the worker's timeout is 30 s.
+TIME_BUDGET_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,7 @@ def bulk_articles() -> Response:
     """Each chosen article in a transaction of its own, as one API call each would be:
     the others are done when one is refused, and the message says which and why."""
     back = request.form.get("back", "")
-    if not back.startswith("/studio/articles"):
+    if not back.startswith(url_for("studio.articles")):
         back = url_for("studio.articles")
     bulk = BULK_ACTIONS.get(request.form.get("action", ""))
     if bulk is None:
@@ -105,9 +109,15 @@ def bulk_articles() -> Response:
     if len(chosen) > MAX_CHOSEN:
         raise BadRequest(f"Choose at most {MAX_CHOSEN} articles at once.")
 
-    done, refused = 0, []
+    done, refused, left = 0, [], 0
     titles: dict[uuid.UUID, str] = {}
-    for article_id, version in chosen:
+    # Well inside the worker's timeout: what is left past it is said to be left, rather
+    # than half-done by a killed worker.
+    deadline = time.monotonic() + TIME_BUDGET_SECONDS
+    for position, (article_id, version) in enumerate(chosen):
+        if time.monotonic() > deadline:
+            left = len(chosen) - position
+            break
 
         def act(actor: Actor, article_id: uuid.UUID = article_id, version: int = version) -> Any:
             article = editorial.get_article(
@@ -124,6 +134,9 @@ def bulk_articles() -> Response:
             outcome = actions.perform(act)
         except DomainError as error:  # not found, busy: said for this article, not all
             db.session.rollback()
+            if error.status == 503:  # other writes hold the content, and will a while
+                left = len(chosen) - position
+                break
             outcome = actions.Done(error=error)
         if outcome.ok:
             done += 1
@@ -133,9 +146,12 @@ def bulk_articles() -> Response:
             refused.append(f"“{name}”: {outcome.error.detail}" if name else outcome.error.detail)
     if done:
         pages.notice(bulk.done.format(n=_article_count(done)), category="success")
+    if left:
+        refused.append(f"{_article_count(left)} left undone, as the content is busy: try again.")
     if refused:
         pages.notice(
-            f"Not done for {_article_count(len(refused))}: " + " ".join(refused),
+            f"Not done for {_article_count(len(refused) - bool(left) + left)}: "
+            + " ".join(refused),
             category="error",
         )
     return redirect(back, 303)

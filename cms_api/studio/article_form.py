@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -17,6 +19,11 @@ TEXT_FIELDS = ("title", "summary", "slug")
 NULLABLE_FIELDS = ("meta_title", "meta_description", "canonical_url", "disclaimer", "lead_image_id")
 SECTION_FIELD = re.compile(r"^sections-(\d+)-(key|heading|body)$")
 SUBSECTION_FIELD = re.compile(r"^sections-(\d+)-subsections-(\d+)-(key|heading|body)$")
+# Sent with each section: its sub-sections are the ones sent, none if none is. Without it
+# (a page loaded before sub-sections were edited here) they are left as saved.
+SUBSECTIONS_SENT = re.compile(r"^sections-(\d+)-subsections-present$")
+# How such an older page sent them: the section's sub-sections as JSON, unchanged.
+SUBSECTIONS_JSON = re.compile(r"^sections-(\d+)-subsections$")
 PART_FIELDS = ("key", "heading", "body")
 FIELD_LABELS = {
     "title": "Title",
@@ -93,23 +100,54 @@ def form_values(form: MultiDict[str, str]) -> dict[str, Any]:
         for name in (*TEXT_FIELDS, *NULLABLE_FIELDS, "review_interval_months", "etag")
         if name in form
     }
-    sections: dict[int, dict[str, str]] = {}
+    sections: dict[int, dict[str, Any]] = {}
     children: dict[int, dict[int, dict[str, str]]] = {}
+    sent: dict[int, Any] = {}
     for name, value in form.items():
         if found := SECTION_FIELD.match(name):
             sections.setdefault(int(found.group(1)), {})[found.group(2)] = value
         elif found := SUBSECTION_FIELD.match(name):
             parent, index, field = int(found.group(1)), int(found.group(2)), found.group(3)
             children.setdefault(parent, {}).setdefault(index, {})[field] = value
+        elif found := SUBSECTIONS_SENT.match(name):
+            sent.setdefault(int(found.group(1)), [])
+        elif found := SUBSECTIONS_JSON.match(name):
+            sent[int(found.group(1))] = _from_json(value)
+    for index, section in sections.items():
+        if index in children:
+            section["subsections"] = [child for _, child in sorted(children[index].items())]
+        elif index in sent:
+            section["subsections"] = sent[index]
     if sections or "sections-present" in form:
-        values["sections"] = [
-            {
-                **sections[index],
-                "subsections": [child for _, child in sorted(children.get(index, {}).items())],
-            }
-            for index in sorted(sections)
-        ]
+        values["sections"] = [sections[index] for index in sorted(sections)]
     return values
+
+
+def _from_json(raw: str) -> Any:
+    try:
+        return json.loads(raw or "[]")
+    except ValueError:
+        return "damaged"  # the schema refuses it, with a message by the field
+
+
+def keep_saved_subsections(
+    values: dict[str, Any], saved_article: Callable[[], Article]
+) -> dict[str, Any]:
+    """Sections sent without word of their sub-sections keep the ones saved (by key)."""
+    sections = values.get("sections")
+    if not sections or all("subsections" in section for section in sections):
+        return values
+    saved = {
+        section["key"]: section.get("subsections") or []
+        for section in editorial.present(saved_article())["sections"]
+    }
+    kept = [
+        section
+        if "subsections" in section
+        else {**section, "subsections": saved.get((section.get("key") or "").strip(), [])}
+        for section in sections
+    ]
+    return {**values, "sections": kept}
 
 
 def apply_operation(values: dict[str, Any], operation: str) -> tuple[dict[str, Any], str]:
@@ -121,21 +159,26 @@ def apply_operation(values: dict[str, Any], operation: str) -> tuple[dict[str, A
     ]
     verb, *where = operation.split(":")
     at = [int(number) if number.isdigit() else -1 for number in where]
+    # A new key must be unique in the whole article, sub-sections included.
+    keys = {section.get("key") for section in sections} | {
+        child.get("key") for section in sections for child in section["subsections"]
+    }
     if verb.startswith("sub-") and at and 0 <= at[0] < len(sections):
-        changed = _changed(sections[at[0]]["subsections"], verb[4:], at[1:], "Sub-section")
-        if not changed:
+        subsections = sections[at[0]]["subsections"]
+        if not _changed(subsections, verb[4:], at[1:], "Sub-section", keys):
             return values, "save"
-    elif not _changed(sections, verb, at, "Section"):
+    elif not _changed(sections, verb, at, "Section", keys):
         return values, "save"
     return {**values, "sections": sections}, verb
 
 
-def _changed(items: list[dict[str, Any]], verb: str, at: list[int], noun: str) -> bool:
-    """Add to `items`, or move or remove its item at `at[0]`, in place; False if the
-    operation is none of these (the Save button) or names no item."""
+def _changed(
+    items: list[dict[str, Any]], verb: str, at: list[int], noun: str, keys: set[Any]
+) -> bool:
+    """Add to `items` (a key not in `keys`), or move or remove its item at `at[0]`, in
+    place; False if the operation is none of these (the Save button) or names no item."""
     if verb == "add":
         stem = noun.lower()  # "section-3", "sub-section-2": keys the schema accepts
-        keys = {item.get("key") for item in items}
         number = len(items) + 1
         while f"{stem}-{number}" in keys:
             number += 1
@@ -169,13 +212,18 @@ def patch_of(values: dict[str, Any]) -> dict[str, Any]:
         patch["review_interval_months"] = int(months) if months.isdigit() else months
     if "sections" in values:
         patch["sections"] = [
-            {
-                **_patched(section),
-                "subsections": [_patched(child) for child in section.get("subsections") or []],
-            }
+            {**_patched(section), "subsections": _patched_children(section.get("subsections"))}
             for section in values["sections"]
         ]
     return patch
+
+
+def _patched_children(children: Any) -> Any:
+    if isinstance(children, str):  # as an older page's conflict screen sent them
+        children = _from_json(children)
+    if not isinstance(children, list):
+        return children  # the schema refuses it, with a message by the field
+    return [_patched(child) if isinstance(child, dict) else child for child in children]
 
 
 def _patched(part: dict[str, Any]) -> dict[str, str]:

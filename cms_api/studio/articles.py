@@ -81,7 +81,7 @@ def articles() -> Response:
         locales=settings().locales,
         next_url=next_url,
         bulk_actions=article_bulk.offered(filters.trashed),
-        here=request.full_path.rstrip("?"),
+        here=url_for("studio.articles", **{k: v for k, v in args.items() if v}),
     )
 
 
@@ -212,6 +212,9 @@ class Outcome:
 def _save(article_id: uuid.UUID, values: dict[str, Any]) -> Outcome:
     """Save the edit form's values through the service, as PATCH with If-Match does."""
     form = pages.Form()
+    values = article_form.keep_saved_subsections(
+        values, lambda: editorial.get_article(article_id, include_trashed=True)
+    )
     try:
         data = ArticlePatch().load(article_form.patch_of(values))
     except ma.ValidationError as error:

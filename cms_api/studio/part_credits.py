@@ -35,6 +35,7 @@ def _context(article: Article) -> dict[str, Any]:
     return {
         "people": _all_people(),
         "authors": [link.person.slug for link in article.authorships],
+        "byline": [link.person for link in article.authorships],
         "disclosures": {
             "conflicts_of_interest": stated.get("conflicts_of_interest"),
             **{
@@ -52,7 +53,8 @@ parts.register("credits", "Authors and disclosures", _context)
 @bp.post("/articles/<uuid:article_id>/authors")
 @security.requires("content:assign")
 def set_authors(article_id: uuid.UUID) -> Response:
-    """The authors, in the order they were ticked (the first is the lead author)."""
+    """Who the authors are: those already authors keep their places, newly ticked ones
+    come after them (the byline's order is changed with `move_author`)."""
 
     def call(actor: Actor) -> Any:
         article = parts.locked_article(article_id)
@@ -62,6 +64,21 @@ def set_authors(article_id: uuid.UUID) -> Response:
         return editorial.set_authors(article, chosen, actor)
 
     return parts.done(article_id, "credits", call, success="Authors saved.", active="authors")
+
+
+@bp.post("/articles/<uuid:article_id>/authors/<int:index>/move")
+@security.requires("content:assign")
+def move_author(article_id: uuid.UUID, index: int) -> Response:
+    """One place up or down in the byline (the first author leads)."""
+
+    def call(actor: Actor) -> Any:
+        article = parts.locked_article(article_id)
+        parts.fresh(article)
+        current = [link.person.slug for link in article.authorships]
+        moved = parts.moved(current, index, request.form.get("direction", ""))
+        return editorial.set_authors(article, moved, actor)
+
+    return parts.done(article_id, "credits", call, success="Authors reordered.", active="list")
 
 
 @bp.post("/articles/<uuid:article_id>/disclosures")

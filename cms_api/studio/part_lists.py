@@ -71,7 +71,7 @@ class ContentList:
 
 def _key_from(title: str) -> str:
     """A title as a key: lower-case words joined by hyphens."""
-    return re.sub(r"[^a-z0-9]+", "-", title.casefold()).strip("-")[:80] or "action"
+    return re.sub(r"[^a-z0-9]+", "-", title.casefold())[:80].strip("-") or "action"
 
 
 CITATIONS = ContentList(

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
+from cms_api.database import db
+from cms_api.services.accounts.audit import Actor
+from cms_api.services.editorial import articles as editorial
+from cms_api.services.publishing import render_lock
 from tests.studio.test_articles import _create
 from tests.studio.test_parts import _api_article, _signed_in
 
@@ -105,3 +111,45 @@ def test_bulk_input_is_checked_and_roles_apply(app: Flask, client: FlaskClient) 
     viewer = _signed_in(app, viewer_client, "viewer")
     assert 'id="bulk-form"' not in viewer_client.get("/studio/articles").get_data(as_text=True)
     assert _bulk(viewer_client, viewer, "trash", [f"{article_id}@1"]).status_code == 403
+
+
+def test_when_other_writes_hold_the_content_the_rest_is_left_and_said(
+    app: Flask, client: FlaskClient, admin_token: str, monkeypatch
+) -> None:
+    token = _signed_in(app, client, "editor")
+    # Written by the service, not the studio: a studio write would take the render lock
+    # itself, and this test's transaction holds what it takes until the test ends.
+    with app.app_context():
+        ids = [
+            str(
+                editorial.create_article(
+                    {"title": f"Busy {n}", "slug": f"bulk-busy-{n}", "summary": ""}, Actor(None)
+                ).id
+            )
+            for n in range(3)
+        ]
+        db.session.commit()
+    boxes = _listed(client, "?q=bulk-busy-")
+    monkeypatch.setattr(render_lock, "WAIT_SECONDS", 0.3, raising=False)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another writer, publishing for a long while
+        with app.app_context(), db.engine.connect() as connection, connection.begin():
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": render_lock.RENDER_LOCK}
+            )
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        sent = _bulk(client, token, "trash", [boxes[i] for i in ids])
+    finally:
+        release.set()
+        holder.join()
+    assert sent.status_code == 303
+    page = client.get("/studio/articles").get_data(as_text=True)
+    assert "Not done for 3 articles: 3 articles left undone, as the content is busy" in page
+    assert all(_api_article(client, admin_token, i)["deleted_at"] is None for i in ids)

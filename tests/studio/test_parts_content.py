@@ -154,12 +154,24 @@ def test_authors_are_saved_in_the_order_ticked_and_unknown_people_refused(
     assert send("miriam-castellanos-reed", "rafael-oyelaran").status_code == 303
     shown = _api_article(client, admin_token, article_id)
     assert shown["authors"] == ["rafael-oyelaran", "miriam-castellanos-reed"]
+    # The byline's order is changed by moving an author.
+    moved = client.post(
+        f"/studio/articles/{article_id}/authors/1/move",
+        data={"direction": "up", "csrf_token": token, "version": _version(client, path)},
+    )
+    assert moved.status_code == 303
+    assert _api_article(client, admin_token, article_id)["authors"] == [
+        "miriam-castellanos-reed",
+        "rafael-oyelaran",
+    ]
+    assert "Authors reordered." in client.get(path).get_data(as_text=True)
+    assert send("miriam-castellanos-reed", "rafael-oyelaran").status_code == 303
 
     refused = send("rafael-oyelaran", "nobody-at-all")
     assert refused.status_code == 422
     assert "Unknown person nobody-at-all." in refused.get_data(as_text=True)
     after = _api_article(client, admin_token, article_id)
-    assert after["authors"] == ["rafael-oyelaran", "miriam-castellanos-reed"]
+    assert after["authors"] == ["miriam-castellanos-reed", "rafael-oyelaran"]
 
 
 def test_a_viewer_may_not_change_authors(app: Flask, client: FlaskClient) -> None:
@@ -291,3 +303,74 @@ def test_a_sub_section_body_previews_as_markdown(app: Flask, client: FlaskClient
     assert previewed.status_code == 200
     html = previewed.get_data(as_text=True)
     assert "<strong>Rest</strong>" in html and "<script>" not in html
+
+
+def test_new_sub_sections_get_keys_unique_in_the_whole_article(
+    app: Flask, client: FlaskClient, admin_token: str
+) -> None:
+    token = _signed_in(app, client, "editor")
+    article_id = _create(client, token, slug="keys-in-the-studio")
+    path = f"/studio/articles/{article_id}"
+    two = {
+        "sections-0-key": "first",
+        "sections-0-heading": "First",
+        "sections-1-key": "second",
+        "sections-1-heading": "Second",
+    }
+
+    def send(op: str, **fields: str):
+        form = {**_editor_form(client, article_id), "csrf_token": token, **two, **fields}
+        return client.post(path, data={**form, "op": op})
+
+    assert send("sub-add:0").status_code == 303
+    child = {
+        "sections-0-subsections-0-key": "sub-section-1",
+        "sections-0-subsections-0-heading": "A",
+    }
+    assert send("sub-add:1", **child).status_code == 303
+    sections = _api_article(client, admin_token, article_id)["sections"]
+    keys = [c["key"] for s in sections for c in s["subsections"]]
+    assert keys == ["sub-section-1", "sub-section-2"]
+
+
+def test_a_page_from_before_sub_sections_were_edited_keeps_them(
+    app: Flask, client: FlaskClient, admin_token: str
+) -> None:
+    token = _signed_in(app, client, "editor")
+    article_id = _create(client, token, slug="older-page")
+    path = f"/studio/articles/{article_id}"
+    section = {"sections-0-key": "causes", "sections-0-heading": "Causes"}
+    child = {
+        "sections-0-subsections-0-key": "injection",
+        "sections-0-subsections-0-heading": "The injection",
+    }
+    form = {**_editor_form(client, article_id), "csrf_token": token, **section, **child}
+    assert client.post(path, data={**form, "op": "save"}).status_code == 303
+
+    # A page loaded earlier sends no sub-section fields and no marker: they stay.
+    older = {**_editor_form(client, article_id), "csrf_token": token, **section}
+    older["sections-0-body"] = "Edited on an older page."
+    older.pop("sections-0-subsections-present", None)
+    assert client.post(f"{path}/autosave", data=older).status_code == 200
+    shown = _api_article(client, admin_token, article_id)["sections"][0]
+    assert shown["body"] == "Edited on an older page."
+    assert [c["key"] for c in shown["subsections"]] == ["injection"]
+
+    # Or their JSON, as such a page carried it: taken as sent.
+    as_json = {**_editor_form(client, article_id), "csrf_token": token, **section}
+    as_json["sections-0-subsections"] = '[{"key": "muscles", "heading": "Muscles", "body": ""}]'
+    assert client.post(f"{path}/autosave", data=as_json).status_code == 200
+    shown = _api_article(client, admin_token, article_id)["sections"][0]
+    assert [c["key"] for c in shown["subsections"]] == ["muscles"]
+
+    # And a marker with no sub-section fields means none.
+    cleared = {**_editor_form(client, article_id), "csrf_token": token, **section}
+    cleared["sections-0-subsections-present"] = "1"
+    assert client.post(f"{path}/autosave", data=cleared).status_code == 200
+    assert _api_article(client, admin_token, article_id)["sections"][0]["subsections"] == []
+
+
+def test_a_long_title_makes_a_valid_key() -> None:
+    title = "A" * 79 + " b"
+    key = part_lists._key_from(title)
+    assert len(key) <= 80 and not key.endswith("-") and key.startswith("aaa")

@@ -67,14 +67,26 @@
     });
     // A plain submit (Save, a section button) takes over: no autosave races it. One made
     // while an autosave is on its way waits for its answer: sent at once, it would carry
-    // the version before that autosave and be refused as a conflict with itself.
+    // the version before that autosave and be refused as a conflict with itself. Held,
+    // it is not confirmed yet (studio.js asks only about a submit nobody stopped), and
+    // it is asked about once, when it is sent.
     form.addEventListener("submit", (event) => {
-      stopped = true;
       window.clearTimeout(timer);
       if (saving) {
         event.preventDefault();
         held = { submitter: event.submitter || null };
+        return;
       }
+      // Every listener has run by the next turn: a submit still going ahead stops
+      // autosave for good; one the editor cancelled ("Remove this section?" No) leaves
+      // it running.
+      window.setTimeout(() => {
+        if (!event.defaultPrevented) {
+          stopped = true;
+        } else if (dirty) {
+          timer = window.setTimeout(save, DELAY_MS);
+        }
+      }, 0);
     });
   }
 

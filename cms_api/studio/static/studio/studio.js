@@ -4,6 +4,7 @@
 
 // A form or button with data-confirm asks before it submits ("Delete this draft?").
 document.addEventListener("submit", (event) => {
+  if (event.defaultPrevented) return; // held (the editor's autosave): asked when sent
   const form = event.target;
   const submitter = event.submitter;
   const question =
