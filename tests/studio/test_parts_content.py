@@ -19,6 +19,12 @@ SYMPTOM_CHECKER = {
 }
 
 
+def _edit(client: FlaskClient, token: str, article_id: str, op: str, fields: dict[str, str]):
+    """The edit form sent back as the browser would, with `fields` and the button `op`."""
+    form = {**_editor_form(client, article_id), "csrf_token": token, **fields, "op": op}
+    return client.post(f"/studio/articles/{article_id}", data=form)
+
+
 def test_every_kind_of_call_to_action_has_a_label_and_the_tabs_keep_their_order() -> None:
     assert set(part_lists.KIND_LABELS) == set(CTA_KINDS)
     assert [key for key, _label in article_parts.tabs()] == list(article_parts.ORDER)
@@ -237,8 +243,7 @@ def test_sub_sections_are_added_edited_moved_and_removed_in_the_editor(
     }
 
     def send(op: str, **fields: str):
-        form = {**_editor_form(client, article_id), "csrf_token": token, **section, **fields}
-        return client.post(path, data={**form, "op": op})
+        return _edit(client, token, article_id, op, {**section, **fields})
 
     assert send("save").status_code == 303
     assert send("sub-add:0").status_code == 303
@@ -310,7 +315,6 @@ def test_new_sub_sections_get_keys_unique_in_the_whole_article(
 ) -> None:
     token = _signed_in(app, client, "editor")
     article_id = _create(client, token, slug="keys-in-the-studio")
-    path = f"/studio/articles/{article_id}"
     two = {
         "sections-0-key": "first",
         "sections-0-heading": "First",
@@ -319,8 +323,7 @@ def test_new_sub_sections_get_keys_unique_in_the_whole_article(
     }
 
     def send(op: str, **fields: str):
-        form = {**_editor_form(client, article_id), "csrf_token": token, **two, **fields}
-        return client.post(path, data={**form, "op": op})
+        return _edit(client, token, article_id, op, {**two, **fields})
 
     assert send("sub-add:0").status_code == 303
     child = {
@@ -344,8 +347,7 @@ def test_a_page_from_before_sub_sections_were_edited_keeps_them(
         "sections-0-subsections-0-key": "injection",
         "sections-0-subsections-0-heading": "The injection",
     }
-    form = {**_editor_form(client, article_id), "csrf_token": token, **section, **child}
-    assert client.post(path, data={**form, "op": "save"}).status_code == 303
+    assert _edit(client, token, article_id, "save", {**section, **child}).status_code == 303
 
     # A page loaded earlier sends no sub-section fields and no marker: they stay.
     older = {**_editor_form(client, article_id), "csrf_token": token, **section}
