@@ -15,7 +15,12 @@ from cms_api.models.audit import AuditEvent
 from cms_api.models.base import Base
 from cms_api.models.change import ChangeEvent
 from cms_api.models.comment import ReviewComment
-from cms_api.models.document import PublishedDocument, RenderFormat
+from cms_api.models.document import (
+    ListedArticle,
+    ListedArticleCount,
+    PublishedDocument,
+    RenderFormat,
+)
 from cms_api.models.faq import Faq
 from cms_api.models.image import Image, ImageFile
 from cms_api.models.person import Credential, Person, PersonTranslation
@@ -46,6 +51,8 @@ __all__ = [
     "Faq",
     "Image",
     "ImageFile",
+    "ListedArticle",
+    "ListedArticleCount",
     "LoginLink",
     "MedicalCode",
     "MedicalReview",

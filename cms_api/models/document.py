@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -80,6 +81,42 @@ class PublishedDocument(Base):
     rendered_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+class ListedArticle(Base):
+    """One hub tag (`topic:`, `author:`, `reviewer:`) of a published article document,
+    with its locale and published_at: kept by triggers on `published_documents`
+    (migration 0023). A profile's or topic page's newest articles are a backward scan of
+    the primary key, whatever the size of the corpus.
+    """
+
+    __tablename__ = "listed_articles"
+    __table_args__ = (
+        CheckConstraint("kind = 'article'", name="article"),
+        ForeignKeyConstraint(
+            ["kind", "entity_id"],
+            ["published_documents.kind", "published_documents.entity_id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_listed_articles_document", "kind", "entity_id"),
+    )
+
+    tag: Mapped[str] = mapped_column(Text, primary_key=True)
+    locale: Mapped[str] = mapped_column(String(35), primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    entity_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+
+
+class ListedArticleCount(Base):
+    """How many article documents in a locale carry a hub tag: `listed_articles` counted,
+    kept by triggers on it (migration 0023), so a hub page's total is one row."""
+
+    __tablename__ = "listed_article_counts"
+
+    tag: Mapped[str] = mapped_column(Text, primary_key=True)
+    locale: Mapped[str] = mapped_column(String(35), primary_key=True)
+    documents: Mapped[int]
 
 
 class RenderFormat(Base):

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import brotli
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
@@ -39,6 +39,7 @@ _TRANSLATIONS: dict[str, tuple[Any, Any]] = {
 }
 # The documents topic and person pages list, and the tags that list them there.
 _LISTED_KINDS = ("article", "faq")
+# listed_articles (migration 0023) keeps the same prefixes of article documents.
 _HUB_OF_TAG = {"topic": "topic", "author": "person", "reviewer": "person"}
 
 # Each stored document is compressed once, at publishing, and served as is to every client
@@ -289,23 +290,3 @@ def stored_summaries(kind: str, ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str
         )
     ).all()
     return {entity_id: json.loads(summary) for entity_id, summary in rows}
-
-
-def embedded_articles(tag: str, locale: str | None = None) -> tuple[list[dict[str, Any]], int]:
-    """The newest stored article summaries in `locale` (default: the site's default) with
-    this tag, and how many there have it in all."""
-    where = (
-        PublishedDocument.kind == "article",
-        PublishedDocument.locale == (locale or runtime.settings().default_locale),
-        PublishedDocument.tags.contains([tag]),
-    )
-    summaries = db.session.scalars(
-        select(PublishedDocument.summary)
-        .where(*where)
-        .order_by(PublishedDocument.published_at.desc(), PublishedDocument.entity_id.desc())
-        .limit(EMBEDDED_ARTICLES)
-    ).all()
-    total = len(summaries)
-    if total == EMBEDDED_ARTICLES:
-        total = db.session.scalar(select(func.count()).where(*where)) or 0
-    return [json.loads(summary) for summary in summaries], total
