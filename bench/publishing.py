@@ -20,9 +20,11 @@ import cProfile
 import io
 import os
 import pstats
+import resource
 import sys
 import time
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ from corpus import load_corpus
 from cms_api import create_app
 from cms_api.config import Settings
 from cms_api.database import db, drop_database, ensure_database
+from cms_api.services.publishing import search_index
 from cms_api.services.publishing.articles import publish_articles
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -79,7 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sql", action="store_true", help="time each SQL statement")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="index for search after rendering, not beside it (so --sql times every statement)",
+    )
     args = parser.parse_args(argv)
+    if args.sequential:
+        search_index.alongside = nullcontext  # type: ignore[assignment]
 
     drop_database(args.database_url, DATABASE_NAME)
     url = ensure_database(args.database_url, DATABASE_NAME)
@@ -96,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                 backend = db.session.scalar(text("SELECT pg_backend_pid()"))
                 server_started = _backend_cpu(backend)
                 started = time.process_time()
+                before = Counter(statements) if statements is not None else None
                 if profiler is not None:
                     profiler.enable()
                 try:
@@ -107,6 +118,19 @@ def main(argv: list[str] | None = None) -> int:
                     server_now = _backend_cpu(backend)
                     if server_started is not None and server_now is not None:
                         server_cpu.append(server_now - server_started)
+                    print(
+                        f"chunk: Python CPU {cpu[-1]:.1f}s, PostgreSQL CPU "
+                        f"{server_cpu[-1] if server_cpu else float('nan'):.1f}s, peak memory "
+                        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB, "
+                        f"{len(db.session.identity_map)} objects in the session",
+                        file=sys.stderr,
+                    )
+                    if statements is not None and before is not None:
+                        # Which statements grew: the slowest of this chunk alone.
+                        chunk = statements.copy()
+                        chunk.subtract(before)
+                        for statement, total in chunk.most_common(6):
+                            print(f"  {total:7.2f}  {statement[:90]}", file=sys.stderr)
 
             report = load_corpus(
                 db.session,
