@@ -162,6 +162,9 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
     with search_index.alongside() if len(ids) > 1 else nullcontext():
         for start in range(0, len(ids), RENDER_BATCH):
             batch = _refresh_batch(ids[start : start + RENDER_BATCH], fresh)
+            if start == 0 and len(ids) > RENDER_BATCH:
+                # The later batches' inserts are planned with what the first one wrote.
+                search_index.analyze_written()
             people |= batch.people
             topics |= batch.topics
             locales |= batch.locales

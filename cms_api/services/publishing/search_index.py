@@ -233,6 +233,30 @@ def _run(connection: Any, wanted: str, params: dict[str, Any], *, pgvector: bool
 
 _WORKER = "search_index_worker"
 
+# The tables a publish fills, with the rows that foreign keys check on each insert.
+_ANALYZE_WRITTEN = (
+    "ANALYZE published_documents, listed_articles, search_entries, search_entry_topics, "
+    "answer_passages"
+)
+
+
+def analyze_written() -> None:
+    """Give the planner statistics of the tables publishing writes, counting this
+    transaction's own rows; inside `alongside()`, after the indexing submitted so far.
+
+    A bulk publish calls it after its first batch. Statistics from before it (an empty
+    database's, on a first import, or any taken while a table was empty) plan the foreign
+    key checks of the rows each later batch inserts as scans of tables believed empty, so
+    every batch would cost more than the last; autovacuum cannot help a transaction that
+    has not committed. ANALYZE samples at most 30,000 rows a table, and a role that does
+    not own a table gets a warning, not an error.
+    """
+    worker = db.session.info.get(_WORKER)
+    if worker is not None:
+        worker.submit_statement(_ANALYZE_WRITTEN)
+        return
+    db.session.connection().exec_driver_sql(_ANALYZE_WRITTEN)
+
 
 @contextmanager
 def alongside() -> Iterator[None]:
@@ -281,13 +305,17 @@ class _Worker:
         self.failed = False
 
     def submit(self, pairs: list[tuple[str, uuid.UUID]]) -> None:
-        self.futures.append(self.pool.submit(self._run, pairs))
+        self.futures.append(self.pool.submit(self._run, _index, pairs, pgvector=self.pgvector))
 
-    def _run(self, pairs: list[tuple[str, uuid.UUID]]) -> None:
+    def submit_statement(self, statement: str) -> None:
+        """Run a statement without parameters after the work submitted so far."""
+        self.futures.append(self.pool.submit(self._run, _statement, statement))
+
+    def _run(self, work: Any, *args: Any, **kwargs: Any) -> None:
         if self.failed:  # the transaction is aborted: the first error is the one to tell
             return
         try:
-            _index(self.connection, pairs, pgvector=self.pgvector)
+            work(self.connection, *args, **kwargs)
         except BaseException:
             self.failed = True
             raise
@@ -308,13 +336,17 @@ class _Worker:
         return first
 
 
+def _statement(connection: Any, statement: str) -> None:
+    connection.exec_driver_sql(statement, None)
+
+
 class _DriverConnection:
     """SQLAlchemy's `exec_driver_sql`, as the index uses it, on a psycopg connection."""
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
 
-    def exec_driver_sql(self, statement: str, params: dict[str, Any]) -> _Rows:
+    def exec_driver_sql(self, statement: str, params: dict[str, Any] | None) -> _Rows:
         with self.connection.cursor(row_factory=namedtuple_row) as cursor:
             cursor.execute(statement, params)
             return _Rows(cursor.fetchall() if cursor.description else [])
