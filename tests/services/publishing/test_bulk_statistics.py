@@ -17,7 +17,7 @@ def _estimates() -> dict[str, float]:
     return {table: db.session.scalar(text(ESTIMATED), {"table": table}) for table in WRITTEN}
 
 
-@pytest.mark.parametrize("batch, analyzed", [(2, True), (10_000, False)])
+@pytest.mark.parametrize(("batch", "analyzed"), [(2, True), (10_000, False)])
 def test_a_refresh_of_several_batches_analyzes_after_the_first(
     app, monkeypatch: pytest.MonkeyPatch, batch: int, analyzed: bool
 ) -> None:
