@@ -86,7 +86,8 @@ def embed(texts: list[str]) -> np.ndarray:
     model = _loaded()
     vectors = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
     for row, encoded in enumerate(
-        model.tokenizer.encode_batch(
+        # `_fast`: the same ids, without the character offsets (a fifth of the time).
+        model.tokenizer.encode_batch_fast(
             [text[:MAX_CHARACTERS] for text in texts], add_special_tokens=False
         )
     ):

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, true, union
+from sqlalchemy import and_, func, inspect, select, true, union
 from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cms_api.database import db
 from cms_api.domain.clock import add_months, utcnow
@@ -30,7 +31,13 @@ from cms_api.services import runtime
 from cms_api.services.publishing import images, revisions, search_index, site, store
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing import reviews as review_record
-from cms_api.services.publishing.faqs import date_live_faqs, public_faqs, refresh_faqs_of
+from cms_api.services.publishing.faqs import (
+    article_faq_row,
+    date_live_faqs,
+    public_faqs,
+    shown_faqs,
+    store_article_faqs,
+)
 from cms_api.services.publishing.people import refresh_people
 from cms_api.services.publishing.render_lock import hold_render_lock
 from cms_api.services.publishing.topics import refresh_topics
@@ -169,7 +176,9 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
             topics |= batch.topics
             locales |= batch.locales
         # Profiles and topic pages list the newest articles: render each once, at the end,
-        # in the locales of the articles rendered.
+        # in the locales of the articles rendered. Their reads wait for the last batch's
+        # index, which needs them not.
+        search_index.start_queued()
         refresh_people(people, locales=locales)
         refresh_topics(topics, with_ancestors=True, locales=locales)
 
@@ -399,10 +408,6 @@ def _refresh_batch(ids: list[uuid.UUID], fresh: _FreshSummaries | None) -> _Rend
     for article in articles:
         people.update(review.reviewer_id for review in article.reviews)
 
-    gone = [article.id for article in articles if not is_public(article)]
-    if gone:
-        store.withdraw("article", PublishedDocument.entity_id.in_(gone))
-
     # Each link shows its target work's article in the linking article's locale.
     shown = {
         article.id: [
@@ -419,20 +424,26 @@ def _refresh_batch(ids: list[uuid.UUID], fresh: _FreshSummaries | None) -> _Rend
         targets -= fresh.ids
     summaries.update(store.stored_summaries("article", targets))
     faqs_by_article = public_faqs(live)
+    faqs = shown_faqs(live, faqs_by_article)
 
+    # All this batch reads is read: the index thread may have the connection meanwhile.
+    search_index.start_queued()
     rows = []
     for article in public:
         related = [
             (link, summaries[target]) for link, target in shown[article.id] if target in summaries
         ]
-        faqs = faqs_by_article.get(article.id, [])
         document = rendering.article_document(
-            live[article.id], faqs, related, summaries[article.id]
+            live[article.id], faqs_by_article.get(article.id, []), related, summaries[article.id]
         )
         rows.append(_article_row(live[article.id], document, summaries[article.id]))
-    store.upsert(rows)
+    faq_rows = [article_faq_row(*shown_faq) for shown_faq in faqs]
 
-    refresh_faqs_of(live, articles, faqs_by_article)
+    gone = [article.id for article in articles if not is_public(article)]
+    if gone:
+        store.withdraw("article", PublishedDocument.entity_id.in_(gone))
+    store.upsert(rows)
+    store_article_faqs(articles, faq_rows)
     return _Rendered(people, topics, {article.locale for article in articles})
 
 
@@ -473,6 +484,7 @@ def live_articles(
             select(Topic).where(Topic.id.in_(topic_ids)).options(selectinload(Topic.codes))
         )
     }
+    _load_ancestors(topics.values())
     # Every image the batch shows (lead and section images, its people's), in one query.
     images.preload(
         [key for _, content in pairs for key in images.content_image_ids(content)],
@@ -502,6 +514,28 @@ def live_articles(
         )
         for article, content in pairs
     }
+
+
+def _load_ancestors(topics: Iterable[Topic]) -> None:
+    """Load every ancestor of these topics into their `parent`, a query per generation:
+    rendering walks up to them (breadcrumbs, tags, specialties), and a lazy load there
+    would wait for the connection while the search index has it."""
+    pending = list(topics)
+    known = {topic.id: topic for topic in pending}
+    while pending:
+        wanted = {topic.parent_id for topic in pending} - known.keys() - {None}
+        if wanted:
+            known |= {
+                topic.id: topic
+                for topic in db.session.scalars(
+                    select(Topic).where(Topic.id.in_(wanted)).options(selectinload(Topic.codes))
+                )
+            }
+        for topic in pending:
+            if topic.parent_id is not None and "parent" in inspect(topic).unloaded:
+                # The session holds objects weakly: the child holds its parent.
+                set_committed_value(topic, "parent", known.get(topic.parent_id))
+        pending = [known[item] for item in wanted if item in known]
 
 
 def _labels(locales: set[str], person_ids: set[uuid.UUID]) -> dict[str, rendering.Labels]:

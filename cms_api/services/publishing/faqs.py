@@ -26,12 +26,12 @@ def public_faqs(live: dict[uuid.UUID, rendering.LiveArticle]) -> dict[uuid.UUID,
     return {article_id: list(item.content.get("faqs") or []) for article_id, item in live.items()}
 
 
-def refresh_faqs_of(
+def shown_faqs(
     live: dict[uuid.UUID, rendering.LiveArticle],
-    articles: Iterable[Article],
     public_faqs: dict[uuid.UUID, list[dict[str, Any]]],
-) -> None:
-    """Render the FAQs of public articles; drop the documents of every other article FAQ.
+) -> list[tuple[dict[str, Any], Faq, rendering.LiveArticle]]:
+    """The FAQs public articles show that still belong to them: each with its entry in
+    the live revision, its row and its article.
 
     A FAQ's own document follows where it belongs now: one moved to a topic since the
     live revision keeps its place in the article, and gets its document from the topic.
@@ -45,21 +45,25 @@ def refresh_faqs_of(
     found = {
         faq.id: faq for faq in db.session.scalars(select(Faq).where(Faq.id.in_(list(entries))))
     }
-    shown = {
-        faq_id: (article_id, entry, found[faq_id])
+    return [
+        (entry, found[faq_id], live[article_id])
         for faq_id, (article_id, entry) in entries.items()
         if faq_id in found and found[faq_id].article_id == article_id
-    }
+    ]
+
+
+def store_article_faqs(articles: Iterable[Article], rows: list[dict[str, Any]]) -> None:
+    """Store the rendered FAQ documents (`article_faq_row`) of these articles; the
+    documents of their other FAQs go."""
+    kept = [row["entity_id"] for row in rows]
     store.withdraw(
         "faq",
         PublishedDocument.entity_id.in_(
             select(Faq.id).where(Faq.article_id.in_([article.id for article in articles]))
         ),
-        PublishedDocument.entity_id.not_in(list(shown)) if shown else true(),
+        PublishedDocument.entity_id.not_in(kept) if kept else true(),
     )
-    store.upsert(
-        [article_faq_row(entry, faq, live[article_id]) for article_id, entry, faq in shown.values()]
-    )
+    store.upsert(rows)
 
 
 def article_faq_row(entry: dict[str, Any], faq: Faq, live: rendering.LiveArticle) -> dict[str, Any]:

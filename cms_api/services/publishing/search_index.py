@@ -204,7 +204,8 @@ def index_documents(keys: Iterable[tuple[str, uuid.UUID]]) -> None:
 
     Called by publishing after it writes documents, in the same transaction. Documents
     that are withdrawn leave the index by themselves (the foreign key cascades). Inside
-    `alongside()` the work goes to its thread, and is done when that block ends.
+    `alongside()` the work is queued for its thread (see `start_queued`), and is done
+    when that block ends.
     """
     pairs = [(kind, entity_id) for kind, entity_id in keys if kind in ("article", "faq")]
     if not pairs:
@@ -214,10 +215,10 @@ def index_documents(keys: Iterable[tuple[str, uuid.UUID]]) -> None:
         worker.submit(pairs)
         return
     connection = db.session.connection()
-    _index(connection, pairs, pgvector=vectors.has_pgvector_column(connection))
+    _index(connection, pairs, vectors.has_pgvector_column(connection))
 
 
-def _index(connection: Any, pairs: list[tuple[str, uuid.UUID]], *, pgvector: bool) -> None:
+def _index(connection: Any, pairs: list[tuple[str, uuid.UUID]], pgvector: bool) -> None:
     params = {"kinds": [kind for kind, _ in pairs], "ids": [entity_id for _, entity_id in pairs]}
     _run(connection, _GIVEN, params, pgvector=pgvector)
 
@@ -238,6 +239,19 @@ _ANALYZE_WRITTEN = (
     "ANALYZE published_documents, listed_articles, search_entries, search_entry_topics, "
     "answer_passages"
 )
+
+
+def start_queued() -> None:
+    """Inside `alongside()`, let the thread start on the work queued so far.
+
+    A publisher calls it when it is about to do work that needs no connection (rendering,
+    its reads for it done): the thread's statements then run while Python renders, instead
+    of holding the connection the publisher's next reads wait for. Outside the block it
+    does nothing.
+    """
+    worker = db.session.info.get(_WORKER)
+    if worker is not None:
+        worker.start_queued()
 
 
 def analyze_written() -> None:
@@ -266,10 +280,12 @@ def alongside() -> Iterator[None]:
     The index is PostgreSQL's work (text search vectors, HTML stripped in SQL) and the
     rendering Python's, so on two cores the one hides much of the other. The thread uses
     the session's own connection, in its transaction: psycopg serializes the statements
-    of the two threads, and the thread runs its batches in order. Nothing read inside the
-    block depends on the index; a document changed or withdrawn by a later batch before
-    its turn comes is indexed as it is then, which is what indexing it at once and again
-    later would leave.
+    of the two threads, and the thread runs its batches in order. So that its statements
+    do not hold the connection while the block's own reads wait, its work waits in a
+    queue until the block calls `start_queued` (before rendering) or ends. Nothing read
+    inside the block depends on the index; a document changed or withdrawn by a later
+    batch before its turn comes is indexed as it is then, which is what indexing it at
+    once and again later would leave.
     """
     if db.session.info.get(_WORKER) is not None:
         yield  # the outer block waits for everything
@@ -295,27 +311,33 @@ def alongside() -> Iterator[None]:
 
 
 class _Worker:
-    """One thread indexing batches in the order given, on the driver's connection."""
+    """One thread indexing batches in the order given, on the driver's connection; work
+    is queued until `start_queued`."""
 
     def __init__(self, driver_connection: Any, pgvector: bool) -> None:
         self.connection = _DriverConnection(driver_connection)
         self.pgvector = pgvector
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index")
+        self.queued: list[tuple[Any, ...]] = []
         self.futures: list[Future[None]] = []
         self.failed = False
 
     def submit(self, pairs: list[tuple[str, uuid.UUID]]) -> None:
-        self.futures.append(self.pool.submit(self._run, _index, pairs, pgvector=self.pgvector))
+        self.queued.append((_index, pairs, self.pgvector))
 
     def submit_statement(self, statement: str) -> None:
         """Run a statement without parameters after the work submitted so far."""
-        self.futures.append(self.pool.submit(self._run, _statement, statement))
+        self.queued.append((_statement, statement))
 
-    def _run(self, work: Any, *args: Any, **kwargs: Any) -> None:
+    def start_queued(self) -> None:
+        queued, self.queued = self.queued, []
+        self.futures += [self.pool.submit(self._run, *work) for work in queued]
+
+    def _run(self, work: Any, *args: Any) -> None:
         if self.failed:  # the transaction is aborted: the first error is the one to tell
             return
         try:
-            work(self.connection, *args, **kwargs)
+            work(self.connection, *args)
         except BaseException:
             self.failed = True
             raise
@@ -323,7 +345,12 @@ class _Worker:
     def finish(self, *, raise_error: bool) -> BaseException | None:
         """Wait for the thread; its first error, raised (with `raise_error`) or returned. A
         driver error is raised as SQLAlchemy's, as the session's own statements raise it,
-        so that the app answers it as any database error (a 503 on a lost connection)."""
+        so that the app answers it as any database error (a 503 on a lost connection).
+        Work still queued is done first when all went well, and dropped otherwise (the
+        transaction is rolled back)."""
+        if raise_error:
+            self.start_queued()
+        self.queued = []
         self.pool.shutdown(wait=True)
         errors = [error for error in (future.exception() for future in self.futures) if error]
         if not errors:

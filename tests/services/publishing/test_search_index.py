@@ -78,6 +78,52 @@ def test_documents_indexed_alongside_are_indexed_by_another_thread_before_the_bl
     assert all(name.startswith("search-index") for name in threads)
 
 
+def test_work_waits_in_its_queue_until_the_publisher_lets_the_thread_start(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[list[tuple[str, uuid.UUID]]] = []
+    index = search_index._index
+
+    def recorded(connection: Any, pairs: list[tuple[str, uuid.UUID]], *args: Any) -> None:
+        started.append(pairs)
+        index(connection, pairs, *args)
+
+    monkeypatch.setattr(search_index, "_index", recorded)
+    with app.app_context():
+        keys = _article_keys()
+        with search_index.alongside():
+            search_index.index_documents(keys[:1])
+            # The publisher's own reads have the connection to themselves meanwhile.
+            db.session.execute(text("SELECT pg_sleep(0.2)"))
+            assert started == []
+            search_index.start_queued()
+            search_index.index_documents(keys[1:])
+            db.session.execute(text("SELECT pg_sleep(0.2)"))
+            assert started == [keys[:1]]
+        # What was still queued when the block ended was indexed before it ended, in order.
+        assert started == [keys[:1], keys[1:]]
+        db.session.rollback()
+
+
+def test_work_still_queued_when_the_block_fails_is_dropped(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[list[tuple[str, uuid.UUID]]] = []
+    monkeypatch.setattr(search_index, "_index", lambda _, pairs, *args: started.append(pairs))
+    with app.app_context():
+        keys = _article_keys()
+
+        def publish_then_fail() -> None:
+            with search_index.alongside():
+                search_index.index_documents(keys)
+                raise LookupError("no such article")  # the transaction rolls back
+
+        with pytest.raises(LookupError):
+            publish_then_fail()
+        assert started == []
+        db.session.rollback()
+
+
 def test_an_error_of_the_index_thread_is_raised_when_the_block_ends(
     app, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -127,6 +173,7 @@ def test_when_the_index_thread_failed_first_its_error_is_logged(
         def publish_then_fail() -> None:
             with search_index.alongside():
                 search_index.index_documents(keys)
+                search_index.start_queued()
                 failed.wait(5)
                 raise LookupError("the echo")  # as an aborted transaction's next statement
 
@@ -155,6 +202,7 @@ def test_an_error_inside_the_block_waits_for_the_index_thread(
         def publish_then_fail() -> None:
             with search_index.alongside():
                 search_index.index_documents(keys)
+                search_index.start_queued()
                 raise LookupError("no such article")
 
         with pytest.raises(LookupError):
