@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cms_api.services import embedding
@@ -143,23 +144,40 @@ def drop_stale(connection: Any, wanted: str, params: dict) -> None:
     connection.exec_driver_sql(_DROP_STALE.replace("{wanted}", wanted), params)
 
 
-def embed_passages(connection: Any, wanted: str, params: dict, *, pgvector: bool) -> int:
+def embed_passages(
+    connection: Any,
+    wanted: str,
+    params: dict,
+    *,
+    pgvector: bool,
+    later: Callable[..., None] | None = None,
+) -> int:
     """Embed the passages of these documents that have no embedding yet; how many.
-    `pgvector` says whether the table has the pgvector column."""
+    `pgvector` says whether the table has the pgvector column. With `later`, each batch's
+    embedding is handed to it (`later(store_embeddings, rows, pgvector)`) instead of done
+    here: the search index's thread goes on with PostgreSQL's work meanwhile."""
     result = connection.exec_driver_sql(_UNEMBEDDED.replace("{wanted}", wanted), params)
-    store = _STORE_EMBEDDINGS.replace("{also}", _ALSO_PGVECTOR if pgvector else "")
     count = 0
     while rows := result.fetchmany(EMBED_BATCH):
-        embedded = embedding.embed([embedding.passage_text(*row[3:]) for row in rows])
-        connection.exec_driver_sql(
-            store,
-            {
-                "kinds": [row.kind for row in rows],
-                "ids": [row.entity_id for row in rows],
-                "positions": [row.position for row in rows],
-                "embeddings": [embedding.to_bytes(vector) for vector in embedded],
-                "vectors": [embedding.to_pgvector(v) for v in embedded] if pgvector else None,
-            },
-        )
+        if later is not None:
+            later(store_embeddings, rows, pgvector)
+        else:
+            store_embeddings(connection, rows, pgvector)
         count += len(rows)
     return count
+
+
+def store_embeddings(connection: Any, rows: list[Any], pgvector: bool) -> None:
+    """Embed these passages (rows of `_UNEMBEDDED`) and store their embeddings."""
+    store = _STORE_EMBEDDINGS.replace("{also}", _ALSO_PGVECTOR if pgvector else "")
+    embedded = embedding.embed([embedding.passage_text(*row[3:]) for row in rows])
+    connection.exec_driver_sql(
+        store,
+        {
+            "kinds": [row.kind for row in rows],
+            "ids": [row.entity_id for row in rows],
+            "positions": [row.position for row in rows],
+            "embeddings": [embedding.to_bytes(vector) for vector in embedded],
+            "vectors": [embedding.to_pgvector(v) for v in embedded] if pgvector else None,
+        },
+    )

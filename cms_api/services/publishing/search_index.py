@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -218,18 +218,30 @@ def index_documents(keys: Iterable[tuple[str, uuid.UUID]]) -> None:
     _index(connection, pairs, vectors.has_pgvector_column(connection))
 
 
-def _index(connection: Any, pairs: list[tuple[str, uuid.UUID]], pgvector: bool) -> None:
+def _index(
+    connection: Any,
+    pairs: list[tuple[str, uuid.UUID]],
+    pgvector: bool,
+    later: Callable[..., None] | None = None,
+) -> None:
     params = {"kinds": [kind for kind, _ in pairs], "ids": [entity_id for _, entity_id in pairs]}
-    _run(connection, _GIVEN, params, pgvector=pgvector)
+    _run(connection, _GIVEN, params, pgvector=pgvector, later=later)
 
 
-def _run(connection: Any, wanted: str, params: dict[str, Any], *, pgvector: bool) -> None:
+def _run(
+    connection: Any,
+    wanted: str,
+    params: dict[str, Any],
+    *,
+    pgvector: bool,
+    later: Callable[..., None] | None = None,
+) -> None:
     # Instant answers quote the same documents, cut into passages: the stale ones go, the
-    # entries statement cuts the new ones, then they are embedded.
+    # entries statement cuts the new ones, then they are embedded (by `later`, if given).
     passages.drop_stale(connection, wanted, params)
     for statement in (_INDEX_ENTRIES, _INDEX_WORDS):
         connection.exec_driver_sql(statement.replace("{wanted}", wanted), params)
-    passages.embed_passages(connection, wanted, params, pgvector=pgvector)
+    passages.embed_passages(connection, wanted, params, pgvector=pgvector, later=later)
 
 
 _WORKER = "search_index_worker"
@@ -312,18 +324,20 @@ def alongside() -> Iterator[None]:
 
 class _Worker:
     """One thread indexing batches in the order given, on the driver's connection; work
-    is queued until `start_queued`."""
+    is queued until `start_queued`. The passages each batch cuts are embedded on a second
+    thread (Python's work, mostly outside the GIL), while the first goes on with the next
+    batch's statements."""
 
     def __init__(self, driver_connection: Any, pgvector: bool) -> None:
         self.connection = _DriverConnection(driver_connection)
         self.pgvector = pgvector
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index")
+        self.embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-embed")
         self.queued: list[tuple[Any, ...]] = []
-        self.futures: list[Future[None]] = []
-        self.failed = False
+        self.errors: list[BaseException] = []  # in the order they happened
 
     def submit(self, pairs: list[tuple[str, uuid.UUID]]) -> None:
-        self.queued.append((_index, pairs, self.pgvector))
+        self.queued.append((_index, pairs, self.pgvector, self._embed_later))
 
     def submit_statement(self, statement: str) -> None:
         """Run a statement without parameters after the work submitted so far."""
@@ -331,31 +345,34 @@ class _Worker:
 
     def start_queued(self) -> None:
         queued, self.queued = self.queued, []
-        self.futures += [self.pool.submit(self._run, *work) for work in queued]
+        for work in queued:
+            self.pool.submit(self._run, *work)
+
+    def _embed_later(self, work: Any, *args: Any) -> None:
+        self.embedder.submit(self._run, work, *args)
 
     def _run(self, work: Any, *args: Any) -> None:
-        if self.failed:  # the transaction is aborted: the first error is the one to tell
+        if self.errors:  # the transaction is aborted: the first error is the one to tell
             return
         try:
             work(self.connection, *args)
-        except BaseException:
-            self.failed = True
-            raise
+        except BaseException as error:
+            self.errors.append(error)
 
     def finish(self, *, raise_error: bool) -> BaseException | None:
-        """Wait for the thread; its first error, raised (with `raise_error`) or returned. A
-        driver error is raised as SQLAlchemy's, as the session's own statements raise it,
-        so that the app answers it as any database error (a 503 on a lost connection).
-        Work still queued is done first when all went well, and dropped otherwise (the
-        transaction is rolled back)."""
+        """Wait for the threads; their first error, raised (with `raise_error`) or
+        returned. A driver error is raised as SQLAlchemy's, as the session's own
+        statements raise it, so that the app answers it as any database error (a 503 on
+        a lost connection). Work still queued is done first when all went well, and
+        dropped otherwise (the transaction is rolled back)."""
         if raise_error:
             self.start_queued()
         self.queued = []
-        self.pool.shutdown(wait=True)
-        errors = [error for error in (future.exception() for future in self.futures) if error]
-        if not errors:
+        self.pool.shutdown(wait=True)  # its last batch hands the embedder its last work
+        self.embedder.shutdown(wait=True)
+        if not self.errors:
             return None
-        first = errors[0]
+        first = self.errors[0]
         if raise_error:
             if isinstance(first, psycopg.Error):
                 raise DBAPIError.instance(None, None, first, psycopg.Error) from first

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from cms_api.database import db
 from cms_api.domain import locales
-from cms_api.services.publishing import search_index
+from cms_api.services.publishing import passages, search_index
 
 
 def _article_keys() -> list[tuple[str, uuid.UUID]]:
@@ -121,6 +121,51 @@ def test_work_still_queued_when_the_block_fails_is_dropped(
         with pytest.raises(LookupError):
             publish_then_fail()
         assert started == []
+        db.session.rollback()
+
+
+def test_passages_are_embedded_on_a_thread_of_their_own(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[str] = []
+    store = passages.store_embeddings
+
+    def recorded(*args: Any) -> None:
+        threads.append(threading.current_thread().name)
+        store(*args)
+
+    monkeypatch.setattr(passages, "store_embeddings", recorded)
+    with app.app_context():
+        keys = _article_keys()
+        before = _indexed(keys)
+        ids = [entity_id for _, entity_id in keys]
+        db.session.execute(
+            text("DELETE FROM answer_passages WHERE entity_id = ANY(:ids)"), {"ids": ids}
+        )
+
+        with search_index.alongside():
+            search_index.index_documents(keys)
+
+        assert _indexed(keys) == before  # every passage cut again, and embedded
+        db.session.rollback()
+    assert threads and all(name.startswith("search-embed") for name in threads)
+
+
+def test_an_error_of_the_embedding_thread_is_raised_when_the_block_ends(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> None:
+        raise RuntimeError("the embedding failed")
+
+    monkeypatch.setattr(passages, "store_embeddings", broken)
+    with app.app_context():
+        keys = _article_keys()
+        db.session.execute(
+            text("DELETE FROM answer_passages WHERE entity_id = ANY(:ids)"),
+            {"ids": [entity_id for _, entity_id in keys]},
+        )
+        with pytest.raises(RuntimeError, match="the embedding failed"), search_index.alongside():
+            search_index.index_documents(keys)
         db.session.rollback()
 
 
