@@ -10,7 +10,7 @@ from typing import Any
 
 from limits import parse_many
 
-from cms_api.domain import locales
+from cms_api.domain import formats, locales
 
 
 def _split(value: str) -> list[str]:
@@ -350,6 +350,9 @@ def flask_config(settings: Settings, overrides: dict[str, Any] | None = None) ->
             "max_overflow": 5,
             "pool_timeout": settings.db_connect_timeout,
             "connect_args": {"connect_timeout": settings.db_connect_timeout},
+            # JSON columns (revision snapshots above all) read and written with orjson.
+            "json_serializer": formats.dumps,
+            "json_deserializer": formats.loads,
         },
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Response headers a browser script may read across origins.

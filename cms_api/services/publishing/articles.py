@@ -42,8 +42,11 @@ from cms_api.services.publishing.people import refresh_people
 from cms_api.services.publishing.render_lock import hold_render_lock
 from cms_api.services.publishing.topics import refresh_topics
 
-# How many articles one batch loads and renders at once.
-RENDER_BATCH = 500
+# How many articles one batch loads and renders at once. In bulk the search index of one
+# batch runs while the next renders: smaller batches start it sooner and leave less of it
+# to wait for at the end (250 publishes 2,000 articles in 32-34 s, 500 in 34-36 s, 125 in
+# 36-38 s: each batch also costs its own queries).
+RENDER_BATCH = 250
 
 # What rendering needs beyond the live revision's snapshot.
 _ARTICLE_GRAPH = (
@@ -99,7 +102,7 @@ def _go_live(article_ids: list[uuid.UUID], when: datetime) -> list[Article]:
     if len(articles) != len(article_ids):
         raise LookupError(set(article_ids) - {article.id for article in articles})
     # Their FAQs and links read in two queries for all, not two per article.
-    revisions.record_many(
+    recorded = revisions.record_many(
         [article for article in articles if not article.revision_number], reason="publish"
     )
     for article in articles:
@@ -114,7 +117,10 @@ def _go_live(article_ids: list[uuid.UUID], when: datetime) -> list[Article]:
         article.publish_at_revision = None
         _record_reviews_going_live(article, when)
     db.session.flush()
-    date_live_faqs(articles, when)
+    # The revisions just recorded went live: their snapshots need no reading back.
+    date_live_faqs(
+        articles, when, {revision.article_id: revision.snapshot for revision in recorded}
+    )
     return list(articles)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -11,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, true, update
 
 from cms_api.database import db
+from cms_api.domain.formats import loads
 from cms_api.models import Article, Faq, PublishedDocument, Topic
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing import revisions, store
@@ -143,22 +143,34 @@ def _row(
     )
 
 
-def date_live_faqs(articles: Iterable[Article], when: datetime) -> None:
+def date_live_faqs(
+    articles: Iterable[Article],
+    when: datetime,
+    recorded: dict[uuid.UUID, dict[str, Any]] | None = None,
+) -> None:
     """Date the FAQs a publish puts in front of readers: the publish step, not rendering.
 
     A FAQ new to readers is published now; one whose text readers saw differently (in
     its stored document) is updated now; one readers already see as it is keeps its dates.
+    `recorded` holds the snapshots of live revisions the caller has just recorded, by
+    article id (the others are read).
     """
-    keys = [(article.id, article.live_revision) for article in articles if article.live_revision]
+    recorded = recorded or {}
+    keys = [
+        (article.id, article.live_revision)
+        for article in articles
+        if article.live_revision and article.id not in recorded
+    ]
+    contents = list(revisions.snapshots(keys).values()) + [
+        recorded[article.id] for article in articles if article.id in recorded
+    ]
     entries = {
-        uuid.UUID(entry["id"]): entry
-        for content in revisions.snapshots(keys).values()
-        for entry in content.get("faqs") or []
+        uuid.UUID(entry["id"]): entry for content in contents for entry in content.get("faqs") or []
     }
     if not entries:
         return
     stored = {
-        entity_id: json.loads(body)
+        entity_id: loads(body)
         for entity_id, body in db.session.execute(
             select(PublishedDocument.entity_id, PublishedDocument.body).where(
                 PublishedDocument.kind == "faq", PublishedDocument.entity_id.in_(list(entries))
