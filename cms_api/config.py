@@ -350,9 +350,10 @@ def flask_config(settings: Settings, overrides: dict[str, Any] | None = None) ->
             "max_overflow": 5,
             "pool_timeout": settings.db_connect_timeout,
             "connect_args": {"connect_timeout": settings.db_connect_timeout},
-            # JSON columns (revision snapshots above all) read and written with orjson.
+            # JSON columns (revision snapshots above all) written with orjson. They are
+            # read with the standard library: orjson reads an integer past 64 bits as a
+            # float, and looking for one costs more than the parse saves.
             "json_serializer": formats.dumps,
-            "json_deserializer": formats.loads,
         },
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # Response headers a browser script may read across origins.

@@ -182,9 +182,8 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
             topics |= batch.topics
             locales |= batch.locales
         # Profiles and topic pages list the newest articles: render each once, at the end,
-        # in the locales of the articles rendered. Their reads wait for the last batch's
-        # index, which needs them not.
-        search_index.start_queued()
+        # in the locales of the articles rendered (the last batch's index starts once
+        # they have read what they render).
         refresh_people(people, locales=locales)
         refresh_topics(topics, with_ancestors=True, locales=locales)
 

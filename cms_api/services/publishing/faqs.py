@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -10,7 +11,6 @@ from typing import Any
 from sqlalchemy import func, select, true, update
 
 from cms_api.database import db
-from cms_api.domain.formats import loads
 from cms_api.models import Article, Faq, PublishedDocument, Topic
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing import revisions, store
@@ -170,7 +170,7 @@ def date_live_faqs(
     if not entries:
         return
     stored = {
-        entity_id: loads(body)
+        entity_id: json.loads(body)
         for entity_id, body in db.session.execute(
             select(PublishedDocument.entity_id, PublishedDocument.body).where(
                 PublishedDocument.kind == "faq", PublishedDocument.entity_id.in_(list(entries))

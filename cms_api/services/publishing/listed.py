@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import text
 
 from cms_api.database import db
-from cms_api.domain.formats import loads
 from cms_api.services.publishing import store
 
 # Each wanted (locale, tag): its total from `listed_article_counts` and its newest
@@ -60,7 +60,7 @@ def embedded_articles(wanted: set[Wanted]) -> dict[Wanted, tuple[list[dict[str, 
     return {
         key: (
             [
-                loads(row.summary)
+                json.loads(row.summary)
                 for row in sorted(
                     items, key=lambda row: (row.published_at, row.entity_id), reverse=True
                 )

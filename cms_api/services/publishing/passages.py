@@ -118,7 +118,7 @@ cut_passages AS (
 # Passages of these documents not embedded yet: the ones just cut, or all of them after
 # the migration that brought embeddings in.
 _UNEMBEDDED = """
-SELECT p.kind, p.entity_id, p.position, p.title, p.heading, p.text
+SELECT p.kind, p.entity_id, p.position, p.title, p.heading, p.text, p.etag
 FROM answer_passages AS p
 JOIN ({wanted}) AS wanted USING (kind, entity_id)
 WHERE p.embedding IS NULL
@@ -127,9 +127,12 @@ _STORE_EMBEDDINGS = """
 UPDATE answer_passages AS p SET embedding = given.embedding{also}
 FROM unnest(
     %(kinds)s::text[], %(ids)s::uuid[], %(positions)s::int[], %(embeddings)s::bytea[],
-    %(vectors)s::text[]
-) AS given(kind, entity_id, position, embedding, vector)
+    %(vectors)s::text[], %(etags)s::text[]
+) AS given(kind, entity_id, position, embedding, vector, etag)
 WHERE p.kind = given.kind AND p.entity_id = given.entity_id AND p.position = given.position
+    -- Embedded beside indexing, a passage may have been cut again from a newer version
+    -- of its document meanwhile: that one waits for its own embedding.
+    AND p.etag = given.etag AND p.embedding IS NULL
 """
 _ALSO_PGVECTOR = ", embedding_vector = given.vector::vector"
 # Embedded this many at a time: a bulk publish of thousands of articles holds one batch
@@ -170,7 +173,9 @@ def embed_passages(
 def store_embeddings(connection: Any, rows: list[Any], pgvector: bool) -> None:
     """Embed these passages (rows of `_UNEMBEDDED`) and store their embeddings."""
     store = _STORE_EMBEDDINGS.replace("{also}", _ALSO_PGVECTOR if pgvector else "")
-    embedded = embedding.embed([embedding.passage_text(*row[3:]) for row in rows])
+    embedded = embedding.embed(
+        [embedding.passage_text(row.title, row.heading, row.text) for row in rows]
+    )
     connection.exec_driver_sql(
         store,
         {
@@ -179,5 +184,6 @@ def store_embeddings(connection: Any, rows: list[Any], pgvector: bool) -> None:
             "positions": [row.position for row in rows],
             "embeddings": [embedding.to_bytes(vector) for vector in embedded],
             "vectors": [embedding.to_pgvector(v) for v in embedded] if pgvector else None,
+            "etags": [row.etag for row in rows],
         },
     )

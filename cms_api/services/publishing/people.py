@@ -12,7 +12,7 @@ from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.models import Person, PersonTranslation, PublishedDocument
 from cms_api.services import runtime
-from cms_api.services.publishing import images, store
+from cms_api.services.publishing import images, search_index, store
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing.listed import embedded_articles
 from cms_api.services.publishing.render_lock import hold_render_lock
@@ -54,6 +54,8 @@ def refresh_people(
             for role in ("author", "reviewer")
         }
     )
+    # Read all it renders: in bulk, the search index may have the connection meanwhile.
+    search_index.start_queued()
     rows, hidden = [], []
     now = utcnow()
     for person, locale, translation in pages:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.domain.etags import etag_for
-from cms_api.domain.formats import dumps, loads
+from cms_api.domain.formats import dumps
 from cms_api.models import (
     Article,
     Faq,
@@ -288,4 +289,4 @@ def stored_summaries(kind: str, ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str
             PublishedDocument.kind == kind, PublishedDocument.entity_id.in_(ids)
         )
     ).all()
-    return {entity_id: loads(summary) for entity_id, summary in rows}
+    return {entity_id: json.loads(summary) for entity_id, summary in rows}

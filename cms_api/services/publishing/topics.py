@@ -12,7 +12,7 @@ from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.models import Faq, Person, PublishedDocument, Topic, TopicTranslation
 from cms_api.services import runtime
-from cms_api.services.publishing import images, store
+from cms_api.services.publishing import images, search_index, store
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing.faqs import topic_entry, topic_faq_row
 from cms_api.services.publishing.listed import embedded_articles
@@ -83,6 +83,8 @@ def refresh_topics(
     listed = embedded_articles(
         {(locale, f"topic:{topic.slug}") for topic, locale, _ in pages if topic.deleted_at is None}
     )
+    # Read all it renders: in bulk, the search index may have the connection meanwhile.
+    search_index.start_queued()
     rows, faq_rows, hidden = [], [], []
     now = utcnow()
     for topic, locale, translation in pages:

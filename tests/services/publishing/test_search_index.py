@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections import namedtuple
 from typing import Any
 
 import psycopg
@@ -82,10 +83,12 @@ def test_work_waits_in_its_queue_until_the_publisher_lets_the_thread_start(
     app, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     started: list[list[tuple[str, uuid.UUID]]] = []
+    first_started = threading.Event()
     index = search_index._index
 
     def recorded(connection: Any, pairs: list[tuple[str, uuid.UUID]], *args: Any) -> None:
         started.append(pairs)
+        first_started.set()
         index(connection, pairs, *args)
 
     monkeypatch.setattr(search_index, "_index", recorded)
@@ -98,8 +101,8 @@ def test_work_waits_in_its_queue_until_the_publisher_lets_the_thread_start(
             assert started == []
             search_index.start_queued()
             search_index.index_documents(keys[1:])
-            db.session.execute(text("SELECT pg_sleep(0.2)"))
-            assert started == [keys[:1]]
+            assert first_started.wait(10)
+            assert started == [keys[:1]]  # the second waits in the queue
         # What was still queued when the block ended was indexed before it ended, in order.
         assert started == [keys[:1], keys[1:]]
         db.session.rollback()
@@ -347,3 +350,40 @@ def test_a_batch_of_several_locales_is_indexed_in_one_go_each_in_its_language(ap
     assert "'dolor'" not in entries[english].title_vector
     assert passages == ["es"]
     assert lexicon == [("es", "migran")]
+
+
+def test_an_embedding_is_stored_only_on_the_passage_it_was_made_for(app) -> None:
+    with app.app_context():
+        connection = db.session.connection()
+        passage = db.session.execute(
+            text(
+                "SELECT kind, entity_id, position, title, heading, text, etag"
+                " FROM answer_passages ORDER BY kind, entity_id, position LIMIT 1"
+            )
+        ).one()
+        db.session.execute(
+            text(
+                "UPDATE answer_passages SET embedding = NULL"
+                " WHERE kind = :kind AND entity_id = :entity_id AND position = :position"
+            ),
+            passage._asdict(),
+        )
+
+        def embedding_of() -> bytes | None:
+            return db.session.scalar(
+                text(
+                    "SELECT embedding FROM answer_passages"
+                    " WHERE kind = :kind AND entity_id = :entity_id AND position = :position"
+                ),
+                passage._asdict(),
+            )
+
+        Passage = namedtuple("Passage", passage._fields)
+        older = Passage(*passage)._replace(etag="older")
+        pgvector = search_index.vectors.has_pgvector_column(connection)
+        # Made from an older version of the document: the passage waits for its own.
+        passages.store_embeddings(connection, [older], pgvector)
+        assert embedding_of() is None
+        passages.store_embeddings(connection, [passage], pgvector)
+        assert embedding_of() is not None
+        db.session.rollback()
