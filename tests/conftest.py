@@ -224,7 +224,7 @@ def live_server(committed_app: Flask) -> Iterator[tuple[int, dict[str, str]]]:
             for role in ("editor", "reviewer")
         }
         db.session.commit()
-    server = make_server("127.0.0.1", 0, committed_app, threaded=True)
+    server = make_server("127.0.0.1", 0, _buffered(committed_app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -232,6 +232,26 @@ def live_server(committed_app: Flask) -> Iterator[tuple[int, dict[str, str]]]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+def _buffered(app: Any) -> Any:
+    """The app, its responses read whole and closed before the server writes them.
+
+    Werkzeug's development server skips closing a response when the client drops the
+    connection first (a browser leaving a page while its favicon loads): the static
+    file it held open is then collected unclosed, a ResourceWarning the test suite turns
+    into a failure of whichever test is running. Test responses are small and finite.
+    """
+
+    def buffered(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+
+    return buffered
 
 
 @pytest.fixture(autouse=True)
