@@ -532,9 +532,8 @@ def _load_ancestors(topics: Iterable[Topic]) -> None:
         if wanted:
             known |= {
                 topic.id: topic
-                for topic in db.session.scalars(
-                    select(Topic).where(Topic.id.in_(wanted)).options(selectinload(Topic.codes))
-                )
+                # Only their names, slugs and specialties are shown: no codes.
+                for topic in db.session.scalars(select(Topic).where(Topic.id.in_(wanted)))
             }
         for topic in pending:
             if topic.parent_id is not None and "parent" in inspect(topic).unloaded:

@@ -46,27 +46,36 @@ def _indexed(keys: list[tuple[str, uuid.UUID]]) -> tuple[int, int]:
     return entries, passages
 
 
+def _threads_calling(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[str]:
+    """The names of the threads that call `module.name` from now on (it still runs)."""
+    threads: list[str] = []
+    original = getattr(module, name)
+
+    def recorded(*args: Any) -> None:
+        threads.append(threading.current_thread().name)
+        original(*args)
+
+    monkeypatch.setattr(module, name, recorded)
+    return threads
+
+
+def _forget(table: str, keys: list[tuple[str, uuid.UUID]]) -> None:
+    """Delete these documents' rows of a search table (`search_entries`, `answer_passages`)."""
+    db.session.execute(
+        text(f"DELETE FROM {table} WHERE entity_id = ANY(:ids)"),
+        {"ids": [entity_id for _, entity_id in keys]},
+    )
+
+
 def test_documents_indexed_alongside_are_indexed_by_another_thread_before_the_block_ends(
     app, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    threads: list[str] = []
-    index = search_index._index
-
-    def recorded(*args: Any, **kwargs: Any) -> None:
-        threads.append(threading.current_thread().name)
-        index(*args, **kwargs)
-
-    monkeypatch.setattr(search_index, "_index", recorded)
+    threads = _threads_calling(monkeypatch, search_index, "_index")
     with app.app_context():
         keys = _article_keys()
         before = _indexed(keys)
-        ids = [entity_id for _, entity_id in keys]
-        db.session.execute(
-            text("DELETE FROM search_entries WHERE entity_id = ANY(:ids)"), {"ids": ids}
-        )
-        db.session.execute(
-            text("DELETE FROM answer_passages WHERE entity_id = ANY(:ids)"), {"ids": ids}
-        )
+        _forget("search_entries", keys)
+        _forget("answer_passages", keys)
         assert _indexed(keys) == (0, 0)
 
         with search_index.alongside():
@@ -130,21 +139,11 @@ def test_work_still_queued_when_the_block_fails_is_dropped(
 def test_passages_are_embedded_on_a_thread_of_their_own(
     app, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    threads: list[str] = []
-    store = passages.store_embeddings
-
-    def recorded(*args: Any) -> None:
-        threads.append(threading.current_thread().name)
-        store(*args)
-
-    monkeypatch.setattr(passages, "store_embeddings", recorded)
+    threads = _threads_calling(monkeypatch, passages, "store_embeddings")
     with app.app_context():
         keys = _article_keys()
         before = _indexed(keys)
-        ids = [entity_id for _, entity_id in keys]
-        db.session.execute(
-            text("DELETE FROM answer_passages WHERE entity_id = ANY(:ids)"), {"ids": ids}
-        )
+        _forget("answer_passages", keys)
 
         with search_index.alongside():
             search_index.index_documents(keys)
@@ -163,10 +162,7 @@ def test_an_error_of_the_embedding_thread_is_raised_when_the_block_ends(
     monkeypatch.setattr(passages, "store_embeddings", broken)
     with app.app_context():
         keys = _article_keys()
-        db.session.execute(
-            text("DELETE FROM answer_passages WHERE entity_id = ANY(:ids)"),
-            {"ids": [entity_id for _, entity_id in keys]},
-        )
+        _forget("answer_passages", keys)
         with pytest.raises(RuntimeError, match="the embedding failed"), search_index.alongside():
             search_index.index_documents(keys)
         db.session.rollback()
