@@ -25,7 +25,8 @@ WHERE d.kind = wanted.kind AND d.entity_id = wanted.entity_id
 # each document once into `docs` (with `uncut`: no passage of its stored version yet, and
 # its locale's text search `configuration`) and makes each article section's plain text
 # and text search vectors once into `sections`, for its search entry and its passage both.
-# A passage is in its document's locale, and stemmed in its language.
+# A passage is in its document's locale, and stemmed in its language. The HTML publishing
+# stripped in Python is in each document's `known` texts (the same as cms_search_plain's).
 CUT = """
 cut AS (
     SELECT
@@ -35,7 +36,8 @@ cut AS (
         coalesce(sections.heading, '') AS heading,
         sections.html, docs.body->'review' AS review,
         true AS of_section, sections.text,
-        coalesce(sections.heading_vector, '') AS heading_vector, sections.text_vector
+        coalesce(sections.heading_vector, '') AS heading_vector, sections.text_vector,
+        docs.known
     FROM sections
     JOIN docs USING (kind, entity_id)
     WHERE docs.uncut AND sections.has_body
@@ -44,7 +46,7 @@ cut AS (
         docs.kind, docs.entity_id, docs.etag, docs.locale, docs.configuration,
         100000 + faq.n::int, 'article', docs.body->>'slug', NULL, docs.body->>'title',
         coalesce(faq.item->>'question', ''), faq.item->>'answer_html', docs.body->'review',
-        false, NULL, NULL, NULL
+        false, NULL, NULL, NULL, docs.known
     FROM docs
     CROSS JOIN LATERAL jsonb_array_elements(
         CASE jsonb_typeof(docs.body->'faqs') WHEN 'array' THEN docs.body->'faqs' ELSE '[]' END
@@ -63,7 +65,7 @@ cut AS (
             END,
             'reviewed_on', docs.body->'reviewed_on'
         ),
-        false, NULL, NULL, NULL
+        false, NULL, NULL, NULL, docs.known
     FROM docs
     WHERE docs.uncut AND docs.kind = 'faq' AND jsonb_typeof(docs.body->'topic') = 'object'
 ),
@@ -72,8 +74,10 @@ plain AS (
         cut.*,
         cms_search_squash(cut.title) AS plain_title,
         cms_search_squash(cut.heading) AS plain_heading,
-        CASE WHEN cut.of_section THEN cut.text ELSE cms_search_plain(cut.html) END
-            AS plain_text
+        CASE
+            WHEN cut.of_section THEN cut.text
+            ELSE coalesce(cut.known->>cut.html, cms_search_plain(cut.html))
+        END AS plain_text
     FROM cut
     WHERE cut.html IS NOT NULL AND cut.page_slug IS NOT NULL
     OFFSET 0  -- computed once, however often used

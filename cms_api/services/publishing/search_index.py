@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +15,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from cms_api.database import db
-from cms_api.domain import locales
+from cms_api.domain import locales, search_text
+from cms_api.domain.formats import dumps
 from cms_api.services import vectors
 from cms_api.services.publishing import passages
 
@@ -40,11 +41,14 @@ def configuration_of(locale: str) -> str:
 # stemmed in its own locale's language (`configuration`): one statement for a batch of
 # documents in any mix of locales. cms_search_squash, cms_search_plain (text, and the text
 # of sanitized HTML) and cms_search_concat (|| as an aggregate) come from migration 0003,
-# whose backfill runs these statements over everything.
+# whose backfill runs these statements over everything. Here `{wanted}` also yields each
+# document's `known` texts: a JSON object of the search text of the HTML publishing has
+# stripped in Python already (`search_text.plain_texts`, the same text), or null;
+# cms_search_plain strips the rest.
 _INDEX_ENTRIES = """
 WITH docs AS (
     SELECT
-        d.kind, d.entity_id, d.etag, d.slug, d.published_at, d.tags, d.locale,
+        d.kind, d.entity_id, d.etag, d.slug, d.published_at, d.tags, d.locale, wanted.known,
         {configuration} AS configuration, parsed.body,
         NOT EXISTS (
             SELECT FROM answer_passages AS known
@@ -71,7 +75,10 @@ sections AS MATERIALIZED (
     CROSS JOIN LATERAL (
         SELECT
             cms_search_squash(found.item->>'heading') AS heading,
-            cms_search_plain(found.item->>'body_html') AS text
+            coalesce(
+                docs.known->>(found.item->>'body_html'),
+                cms_search_plain(found.item->>'body_html')
+            ) AS text
         OFFSET 0
     ) AS text
     WHERE docs.kind = 'article'
@@ -119,6 +126,7 @@ parts AS (
             cms_search_squash(coalesce(docs.body->>'title', docs.body->>'question', '')) AS title,
             coalesce(
                 cms_search_squash(docs.body->>'summary'),
+                docs.known->>(docs.body->>'answer_html'),
                 cms_search_plain(docs.body->>'answer_html'),
                 ''
             ) AS summary
@@ -196,36 +204,63 @@ _GIVEN = (
     "SELECT DISTINCT kind, entity_id "
     "FROM unnest(%(kinds)s::text[], %(ids)s::uuid[]) AS given(kind, entity_id)"
 )
+# The same documents (given once each), with their `known` texts, for `_INDEX_ENTRIES`.
+_GIVEN_KNOWN = (
+    "SELECT kind, entity_id, known::jsonb AS known "
+    "FROM unnest(%(kinds)s::text[], %(ids)s::uuid[], %(known)s::text[]) "
+    "AS given(kind, entity_id, known)"
+)
 _ALL = "SELECT kind, entity_id FROM published_documents WHERE kind IN ('article', 'faq')"
+_ALL_KNOWN = f"SELECT kind, entity_id, NULL::jsonb AS known FROM ({_ALL}) AS every"
 
 
-def index_documents(keys: Iterable[tuple[str, uuid.UUID]]) -> None:
+def index_documents(
+    keys: Iterable[tuple[str, uuid.UUID]],
+    documents: Mapping[tuple[str, uuid.UUID], dict[str, Any]] | None = None,
+) -> None:
     """(Re)index these published documents; kinds other than article and FAQ are ignored.
 
-    Called by publishing after it writes documents, in the same transaction. Documents
-    that are withdrawn leave the index by themselves (the foreign key cascades). Inside
-    `alongside()` the work is queued for its thread (see `start_queued`), and is done
-    when that block ends.
+    Called by publishing after it writes documents, in the same transaction, with the
+    `documents` it wrote where it has them at hand: their HTML is stripped in Python
+    (cheaper than in SQL, to the same text). Documents that are withdrawn leave the index
+    by themselves (the foreign key cascades). Inside `alongside()` the work is queued for
+    its thread (see `start_queued`), and is done when that block ends.
     """
     pairs = [(kind, entity_id) for kind, entity_id in keys if kind in ("article", "faq")]
     if not pairs:
         return
+    pairs = list(dict.fromkeys(pairs))
+    given = [documents.get(pair) for pair in pairs] if documents else [None] * len(pairs)
     worker = db.session.info.get(_WORKER)
     if worker is not None:
-        worker.submit(pairs)
+        worker.submit(pairs, given)
         return
     connection = db.session.connection()
-    _index(connection, pairs, vectors.has_pgvector_column(connection))
+    _index(connection, pairs, given, vectors.has_pgvector_column(connection))
 
 
 def _index(
     connection: Any,
     pairs: list[tuple[str, uuid.UUID]],
+    documents: list[dict[str, Any] | None],
     pgvector: bool,
     later: Callable[..., None] | None = None,
 ) -> None:
+    """Index these distinct documents, with `documents` (each pair's as stored, or None)."""
     params = {"kinds": [kind for kind, _ in pairs], "ids": [entity_id for _, entity_id in pairs]}
-    _run(connection, _GIVEN, params, pgvector=pgvector, later=later)
+    known = [
+        dumps(search_text.plain_texts([document])) if document is not None else None
+        for document in documents
+    ]
+    _run(
+        connection,
+        _GIVEN,
+        params,
+        wanted_known=_GIVEN_KNOWN,
+        known_params={**params, "known": known},
+        pgvector=pgvector,
+        later=later,
+    )
 
 
 def _run(
@@ -233,14 +268,17 @@ def _run(
     wanted: str,
     params: dict[str, Any],
     *,
+    wanted_known: str,
+    known_params: dict[str, Any],
     pgvector: bool,
     later: Callable[..., None] | None = None,
 ) -> None:
     # Instant answers quote the same documents, cut into passages: the stale ones go, the
     # entries statement cuts the new ones, then they are embedded (by `later`, if given).
+    # `wanted_known` (with `known_params`) is `wanted` with each document's known texts.
     passages.drop_stale(connection, wanted, params)
-    for statement in (_INDEX_ENTRIES, _INDEX_WORDS):
-        connection.exec_driver_sql(statement.replace("{wanted}", wanted), params)
+    connection.exec_driver_sql(_INDEX_ENTRIES.replace("{wanted}", wanted_known), known_params)
+    connection.exec_driver_sql(_INDEX_WORDS.replace("{wanted}", wanted), params)
     passages.embed_passages(connection, wanted, params, pgvector=pgvector, later=later)
 
 
@@ -336,8 +374,10 @@ class _Worker:
         self.queued: list[tuple[Any, ...]] = []
         self.errors: list[BaseException] = []  # in the order they happened
 
-    def submit(self, pairs: list[tuple[str, uuid.UUID]]) -> None:
-        self.queued.append((_index, pairs, self.pgvector, self._embed_later))
+    def submit(
+        self, pairs: list[tuple[str, uuid.UUID]], documents: list[dict[str, Any] | None]
+    ) -> None:
+        self.queued.append((_index, pairs, documents, self.pgvector, self._embed_later))
 
     def submit_statement(self, statement: str) -> None:
         """Run a statement without parameters after the work submitted so far."""
@@ -408,7 +448,14 @@ class _Rows:
 def reindex_all(connection: Connection | None = None) -> None:
     """Index every published article and FAQ (after a bulk load, or to rebuild)."""
     connection = connection or db.session.connection()
-    _run(connection, _ALL, {}, pgvector=vectors.has_pgvector_column(connection))
+    _run(
+        connection,
+        _ALL,
+        {},
+        wanted_known=_ALL_KNOWN,
+        known_params={},
+        pgvector=vectors.has_pgvector_column(connection),
+    )
 
 
 def embed_missing(connection: Connection | None = None) -> int:

@@ -93,6 +93,8 @@ def row(
         "sort_title": title.casefold(),
         "topic_slugs": topic_slugs or [],
         "reviewed_on": reviewed_on,
+        # Not a column: the search index reads the HTML it strips from it.
+        "document": document,
     }
 
 
@@ -171,8 +173,11 @@ def upsert(rows: list[dict[str, Any]]) -> None:
         .all()
     )
     fanout.announce(
-        (kind, entity_id, slug, "published" if inserted else "updated", locale)
-        for kind, entity_id, slug, locale, inserted in written
+        (
+            (kind, entity_id, slug, "published" if inserted else "updated", locale)
+            for kind, entity_id, slug, locale, inserted in written
+        ),
+        documents={(item["kind"], item["entity_id"]): item["document"] for item in rows},
     )
     now_listed = {
         (item["kind"], item["entity_id"]): (item["locale"], set(item["tags"])) for item in rows

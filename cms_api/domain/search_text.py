@@ -1,0 +1,89 @@
+"""The search text of sanitized HTML, made in Python exactly as SQL's cms_search_plain makes it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+# Migration 0003's cms_search_plain, expression for expression: block tags become a
+# space and other tags vanish (a quoted attribute may hold ">"), the entities the
+# sanitizer writes are decoded (&amp; last, so that &amp;lt; stays literal), then
+# cms_search_squash drops the snippet markers, collapses whitespace and trims spaces.
+# ASCII-only: PostgreSQL's `\M` (end of word) and case folding are the C library's, which
+# agree with Python's on ASCII; the sanitizer writes no other tag names.
+_BLOCK_NAMES = r"</?(?:p|br|hr|li|ul|ol|h[1-6]|blockquote|pre|table|thead|tbody|tr|th|td|img)"
+_BLOCK_TAG = re.compile(
+    _BLOCK_NAMES + r"\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.IGNORECASE | re.ASCII
+)
+# Whether such a name ends where a letter other than ASCII follows is up to the server.
+_BLOCK_NAME_THEN_OTHER = re.compile(_BLOCK_NAMES + r"[^\x00-\x7f]", re.IGNORECASE | re.ASCII)
+_TAG = re.compile(r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+_ENTITIES = (
+    ("&lt;", "<"),
+    ("&gt;", ">"),
+    ("&quot;", '"'),
+    ("&#39;", "'"),
+    ("&nbsp;", " "),
+    ("&amp;", "&"),
+)
+# PostgreSQL's `\s` is the C library's isspace() in the server's locale: space, tab, line
+# feed, carriage return, form feed and vertical tab on every server, and other characters
+# on some. A text holding any character some locale (or Python) may call a space is left
+# to SQL; in the rest, Python's whitespace and PostgreSQL's are those six.
+_LOCALE_SPACE = re.compile(
+    "[\x1c-\x1f\x85\xa0\u1680\u180e\u2000-\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff]"
+)
+
+
+def plain_text(html: str) -> str | None:
+    """What `cms_search_plain(html)` returns on every server, or None where that may
+    depend on the server's locale (a character other than ASCII that may be a space, or
+    one right after a block tag's name)."""
+    if not html.isascii() and _BLOCK_NAME_THEN_OTHER.search(html):
+        return None
+    text = _TAG.sub("", _BLOCK_TAG.sub(" ", html))
+    if "&" in text:
+        for entity, character in _ENTITIES:
+            text = text.replace(entity, character)
+    if "\ue000" in text or "\ue001" in text:
+        text = text.replace("\ue000", "").replace("\ue001", "")
+    if _LOCALE_SPACE.search(text):
+        return None
+    return " ".join(text.split())
+
+
+def html_in(document: dict[str, Any]) -> Iterator[str]:
+    """The HTML a document's search entry and passages are made of, as the index reads
+    it: the bodies of its sections (and their subsections), its FAQs' answers, and a FAQ
+    document's own answer."""
+    yield from _section_html(document.get("sections"))
+    faqs = document.get("faqs")
+    if isinstance(faqs, list):
+        for faq in faqs:
+            if isinstance(faq, dict) and isinstance(faq.get("answer_html"), str):
+                yield faq["answer_html"]
+    if isinstance(document.get("answer_html"), str):
+        yield document["answer_html"]
+
+
+def _section_html(sections: Any) -> Iterator[str]:
+    if isinstance(sections, list):
+        for section in sections:
+            if isinstance(section, dict):
+                if isinstance(section.get("body_html"), str):
+                    yield section["body_html"]
+                yield from _section_html(section.get("subsections"))
+
+
+def plain_texts(documents: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """{html: its search text} for the HTML of these documents that Python can strip as
+    SQL would (`plain_text`); the index statement strips the rest itself."""
+    texts: dict[str, str] = {}
+    for document in documents:
+        for html in html_in(document):
+            if html not in texts:
+                text = plain_text(html)
+                if text is not None:
+                    texts[html] = text
+    return texts
