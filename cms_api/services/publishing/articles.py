@@ -443,6 +443,8 @@ def _refresh_batch(ids: list[uuid.UUID], fresh: _FreshSummaries | None) -> _Rend
         )
         rows.append(_article_row(live[article.id], document, summaries[article.id]))
     faq_rows = [article_faq_row(*shown_faq) for shown_faq in faqs]
+    # The writes go first: the index thread finishes its current statement and waits.
+    search_index.hold_queued()
 
     gone = [article.id for article in articles if not is_public(article)]
     if gone:

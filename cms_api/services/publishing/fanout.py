@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from sqlalchemy import event, insert, text
 from sqlalchemy.orm import Session
@@ -25,16 +24,16 @@ _STORED = ("published", "updated")
 
 def announce(
     changes: Iterable[Change],
-    documents: Mapping[tuple[str, uuid.UUID], dict[str, Any]] | None = None,
+    search_texts: Mapping[tuple[str, uuid.UUID], str | None] | None = None,
 ) -> None:
     """Tell the change feed, the search index, every worker's document cache and the
     webhook outbox what happened to these documents.
 
     Everything is written in the caller's transaction, so it all becomes visible when the
     change does, and not at all if it rolls back. The documents are already stored (or
-    gone): the index and the webhooks' surrogate keys are read from them. `documents`,
-    by (kind, entity id), are the ones just stored, as written: the index takes the HTML
-    it strips from them rather than from the stored text.
+    gone): the index and the webhooks' surrogate keys are read from them. `search_texts`,
+    by (kind, entity id), are those of the documents just rendered
+    (`search_index.known_texts`).
     """
     events = [
         {"kind": kind, "entity_id": entity_id, "slug": slug, "action": action, "locale": locale}
@@ -46,7 +45,7 @@ def announce(
     db.session.execute(insert(ChangeEvent.__table__), events)
     search_index.index_documents(
         ((item["kind"], item["entity_id"]) for item in events if item["action"] in _STORED),
-        documents,
+        search_texts,
     )
     _notify_document_caches({(item["kind"], item["entity_id"]) for item in events})
     outbox.content_changed(events)

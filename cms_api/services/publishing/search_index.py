@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -204,25 +205,33 @@ _GIVEN = (
     "SELECT DISTINCT kind, entity_id "
     "FROM unnest(%(kinds)s::text[], %(ids)s::uuid[]) AS given(kind, entity_id)"
 )
-# The same documents (given once each), with their `known` texts, for `_INDEX_ENTRIES`.
+# The same documents (given once each), with their `known` texts, for `_INDEX_ENTRIES`. The
+# texts go in binary: as text, every quote of the HTML in them would be escaped, and
+# parsed back, at about as much cost as stripping the HTML in SQL.
 _GIVEN_KNOWN = (
     "SELECT kind, entity_id, known::jsonb AS known "
-    "FROM unnest(%(kinds)s::text[], %(ids)s::uuid[], %(known)s::text[]) "
+    "FROM unnest(%(kinds)s::text[], %(ids)s::uuid[], %(known)b::text[]) "
     "AS given(kind, entity_id, known)"
 )
 _ALL = "SELECT kind, entity_id FROM published_documents WHERE kind IN ('article', 'faq')"
 _ALL_KNOWN = f"SELECT kind, entity_id, NULL::jsonb AS known FROM ({_ALL}) AS every"
 
 
+def known_texts(document: dict[str, Any]) -> str:
+    """The search text of a rendered document's HTML, for `index_documents`: a JSON object
+    of each HTML value and its text (`search_text.plain_texts`)."""
+    return dumps(search_text.plain_texts([document]))
+
+
 def index_documents(
     keys: Iterable[tuple[str, uuid.UUID]],
-    documents: Mapping[tuple[str, uuid.UUID], dict[str, Any]] | None = None,
+    search_texts: Mapping[tuple[str, uuid.UUID], str] | None = None,
 ) -> None:
     """(Re)index these published documents; kinds other than article and FAQ are ignored.
 
     Called by publishing after it writes documents, in the same transaction, with the
-    `documents` it wrote where it has them at hand: their HTML is stripped in Python
-    (cheaper than in SQL, to the same text). Documents that are withdrawn leave the index
+    `search_texts` of those it rendered (`known_texts`): their HTML, stripped in Python
+    already, is not stripped again in SQL. Documents that are withdrawn leave the index
     by themselves (the foreign key cascades). Inside `alongside()` the work is queued for
     its thread (see `start_queued`), and is done when that block ends.
     """
@@ -230,10 +239,12 @@ def index_documents(
     if not pairs:
         return
     pairs = list(dict.fromkeys(pairs))
-    given = [documents.get(pair) for pair in pairs] if documents else [None] * len(pairs)
+    given = [search_texts.get(pair) for pair in pairs] if search_texts else [None] * len(pairs)
     worker = db.session.info.get(_WORKER)
     if worker is not None:
-        worker.submit(pairs, given)
+        # In pieces, so that the publisher's statements wait for one piece at most.
+        for start in range(0, len(pairs), INDEX_PIECE):
+            worker.submit(pairs[start : start + INDEX_PIECE], given[start : start + INDEX_PIECE])
         return
     connection = db.session.connection()
     _index(connection, pairs, given, vectors.has_pgvector_column(connection))
@@ -242,16 +253,12 @@ def index_documents(
 def _index(
     connection: Any,
     pairs: list[tuple[str, uuid.UUID]],
-    documents: list[dict[str, Any] | None],
+    known: list[str | None],
     pgvector: bool,
     later: Callable[..., None] | None = None,
 ) -> None:
-    """Index these distinct documents, with `documents` (each pair's as stored, or None)."""
+    """Index these distinct documents, with each one's `known_texts` (or None)."""
     params = {"kinds": [kind for kind, _ in pairs], "ids": [entity_id for _, entity_id in pairs]}
-    known = [
-        dumps(search_text.plain_texts([document])) if document is not None else None
-        for document in documents
-    ]
     _run(
         connection,
         _GIVEN,
@@ -283,6 +290,9 @@ def _run(
 
 
 _WORKER = "search_index_worker"
+# Documents indexed by one statement of the thread beside rendering: a few hundred
+# milliseconds of PostgreSQL's work at most, which a statement of the publisher's may wait for.
+INDEX_PIECE = 50
 
 # The tables a publish fills, with the rows that foreign keys check on each insert.
 _ANALYZE_WRITTEN = (
@@ -302,6 +312,18 @@ def start_queued() -> None:
     worker = db.session.info.get(_WORKER)
     if worker is not None:
         worker.start_queued()
+
+
+def hold_queued() -> None:
+    """Inside `alongside()`, let the thread start no more work until `start_queued`.
+
+    A publisher calls it when it is about to write what it rendered: its statements then
+    wait for the thread's current statement at most, not for every one queued. Outside
+    the block it does nothing.
+    """
+    worker = db.session.info.get(_WORKER)
+    if worker is not None:
+        worker.hold()
 
 
 def analyze_written() -> None:
@@ -327,12 +349,14 @@ def alongside() -> Iterator[None]:
     """Index what is published inside this block on a thread of its own, while the block
     goes on (rendering the next batch); the block ends when the index is done.
 
-    The index is PostgreSQL's work (text search vectors, HTML stripped in SQL) and the
+    The index is mostly PostgreSQL's work (text search vectors, passages) and the
     rendering Python's, so on two cores the one hides much of the other. The thread uses
     the session's own connection, in its transaction: psycopg serializes the statements
     of the two threads, and the thread runs its batches in order. So that its statements
-    do not hold the connection while the block's own reads wait, its work waits in a
-    queue until the block calls `start_queued` (before rendering) or ends. Nothing read
+    do not hold the connection while the block's own reads and writes wait, its work
+    waits in a queue until the block calls `start_queued` (before rendering), and it
+    starts nothing new after `hold_queued` (before writing) until then; at the block's
+    end it does what is left. Nothing read
     inside the block depends on the index; a document changed or withdrawn by a later
     batch before its turn comes is indexed as it is then, which is what indexing it at
     once and again later would leave.
@@ -364,20 +388,20 @@ class _Worker:
     """One thread indexing batches in the order given, on the driver's connection; work
     is queued until `start_queued`. The passages each batch cuts are embedded on a second
     thread (Python's work, mostly outside the GIL), while the first goes on with the next
-    batch's statements."""
+    batch's statements. After `hold`, neither thread starts a statement until
+    `start_queued` again."""
 
     def __init__(self, driver_connection: Any, pgvector: bool) -> None:
-        self.connection = _DriverConnection(driver_connection)
+        self.allowed = threading.Event()  # the threads may start their next statement
+        self.connection = _DriverConnection(driver_connection, self.allowed)
         self.pgvector = pgvector
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index")
         self.embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-embed")
         self.queued: list[tuple[Any, ...]] = []
         self.errors: list[BaseException] = []  # in the order they happened
 
-    def submit(
-        self, pairs: list[tuple[str, uuid.UUID]], documents: list[dict[str, Any] | None]
-    ) -> None:
-        self.queued.append((_index, pairs, documents, self.pgvector, self._embed_later))
+    def submit(self, pairs: list[tuple[str, uuid.UUID]], known: list[str | None]) -> None:
+        self.queued.append((_index, pairs, known, self.pgvector, self._embed_later))
 
     def submit_statement(self, statement: str) -> None:
         """Run a statement without parameters after the work submitted so far."""
@@ -387,6 +411,10 @@ class _Worker:
         queued, self.queued = self.queued, []
         for work in queued:
             self.pool.submit(self._run, *work)
+        self.allowed.set()
+
+    def hold(self) -> None:
+        self.allowed.clear()
 
     def _embed_later(self, work: Any, *args: Any) -> None:
         self.embedder.submit(self._run, work, *args)
@@ -408,6 +436,7 @@ class _Worker:
         if raise_error:
             self.start_queued()
         self.queued = []
+        self.allowed.set()  # what the thread was held from, it does now
         self.pool.shutdown(wait=True)  # its last batch hands the embedder its last work
         self.embedder.shutdown(wait=True)
         if not self.errors:
@@ -425,12 +454,15 @@ def _statement(connection: Any, statement: str) -> None:
 
 
 class _DriverConnection:
-    """SQLAlchemy's `exec_driver_sql`, as the index uses it, on a psycopg connection."""
+    """SQLAlchemy's `exec_driver_sql`, as the index uses it, on a psycopg connection; each
+    statement waits until `allowed` is set (the publisher's own have gone first)."""
 
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Any, allowed: threading.Event) -> None:
         self.connection = connection
+        self.allowed = allowed
 
     def exec_driver_sql(self, statement: str, params: dict[str, Any] | None) -> _Rows:
+        self.allowed.wait()
         with self.connection.cursor(row_factory=namedtuple_row) as cursor:
             cursor.execute(statement, params)
             return _Rows(cursor.fetchall() if cursor.description else [])

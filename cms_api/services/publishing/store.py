@@ -25,7 +25,7 @@ from cms_api.models import (
     TopicTranslation,
 )
 from cms_api.services import runtime
-from cms_api.services.publishing import fanout
+from cms_api.services.publishing import fanout, search_index
 
 # How many article summaries a person's or topic's document embeds; the rest are a
 # filtered /v1/articles query away.
@@ -37,6 +37,8 @@ _TRANSLATIONS: dict[str, tuple[Any, Any]] = {
     "person": (PersonTranslation, PersonTranslation.person_id),
     "topic": (TopicTranslation, TopicTranslation.topic_id),
 }
+# The documents the search index has (search_index.index_documents).
+_INDEXED = ("article", "faq")
 # The documents topic and person pages list, and the tags that list them there.
 _LISTED_KINDS = ("article", "faq")
 # listed_articles (migration 0023) keeps the same prefixes of article documents.
@@ -93,8 +95,8 @@ def row(
         "sort_title": title.casefold(),
         "topic_slugs": topic_slugs or [],
         "reviewed_on": reviewed_on,
-        # Not a column: the search index reads the HTML it strips from it.
-        "document": document,
+        # Not a column: for the search index, which would strip the HTML again otherwise.
+        "search_texts": search_index.known_texts(document) if kind in _INDEXED else None,
     }
 
 
@@ -177,7 +179,7 @@ def upsert(rows: list[dict[str, Any]]) -> None:
             (kind, entity_id, slug, "published" if inserted else "updated", locale)
             for kind, entity_id, slug, locale, inserted in written
         ),
-        documents={(item["kind"], item["entity_id"]): item["document"] for item in rows},
+        search_texts={(item["kind"], item["entity_id"]): item["search_texts"] for item in rows},
     )
     now_listed = {
         (item["kind"], item["entity_id"]): (item["locale"], set(item["tags"])) for item in rows

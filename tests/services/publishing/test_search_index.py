@@ -117,6 +117,56 @@ def test_work_waits_in_its_queue_until_the_publisher_lets_the_thread_start(
         db.session.rollback()
 
 
+def test_after_hold_the_threads_start_no_statement_until_started_again(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[str] = []
+    run_again = threading.Event()
+    original = search_index._statement
+
+    def recorded(connection: Any, statement: str) -> None:
+        original(connection, statement)
+        ran.append(statement)
+        run_again.set()
+
+    monkeypatch.setattr(search_index, "_statement", recorded)
+    with app.app_context():
+        with search_index.alongside():
+            search_index.start_queued()
+            search_index.hold_queued()  # the publisher is about to write
+            search_index.analyze_written()  # queued: waits for start_queued
+            worker = db.session.info[search_index._WORKER]
+            worker.pool.submit(worker._run, search_index._statement, "SELECT 1")  # not queued
+            # The publisher's writes have the connection; the thread's statement waits.
+            db.session.execute(text("SELECT pg_sleep(0.2)"))
+            assert ran == []
+            search_index.start_queued()
+            assert run_again.wait(10)
+        assert ran == ["SELECT 1", search_index._ANALYZE_WRITTEN]
+        db.session.rollback()
+
+
+def test_a_publish_in_bulk_indexes_in_pieces(app, monkeypatch: pytest.MonkeyPatch) -> None:
+    pieces: list[int] = []
+    index = search_index._index
+
+    def recorded(connection: Any, pairs: list[Any], *args: Any) -> None:
+        pieces.append(len(pairs))
+        index(connection, pairs, *args)
+
+    monkeypatch.setattr(search_index, "_index", recorded)
+    monkeypatch.setattr(search_index, "INDEX_PIECE", 2)
+    with app.app_context():
+        keys = _article_keys()
+        before = _indexed(keys)
+        _forget("search_entries", keys)
+        with search_index.alongside():
+            search_index.index_documents(keys)
+        assert _indexed(keys) == before
+        db.session.rollback()
+    assert pieces == [2, 1]
+
+
 def test_work_still_queued_when_the_block_fails_is_dropped(
     app, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -173,7 +173,7 @@ def _search_rows(ids: list[uuid.UUID]) -> list[tuple]:
     return [tuple(row) for row in entries + cut]
 
 
-def test_indexing_with_the_documents_gives_what_indexing_in_sql_alone_gives(app) -> None:
+def test_indexing_with_the_texts_publishing_made_gives_what_indexing_in_sql_gives(app) -> None:
     with app.app_context():
         rows = db.session.execute(
             text(
@@ -183,14 +183,17 @@ def test_indexing_with_the_documents_gives_what_indexing_in_sql_alone_gives(app)
         ).all()
         keys = [(kind, entity_id) for kind, entity_id, _ in rows]
         ids = [entity_id for _, entity_id in keys]
-        documents = {(kind, entity_id): json.loads(body) for kind, entity_id, body in rows}
+        texts = {
+            (kind, entity_id): search_index.known_texts(json.loads(body))
+            for kind, entity_id, body in rows
+        }
         tables = "DELETE FROM search_entries; DELETE FROM answer_passages"
 
         db.session.execute(text(tables))
-        search_index.index_documents(keys)  # no documents: stripped in SQL
+        search_index.index_documents(keys)  # no texts: stripped in SQL
         in_sql = _search_rows(ids)
         db.session.execute(text(tables))
-        search_index.index_documents(keys, documents)
+        search_index.index_documents(keys, texts)
         with_python = _search_rows(ids)
 
         assert len(in_sql) > len(keys)
