@@ -10,8 +10,11 @@ from typing import Any
 # space and other tags vanish (a quoted attribute may hold ">"), the entities the
 # sanitizer writes are decoded (&amp; last, so that &amp;lt; stays literal), then
 # cms_search_squash drops the snippet markers, collapses whitespace and trims spaces.
-# ASCII-only: PostgreSQL's `\M` (end of word) and case folding are the C library's, which
-# agree with Python's on ASCII; the sanitizer writes no other tag names.
+# ASCII-only: PostgreSQL's `\M` (end of word) and case folding follow the database's
+# collation (the C library's, ICU's or the builtin provider's), which all agree with
+# Python's on ASCII; the sanitizer writes no other tag names. This assumes a UTF-8
+# database (the default on a UTF-8 system): in a one-byte encoding PostgreSQL's regex
+# sees bytes, and a locale might call one of them a space.
 _BLOCK_NAMES = r"</?(?:p|br|hr|li|ul|ol|h[1-6]|blockquote|pre|table|thead|tbody|tr|th|td|img)"
 _BLOCK_TAG = re.compile(
     _BLOCK_NAMES + r"\b(?:[^>\"']|\"[^\"]*\"|'[^']*')*>", re.IGNORECASE | re.ASCII
@@ -27,10 +30,10 @@ _ENTITIES = (
     ("&nbsp;", " "),
     ("&amp;", "&"),
 )
-# PostgreSQL's `\s` is the C library's isspace() in the server's locale: space, tab, line
-# feed, carriage return, form feed and vertical tab on every server, and other characters
-# on some. A text holding any character some locale (or Python) may call a space is left
-# to SQL; in the rest, Python's whitespace and PostgreSQL's are those six.
+# PostgreSQL's `\s` follows the collation too: space, tab, line feed, carriage return,
+# form feed and vertical tab on every server, and other characters on some. A text
+# holding any character some locale (or Python) may call a space is left to SQL; in the
+# rest, Python's whitespace and PostgreSQL's are those six.
 _LOCALE_SPACE = re.compile(
     "[\x1c-\x1f\x85\xa0\u1680\u180e\u2000-\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff]"
 )

@@ -52,8 +52,9 @@ WITH docs AS (
         d.kind, d.entity_id, d.etag, d.slug, d.published_at, d.tags, d.locale, wanted.known,
         {configuration} AS configuration, parsed.body,
         NOT EXISTS (
-            SELECT FROM answer_passages AS known
-            WHERE known.kind = d.kind AND known.entity_id = d.entity_id AND known.etag = d.etag
+            SELECT FROM answer_passages AS cut_before
+            WHERE cut_before.kind = d.kind AND cut_before.entity_id = d.entity_id
+                AND cut_before.etag = d.etag
         ) AS uncut
     FROM published_documents AS d
     JOIN ({wanted}) AS wanted USING (kind, entity_id)
@@ -225,7 +226,7 @@ def known_texts(document: dict[str, Any]) -> str:
 
 def index_documents(
     keys: Iterable[tuple[str, uuid.UUID]],
-    search_texts: Mapping[tuple[str, uuid.UUID], str] | None = None,
+    search_texts: Mapping[tuple[str, uuid.UUID], str | None] | None = None,
 ) -> None:
     """(Re)index these published documents; kinds other than article and FAQ are ignored.
 
@@ -242,7 +243,8 @@ def index_documents(
     given = [search_texts.get(pair) for pair in pairs] if search_texts else [None] * len(pairs)
     worker = db.session.info.get(_WORKER)
     if worker is not None:
-        # In pieces, so that the publisher's statements wait for one piece at most.
+        # In pieces of a few statements each, so that no statement a publisher's write may
+        # wait for is long.
         for start in range(0, len(pairs), INDEX_PIECE):
             worker.submit(pairs[start : start + INDEX_PIECE], given[start : start + INDEX_PIECE])
         return
@@ -318,8 +320,8 @@ def hold_queued() -> None:
     """Inside `alongside()`, let the thread start no more work until `start_queued`.
 
     A publisher calls it when it is about to write what it rendered: its statements then
-    wait for the thread's current statement at most, not for every one queued. Outside
-    the block it does nothing.
+    wait only for those the index and embedding threads have already started (one each
+    at most), not for every one queued. Outside the block it does nothing.
     """
     worker = db.session.info.get(_WORKER)
     if worker is not None:
@@ -424,6 +426,8 @@ class _Worker:
             return
         try:
             work(self.connection, *args)
+        except _Abandoned:
+            pass  # the block failed first: its error is the one to tell
         except BaseException as error:
             self.errors.append(error)
 
@@ -435,8 +439,11 @@ class _Worker:
         dropped otherwise (the transaction is rolled back)."""
         if raise_error:
             self.start_queued()
+        else:
+            # The transaction is rolled back: no statement held back by `hold` starts.
+            self.connection.abandoned = True
         self.queued = []
-        self.allowed.set()  # what the thread was held from, it does now
+        self.allowed.set()  # what the threads were held from, they do (or give up) now
         self.pool.shutdown(wait=True)  # its last batch hands the embedder its last work
         self.embedder.shutdown(wait=True)
         if not self.errors:
@@ -453,16 +460,25 @@ def _statement(connection: Any, statement: str) -> None:
     connection.exec_driver_sql(statement, None)
 
 
+class _Abandoned(Exception):
+    """The block using the threads failed: their statements would run on a transaction
+    that is rolled back."""
+
+
 class _DriverConnection:
     """SQLAlchemy's `exec_driver_sql`, as the index uses it, on a psycopg connection; each
-    statement waits until `allowed` is set (the publisher's own have gone first)."""
+    statement waits until `allowed` is set (the publisher's own have gone first), and is
+    not run once the work is `abandoned`."""
 
     def __init__(self, connection: Any, allowed: threading.Event) -> None:
         self.connection = connection
         self.allowed = allowed
+        self.abandoned = False
 
     def exec_driver_sql(self, statement: str, params: dict[str, Any] | None) -> _Rows:
         self.allowed.wait()
+        if self.abandoned:
+            raise _Abandoned
         with self.connection.cursor(row_factory=namedtuple_row) as cursor:
             cursor.execute(statement, params)
             return _Rows(cursor.fetchall() if cursor.description else [])

@@ -146,6 +146,37 @@ def test_after_hold_the_threads_start_no_statement_until_started_again(
         db.session.rollback()
 
 
+def test_statements_held_back_when_the_block_fails_are_never_run(
+    app, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ran: list[str] = []
+    original = search_index._statement
+
+    def recorded(connection: Any, statement: str) -> None:
+        original(connection, statement)
+        ran.append(statement)
+
+    monkeypatch.setattr(search_index, "_statement", recorded)
+    with app.app_context():
+
+        def publish_then_fail() -> None:
+            with search_index.alongside():
+                search_index.start_queued()
+                search_index.hold_queued()  # the publisher writes, and its write fails
+                worker = db.session.info[search_index._WORKER]
+                worker.pool.submit(worker._run, search_index._statement, "SELECT 1")
+                raise LookupError("no such article")
+
+        with (
+            caplog.at_level(logging.ERROR, logger=search_index.__name__),
+            pytest.raises(LookupError),
+        ):
+            publish_then_fail()
+        db.session.rollback()
+    assert ran == []  # not run on a transaction being rolled back
+    assert not [record for record in caplog.records if record.name == search_index.__name__]
+
+
 def test_a_publish_in_bulk_indexes_in_pieces(app, monkeypatch: pytest.MonkeyPatch) -> None:
     pieces: list[int] = []
     index = search_index._index
