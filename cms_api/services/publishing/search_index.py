@@ -218,6 +218,10 @@ _ALL = "SELECT kind, entity_id FROM published_documents WHERE kind IN ('article'
 _ALL_KNOWN = f"SELECT kind, entity_id, NULL::jsonb AS known FROM ({_ALL}) AS every"
 
 
+# The kinds of document searched and quoted; the others are ignored by `index_documents`.
+INDEXED_KINDS = ("article", "faq")
+
+
 def known_texts(document: dict[str, Any]) -> str:
     """The search text of a rendered document's HTML, for `index_documents`: a JSON object
     of each HTML value and its text (`search_text.plain_texts`)."""
@@ -236,7 +240,7 @@ def index_documents(
     by themselves (the foreign key cascades). Inside `alongside()` the work is queued for
     its thread (see `start_queued`), and is done when that block ends.
     """
-    pairs = [(kind, entity_id) for kind, entity_id in keys if kind in ("article", "faq")]
+    pairs = [(kind, entity_id) for kind, entity_id in keys if kind in INDEXED_KINDS]
     if not pairs:
         return
     pairs = list(dict.fromkeys(pairs))

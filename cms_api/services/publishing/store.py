@@ -37,8 +37,6 @@ _TRANSLATIONS: dict[str, tuple[Any, Any]] = {
     "person": (PersonTranslation, PersonTranslation.person_id),
     "topic": (TopicTranslation, TopicTranslation.topic_id),
 }
-# The documents the search index has (search_index.index_documents).
-_INDEXED = ("article", "faq")
 # The documents topic and person pages list, and the tags that list them there.
 _LISTED_KINDS = ("article", "faq")
 # listed_articles (migration 0023) keeps the same prefixes of article documents.
@@ -96,7 +94,9 @@ def row(
         "topic_slugs": topic_slugs or [],
         "reviewed_on": reviewed_on,
         # Not a column: for the search index, which would strip the HTML again otherwise.
-        "search_texts": search_index.known_texts(document) if kind in _INDEXED else None,
+        "search_texts": search_index.known_texts(document)
+        if kind in search_index.INDEXED_KINDS
+        else None,
     }
 
 

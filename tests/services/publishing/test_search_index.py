@@ -59,6 +59,22 @@ def _threads_calling(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) ->
     return threads
 
 
+def _statements_run(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], threading.Event]:
+    """The statements the threads run through `search_index._statement` from now on, and
+    an event set after each."""
+    ran: list[str] = []
+    run = threading.Event()
+    original = search_index._statement
+
+    def recorded(connection: Any, statement: str) -> None:
+        original(connection, statement)
+        ran.append(statement)
+        run.set()
+
+    monkeypatch.setattr(search_index, "_statement", recorded)
+    return ran, run
+
+
 def _forget(table: str, keys: list[tuple[str, uuid.UUID]]) -> None:
     """Delete these documents' rows of a search table (`search_entries`, `answer_passages`)."""
     db.session.execute(
@@ -120,16 +136,7 @@ def test_work_waits_in_its_queue_until_the_publisher_lets_the_thread_start(
 def test_after_hold_the_threads_start_no_statement_until_started_again(
     app, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ran: list[str] = []
-    run_again = threading.Event()
-    original = search_index._statement
-
-    def recorded(connection: Any, statement: str) -> None:
-        original(connection, statement)
-        ran.append(statement)
-        run_again.set()
-
-    monkeypatch.setattr(search_index, "_statement", recorded)
+    ran, run_again = _statements_run(monkeypatch)
     with app.app_context():
         with search_index.alongside():
             search_index.start_queued()
@@ -149,14 +156,7 @@ def test_after_hold_the_threads_start_no_statement_until_started_again(
 def test_statements_held_back_when_the_block_fails_are_never_run(
     app, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ran: list[str] = []
-    original = search_index._statement
-
-    def recorded(connection: Any, statement: str) -> None:
-        original(connection, statement)
-        ran.append(statement)
-
-    monkeypatch.setattr(search_index, "_statement", recorded)
+    ran, _ = _statements_run(monkeypatch)
     with app.app_context():
 
         def publish_then_fail() -> None:
