@@ -12,6 +12,9 @@ from limits import parse_many
 
 from cms_api.domain import formats, locales
 
+# The argon2id costs CMS_PASSWORD_HASHING may name (services/accounts/sign_in.py).
+PASSWORD_HASHINGS = ("rfc9106-low-memory", "insecure-fast-for-tests")
+
 
 def _split(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
@@ -142,6 +145,12 @@ class Settings:
     - ``CMS_MEDIA_S3_BUCKET``: store media files in this S3 (or S3-compatible) bucket instead
       of the filesystem. Credentials and region come from boto3's usual chain (environment,
       shared config, instance role); needs the ``s3`` extra.
+    - ``CMS_PASSWORD_HASHING``: how costly each studio password's argon2id hash is to make,
+      and so to guess: ``rfc9106-low-memory`` (default: RFC 9106's second recommended
+      profile, 64 MiB and 3 passes, about a fifth of a second a sign-in on one core) or
+      ``insecure-fast-for-tests`` (argon2's smallest parameters, for test suites that sign
+      in hundreds of times; never in production, where a stolen hash would then be cheap
+      to guess). A hash is remade with the configured cost at its user's next sign-in.
     - ``CMS_MEDIA_S3_ENDPOINT_URL``: the address of an S3-compatible store (MinIO, R2, ...);
       unset, AWS's own. ``CMS_MEDIA_S3_PREFIX``: a folder inside the bucket (default none).
     """
@@ -190,6 +199,7 @@ class Settings:
     media_s3_bucket: str | None = None
     media_s3_endpoint_url: str | None = None
     media_s3_prefix: str = ""
+    password_hashing: str = "rfc9106-low-memory"
 
     def __post_init__(self) -> None:
         self._check_locales()
@@ -240,6 +250,11 @@ class Settings:
         # Zero or less would refuse every upload, and the operator would only learn of it then.
         if self.media_max_bytes < 1 or self.media_max_pixels < 1:
             raise ValueError("CMS_MEDIA_MAX_BYTES and CMS_MEDIA_MAX_PIXELS must be 1 or more.")
+        if self.password_hashing not in PASSWORD_HASHINGS:
+            raise ValueError(
+                f"CMS_PASSWORD_HASHING {self.password_hashing!r} is not one of "
+                f"{', '.join(PASSWORD_HASHINGS)}."
+            )
         for position, key in enumerate(self.secret_keys, start=1):
             if not _is_fernet_key(key):
                 raise ValueError(
@@ -327,6 +342,7 @@ class Settings:
             media_s3_bucket=env.get("CMS_MEDIA_S3_BUCKET") or None,
             media_s3_endpoint_url=env.get("CMS_MEDIA_S3_ENDPOINT_URL") or None,
             media_s3_prefix=env.get("CMS_MEDIA_S3_PREFIX", "").strip("/"),
+            password_hashing=env.get("CMS_PASSWORD_HASHING", "rfc9106-low-memory").strip(),
         )
 
 

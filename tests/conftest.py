@@ -119,6 +119,9 @@ def build_app(database_url: str, **overrides: object) -> Flask:
             search_rate_limit="100000 per minute",
             admin_write_rate_limit="100000 per minute",
             secret_keys=[TEST_SECRET_KEY],
+            # Hundreds of sign-ins: argon2's production cost would add a minute to a run.
+            # tests/services/accounts/test_sign_in.py checks that cost itself.
+            password_hashing="insecure-fast-for-tests",
         ),
         "SQLALCHEMY_DATABASE_URI": database_url,
     }

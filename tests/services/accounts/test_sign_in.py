@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters, profiles
 from flask import Flask
 from sqlalchemy import func, select, update
 
+from cms_api.config import Settings
 from cms_api.database import db
 from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import ValidationFailed
@@ -141,7 +143,7 @@ def test_a_user_without_a_password_cannot_sign_in_with_any(ctx: None) -> None:
 
 class _CountingHasher(PasswordHasher):
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(**_parameters(profiles.CHEAPEST))
         self.verified = 0
 
     def verify(self, hash: str | bytes, password: str | bytes) -> bool:
@@ -149,11 +151,16 @@ class _CountingHasher(PasswordHasher):
         return super().verify(hash, password)
 
 
+def _parameters(chosen: object) -> dict[str, object]:
+    fields = ("time_cost", "memory_cost", "parallelism", "hash_len", "salt_len")
+    return {name: getattr(chosen, name) for name in fields}
+
+
 def test_an_unknown_address_costs_an_argon2_verification_too(
     ctx: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hasher = _CountingHasher()
-    monkeypatch.setattr(sign_in, "_hasher", hasher)
+    monkeypatch.setitem(sign_in.HASHERS, "insecure-fast-for-tests", hasher)
     outcome = sign_in.attempt("nobody@example.org", PASSWORD)
     assert outcome.reason == "unknown"
     assert hasher.verified == 1
@@ -168,13 +175,44 @@ def test_an_unknown_address_costs_an_argon2_verification_too(
     }
 
 
-def test_a_hash_made_with_weaker_parameters_is_upgraded_at_sign_in(user: User) -> None:
-    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+@pytest.fixture
+def production_cost(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app hashes with the default cost, as in production, for one test."""
+    settings = app.config["CMS_SETTINGS"]
+    default = Settings().password_hashing
+    monkeypatch.setitem(
+        app.config, "CMS_SETTINGS", dataclasses.replace(settings, password_hashing=default)
+    )
+
+
+def test_by_default_passwords_are_hashed_with_rfc_9106s_low_memory_profile(
+    production_cost: None, ctx: None
+) -> None:
+    assert Settings().password_hashing == "rfc9106-low-memory"
+    created = users.create_user(email="cost@example.org", name="Cost", role="editor")
+    sign_in.set_password(created, PASSWORD)
+    db.session.refresh(created)
+    assert created.password_hash is not None
+    assert extract_parameters(created.password_hash) == profiles.RFC_9106_LOW_MEMORY
+    assert sign_in.attempt("cost@example.org", PASSWORD).signed_in
+
+
+def test_a_hash_made_with_weaker_parameters_is_upgraded_at_sign_in(
+    production_cost: None, user: User
+) -> None:
+    weak = PasswordHasher(**_parameters(profiles.CHEAPEST)).hash(PASSWORD)
     db.session.execute(update(User).where(User.id == user.id).values(password_hash=weak))
     assert sign_in.attempt("ada@example.org", PASSWORD).signed_in
     db.session.refresh(user)
     assert user.password_hash != weak
-    assert not PasswordHasher().check_needs_rehash(user.password_hash)
+    assert extract_parameters(user.password_hash) == profiles.RFC_9106_LOW_MEMORY
+    assert sign_in.attempt("ada@example.org", PASSWORD).signed_in
+
+
+@pytest.mark.parametrize("hashing", ["", "md5", "RFC9106-LOW-MEMORY"])
+def test_an_unknown_password_hashing_is_refused_at_start(hashing: str) -> None:
+    with pytest.raises(ValueError, match="CMS_PASSWORD_HASHING"):
+        Settings.from_environ({"CMS_PASSWORD_HASHING": hashing})
 
 
 def _token(url: str) -> str:
