@@ -140,21 +140,24 @@ def etag_only_app(committed_app: Flask):
                 engine.dispose()
         with committed_app.app_context():
             db.session.execute(text(f"REVOKE ALL ON published_documents FROM {role}"))
+            # The app's document cache listener reconnects after losing its connection.
+            db.session.execute(text(f"ALTER ROLE {role} NOLOGIN"))
             db.session.commit()
-            # The listener's connection may linger a moment after the app is gone.
             db.session.execute(
                 text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :r"),
                 {"r": role},
             )
             db.session.commit()
-            eventually(
-                lambda: (
-                    not db.session.execute(
+
+            def gone() -> bool:
+                # A transaction sees one snapshot of pg_stat_activity: a new one each time.
+                with db.engine.connect() as connection:
+                    return not connection.execute(
                         text("SELECT count(*) FROM pg_stat_activity WHERE usename = :r"),
                         {"r": role},
                     ).scalar()
-                )
-            )
+
+            eventually(gone)
             db.session.execute(text(f"DROP ROLE {role}"))
             db.session.commit()
 
