@@ -42,6 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_SECRET_KEY = "uZqZzO7C8jo2U3gMRLSRBhCauctjm1wTK-UrHTmBhD4="
 
 
+# Where under the instance folder the test suite's embedded PostgreSQL lives.
+TEST_SERVER = "test-server"
+
 # The whole default run is shared out between two processes (pytest-xdist): each has its own
 # databases (make_database names are unique, each process seeds its own template) on the one
 # server, and a 2-core machine runs the suite in a little over half the time. A chosen file
@@ -78,7 +81,18 @@ def server_url() -> str:
     configured = os.environ.get("DATABASE_URL")
     if configured:
         return str(sqlalchemy_url(configured).set(database="postgres").render_as_string(False))
-    return embedded_server_url(os.environ.get("CMS_INSTANCE_PATH", ROOT / "instance"))
+    instance = Path(os.environ.get("CMS_INSTANCE_PATH", ROOT / "instance"))
+    # The suite's own embedded server, beside the one the app runs on. Everything on it is
+    # thrown away, so it never waits for the disk: each DROP DATABASE (dozens a run) waits
+    # for a checkpoint, which would otherwise flush every dirty page to it. Both settings
+    # apply on a reload. An operating system crash in a run can leave it damaged: delete
+    # its folder, and the next run makes another.
+    url = embedded_server_url(instance / TEST_SERVER)
+    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
+        for setting in ("fsync", "full_page_writes"):
+            connection.execute(sql.SQL("ALTER SYSTEM SET {} = off").format(sql.Identifier(setting)))
+        connection.execute("SELECT pg_reload_conf()")
+    return url
 
 
 @pytest.fixture(scope="session")
