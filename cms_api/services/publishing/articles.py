@@ -420,7 +420,12 @@ def _refresh_batch(ids: list[uuid.UUID], fresh: _FreshSummaries | None) -> _Rend
         ]
         for article in public
     }
-    summaries = {article_id: rendering.article_summary(item) for article_id, item in live.items()}
+    # In bulk each summary was rendered before the first batch; nothing has changed it since.
+    taken = fresh.summaries if fresh is not None else {}
+    summaries = {
+        article_id: taken[article_id] if article_id in taken else rendering.article_summary(item)
+        for article_id, item in live.items()
+    }
     targets = {target for pairs in shown.values() for _, target in pairs if target is not None}
     targets -= summaries.keys()
     if fresh is not None:
