@@ -300,6 +300,13 @@ _WORKER = "search_index_worker"
 # milliseconds of PostgreSQL's work at most, which a statement of the publisher's may wait for.
 INDEX_PIECE = 50
 
+# The pieces of work each thread may have waiting (a piece: up to INDEX_PIECE documents and
+# their texts, or the passages they cut). Past it, whoever hands work over waits for the
+# thread: a publisher far ahead of PostgreSQL (a slow server, an import of 100,000
+# articles) keeps a few batches of texts in memory, not every one it has rendered. A batch
+# of 250 articles (articles.RENDER_BATCH) with four FAQs each is 25 pieces.
+PENDING_PIECES = 64
+
 # The tables a publish fills, with the rows that foreign keys check on each insert.
 _ANALYZE_WRITTEN = (
     "ANALYZE published_documents, listed_articles, search_entries, search_entry_topics, "
@@ -403,6 +410,10 @@ class _Worker:
         self.pgvector = pgvector
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index")
         self.embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-embed")
+        # Room for pending work on each thread: taken when work is handed over, given
+        # back when it is done.
+        self.index_room = threading.Semaphore(PENDING_PIECES)
+        self.embed_room = threading.Semaphore(PENDING_PIECES)
         self.queued: list[tuple[Any, ...]] = []
         self.errors: list[BaseException] = []  # in the order they happened
 
@@ -415,25 +426,30 @@ class _Worker:
 
     def start_queued(self) -> None:
         queued, self.queued = self.queued, []
-        for work in queued:
-            self.pool.submit(self._run, *work)
+        # First: waiting for room, the publisher waits for statements to run.
         self.allowed.set()
+        for work in queued:
+            self.index_room.acquire()
+            self.pool.submit(self._run, self.index_room, *work)
 
     def hold(self) -> None:
         self.allowed.clear()
 
     def _embed_later(self, work: Any, *args: Any) -> None:
-        self.embedder.submit(self._run, work, *args)
+        self.embed_room.acquire()
+        self.embedder.submit(self._run, self.embed_room, work, *args)
 
-    def _run(self, work: Any, *args: Any) -> None:
-        if self.errors:  # the transaction is aborted: the first error is the one to tell
-            return
+    def _run(self, room: threading.Semaphore, work: Any, *args: Any) -> None:
         try:
+            if self.errors:  # the transaction is aborted: the first error is the one to tell
+                return
             work(self.connection, *args)
         except _Abandoned:
             pass  # the block failed first: its error is the one to tell
         except BaseException as error:
             self.errors.append(error)
+        finally:
+            room.release()
 
     def finish(self, *, raise_error: bool) -> BaseException | None:
         """Wait for the threads; their first error, raised (with `raise_error`) or

@@ -133,6 +133,74 @@ def test_work_waits_in_its_queue_until_the_publisher_lets_the_thread_start(
         db.session.rollback()
 
 
+def test_a_publisher_far_ahead_of_the_index_waits_for_room_in_its_queue(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_index, "PENDING_PIECES", 1)
+    started, finished = threading.Event(), []
+    release = threading.Event()
+    index = search_index._index
+
+    def slow_first(connection: Any, pairs: list[tuple[str, uuid.UUID]], *args: Any) -> None:
+        if not started.is_set():
+            started.set()
+            assert release.wait(10)
+        index(connection, pairs, *args)
+        finished.append(pairs)
+
+    monkeypatch.setattr(search_index, "_index", slow_first)
+    with app.app_context():
+        keys = _article_keys()
+        with search_index.alongside():
+            search_index.index_documents(keys[:1])
+            search_index.start_queued()
+            assert started.wait(10)
+            search_index.index_documents(keys[1:])
+            threading.Timer(0.3, release.set).start()
+            search_index.start_queued()  # no room: the first piece is still being indexed
+            assert finished == [keys[:1]]
+        assert finished == [keys[:1], keys[1:]]
+        db.session.rollback()
+
+
+def test_the_index_thread_far_ahead_of_the_embeddings_waits_for_room_in_their_queue(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_index, "PENDING_PIECES", 1)
+    held, release = threading.Event(), threading.Event()
+    events: list[str] = []
+    store, index = passages.store_embeddings, search_index._index
+
+    def slow_first(*args: Any, **kwargs: Any) -> None:
+        if not held.is_set():
+            held.set()
+            assert release.wait(10)
+            events.append("first embeddings stored")
+        store(*args, **kwargs)
+
+    def recorded(connection: Any, pairs: list[tuple[str, uuid.UUID]], *args: Any) -> None:
+        index(connection, pairs, *args)
+        events.append("indexed")
+
+    monkeypatch.setattr(passages, "store_embeddings", slow_first)
+    monkeypatch.setattr(search_index, "_index", recorded)
+    with app.app_context():
+        keys = _article_keys()
+        before = _indexed(keys)
+        _forget("search_entries", keys)
+        _forget("answer_passages", keys)
+        threading.Timer(2, release.set).start()
+        with search_index.alongside():
+            for key in keys:
+                search_index.index_documents([key])
+        # The second piece's passages waited for room on the embedding thread, and the
+        # index thread with them: it went on once the first piece's were stored.
+        assert events[:2] == ["indexed", "first embeddings stored"]
+        assert events.count("indexed") == len(keys) == 3
+        assert _indexed(keys) == before
+        db.session.rollback()
+
+
 def test_after_hold_the_threads_start_no_statement_until_started_again(
     app, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -143,7 +211,9 @@ def test_after_hold_the_threads_start_no_statement_until_started_again(
             search_index.hold_queued()  # the publisher is about to write
             search_index.analyze_written()  # queued: waits for start_queued
             worker = db.session.info[search_index._WORKER]
-            worker.pool.submit(worker._run, search_index._statement, "SELECT 1")  # not queued
+            worker.pool.submit(
+                worker._run, threading.Semaphore(), search_index._statement, "SELECT 1"
+            )  # not queued
             # The publisher's writes have the connection; the thread's statement waits.
             db.session.execute(text("SELECT pg_sleep(0.2)"))
             assert ran == []
@@ -164,7 +234,9 @@ def test_statements_held_back_when_the_block_fails_are_never_run(
                 search_index.start_queued()
                 search_index.hold_queued()  # the publisher writes, and its write fails
                 worker = db.session.info[search_index._WORKER]
-                worker.pool.submit(worker._run, search_index._statement, "SELECT 1")
+                worker.pool.submit(
+                    worker._run, threading.Semaphore(), search_index._statement, "SELECT 1"
+                )
                 raise LookupError("no such article")
 
         with (
