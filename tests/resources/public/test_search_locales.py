@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -30,6 +30,7 @@ from cms_api.models import (
 from cms_api.remembered_fastpath import RememberedFastPath
 from cms_api.services.discovery import answers
 from cms_api.services.publishing.articles import publish_article
+from tests.conftest import build_app
 from tests.support.api import bearer
 
 BOTOX = "headache-after-botox"
@@ -87,8 +88,29 @@ def _untranslated_source() -> Article | None:
     ).first()
 
 
+@pytest.fixture(scope="module")
+def app(seeded_copies: Callable[[], str]) -> Iterator[Flask]:
+    """The app over a seeded database of this module's own, with the Spanish content
+    (`_publish_in_spanish`) committed in it once; each test still runs in a transaction
+    that is rolled back."""
+    application = build_app(seeded_copies())
+    _publish_in_spanish(application)
+    yield application
+    with application.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+
+
 @pytest.fixture
 def spanish(app: Flask) -> uuid.UUID:
+    """The Spanish article `_publish_in_spanish` published."""
+    with app.app_context():
+        return db.session.scalars(
+            select(Article.id).where(Article.locale == "es", Article.slug == SPANISH)
+        ).one()
+
+
+def _publish_in_spanish(app: Flask) -> None:
     """The headache topic in Spanish, and a reviewed Spanish article filed under it (a
     translation, though not of the article it is about: any untranslated one will do for
     search), published as any article is."""
@@ -144,7 +166,6 @@ def spanish(app: Flask) -> uuid.UUID:
         db.session.flush()
         publish_article(article.id)
         db.session.commit()
-        return article.id
 
 
 def get(client: FlaskClient, address: str, **query: str) -> Response:
