@@ -300,11 +300,12 @@ _WORKER = "search_index_worker"
 # milliseconds of PostgreSQL's work at most, which a statement of the publisher's may wait for.
 INDEX_PIECE = 50
 
-# The pieces of work each thread may have waiting (a piece: up to INDEX_PIECE documents and
-# their texts, or the passages they cut). Past it, whoever hands work over waits for the
-# thread: a publisher far ahead of PostgreSQL (a slow server, an import of 100,000
-# articles) keeps a few batches of texts in memory, not every one it has rendered. A batch
-# of 250 articles (articles.RENDER_BATCH) with four FAQs each is 25 pieces.
+# The pieces of work each of the two threads may have waiting: for the index thread, up to
+# INDEX_PIECE documents and their texts each; for the embedding thread, the passages one
+# index statement cut (at most passages.EMBED_BATCH). Past it, whoever hands work over
+# waits for the thread: a publisher far ahead of PostgreSQL (a slow server, an import of
+# 100,000 articles) keeps a few batches of texts in memory, not every one it has rendered.
+# A batch of 250 articles (articles.RENDER_BATCH) with four FAQs each is 25 pieces.
 PENDING_PIECES = 64
 
 # The tables a publish fills, with the rows that foreign keys check on each insert.
@@ -412,8 +413,8 @@ class _Worker:
         self.embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-embed")
         # Room for pending work on each thread: taken when work is handed over, given
         # back when it is done.
-        self.index_room = threading.Semaphore(PENDING_PIECES)
-        self.embed_room = threading.Semaphore(PENDING_PIECES)
+        self.index_room = threading.BoundedSemaphore(PENDING_PIECES)
+        self.embed_room = threading.BoundedSemaphore(PENDING_PIECES)
         self.queued: list[tuple[Any, ...]] = []
         self.errors: list[BaseException] = []  # in the order they happened
 
@@ -439,9 +440,11 @@ class _Worker:
         self.embed_room.acquire()
         self.embedder.submit(self._run, self.embed_room, work, *args)
 
-    def _run(self, room: threading.Semaphore, work: Any, *args: Any) -> None:
+    def _run(self, room: threading.BoundedSemaphore, work: Any, *args: Any) -> None:
         try:
-            if self.errors:  # the transaction is aborted: the first error is the one to tell
+            # The transaction is aborted, or the block failed first: the first error is
+            # the one to tell, and embeddings made now would be thrown away.
+            if self.errors or self.connection.abandoned:
                 return
             work(self.connection, *args)
         except _Abandoned:
@@ -457,15 +460,20 @@ class _Worker:
         statements raise it, so that the app answers it as any database error (a 503 on
         a lost connection). Work still queued is done first when all went well, and
         dropped otherwise (the transaction is rolled back)."""
-        if raise_error:
-            self.start_queued()
-        else:
-            # The transaction is rolled back: no statement held back by `hold` starts.
-            self.connection.abandoned = True
-        self.queued = []
-        self.allowed.set()  # what the threads were held from, they do (or give up) now
-        self.pool.shutdown(wait=True)  # its last batch hands the embedder its last work
-        self.embedder.shutdown(wait=True)
+        try:
+            if raise_error:
+                self.start_queued()  # may wait for room, and be interrupted there
+            else:
+                # The transaction is rolled back: no statement held back by `hold` starts.
+                self.connection.abandoned = True
+        except BaseException:
+            self.connection.abandoned = True  # the caller rolls back: the rest is not run
+            raise
+        finally:
+            self.queued = []
+            self.allowed.set()  # what the threads were held from, they do (or give up) now
+            self.pool.shutdown(wait=True)  # its last batch hands the embedder its last work
+            self.embedder.shutdown(wait=True)
         if not self.errors:
             return None
         first = self.errors[0]

@@ -75,6 +75,13 @@ def _statements_run(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], threadi
     return ran, run
 
 
+def _room_taken() -> threading.BoundedSemaphore:
+    """Room on a thread, taken: what `_Worker._run` gives back when its work is done."""
+    room = threading.BoundedSemaphore(1)
+    room.acquire()
+    return room
+
+
 def _forget(table: str, keys: list[tuple[str, uuid.UUID]]) -> None:
     """Delete these documents' rows of a search table (`search_entries`, `answer_passages`)."""
     db.session.execute(
@@ -174,6 +181,7 @@ def test_the_index_thread_far_ahead_of_the_embeddings_waits_for_room_in_their_qu
     def slow_first(*args: Any, **kwargs: Any) -> None:
         if not held.is_set():
             held.set()
+            threading.Timer(2, release.set).start()
             assert release.wait(10)
             events.append("first embeddings stored")
         store(*args, **kwargs)
@@ -189,7 +197,6 @@ def test_the_index_thread_far_ahead_of_the_embeddings_waits_for_room_in_their_qu
         before = _indexed(keys)
         _forget("search_entries", keys)
         _forget("answer_passages", keys)
-        threading.Timer(2, release.set).start()
         with search_index.alongside():
             for key in keys:
                 search_index.index_documents([key])
@@ -198,6 +205,33 @@ def test_the_index_thread_far_ahead_of_the_embeddings_waits_for_room_in_their_qu
         assert events[:2] == ["indexed", "first embeddings stored"]
         assert events.count("indexed") == len(keys) == 3
         assert _indexed(keys) == before
+        db.session.rollback()
+
+
+def test_an_interrupt_while_the_block_ends_leaves_no_thread_working(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Interrupted(BaseException):  # as KeyboardInterrupt is
+        pass
+
+    def interrupted(*args: Any, **kwargs: Any) -> bool:
+        raise Interrupted
+
+    ran, _ = _statements_run(monkeypatch)
+    workers = []
+
+    def publish() -> None:
+        with search_index.alongside():
+            workers.append(db.session.info[search_index._WORKER])
+            search_index.analyze_written()  # queued: the block's end would start it
+            # Interrupted while the end of the block waits for room on the thread.
+            monkeypatch.setattr(workers[0].index_room, "acquire", interrupted)
+
+    with app.app_context():
+        with pytest.raises(Interrupted):
+            publish()
+        assert workers[0].pool._shutdown and workers[0].embedder._shutdown
+        assert ran == []
         db.session.rollback()
 
 
@@ -212,7 +246,7 @@ def test_after_hold_the_threads_start_no_statement_until_started_again(
             search_index.analyze_written()  # queued: waits for start_queued
             worker = db.session.info[search_index._WORKER]
             worker.pool.submit(
-                worker._run, threading.Semaphore(), search_index._statement, "SELECT 1"
+                worker._run, _room_taken(), search_index._statement, "SELECT 1"
             )  # not queued
             # The publisher's writes have the connection; the thread's statement waits.
             db.session.execute(text("SELECT pg_sleep(0.2)"))
@@ -234,9 +268,7 @@ def test_statements_held_back_when_the_block_fails_are_never_run(
                 search_index.start_queued()
                 search_index.hold_queued()  # the publisher writes, and its write fails
                 worker = db.session.info[search_index._WORKER]
-                worker.pool.submit(
-                    worker._run, threading.Semaphore(), search_index._statement, "SELECT 1"
-                )
+                worker.pool.submit(worker._run, _room_taken(), search_index._statement, "SELECT 1")
                 raise LookupError("no such article")
 
         with (
