@@ -8,6 +8,7 @@ Errors are RFC 9457 problem documents. Configuration comes from the environment;
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -38,6 +39,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app = Flask(__name__, instance_relative_config=False)
     settings: Settings = (test_config or {}).get("CMS_SETTINGS") or Settings.from_environ()
+    if settings.password_hashing == "insecure-fast-for-tests":
+        logging.getLogger(__name__).warning(
+            "CMS_PASSWORD_HASHING=insecure-fast-for-tests: studio passwords set now are "
+            "cheap to guess from a stolen hash. Never use it outside a test suite."
+        )
     app.config.update(flask_config(settings, test_config))
     if "SQLALCHEMY_DATABASE_URI" not in app.config:
         app.config["SQLALCHEMY_DATABASE_URI"] = resolve_database_url(

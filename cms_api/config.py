@@ -145,14 +145,15 @@ class Settings:
     - ``CMS_MEDIA_S3_BUCKET``: store media files in this S3 (or S3-compatible) bucket instead
       of the filesystem. Credentials and region come from boto3's usual chain (environment,
       shared config, instance role); needs the ``s3`` extra.
+    - ``CMS_MEDIA_S3_ENDPOINT_URL``: the address of an S3-compatible store (MinIO, R2, ...);
+      unset, AWS's own. ``CMS_MEDIA_S3_PREFIX``: a folder inside the bucket (default none).
     - ``CMS_PASSWORD_HASHING``: how costly each studio password's argon2id hash is to make,
       and so to guess: ``rfc9106-low-memory`` (default: RFC 9106's second recommended
       profile, 64 MiB and 3 passes, about a fifth of a second a sign-in on one core) or
       ``insecure-fast-for-tests`` (argon2's smallest parameters, for test suites that sign
       in hundreds of times; never in production, where a stolen hash would then be cheap
-      to guess). A hash is remade with the configured cost at its user's next sign-in.
-    - ``CMS_MEDIA_S3_ENDPOINT_URL``: the address of an S3-compatible store (MinIO, R2, ...);
-      unset, AWS's own. ``CMS_MEDIA_S3_PREFIX``: a folder inside the bucket (default none).
+      to guess; the app logs a warning when it starts with it). A hash weaker than the
+      configured cost is remade at its user's next sign-in; a stronger one is kept.
     """
 
     database_url: str | None = None

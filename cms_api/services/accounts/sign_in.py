@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from argon2 import PasswordHasher, profiles
+from argon2 import PasswordHasher, extract_parameters, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.low_level import ARGON2_VERSION
 from sqlalchemy import select, update
 
 from cms_api.database import db
@@ -45,6 +46,26 @@ HASHERS = {
 
 def _hasher() -> PasswordHasher:
     return HASHERS[runtime.settings().password_hashing]
+
+
+def _weaker_than_configured(password_hash: str) -> bool:
+    """Whether this hash costs less to guess than the configured cost would make it: it is
+    remade at sign-in then. A stronger one is kept (never made weaker by a cheaper setting)."""
+    hasher = _hasher()
+    if not hasher.check_needs_rehash(password_hash):
+        return False
+    try:
+        stored = extract_parameters(password_hash)
+    except InvalidHashError:
+        return True
+    return (
+        stored.type != hasher.type
+        or stored.version < ARGON2_VERSION
+        or any(
+            getattr(stored, name) < getattr(hasher, name)
+            for name in ("time_cost", "memory_cost", "parallelism", "hash_len", "salt_len")
+        )
+    )
 
 
 @cache
@@ -142,7 +163,7 @@ def attempt(email: str, password: str, *, request_id: str | None = None) -> Sign
         _count_failure(user, now, request_id)
         return SignInOutcome(None, "wrong-password")
     values: dict[str, object] = {"failed_sign_ins": 0, "failed_since": None, "locked_until": None}
-    if user.password_hash and _hasher().check_needs_rehash(user.password_hash):
+    if user.password_hash and _weaker_than_configured(user.password_hash):
         values["password_hash"] = _hasher().hash(password)
     db.session.execute(update(User).where(User.id == user.id).values(**values))
     return SignInOutcome(user)

@@ -17,6 +17,7 @@ from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import ValidationFailed
 from cms_api.models import AuditEvent, LoginLink, StudioSession, User
 from cms_api.services.accounts import sessions, sign_in, users
+from tests.conftest import build_app
 
 PASSWORD = "correct horse battery staple"
 
@@ -207,6 +208,24 @@ def test_a_hash_made_with_weaker_parameters_is_upgraded_at_sign_in(
     assert user.password_hash != weak
     assert extract_parameters(user.password_hash) == profiles.RFC_9106_LOW_MEMORY
     assert sign_in.attempt("ada@example.org", PASSWORD).signed_in
+
+
+def test_a_hash_stronger_than_the_configured_cost_is_kept_at_sign_in(user: User) -> None:
+    # The suite hashes at argon2's smallest cost: a production hash must not be weakened.
+    strong = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).hash(PASSWORD)
+    db.session.execute(update(User).where(User.id == user.id).values(password_hash=strong))
+    assert sign_in.attempt("ada@example.org", PASSWORD).signed_in
+    db.session.refresh(user)
+    assert user.password_hash == strong
+
+
+def test_an_app_hashing_at_the_test_suites_cost_says_so_when_it_starts(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    built = build_app(app.config["SQLALCHEMY_DATABASE_URI"])
+    assert built.config["CMS_SETTINGS"].password_hashing == "insecure-fast-for-tests"
+    warned = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert any("CMS_PASSWORD_HASHING=insecure-fast-for-tests" in text for text in warned)
 
 
 @pytest.mark.parametrize("hashing", ["", "md5", "RFC9106-LOW-MEMORY"])
