@@ -52,12 +52,7 @@ def _weaker_than_configured(password_hash: str) -> bool:
     """Whether this hash costs less to guess than the configured cost would make it: it is
     remade at sign-in then. A stronger one is kept (never made weaker by a cheaper setting)."""
     hasher = _hasher()
-    if not hasher.check_needs_rehash(password_hash):
-        return False
-    try:
-        stored = extract_parameters(password_hash)
-    except InvalidHashError:
-        return True
+    stored = extract_parameters(password_hash)  # it has just verified: it is well formed
     return (
         stored.type != hasher.type
         or stored.version < ARGON2_VERSION
