@@ -129,9 +129,10 @@ WHERE p.embedding IS NULL
 """
 _STORE_EMBEDDINGS = """
 UPDATE answer_passages AS p SET embedding = given.embedding{also}
+-- In binary: as text, each embedding's bytes would be written out in hex, and parsed back.
 FROM unnest(
-    %(kinds)s::text[], %(ids)s::uuid[], %(positions)s::int[], %(embeddings)s::bytea[],
-    %(vectors)s::text[], %(etags)s::text[]
+    %(kinds)b::text[], %(ids)b::uuid[], %(positions)b::int[], %(embeddings)b::bytea[],
+    %(vectors)b::text[], %(etags)b::text[]
 ) AS given(kind, entity_id, position, embedding, vector, etag)
 WHERE p.kind = given.kind AND p.entity_id = given.entity_id AND p.position = given.position
     -- Embedded beside indexing, a passage may have been cut again from a newer version

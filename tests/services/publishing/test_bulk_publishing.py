@@ -23,13 +23,15 @@ ARTICLES = 60
 
 
 def _state(after: int) -> dict[str, Any]:
-    """What readers and followers get: documents with their ETags, search entries, the
-    lexicon, instant answers' passages with their embeddings, and the change feed (each
-    document's first event, and how many it has); and the revisions publishing recorded."""
+    """What readers and followers get: documents with their ETags and compressed forms,
+    search entries, the lexicon, instant answers' passages with their embeddings, and the
+    change feed (each document's first event, and how many it has); and the revisions
+    publishing recorded."""
     documents = db.session.execute(
         text(
-            "SELECT kind, entity_id, locale, slug, body, summary, etag, tags, published_at,"
-            " updated_at, title, sort_title, topic_slugs, reviewed_on FROM published_documents"
+            "SELECT kind, entity_id, locale, slug, body, body_gzip, body_br, summary, etag,"
+            " tags, published_at, updated_at, title, sort_title, topic_slugs, reviewed_on"
+            " FROM published_documents"
             " ORDER BY kind, entity_id"
         )
     ).all()
