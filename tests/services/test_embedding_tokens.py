@@ -1,0 +1,154 @@
+"""Embeddings tokenize a text piece by piece, with exactly the ids its tokenizer gives."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from cms_api.services import embedding
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from corpus import _Text  # bench/ is not a package
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _seed_texts() -> list[str]:
+    return sorted(
+        {
+            text
+            for path in ROOT.glob("seeds/**/*.yaml")
+            for text in _strings(yaml.safe_load(path.read_text()))
+        }
+    )
+
+
+# Spaces in runs, at either end and of other kinds; the tokenizer's own space mark; line
+# breaks; letters, marks and symbols beyond Latin; the special tokens' texts.
+_PARTS = (
+    "pain",
+    "the",
+    "Botox",
+    "é",
+    "ñ",
+    "中文",
+    "😀",
+    "ﬁ",
+    "\u0301",
+    "-",
+    ".",
+    ",",
+    "'",
+    "1",
+    "10",
+    " ",
+    " ",
+    " ",
+    "  ",
+    "   ",
+    "\u00a0",
+    "\t",
+    "\n",
+    "\n\n",
+    "▁",
+    "▁▁",
+    "<s>",
+    "</s>",
+    "<unk>",
+    "<s",
+)
+
+
+def _fuzzed(rng: random.Random) -> str:
+    return "".join(rng.choice(_PARTS) for _ in range(rng.randint(0, 30)))
+
+
+def _reference_ids(model: Any, text: str) -> list[int]:
+    return model.tokenizer.encode(text, add_special_tokens=False).ids
+
+
+def test_the_shipped_tokenizer_is_tokenized_piece_by_piece() -> None:
+    assert embedding._loaded().by_words
+
+
+def test_every_seeded_corpus_and_fuzzed_text_gets_the_tokenizers_own_ids() -> None:
+    model = embedding._loaded()
+    bench = _Text(random.Random(11))
+    seeds = _seed_texts()
+    rng = random.Random(20_261_204)
+    texts = (
+        seeds
+        + [bench.body(300) for _ in range(200)]
+        # Long enough to be cut at MAX_TOKENS, cut anywhere.
+        + [" ".join(seeds)[start : start + 1_500] for start in range(0, 60_000, 1_501)]
+        + [_fuzzed(rng) for _ in range(10_000)]
+    )
+    assert any(len(_reference_ids(model, text)) == embedding.MAX_TOKENS for text in texts)
+    different = [
+        text for text in texts if embedding._token_ids(model, text) != _reference_ids(model, text)
+    ]
+    assert different == []
+
+
+def test_embeddings_are_the_mean_of_the_tokenizers_ids_embeddings() -> None:
+    model = embedding._loaded()
+    texts = ["Headache after Botox", "", "  two  spaces  ", "<s> marks", "中文 text\nand more"]
+    expected = np.zeros((len(texts), embedding.DIMENSIONS), dtype=np.float32)
+    for row, text in enumerate(texts):
+        ids = _reference_ids(model, text[: embedding.MAX_CHARACTERS])
+        if ids:
+            expected[row] = model.weights[ids].mean(axis=0)
+    norms = np.linalg.norm(expected, axis=1, keepdims=True)
+    expected = np.divide(expected, norms, out=expected, where=norms > 0)
+    assert np.array_equal(embedding.embed(texts), expected)
+
+
+def _config() -> dict[str, Any]:
+    return json.loads(embedding._package_file(*embedding._TOKENIZER).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a merge that joins a letter to a following space mark",
+        "a pre-tokenizer",
+        "another normalizer",
+        "merges ignored for whole words",
+        "dropout",
+    ],
+)
+def test_a_tokenizer_the_pieces_would_not_reproduce_is_used_as_it_is(change: str) -> None:
+    config = copy.deepcopy(_config())
+    assert embedding._splits_at_words(config)
+    if change.startswith("a merge"):
+        config["model"]["merges"].append("e ▁t")
+    elif change == "a pre-tokenizer":
+        config["pre_tokenizer"] = {"type": "Whitespace"}
+    elif change == "another normalizer":
+        config["normalizer"] = {"type": "Lowercase"}
+    elif change.startswith("merges ignored"):
+        config["model"]["ignore_merges"] = True
+    else:
+        config["model"]["dropout"] = 0.1
+    assert not embedding._splits_at_words(config)
