@@ -172,11 +172,7 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
     topics: set[uuid.UUID] = set()
     locales: set[str] = set()
     # In bulk, while PostgreSQL indexes one batch for search, the next one is rendered.
-    # And documents are compressed on a thread of their own meanwhile.
-    with (
-        search_index.alongside() if len(ids) > 1 else nullcontext(),
-        store.compressing_alongside() if len(ids) > 1 else nullcontext(),
-    ):
+    with search_index.alongside() if len(ids) > 1 else nullcontext():
         for start in range(0, len(ids), RENDER_BATCH):
             batch = _refresh_batch(ids[start : start + RENDER_BATCH], fresh)
             if start == 0 and len(ids) > RENDER_BATCH:

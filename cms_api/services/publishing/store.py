@@ -5,9 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -62,39 +59,6 @@ def compressed(body: str) -> dict[str, bytes]:
     }
 
 
-_COMPRESSOR = "store_compressor"
-
-
-@contextmanager
-def compressing_alongside() -> Iterator[None]:
-    """Compress the documents of the rows made inside this block on a thread of its own,
-    while the block goes on rendering; `upsert` takes each row's forms when it writes it.
-
-    zlib and brotli let go of the interpreter lock while they compress, so on a second
-    core this hides most of their cost (about a fifth of rendering an article) from the
-    block. The thread touches no session or connection: it is handed bytes only.
-    """
-    if db.session.info.get(_COMPRESSOR) is not None:
-        yield  # the outer block's thread does it
-        return
-    with ThreadPoolExecutor(1, thread_name_prefix="compress") as pool:
-        db.session.info[_COMPRESSOR] = pool
-        try:
-            yield
-        finally:
-            db.session.info.pop(_COMPRESSOR, None)
-
-
-def _compressing(body: str) -> dict[str, bytes] | Future[dict[str, bytes]]:
-    pool = db.session.info.get(_COMPRESSOR)
-    return compressed(body) if pool is None else pool.submit(compressed, body)
-
-
-def _compressed_forms(item: dict[str, Any]) -> dict[str, bytes]:
-    forms = item["compressed"]
-    return forms.result() if isinstance(forms, Future) else forms
-
-
 def row(
     kind: str,
     entity_id: uuid.UUID,
@@ -119,8 +83,7 @@ def row(
         "locale": locale or runtime.settings().default_locale,
         "slug": slug,
         "body": body,
-        # `body_gzip` and `body_br`, or their future when compressing alongside.
-        "compressed": _compressing(body),
+        **compressed(body),
         "summary": dumps(summary),
         "etag": etag_for(body),
         "tags": sorted(tags),
@@ -157,7 +120,6 @@ _COLUMNS = (
     ("reviewed_on", "date"),
 )
 _ARRAYS = {"tags", "topic_slugs"}
-_COMPRESSED = {"body_gzip", "body_br"}
 # One statement with one array per column, whatever the number of rows: a VALUES list of
 # bound rows would be a new statement text of thousands of parameters each time, which the
 # driver parses anew. The arrays go in binary (`%b`): as text, every quote of every JSON
@@ -199,7 +161,6 @@ def upsert(rows: list[dict[str, Any]]) -> None:
         return
     before = _listing_tags([(item["kind"], item["entity_id"]) for item in rows])
     db.session.flush()  # the statement goes to the connection: what it follows goes first
-    forms = [_compressed_forms(item) for item in rows]
     written = (
         db.session.connection()
         .exec_driver_sql(
@@ -207,8 +168,6 @@ def upsert(rows: list[dict[str, Any]]) -> None:
             {
                 name: [dumps(item[name]) for item in rows]
                 if name in _ARRAYS
-                else [form[name] for form in forms]
-                if name in _COMPRESSED
                 else [item[name] for item in rows]
                 for name, _ in _COLUMNS
             },
