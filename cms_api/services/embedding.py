@@ -6,7 +6,7 @@ import importlib.util
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import numpy as np
 # WordLlama's "l2_supercat" static token embeddings: 256 dimensions, numpy only, 16 MB of
 # weights inside the `wordllama` wheel, well under a millisecond a question and about
 # 8,000 passages a second on one core (`_token_ids`); bench/README.md compares it with the
-# other candidates (all-MiniLM-L6-v2 finds more, at 100 times the cost).
+# other candidates (all-MiniLM-L6-v2 finds more, at some 400 times the cost).
 #
 # The model was trained on English text. Passages in other locales are embedded all the
 # same (each passage, in any language, has a vector, and a question is only compared with
@@ -56,10 +56,12 @@ MAX_CHARACTERS = 1_200
 class _Model:
     tokenizer: Any  # a `tokenizers.Tokenizer`
     weights: np.ndarray  # (vocabulary, DIMENSIONS) float32
-    # Whether a text's tokens are its words' tokens one after the other (`_splits_at_words`).
-    by_words: bool
+    # Whether a text's ids are its pieces' ids one after the other (`_splits_at_pieces`).
+    by_pieces: bool
     # The texts that match the tokenizer's special tokens wherever they appear.
     specials: tuple[str, ...]
+    # The ids of the short pieces met so far (`_token_ids`).
+    pieces: dict[str, list[int]] = field(default_factory=dict)
 
 
 _model: _Model | None = None
@@ -84,7 +86,7 @@ def _loaded() -> _Model:
                 _model = _Model(
                     tokenizer,
                     weights,
-                    by_words=_splits_at_words(config),
+                    by_pieces=_splits_at_pieces(config),
                     specials=tuple(token["content"] for token in config.get("added_tokens", [])),
                 )
     return _model
@@ -92,17 +94,22 @@ def _loaded() -> _Model:
 
 # SentencePiece-style BPE, as this model's tokenizer is: a space becomes "▁", the text gets
 # one in front, and the whole text is one sequence for the merges (no pre-tokenizer), so
-# tokenizing costs in proportion to its length and nothing is cached between texts. But
-# when no merge can join a symbol to a "▁" that follows it, merges never cross the start
-# of a run of "▁": the text's tokens are those of its pieces ("▁word", "▁▁word", ...) one
-# after the other, and a piece tokenized once can be looked up after (a five-fold saving
-# when publishing; tests compare the two ways on seeded, generated and fuzzed text).
-_PIECE = re.compile("▁+[^▁]*|[^▁]+")
-_PIECES_KEPT = 200_000
-_pieces: dict[str, list[int]] = {}
+# tokenizing costs in proportion to its length and nothing is reused between texts. But
+# when every merge whose right part starts with "▁" has a left part ending with "▁" (runs
+# of spaces), no merge ever joins the end of a word to the "▁" run after it: the text's ids
+# are those of its pieces ("▁word", "▁▁word", ...) one after the other, and a piece's ids,
+# once known, can be looked up. That is a fifth of the CPU when publishing (bench/README.md);
+# tests compare the two ways on seeded, generated and fuzzed text.
+_PIECE = re.compile("▁+[^▁]*")
+# Only short pieces are remembered (words with their punctuation: they recur), and at most
+# this many: about 20 MB in a process for English prose, under 50 MB whatever the text (a
+# piece of emoji is ids for each byte). A long piece (a URL, a line in a script written
+# without spaces) is tokenized each time it comes.
+_PIECE_KEPT_LENGTH = 16
+_PIECES_KEPT = 50_000
 
 
-def _splits_at_words(config: dict[str, Any]) -> bool:
+def _splits_at_pieces(config: dict[str, Any]) -> bool:
     """Whether this tokenizer configuration is one `_token_ids` reproduces exactly."""
     model = config.get("model") or {}
     if config.get("pre_tokenizer") is not None or config.get("normalizer") != {
@@ -113,8 +120,24 @@ def _splits_at_words(config: dict[str, Any]) -> bool:
         ],
     }:
         return False
-    if model.get("type") != "BPE" or model.get("dropout") or model.get("ignore_merges"):
+    if (
+        model.get("type") != "BPE"
+        or model.get("dropout")
+        or model.get("ignore_merges")
+        # Marks added to the start or end of each sequence would land on every piece.
+        or model.get("continuing_subword_prefix")
+        or model.get("end_of_word_suffix")
+        # Without "▁" of its own, an unknown "▁" could be fused with what comes before.
+        or "▁" not in (model.get("vocab") or {})
+    ):
         return False
+    # Special tokens are looked for in the text as it is given (`specials`): only those
+    # matched there, as written, are.
+    for token in config.get("added_tokens", []):
+        if token.get("normalized") or token.get("lstrip") or token.get("rstrip"):
+            return False
+        if token.get("single_word"):
+            return False
     for merge in model.get("merges", []):
         left, right = merge.split(" ", 1) if isinstance(merge, str) else merge
         if right.startswith("▁") and not left.endswith("▁"):
@@ -124,17 +147,20 @@ def _splits_at_words(config: dict[str, Any]) -> bool:
 
 def _token_ids(model: _Model, text: str) -> list[int]:
     """The ids the tokenizer gives `text` (special tokens not added), cut at MAX_TOKENS."""
-    if not model.by_words or any(special in text for special in model.specials):
+    if not model.by_pieces or any(special in text for special in model.specials):
         return model.tokenizer.encode(text, add_special_tokens=False).ids
     if not text:
         return []
+    bpe, pieces = model.tokenizer.model, model.pieces
     ids: list[int] = []
     for piece in _PIECE.findall("▁" + text.replace(" ", "▁")):
-        known = _pieces.get(piece)
+        known = pieces.get(piece)
         if known is None:
-            if len(_pieces) >= _PIECES_KEPT:
-                _pieces.clear()
-            known = _pieces[piece] = [token.id for token in model.tokenizer.model.tokenize(piece)]
+            known = [token.id for token in bpe.tokenize(piece)]
+            if len(piece) <= _PIECE_KEPT_LENGTH:
+                if len(pieces) >= _PIECES_KEPT:
+                    pieces.clear()
+                pieces[piece] = known
         ids += known
         if len(ids) >= MAX_TOKENS:
             break

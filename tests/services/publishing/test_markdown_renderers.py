@@ -142,3 +142,13 @@ def test_plain_text_is_rendered_without_the_reference(app, monkeypatch: pytest.M
         "<p><strong>Rest</strong> and fluids help.</p>\n<ul>\n<li>sleep</li>\n<li>water</li>\n"
         "</ul>\n<p>See a doctor: 2 days.</p>"
     )
+
+
+def test_asterisks_inside_words_are_found_wherever_the_pattern_finds_them() -> None:
+    # `is_plain` tries the pattern only at asterisks: it must find what a search finds.
+    rng = random.Random(20_261_204)
+    alphabet = ("a", "é", "_", "1", "\u0661", "*", "**", " ", "\n", ".", "-")
+    for _ in range(30_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        expected = markdown._INNER_ASTERISK.search(text) is not None
+        assert markdown._asterisk_inside_word(text) == expected, text
