@@ -133,11 +133,9 @@ def _splits_at_pieces(config: dict[str, Any]) -> bool:
         return False
     # Special tokens are looked for in the text as it is given (`specials`): only those
     # matched there, as written, are.
-    for token in config.get("added_tokens", []):
-        if token.get("normalized") or token.get("lstrip") or token.get("rstrip"):
-            return False
-        if token.get("single_word"):
-            return False
+    matching = ("normalized", "lstrip", "rstrip", "single_word")
+    if any(token.get(key) for token in config.get("added_tokens", []) for key in matching):
+        return False
     for merge in model.get("merges", []):
         left, right = merge.split(" ", 1) if isinstance(merge, str) else merge
         if right.startswith("▁") and not left.endswith("▁"):

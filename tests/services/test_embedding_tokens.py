@@ -6,43 +6,18 @@ import copy
 import json
 import random
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 
 from cms_api.services import embedding
+from tests.support.seeds import seed_texts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 from corpus import _Text  # bench/ is not a package
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
-def _seed_texts() -> list[str]:
-    return sorted(
-        {
-            text
-            for path in ROOT.glob("seeds/**/*.yaml")
-            for text in _strings(yaml.safe_load(path.read_text()))
-        }
-    )
-
 
 # Spaces in runs, at either end and of other kinds; the tokenizer's own space mark; line
 # breaks; letters, marks and symbols beyond Latin; a part of a special token's text.
@@ -93,7 +68,7 @@ def test_the_shipped_tokenizer_is_tokenized_piece_by_piece() -> None:
 def test_every_seeded_corpus_and_fuzzed_text_gets_the_tokenizers_own_ids() -> None:
     model = embedding._loaded()
     bench = _Text(random.Random(11))
-    seeds = _seed_texts()
+    seeds = seed_texts()
     rng = random.Random(20_261_204)
     texts = (
         seeds

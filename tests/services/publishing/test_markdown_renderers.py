@@ -4,41 +4,20 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from cms_api.services.publishing import markdown
 from cms_api.services.publishing.markdown import is_plain, reference_html, sanitized, to_html
+from tests.support.seeds import seed_texts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 
 from corpus import _Text  # bench/ is not a package
 
-ROOT = Path(__file__).resolve().parents[3]
 HOSTS = frozenset({"www.example-health.org"})
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
-def _seed_texts() -> list[str]:
-    """Every text of the seeded site (bodies, answers, bios, disclaimers, titles...)."""
-    texts: set[str] = set()
-    for path in sorted((ROOT / "seeds").rglob("*.yaml")):
-        texts.update(_strings(yaml.safe_load(path.read_text())))
-    return sorted(texts)
 
 
 def _corpus_texts() -> list[str]:
@@ -87,7 +66,7 @@ def _fuzzed(rng: random.Random) -> str:
 
 
 def test_plain_seed_and_corpus_texts_render_as_the_reference_does() -> None:
-    seeds, corpus = _seed_texts(), _corpus_texts()
+    seeds, corpus = seed_texts(), _corpus_texts()
     plain_seeds = [text for text in seeds if is_plain(text)]
     # The fast path carries most of the prose; the rest still renders as before.
     assert len(plain_seeds) > len(seeds) / 2
