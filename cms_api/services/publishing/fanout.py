@@ -24,7 +24,7 @@ _STORED = ("published", "updated")
 
 def announce(
     changes: Iterable[Change],
-    search_texts: Mapping[tuple[str, uuid.UUID], str | None] | None = None,
+    search_texts: Mapping[tuple[str, uuid.UUID], search_index.SearchTexts | None] | None = None,
 ) -> None:
     """Tell the change feed, the search index, every worker's document cache and the
     webhook outbox what happened to these documents.
@@ -33,7 +33,7 @@ def announce(
     change does, and not at all if it rolls back. The documents are already stored (or
     gone): the index and the webhooks' surrogate keys are read from them. `search_texts`,
     by (kind, entity id), are those of the documents just rendered
-    (`search_index.known_texts`).
+    (`search_index.search_texts`).
     """
     events = [
         {"kind": kind, "entity_id": entity_id, "slug": slug, "action": action, "locale": locale}

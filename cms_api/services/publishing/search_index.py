@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -202,6 +203,85 @@ WHERE stem.lexeme <> ''
 ORDER BY new.locale, new.word
 ON CONFLICT (locale, word) DO NOTHING
 """.replace("{configuration}", configuration_of("new.locale"))
+# What the lexicon statement would do with single words, as it does it: whether each is
+# in its locale's lexicon already, whether stemming leaves nothing of it (a stop word) and
+# whether unaccenting leaves it as it is.
+_WORDS_SEEN = """
+SELECT
+    given.locale, given.word,
+    EXISTS (
+        SELECT FROM search_words AS known
+        WHERE known.locale = given.locale AND known.word = given.word
+    ) AS known,
+    array_to_string(tsvector_to_array(to_tsvector({configuration}, given.word)), ' ') = ''
+        AS stop,
+    unaccent(given.word) = given.word AS unaccented
+FROM unnest(%(locales)s::text[], %(words)s::text[]) AS given(locale, word)
+""".replace("{configuration}", configuration_of("given.locale"))
+# Whether this server words ASCII text as `search_text.lexicon_candidates` assumes: the
+# `simple` configuration lower-cases ASCII letters as Python does, and unaccenting leaves
+# them alone. (A server whose locale lower-cases "I" otherwise fails it.)
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+_WORDS_AS_PYTHON = f"""
+SELECT tsvector_to_array(to_tsvector('simple', '{_ALPHABET.upper()} {_ALPHABET}'))
+    = ARRAY['{_ALPHABET}'] AND unaccent('{_ALPHABET}') = '{_ALPHABET}'
+"""
+
+
+@dataclass
+class _Lexicon:
+    """The words one bulk publish has found in the lexicon, or found to be stop words, by
+    locale: a document whose every word may be among them adds none, and is not parsed
+    for the lexicon again. Words only ever join the lexicon (in the publish's transaction,
+    or in another that committed), so a word found there stays there."""
+
+    known: dict[str, set[str]] = field(default_factory=dict)
+    stop: dict[str, set[str]] = field(default_factory=dict)
+    usable: bool | None = None  # `_WORDS_AS_PYTHON`, asked once
+
+    def may_add(self, connection: Any, texts: list[SearchTexts | None]) -> list[int]:
+        """The positions in `texts` of the documents that may add words to the lexicon:
+        those with a candidate (`SearchTexts.words`) that is neither in it nor a stop
+        word, and those whose candidates are not known."""
+        if self.usable is None:
+            self.usable = bool(
+                connection.exec_driver_sql(_WORDS_AS_PYTHON, None).fetchmany(1)[0][0]
+            )
+        if not self.usable:
+            return list(range(len(texts)))
+        # Each document's words not sorted out yet (None: its words are not known).
+        unseen = [
+            None if item is None or item.words is None else self._unseen(item.locale, item.words)
+            for item in texts
+        ]
+        asked = {
+            (item.locale, word)
+            for item, words in zip(texts, unseen, strict=True)
+            if item is not None and words
+            for word in words
+        }
+        if asked:
+            rows = connection.exec_driver_sql(
+                _WORDS_SEEN,
+                {"locales": [locale for locale, _ in asked], "words": [word for _, word in asked]},
+            ).fetchmany(len(asked))
+            for locale, word, known, stop, unaccented in rows:
+                # A word unaccenting changes is compared with the lexicon as changed: the
+                # statement decides it.
+                if unaccented and known:
+                    self.known.setdefault(locale, set()).add(word)
+                elif unaccented and stop:
+                    self.stop.setdefault(locale, set()).add(word)
+        return [
+            n
+            for n, (item, words) in enumerate(zip(texts, unseen, strict=True))
+            if item is None or words is None or (words and self._unseen(item.locale, words))
+        ]
+
+    def _unseen(self, locale: str, words: frozenset[str] | set[str]) -> set[str]:
+        return words - self.known.get(locale, set()) - self.stop.get(locale, set())
+
+
 _GIVEN = (
     "SELECT DISTINCT kind, entity_id "
     "FROM unnest(%(kinds)s::text[], %(ids)s::uuid[]) AS given(kind, entity_id)"
@@ -222,21 +302,34 @@ _ALL_KNOWN = f"SELECT kind, entity_id, NULL::jsonb AS known FROM ({_ALL}) AS eve
 INDEXED_KINDS = ("article", "faq")
 
 
-def known_texts(document: dict[str, Any]) -> str:
-    """The search text of a rendered document's HTML, for `index_documents`: a JSON object
-    of each HTML value and its text (`search_text.plain_texts`)."""
-    return dumps(search_text.plain_texts([document]))
+@dataclass(frozen=True)
+class SearchTexts:
+    """What publishing knows of a document it rendered that the index would otherwise
+    work out again in SQL (`search_texts`)."""
+
+    known: str  # a JSON object of each HTML value and its text (`search_text.plain_texts`)
+    locale: str  # the document's locale, whose lexicon its words go to
+    # Every word the lexicon could take from it, and perhaps more, or None
+    # (`search_text.lexicon_candidates`): in bulk, a document none of whose words could
+    # be new to the lexicon is not parsed for it.
+    words: frozenset[str] | None
+
+
+def search_texts(document: dict[str, Any], locale: str) -> SearchTexts:
+    """What `index_documents` takes of a rendered document in `locale`."""
+    plain = search_text.plain_texts([document])
+    return SearchTexts(dumps(plain), locale, search_text.lexicon_candidates(document, plain))
 
 
 def index_documents(
     keys: Iterable[tuple[str, uuid.UUID]],
-    search_texts: Mapping[tuple[str, uuid.UUID], str | None] | None = None,
+    texts: Mapping[tuple[str, uuid.UUID], SearchTexts | None] | None = None,
 ) -> None:
     """(Re)index these published documents; kinds other than article and FAQ are ignored.
 
     Called by publishing after it writes documents, in the same transaction, with the
-    `search_texts` of those it rendered (`known_texts`): their HTML, stripped in Python
-    already, is not stripped again in SQL. Documents that are withdrawn leave the index
+    `texts` of those it rendered (`search_texts`): their HTML, stripped in Python already,
+    is not stripped again in SQL. Documents that are withdrawn leave the index
     by themselves (the foreign key cascades). Inside `alongside()` the work is queued for
     its thread (see `start_queued`), and is done when that block ends.
     """
@@ -244,7 +337,7 @@ def index_documents(
     if not pairs:
         return
     pairs = list(dict.fromkeys(pairs))
-    given = [search_texts.get(pair) for pair in pairs] if search_texts else [None] * len(pairs)
+    given = [texts.get(pair) for pair in pairs] if texts else [None] * len(pairs)
     worker = db.session.info.get(_WORKER)
     if worker is not None:
         # In pieces of a few statements each, so that no statement a publisher's write may
@@ -259,21 +352,34 @@ def index_documents(
 def _index(
     connection: Any,
     pairs: list[tuple[str, uuid.UUID]],
-    known: list[str | None],
+    texts: list[SearchTexts | None],
     pgvector: bool,
     later: Callable[..., None] | None = None,
+    lexicon: _Lexicon | None = None,
 ) -> None:
-    """Index these distinct documents, with each one's `known_texts` (or None)."""
-    params = {"kinds": [kind for kind, _ in pairs], "ids": [entity_id for _, entity_id in pairs]}
+    """Index these distinct documents, with each one's `search_texts` (or None); with a
+    `lexicon`, only the documents that may have words new to it are parsed for them."""
+    params = _pairs_params(pairs)
+    if lexicon is not None:
+        words_of = [pairs[n] for n in lexicon.may_add(connection, texts)]
+        lexicon_params = _pairs_params(words_of) if words_of else None
+    else:
+        lexicon_params = params
     _run(
         connection,
         _GIVEN,
         params,
         wanted_known=_GIVEN_KNOWN,
-        known_params={**params, "known": known},
+        known_params={**params, "known": [item.known if item else None for item in texts]},
         pgvector=pgvector,
         later=later,
+        lexicon_params=lexicon_params,
     )
+
+
+def _pairs_params(pairs: list[tuple[str, uuid.UUID]]) -> dict[str, Any]:
+    """The parameters of `_GIVEN` for these (kind, entity_id) pairs."""
+    return {"kinds": [kind for kind, _ in pairs], "ids": [entity_id for _, entity_id in pairs]}
 
 
 def _run(
@@ -284,14 +390,17 @@ def _run(
     wanted_known: str,
     known_params: dict[str, Any],
     pgvector: bool,
+    lexicon_params: dict[str, Any] | None,
     later: Callable[..., None] | None = None,
 ) -> None:
     # Instant answers quote the same documents, cut into passages: the stale ones go, the
     # entries statement cuts the new ones, then they are embedded (by `later`, if given).
     # `wanted_known` (with `known_params`) is `wanted` with each document's known texts.
+    # The lexicon reads the documents `wanted` yields with `lexicon_params` (with None, none).
     passages.drop_stale(connection, wanted, params)
     connection.exec_driver_sql(_INDEX_ENTRIES.replace("{wanted}", wanted_known), known_params)
-    connection.exec_driver_sql(_INDEX_WORDS.replace("{wanted}", wanted), params)
+    if lexicon_params is not None:
+        connection.exec_driver_sql(_INDEX_WORDS.replace("{wanted}", wanted), lexicon_params)
     passages.embed_passages(connection, wanted, params, pgvector=pgvector, later=later)
 
 
@@ -409,6 +518,7 @@ class _Worker:
         self.allowed = threading.Event()  # the threads may start their next statement
         self.connection = _DriverConnection(driver_connection, self.allowed)
         self.pgvector = pgvector
+        self.lexicon = _Lexicon()  # used by the index thread alone
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index")
         self.embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-embed")
         # Room for pending work on each thread: taken when work is handed over, given
@@ -418,8 +528,8 @@ class _Worker:
         self.queued: list[tuple[Any, ...]] = []
         self.errors: list[BaseException] = []  # in the order they happened
 
-    def submit(self, pairs: list[tuple[str, uuid.UUID]], known: list[str | None]) -> None:
-        self.queued.append((_index, pairs, known, self.pgvector, self._embed_later))
+    def submit(self, pairs: list[tuple[str, uuid.UUID]], texts: list[SearchTexts | None]) -> None:
+        self.queued.append((_index, pairs, texts, self.pgvector, self._embed_later, self.lexicon))
 
     def submit_statement(self, statement: str) -> None:
         """Run a statement without parameters after the work submitted so far."""
@@ -531,6 +641,7 @@ def reindex_all(connection: Connection | None = None) -> None:
         wanted_known=_ALL_KNOWN,
         known_params={},
         pgvector=vectors.has_pgvector_column(connection),
+        lexicon_params={},
     )
 
 

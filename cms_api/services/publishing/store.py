@@ -77,10 +77,11 @@ def row(
     """A `published_documents` row for `upsert`, its ETag taken from the stored text; in
     `locale`, or the site's default locale."""
     body = dumps(document)
+    locale = locale or runtime.settings().default_locale
     return {
         "kind": kind,
         "entity_id": entity_id,
-        "locale": locale or runtime.settings().default_locale,
+        "locale": locale,
         "slug": slug,
         "body": body,
         **compressed(body),
@@ -94,7 +95,7 @@ def row(
         "topic_slugs": topic_slugs or [],
         "reviewed_on": reviewed_on,
         # Not a column: for the search index, which would strip the HTML again otherwise.
-        "search_texts": search_index.known_texts(document)
+        "search_texts": search_index.search_texts(document, locale)
         if kind in search_index.INDEXED_KINDS
         else None,
     }

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from cms_api.database import db
 from cms_api.services.publishing import articles as article_documents
+from cms_api.services.publishing import search_index
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
 
@@ -116,8 +117,19 @@ def test_bulk_publishing_stores_what_one_by_one_publishing_does(
                 article_documents.publish_articles([article_id], at=WHEN)
 
         expected = _publish_corpus(one_by_one)
-        # Small batches, so that the bulk path renders across several of them.
+        # Small batches, so that the bulk path renders across several of them, and indexes
+        # in many pieces: the later ones' documents add no word to the lexicon.
         monkeypatch.setattr(article_documents, "RENDER_BATCH", 16)
+        monkeypatch.setattr(search_index, "INDEX_PIECE", 10)
+        parsed: list[tuple[int, int]] = []  # (documents, those parsed for the lexicon)
+        may_add = search_index._Lexicon.may_add
+
+        def counted(self: Any, connection: Any, texts: list[Any]) -> list[int]:
+            wanted = may_add(self, connection, texts)
+            parsed.append((len(texts), len(wanted)))
+            return wanted
+
+        monkeypatch.setattr(search_index._Lexicon, "may_add", counted)
         bulk = _publish_corpus(lambda ids: article_documents.publish_articles(ids, at=WHEN))
 
     assert len(expected["documents"]) > ARTICLES * 5  # articles, FAQs, people, topics
@@ -133,6 +145,9 @@ def test_bulk_publishing_stores_what_one_by_one_publishing_does(
     assert all(row.embedding is not None for row in expected["passages"])
     for part in ("documents", "search", "words", "passages", "revisions", "feed"):
         assert bulk[part] == expected[part], part
+    # The first pieces' words were all new; most documents after them add none.
+    assert parsed[0][1] == parsed[0][0]
+    assert sum(wanted for _, wanted in parsed) < sum(given for given, _ in parsed) / 2
     # One by one, a page is updated as each article it shows goes live (and an article
     # as each it links to does); in bulk, each document is announced once.
     assert {key: n for key, n in bulk["counts"].items() if n != 1} == {}

@@ -142,6 +142,7 @@ def test_the_index_takes_the_text_publishing_stripped(app) -> None:
             wanted_known=search_index._GIVEN_KNOWN,
             known_params={**params, "known": [json.dumps({first: "zyxwvut given"})]},
             pgvector=vectors.has_pgvector_column(connection),
+            lexicon_params=params,
         )
         passages = db.session.scalar(
             text("SELECT passages FROM search_entries WHERE entity_id = :id"), {"id": entity_id}
@@ -177,15 +178,15 @@ def test_indexing_with_the_texts_publishing_made_gives_what_indexing_in_sql_give
     with app.app_context():
         rows = db.session.execute(
             text(
-                "SELECT kind, entity_id, body FROM published_documents"
+                "SELECT kind, entity_id, body, locale FROM published_documents"
                 " WHERE kind IN ('article', 'faq')"
             )
         ).all()
-        keys = [(kind, entity_id) for kind, entity_id, _ in rows]
+        keys = [(kind, entity_id) for kind, entity_id, _, _ in rows]
         ids = [entity_id for _, entity_id in keys]
         texts = {
-            (kind, entity_id): search_index.known_texts(json.loads(body))
-            for kind, entity_id, body in rows
+            (kind, entity_id): search_index.search_texts(json.loads(body), locale)
+            for kind, entity_id, body, locale in rows
         }
         tables = "DELETE FROM search_entries; DELETE FROM answer_passages"
 
