@@ -12,7 +12,8 @@ import fasteners
 import psycopg
 from flask_sqlalchemy import SQLAlchemy
 from psycopg import errors, sql
-from sqlalchemy import DateTime, func
+from sqlalchemy import ColumnElement, DateTime, any_, bindparam, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql.functions import Function
 
@@ -31,6 +32,14 @@ def db_now() -> Function[Any]:
     long transaction does not freeze time.
     """
     return func.clock_timestamp(type_=DateTime(timezone=True))
+
+
+def one_of(column: Any, values: Any) -> ColumnElement[bool]:
+    """`column IN (values)`, written `column = ANY(array)`: one parameter however many the
+    values. An IN list binds one parameter a value, and a statement of thousands of them
+    (a batch of a bulk publish) is too long for the driver's cache of parsed statements,
+    so its text was parsed again for each execution."""
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
 
 EMBEDDED_DATABASE = "cms"

@@ -13,9 +13,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
+from sqlalchemy.dialects import postgresql
 
-from cms_api.database import db, libpq_url, sqlalchemy_url
+from cms_api.database import db, libpq_url, one_of, sqlalchemy_url
+from cms_api.models import Article
 from cms_api.models.answer import include_object
 from cms_api.services.integrations.seeds import load_seeds
 from tests.conftest import build_app
@@ -38,6 +40,27 @@ def _differences(app):
 def _dispose(app) -> None:
     with app.app_context():
         db.engine.dispose()
+
+
+def test_one_of_selects_what_in_selects_with_one_parameter(app):
+    with app.app_context():
+        every = list(db.session.scalars(select(Article.id).order_by(Article.id)))
+        some = [*every[::2], every[0]]  # a value twice
+        assert len(every) > 4
+        for values in ([], some, every):
+            chosen = select(Article.id).order_by(Article.id)
+            assert list(db.session.scalars(chosen.where(one_of(Article.id, values)))) == list(
+                db.session.scalars(chosen.where(Article.id.in_(values)))
+            )
+            assert list(db.session.scalars(chosen.where(~one_of(Article.id, values)))) == list(
+                db.session.scalars(chosen.where(Article.id.not_in(values)))
+            )
+        statement = (
+            select(Article.id)
+            .where(one_of(Article.id, every))
+            .compile(dialect=postgresql.dialect())
+        )
+        assert len(statement.params) == 1
 
 
 def test_migration_head_matches_the_models(app):

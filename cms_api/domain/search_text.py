@@ -104,27 +104,27 @@ _SHORTEST_WORD, _LONGEST_WORD = 3, 40
 def lexicon_candidates(document: dict[str, Any], plain: dict[str, str]) -> frozenset[str] | None:
     """Every word the search lexicon could take from this document, and perhaps more: the
     lower-cased runs of ASCII letters of each text its search entry is made of (title or
-    question, summary, every heading and HTML body under its sections, its FAQs' answers),
+    question, summary, every heading and HTML body under its sections, a FAQ's answer),
     with `plain` the texts of its HTML (`plain_texts`). None where Python cannot tell: a
     text that is not ASCII or not a string, or HTML that `plain` lacks.
 
     A superset because PostgreSQL's parser keeps an ASCII letter run whole (it never cuts
     one into two words), the index joins texts with spaces and colons (which end a run),
     and a word of the lexicon is all letters: each such word of the text is a whole run
-    of one of these texts, lower-cased.
+    of one of these texts, lower-cased. An article's FAQs are not in its entry (each has
+    an entry of its own).
     """
     texts: list[Any] = [document.get(key) for key in ("title", "question", "summary")]
+    htmls: list[Any] = [document.get("answer_html")]
     for item in _objects_in(document.get("sections")):
         texts.append(item.get("heading"))
-        html = item.get("body_html")
+        htmls.append(item.get("body_html"))
+    for html in htmls:
         if html is not None:
-            texts.append(plain.get(html) if isinstance(html, str) else html)
-            if texts[-1] is None:
+            text = plain.get(html) if isinstance(html, str) else None
+            if text is None:
                 return None
-    for html in html_in(document):
-        texts.append(plain.get(html))
-        if texts[-1] is None:
-            return None
+            texts.append(text)
     if not all(text is None or isinstance(text, str) for text in texts):
         return None
     # One string, split once: the spaces between texts end runs too.

@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, inspect, select, true, union
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from cms_api.database import db
+from cms_api.database import db, one_of
 from cms_api.domain.clock import add_months, utcnow
 from cms_api.domain.errors import Conflict
 from cms_api.models import (
@@ -85,7 +85,7 @@ def publish_articles(article_ids: list[uuid.UUID], *, at: datetime | None = None
     ids = list(dict.fromkeys(article_ids))
     if len(ids) > RENDER_BATCH:
         # Every one is known before the first batch changes anything.
-        found = set(db.session.scalars(select(Article.id).where(Article.id.in_(ids))))
+        found = set(db.session.scalars(select(Article.id).where(one_of(Article.id, ids))))
         if len(found) != len(ids):
             raise LookupError(set(ids) - found)
     published: list[Article] = []
@@ -97,7 +97,7 @@ def publish_articles(article_ids: list[uuid.UUID], *, at: datetime | None = None
 
 def _go_live(article_ids: list[uuid.UUID], when: datetime) -> list[Article]:
     articles = db.session.scalars(
-        select(Article).where(Article.id.in_(article_ids)).options(*_REVISION_GRAPH)
+        select(Article).where(one_of(Article.id, article_ids)).options(*_REVISION_GRAPH)
     ).all()
     if len(articles) != len(article_ids):
         raise LookupError(set(article_ids) - {article.id for article in articles})
@@ -201,7 +201,7 @@ def _fresh_summaries(ids: list[uuid.UUID]) -> _FreshSummaries:
     for start in range(0, len(ids), RENDER_BATCH):
         articles = db.session.scalars(
             select(Article)
-            .where(Article.id.in_(ids[start : start + RENDER_BATCH]))
+            .where(one_of(Article.id, ids[start : start + RENDER_BATCH]))
             .options(selectinload(Article.reviews))
         ).all()
         # A summary names no other article of its work.
@@ -225,7 +225,7 @@ def _linking_into(ids: list[uuid.UUID], *, outside: bool = True) -> list[uuid.UU
             func.coalesce(changed.source_id, changed.id).label("work"),
             changed.locale.label("locale"),
         )
-        .where(changed.id.in_(ids))
+        .where(one_of(changed.id, ids))
         .distinct()
         .cte("works")
     )
@@ -264,7 +264,7 @@ def _work_members(ids: Iterable[uuid.UUID], *columns: Any) -> Any:
     (source_id, locale) index."""
     roots = (
         select(func.coalesce(Article.source_id, Article.id).label("work"))
-        .where(Article.id.in_(list(ids)))
+        .where(one_of(Article.id, ids))
         .cte("roots")
     )
     return union(
@@ -378,7 +378,7 @@ def _refresh_batch(ids: list[uuid.UUID], fresh: _FreshSummaries | None) -> _Rend
     """
     others = _linking_into(ids, outside=False) + _translations_of(ids) if fresh is None else []
     articles = db.session.scalars(
-        select(Article).where(Article.id.in_(set(ids) | set(others))).options(*_ARTICLE_GRAPH)
+        select(Article).where(one_of(Article.id, set(ids) | set(others))).options(*_ARTICLE_GRAPH)
     ).all()
     public = [article for article in articles if is_public(article)]
     # Translations show their original's links: those originals not in the batch too.
@@ -583,7 +583,7 @@ def _named_in_documents(article_ids: list[uuid.UUID]) -> tuple[set[uuid.UUID], s
     """The people and topics the current documents of these articles are tagged with."""
     tags = db.session.scalars(
         select(func.unnest(PublishedDocument.tags)).where(
-            PublishedDocument.kind == "article", PublishedDocument.entity_id.in_(article_ids)
+            PublishedDocument.kind == "article", one_of(PublishedDocument.entity_id, article_ids)
         )
     ).all()
     slugs: dict[str, set[str]] = {"author": set(), "reviewer": set(), "topic": set()}

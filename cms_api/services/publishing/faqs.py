@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select, true, update
 
-from cms_api.database import db
+from cms_api.database import db, one_of
 from cms_api.models import Article, Faq, PublishedDocument, Topic
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing import revisions, store
@@ -42,9 +42,7 @@ def shown_faqs(
         if article_id in live
         for entry in faqs
     }
-    found = {
-        faq.id: faq for faq in db.session.scalars(select(Faq).where(Faq.id.in_(list(entries))))
-    }
+    found = {faq.id: faq for faq in db.session.scalars(select(Faq).where(one_of(Faq.id, entries)))}
     return [
         (entry, found[faq_id], live[article_id])
         for faq_id, (article_id, entry) in entries.items()
@@ -59,9 +57,9 @@ def store_article_faqs(articles: Iterable[Article], rows: list[dict[str, Any]]) 
     store.withdraw(
         "faq",
         PublishedDocument.entity_id.in_(
-            select(Faq.id).where(Faq.article_id.in_([article.id for article in articles]))
+            select(Faq.id).where(one_of(Faq.article_id, [article.id for article in articles]))
         ),
-        PublishedDocument.entity_id.not_in(kept) if kept else true(),
+        ~one_of(PublishedDocument.entity_id, kept) if kept else true(),
     )
     store.upsert(rows)
 
