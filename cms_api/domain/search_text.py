@@ -101,38 +101,92 @@ _LETTERS_LOWERED = bytes(
 _SHORTEST_WORD, _LONGEST_WORD = 3, 40
 
 
-def lexicon_candidates(document: dict[str, Any], plain: dict[str, str]) -> frozenset[str] | None:
-    """Every word the search lexicon could take from this document, and perhaps more: the
-    lower-cased runs of ASCII letters of each text its search entry is made of (title or
-    question, summary, every heading and HTML body under its sections, a FAQ's answer),
-    with `plain` the texts of its HTML (`plain_texts`). None where Python cannot tell: a
-    text that is not ASCII or not a string, or HTML that `plain` lacks.
+# What leaves a text to the lexicon statement's own parse: a control character (some are
+# spaces to Python, none to PostgreSQL's parser) and `<`, which may open a tag (the parser
+# takes one whole, spaces and all).
+_NOT_FOR_PYTHON = re.compile(r"[\x00-\x08\x0e-\x1f\x7f<]")
 
-    A superset because PostgreSQL's parser keeps an ASCII letter run whole (it never cuts
-    one into two words), the index joins texts with spaces and colons (which end a run),
-    and a word of the lexicon is all letters: each such word of the text is a whole run
-    of one of these texts, lower-cased. An article's FAQs are not in its entry (each has
-    an entry of its own).
-    """
-    texts: list[Any] = [document.get(key) for key in ("title", "question", "summary")]
-    htmls: list[Any] = [document.get("answer_html")]
-    for item in _objects_in(document.get("sections")):
-        texts.append(item.get("heading"))
-        htmls.append(item.get("body_html"))
-    for html in htmls:
-        if html is not None:
-            text = plain.get(html) if isinstance(html, str) else None
-            if text is None:
-                return None
-            texts.append(text)
-    if not all(text is None or isinstance(text, str) for text in texts):
+
+class _CannotTell(Exception):
+    """A value Python cannot turn into the text SQL makes of it."""
+
+
+def lexicon_text(kind: str, document: dict[str, Any], plain: dict[str, str]) -> str | None:
+    """The text the lexicon statement parses for this document's search entry (its title,
+    a space, and its passages joined by spaces: search_index._INDEX_WORDS), made as the
+    index statement (_INDEX_ENTRIES) makes it, with `plain` the texts of its HTML
+    (`plain_texts`). None where Python cannot tell: a text that is not ASCII or not a
+    string, HTML that `plain` lacks, a control character or a `<`."""
+    try:
+        title = document.get("title")
+        parts = [_squashed(document.get("question") if title is None else title) or ""]
+        summary = document.get("summary")
+        if summary is not None:
+            parts.append(_squashed(summary) or "")
+        else:
+            parts.append(_plain(document.get("answer_html"), plain) or "")
+        if kind == "article":
+            for item in _objects_in(document.get("sections")):
+                heading = _squashed(item.get("heading"))
+                text = _plain(item.get("body_html"), plain)
+                parts.append(": ".join(part for part in (heading, text) if part))
+    except _CannotTell:
         return None
-    # One string, split once: the spaces between texts end runs too.
-    joined = " ".join(text for text in texts if text)
-    if not joined.isascii():
+    text = " ".join(parts)
+    if not text.isascii() or _NOT_FOR_PYTHON.search(text):
         return None
-    runs = set(joined.encode().translate(_LETTERS_LOWERED).split())
+    return text
+
+
+def _squashed(value: Any) -> str | None:
+    # cms_search_squash, on ASCII text without the control characters Python calls spaces
+    # (PostgreSQL's `\s` may not).
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.isascii() or _NOT_FOR_PYTHON.search(value):
+        raise _CannotTell
+    return " ".join(value.split())
+
+
+def _plain(html: Any, plain: dict[str, str]) -> str | None:
+    if html is None:
+        return None
+    if not isinstance(html, str) or html not in plain:
+        raise _CannotTell
+    return plain[html]
+
+
+def lexicon_candidates(text: str) -> frozenset[str]:
+    """The lower-cased runs of ASCII letters of a `lexicon_text`, 3 to 40 letters long:
+    every word the lexicon could take from it, and perhaps more. PostgreSQL's parser
+    keeps an ASCII letter run whole (it never cuts one into two words), and a word of the
+    lexicon is all letters, so each is one of these runs."""
+    runs = set(text.encode().translate(_LETTERS_LOWERED).split())
     return frozenset(run.decode() for run in runs if _SHORTEST_WORD <= len(run) <= _LONGEST_WORD)
+
+
+def chunks_with(text: str, words: set[str] | frozenset[str]) -> list[str]:
+    """The pieces of a `lexicon_text`, between spaces, in which one of these lower-case
+    `words` is a whole run of letters, each as the parser sees it: the first piece of the
+    text as it is, any other after a space. PostgreSQL's parser ends every word at a space
+    (the tags that may hold one are left out of these texts), but the very start of a text
+    is read apart (`~x` there is a path, after a space a word), so parsing these pieces
+    finds every word of the text that is in them, and no other."""
+    lowered = text.lower()
+    found: set[tuple[int, int]] = set()
+    for word in words:
+        start = lowered.find(word)
+        while start >= 0:
+            end = start + len(word)
+            if (start == 0 or not lowered[start - 1].isalpha()) and (
+                end == len(lowered) or not lowered[end].isalpha()
+            ):
+                right = lowered.find(" ", end)
+                found.add((lowered.rfind(" ", 0, start) + 1, len(lowered) if right < 0 else right))
+            start = lowered.find(word, start + 1)
+    return [
+        text[left:right] if left == 0 else " " + text[left:right] for left, right in sorted(found)
+    ]
 
 
 def _objects_in(value: Any) -> Iterator[dict[str, Any]]:

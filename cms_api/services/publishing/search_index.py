@@ -168,16 +168,14 @@ WHERE (entry.etag, entry.locale, entry.slug, entry.topics, entry.published_at)
 # Words as typed (unaccented, lower case), each with its stem in its locale's language, in
 # that locale's lexicon (typo correction suggests words of the query's locale only); stop
 # words are left out.
-_INDEX_WORDS = """
+# `{texts}` yields (locale, text) rows: the whole text of each entry (`_INDEX_WORDS`), or in
+# bulk the pieces of texts that may hold new words (`_INDEX_GIVEN_WORDS`, from
+# `_Lexicon.to_parse`): parsed, they give the same words (`search_text.chunks_with`).
+_LEXICON_FROM = """
 WITH found AS MATERIALIZED (  -- each distinct word once: unaccenting and stemming are per word
-    SELECT DISTINCT entry.locale, word
-    FROM search_entries AS entry
-    JOIN ({wanted}) AS wanted USING (kind, entity_id)
-    CROSS JOIN LATERAL unnest(
-        tsvector_to_array(
-            to_tsvector('simple', entry.title || ' ' || array_to_string(entry.passages, ' '))
-        )
-    ) AS word
+    SELECT DISTINCT texts.locale, word
+    FROM ({texts}) AS texts
+    CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector('simple', texts.text))) AS word
 ),
 plain AS (
     SELECT DISTINCT locale, unaccent(word) AS word
@@ -203,6 +201,15 @@ WHERE stem.lexeme <> ''
 ORDER BY new.locale, new.word
 ON CONFLICT (locale, word) DO NOTHING
 """.replace("{configuration}", configuration_of("new.locale"))
+_ENTRY_TEXTS = """
+SELECT entry.locale, entry.title || ' ' || array_to_string(entry.passages, ' ') AS text
+FROM search_entries AS entry
+JOIN ({wanted}) AS wanted USING (kind, entity_id)
+"""
+_INDEX_WORDS = _LEXICON_FROM.replace("{texts}", _ENTRY_TEXTS)
+_INDEX_GIVEN_WORDS = _LEXICON_FROM.replace(
+    "{texts}", "SELECT * FROM unnest(%(locales)s::text[], %(texts)s::text[]) AS given(locale, text)"
+)
 # What the lexicon statement would do with single words, as it does it: whether each is
 # in its locale's lexicon already, whether stemming leaves nothing of it (a stop word) and
 # whether unaccenting leaves it as it is.
@@ -228,27 +235,37 @@ SELECT tsvector_to_array(to_tsvector('simple', '{_ALPHABET.upper()} {_ALPHABET}'
 """
 
 
+@dataclass(frozen=True)
+class _ToParse:
+    """What of a piece's documents the lexicon statements read (`_Lexicon.to_parse`)."""
+
+    entries: list[int]  # the positions of those whose stored entry text is parsed whole
+    pieces: list[tuple[str, str]]  # (locale, text): pieces of the others' texts to parse
+
+
 @dataclass
 class _Lexicon:
     """The words one bulk publish has found in the lexicon, or found to be stop words, by
-    locale: a document whose every word may be among them adds none, and is not parsed
-    for the lexicon again. Words only ever join the lexicon (in the publish's transaction,
-    or in another that committed), so a word found there stays there."""
+    locale. A document whose every word may be among them adds none, and is not parsed
+    for the lexicon; of the others only the pieces holding the rest are. Words only ever
+    join the lexicon (in the publish's transaction, or in another that committed), so a
+    word found there stays there."""
 
     known: dict[str, set[str]] = field(default_factory=dict)
     stop: dict[str, set[str]] = field(default_factory=dict)
     usable: bool | None = None  # `_WORDS_AS_PYTHON`, asked once
 
-    def may_add(self, connection: Any, texts: list[SearchTexts | None]) -> list[int]:
-        """The positions in `texts` of the documents that may add words to the lexicon:
-        those with a candidate (`SearchTexts.words`) that is neither in it nor a stop
-        word, and those whose candidates are not known."""
+    def to_parse(self, connection: Any, texts: list[SearchTexts | None]) -> _ToParse:
+        """What the lexicon statements must read of these documents (their `texts`, in
+        order) to add every word of theirs the lexicon lacks: the whole entry text of each
+        document whose words Python cannot tell, and of the others the pieces in which a
+        candidate (`SearchTexts.words`) is neither in the lexicon nor a stop word."""
         if self.usable is None:
             self.usable = bool(
                 connection.exec_driver_sql(_WORDS_AS_PYTHON, None).fetchmany(1)[0][0]
             )
         if not self.usable:
-            return list(range(len(texts)))
+            return _ToParse(list(range(len(texts))), [])
         # Each document's words not sorted out yet (None: its words are not known).
         unseen = [
             None if item is None or item.words is None else self._unseen(item.locale, item.words)
@@ -272,11 +289,16 @@ class _Lexicon:
                     self.known.setdefault(locale, set()).add(word)
                 elif unaccented and stop:
                     self.stop.setdefault(locale, set()).add(word)
-        return [
-            n
-            for n, (item, words) in enumerate(zip(texts, unseen, strict=True))
-            if item is None or words is None or (words and self._unseen(item.locale, words))
-        ]
+        entries: list[int] = []
+        pieces: list[tuple[str, str]] = []
+        for n, (item, words) in enumerate(zip(texts, unseen, strict=True)):
+            if item is None or item.text is None or words is None:
+                entries.append(n)
+            elif words and (new := self._unseen(item.locale, words)):
+                pieces += [
+                    (item.locale, piece) for piece in search_text.chunks_with(item.text, new)
+                ]
+        return _ToParse(entries, pieces)
 
     def _unseen(self, locale: str, words: frozenset[str] | set[str]) -> set[str]:
         return words - self.known.get(locale, set()) - self.stop.get(locale, set())
@@ -309,16 +331,20 @@ class SearchTexts:
 
     known: str  # a JSON object of each HTML value and its text (`search_text.plain_texts`)
     locale: str  # the document's locale, whose lexicon its words go to
-    # Every word the lexicon could take from it, and perhaps more, or None
-    # (`search_text.lexicon_candidates`): in bulk, a document none of whose words could
-    # be new to the lexicon is not parsed for it.
+    # The text the lexicon statement parses for its entry, or None
+    # (`search_text.lexicon_text`), and every word the lexicon could take from it
+    # (`search_text.lexicon_candidates`): in bulk, only the pieces of it that may hold a
+    # word new to the lexicon are parsed for it.
+    text: str | None
     words: frozenset[str] | None
 
 
-def search_texts(document: dict[str, Any], locale: str) -> SearchTexts:
-    """What `index_documents` takes of a rendered document in `locale`."""
+def search_texts(kind: str, document: dict[str, Any], locale: str) -> SearchTexts:
+    """What `index_documents` takes of a rendered document of this kind in `locale`."""
     plain = search_text.plain_texts([document])
-    return SearchTexts(dumps(plain), locale, search_text.lexicon_candidates(document, plain))
+    text = search_text.lexicon_text(kind, document, plain)
+    words = None if text is None else search_text.lexicon_candidates(text)
+    return SearchTexts(dumps(plain), locale, text, words)
 
 
 def index_documents(
@@ -358,11 +384,15 @@ def _index(
     lexicon: _Lexicon | None = None,
 ) -> None:
     """Index these distinct documents, with each one's `search_texts` (or None); with a
-    `lexicon`, only the documents that may have words new to it are parsed for them."""
+    `lexicon`, only what may hold words new to it is parsed for them."""
     params = _pairs_params(pairs)
+    pieces: list[tuple[str, str]] = []
     if lexicon is not None:
-        words_of = [pairs[n] for n in lexicon.may_add(connection, texts)]
-        lexicon_params = _pairs_params(words_of) if words_of else None
+        parsed = lexicon.to_parse(connection, texts)
+        lexicon_params = (
+            _pairs_params([pairs[n] for n in parsed.entries]) if parsed.entries else None
+        )
+        pieces = parsed.pieces
     else:
         lexicon_params = params
     _run(
@@ -375,6 +405,11 @@ def _index(
         later=later,
         lexicon_params=lexicon_params,
     )
+    if pieces:
+        connection.exec_driver_sql(
+            _INDEX_GIVEN_WORDS,
+            {"locales": [locale for locale, _ in pieces], "texts": [piece for _, piece in pieces]},
+        )
 
 
 def _pairs_params(pairs: list[tuple[str, uuid.UUID]]) -> dict[str, Any]:

@@ -95,7 +95,7 @@ def row(
         "topic_slugs": topic_slugs or [],
         "reviewed_on": reviewed_on,
         # Not a column: for the search index, which would strip the HTML again otherwise.
-        "search_texts": search_index.search_texts(document, locale)
+        "search_texts": search_index.search_texts(kind, document, locale)
         if kind in search_index.INDEXED_KINDS
         else None,
     }

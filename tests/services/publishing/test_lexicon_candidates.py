@@ -1,8 +1,10 @@
-"""Bulk publishing skips the lexicon's parse only for documents that can add no word to it."""
+"""Bulk publishing parses for the lexicon only what may hold a word new to it, and finds the
+words a whole parse would."""
 
 from __future__ import annotations
 
 import json
+import random
 from typing import Any
 
 import pytest
@@ -15,8 +17,8 @@ from cms_api.domain import search_text
 from cms_api.services.publishing import search_index
 
 
-def _lexicon_words(texts: list[str]) -> list[set[str]]:
-    """The words the lexicon statement (`search_index._INDEX_WORDS`) takes from each text:
+def _parsed(texts: list[str]) -> list[set[str]]:
+    """The words the lexicon statement (`search_index._LEXICON_FROM`) takes from each text:
     parsed with `simple`, unaccented, and all letters, 3 to 40 of them."""
     rows = db.session.execute(
         text(
@@ -33,12 +35,6 @@ def _lexicon_words(texts: list[str]) -> list[set[str]]:
     return words
 
 
-def _candidates(summary: str) -> frozenset[str]:
-    found = search_text.lexicon_candidates({"summary": summary}, {})
-    assert found is not None
-    return found
-
-
 # What PostgreSQL's parser makes more than words of, and runs at the length limits.
 CASES = [
     "Plain words, Capitals and MiXeD case.",
@@ -46,90 +42,149 @@ CASES = [
     "don't it's the patients' o'clock",
     "https://www.example.com/some/path?query=word#frag and http://host.org",
     "mail someone@example.com or first.last@sub.example.org now",
-    "/usr/local/bin file.txt C:\\Windows\\System32 ./relative",
+    "/usr/local/bin file.txt C:\\Windows\\System32 ./relative ~/home ~tilde",
     "version 1.2.3 v2 abc123def 123abc abc123 2nd 3rd e.g. i.e. etc.",
     "snake_case_words and __dunder__ and trailing_",
-    "<b>tag</b> &amp; entity &lt;p&gt; <a href='x'>link</a>",
+    "tag> &amp; entity &lt;p&gt; a>b",
     "a" * 39 + " " + "b" * 40 + " " + "c" * 41 + " " + "d" * 45,
     "camelCaseWord HTTPServer iPhone",
     "+1-800-555-0199 (555) 123 #hashtag @mention $money 50% ~tilde",
-    "words.joined.by.dots and,commas;semicolons:colons",
+    "words.joined.by.dots and,commas;semicolons:colons Heading: text",
     "",
 ]
 
 
 def test_the_candidates_hold_every_word_the_lexicon_takes(app) -> None:
     with app.app_context():
-        taken = _lexicon_words(CASES)
+        taken = _parsed(CASES)
         for case, words in zip(CASES, taken, strict=True):
-            assert words <= _candidates(case), case
+            assert words <= search_text.lexicon_candidates(case), case
         # Not vacuous: the parser keeps the words of these texts.
-        assert {"self", "care", "clock", "and", "tag", "entity", "b" * 40} <= set().union(*taken)
+        assert {"self", "care", "clock", "and", "entity", "b" * 40} <= set().union(*taken)
         # And the candidates are more: a URL's or an address's parts are no words of it.
         assert not {"path", "someone", "c" * 41} & set().union(*taken)
-        assert {"path", "someone"} <= _candidates(" ".join(CASES))
+        assert {"path", "someone"} <= search_text.lexicon_candidates(" ".join(CASES))
 
 
-_ASCII_TEXT = st.text(
-    alphabet=st.sampled_from(
+def _pieces_find_what_the_whole_finds(texts: list[str], rng: random.Random) -> None:
+    """For each text and a random part of its candidates: parsing the pieces that hold
+    them (`chunks_with`) finds every one the whole text's parse finds, and no word the
+    whole text's parse does not."""
+    chosen = []
+    for case in texts:
+        candidates = sorted(search_text.lexicon_candidates(case))
+        chosen.append(set(rng.sample(candidates, k=rng.randint(0, len(candidates)))))
+    pieces = [
+        search_text.chunks_with(case, words) for case, words in zip(texts, chosen, strict=True)
+    ]
+    flat = [piece for parts in pieces for piece in parts]
+    parsed = iter(_parsed(flat))
+    for case, words, whole, parts in zip(texts, chosen, _parsed(texts), pieces, strict=True):
+        found: set[str] = set().union(*(next(parsed) for _ in parts))
+        assert whole & words <= found, (case, words)
+        assert found <= whole, (case, words)
+
+
+def test_the_pieces_holding_some_words_find_them_as_the_whole_text_does(app) -> None:
+    with app.app_context():
+        _pieces_find_what_the_whole_finds(CASES * 5, random.Random(7))
+        # Where the text starts, "~x" is a path; after a space, a word.
+        assert search_text.chunks_with("~tilde and ~other", {"tilde", "other"}) == [
+            "~tilde",
+            " ~other",
+        ]
+
+
+_ASCII_TEXT = st.lists(
+    st.sampled_from(
         list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-        + list(" -_.,:;/@'\"<>&#?=+%!()[]{}\\|~`$^*\t\n")
+        + list(" -_.,:;/@'\"&#?=+%!()[]{}\\|~`$^*>")
+        + ["http://", "www.", ".com", "&amp;", "x@y.z", "1.5", "/usr/bin", "  "]
     ),
-    max_size=120,
-)
+    max_size=60,
+).map("".join)  # spaces only, as in a lexicon text (squashed, joined with spaces)
 
 
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(texts=st.lists(_ASCII_TEXT, min_size=1, max_size=40))
-def test_the_candidates_of_any_ascii_text_hold_its_lexicon_words(app, texts: list[str]) -> None:
+@given(texts=st.lists(_ASCII_TEXT, min_size=1, max_size=40), seed=st.integers(0, 1000))
+def test_any_ascii_text_s_candidates_and_pieces_find_its_lexicon_words(
+    app, texts: list[str], seed: int
+) -> None:
     with app.app_context():
-        for case, words in zip(texts, _lexicon_words(texts), strict=True):
-            assert words <= _candidates(case), case
+        for case, words in zip(texts, _parsed(texts), strict=True):
+            assert words <= search_text.lexicon_candidates(case), case
+        _pieces_find_what_the_whole_finds(texts, random.Random(seed))
 
 
-def test_a_document_whose_words_python_cannot_tell_has_no_candidates() -> None:
+def test_a_document_whose_text_python_cannot_tell_has_none() -> None:
     html = "<p>text</p>"
-    plain = {html: "text"}
-    tell = search_text.lexicon_candidates
-    assert tell({"title": "Caf\u00e9 society"}, {}) is None  # not ASCII
-    assert tell({"sections": [{"heading": 12, "body_html": html}]}, plain) is None
-    assert tell({"sections": [{"heading": "H", "body_html": "<p>unstripped</p>"}]}, plain) is None
-    assert tell({"question": "Why?", "answer_html": "<p>unstripped</p>"}, plain) is None
-    assert tell({"summary": {"not": "a string"}}, {}) is None
+    plain = {html: "text", "<p>lt</p>": "a &lt; b <i>", "<p>x</p>": "control\x07char"}
+    tell = search_text.lexicon_text
+    assert tell("article", {"title": "Caf\u00e9 society"}, {}) is None  # not ASCII
+    assert tell("article", {"sections": [{"heading": 12, "body_html": html}]}, plain) is None
+    assert tell("article", {"sections": [{"heading": "H", "body_html": "<p>u</p>"}]}, plain) is None
+    assert tell("faq", {"question": "Why?", "answer_html": "<p>unstripped</p>"}, plain) is None
+    assert tell("faq", {"question": "Why?", "answer_html": "<p>lt</p>"}, plain) is None  # a tag?
+    assert tell("faq", {"question": "Why?", "answer_html": "<p>x</p>"}, plain) is None
+    assert tell("article", {"title": "Some\x1cthing"}, {}) is None  # a space to some servers
+    assert tell("article", {"summary": {"not": "a string"}}, {}) is None
 
 
-def test_a_document_s_candidates_come_from_every_text_its_search_entry_reads() -> None:
+def test_a_document_s_text_is_its_entry_s() -> None:
     first, second, deep = "<p>alpha beta</p>", "<p>gamma</p>", "<p>epsilon</p>"
     document: dict[str, Any] = {
-        "title": "Title words",
-        "summary": "Summary here",
+        "title": "  Title\twords ",
+        "summary": "Summary\n here",
         "sections": [
             {"heading": "Heading one", "body_html": first, "subsections": []},
             # The index reads every object under the sections, whatever its key.
-            {"heading": "Other", "extra": [{"heading": "Nested deep", "body_html": deep}]},
+            {"heading": "Other", "extra": [{"heading": "", "body_html": deep}]},
         ],
+        # An article's FAQs are not in its entry: each has an entry of its own.
         "faqs": [{"question": "Asked?", "answer_html": second}],
     }
     plain = {first: "alpha beta", second: "gamma", deep: "epsilon"}
-    # Its FAQs' answers are not in its entry: each FAQ has an entry of its own.
-    assert search_text.lexicon_candidates(document, plain) == {
-        "title", "words", "summary", "here", "heading", "one", "alpha", "beta", "other",
-        "nested", "deep", "epsilon",
-    }  # fmt: skip
-    # A FAQ's own document: its question and answer.
+    assert search_text.lexicon_text("article", document, plain) == (
+        "Title words Summary here Heading one: alpha beta Other epsilon"
+    )
+    # A FAQ's own document: its question and answer, or its summary where it has one.
     faq = {"question": "Does it hurt?", "answer_html": second}
-    assert search_text.lexicon_candidates(faq, plain) == {"does", "hurt", "gamma"}
-
-
-def _texts(locale: str, words: set[str] | None) -> search_index.SearchTexts:
-    return search_index.SearchTexts(
-        known="{}", locale=locale, words=None if words is None else frozenset(words)
+    assert search_text.lexicon_text("faq", faq, plain) == "Does it hurt? gamma"
+    assert search_text.lexicon_text("faq", {**faq, "summary": "Short"}, plain) == (
+        "Does it hurt? Short"
     )
 
 
-def test_only_documents_with_a_word_new_to_the_lexicon_are_parsed_for_it(app) -> None:
+def test_the_seeded_site_s_texts_are_its_entries_texts(app) -> None:
+    with app.app_context():
+        rows = db.session.execute(
+            text(
+                "SELECT d.kind, d.body, e.title || ' ' || array_to_string(e.passages, ' ')"
+                " FROM published_documents AS d JOIN search_entries AS e USING (kind, entity_id)"
+            )
+        ).all()
+        assert len(rows) > 20
+        told = 0
+        for kind, body, entry_text in rows:
+            document = json.loads(body)
+            made = search_text.lexicon_text(kind, document, search_text.plain_texts([document]))
+            if made is not None:
+                told += 1
+                assert made.split() == entry_text.split(), entry_text
+        assert told > len(rows) // 2  # most of the seeded site is ASCII
+
+
+def _texts(locale: str, words: set[str] | None) -> search_index.SearchTexts:
+    """A rendered document whose text is `words` (None: Python cannot tell)."""
+    document = {"summary": "caf\u00e9" if words is None else " ".join(sorted(words))}
+    texts = search_index.search_texts("faq", document, locale)
+    assert texts.words == words
+    return texts
+
+
+def test_only_what_may_hold_a_word_new_to_the_lexicon_is_parsed_for_it(app) -> None:
     with app.app_context():
         db.session.execute(
             text(
@@ -148,40 +203,26 @@ def test_only_documents_with_a_word_new_to_the_lexicon_are_parsed_for_it(app) ->
             _texts("es", {"zyxnuevo", "los"}),  # known in its own locale, and a stop word
             _texts("en", {"zyxnuevo"}),  # known in another locale only
         ]
-        assert lexicon.may_add(connection, texts) == [1, 2, 3, 5]
+        parsed = lexicon.to_parse(connection, texts)
+        assert parsed.entries == [2, 3]
+        assert parsed.pieces == [
+            ("en", " zyxbrandnew"),
+            ("en", " zyxnuevo"),
+        ]  # after the empty title
         assert lexicon.known == {"en": {"zyxtumbling"}, "es": {"zyxnuevo"}}
         assert lexicon.stop == {"en": {"the", "and"}, "es": {"los"}}
         # Asked again, the words already sorted out are not looked up again.
         db.session.execute(text("DELETE FROM search_words WHERE word LIKE 'zyx%'"))
-        assert lexicon.may_add(connection, texts[:1]) == []
+        assert lexicon.to_parse(connection, texts[:1]) == search_index._ToParse([], [])
         db.session.rollback()
 
 
-def test_a_server_that_words_ascii_otherwise_parses_every_document(
+def test_a_server_that_words_ascii_otherwise_parses_every_entry_whole(
     app, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search_index, "_WORDS_AS_PYTHON", "SELECT false")
     with app.app_context():
         texts = [_texts("en", set()), _texts("en", {"the"})]
-        assert search_index._Lexicon().may_add(db.session.connection(), texts) == [0, 1]
+        parsed = search_index._Lexicon().to_parse(db.session.connection(), texts)
+        assert parsed == search_index._ToParse([0, 1], [])
         db.session.rollback()
-
-
-def test_the_seeded_site_s_documents_have_candidates_holding_their_lexicon_words(app) -> None:
-    with app.app_context():
-        rows = db.session.execute(
-            text(
-                "SELECT d.body, e.title || ' ' || array_to_string(e.passages, ' ')"
-                " FROM published_documents AS d JOIN search_entries AS e USING (kind, entity_id)"
-            )
-        ).all()
-        assert len(rows) > 20
-        documents = [json.loads(body) for body, _ in rows]
-        taken = _lexicon_words([entry_text for _, entry_text in rows])
-        told = 0
-        for document, words in zip(documents, taken, strict=True):
-            found = search_text.lexicon_candidates(document, search_text.plain_texts([document]))
-            if found is not None:
-                told += 1
-                assert words <= found
-        assert told > len(rows) // 2  # most of the seeded site is ASCII

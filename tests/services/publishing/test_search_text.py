@@ -185,7 +185,7 @@ def test_indexing_with_the_texts_publishing_made_gives_what_indexing_in_sql_give
         keys = [(kind, entity_id) for kind, entity_id, _, _ in rows]
         ids = [entity_id for _, entity_id in keys]
         texts = {
-            (kind, entity_id): search_index.search_texts(json.loads(body), locale)
+            (kind, entity_id): search_index.search_texts(kind, json.loads(body), locale)
             for kind, entity_id, body, locale in rows
         }
         tables = "DELETE FROM search_entries; DELETE FROM answer_passages"
