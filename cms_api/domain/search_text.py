@@ -97,13 +97,14 @@ def plain_texts(documents: Iterable[dict[str, Any]]) -> dict[str, str]:
 _LETTERS_LOWERED = bytes(
     byte | 0x20 if chr(byte).isascii() and chr(byte).isalpha() else ord(" ") for byte in range(256)
 )
-# The lexicon's words (search_index._INDEX_WORDS: `^[[:alpha:]]{3,40}$`).
+# The lexicon's words (search_index._LEXICON_FROM: `^[[:alpha:]]{3,40}$`).
 _SHORTEST_WORD, _LONGEST_WORD = 3, 40
 
 
-# What leaves a text to the lexicon statement's own parse: a control character (some are
-# spaces to Python, none to PostgreSQL's parser) and `<`, which may open a tag (the parser
-# takes one whole, spaces and all).
+# What leaves a text to the lexicon statement's own parse: a control character (Python's
+# `split` takes \x1c to \x1f for spaces, cms_search_squash's `\s` may not; the others are
+# left out with them) and `<`, which may open a tag (the parser takes one whole, spaces
+# and all).
 _NOT_FOR_PYTHON = re.compile(r"[\x00-\x08\x0e-\x1f\x7f<]")
 
 
@@ -113,7 +114,7 @@ class _CannotTell(Exception):
 
 def lexicon_text(kind: str, document: dict[str, Any], plain: dict[str, str]) -> str | None:
     """The text the lexicon statement parses for this document's search entry (its title,
-    a space, and its passages joined by spaces: search_index._INDEX_WORDS), made as the
+    a space, and its passages joined by spaces: search_index._ENTRY_TEXTS), made as the
     index statement (_INDEX_ENTRIES) makes it, with `plain` the texts of its HTML
     (`plain_texts`). None where Python cannot tell: a text that is not ASCII or not a
     string, HTML that `plain` lacks, a control character or a `<`."""
@@ -166,12 +167,12 @@ def lexicon_candidates(text: str) -> frozenset[str]:
 
 
 def chunks_with(text: str, words: set[str] | frozenset[str]) -> list[str]:
-    """The pieces of a `lexicon_text`, between spaces, in which one of these lower-case
-    `words` is a whole run of letters, each as the parser sees it: the first piece of the
-    text as it is, any other after a space. PostgreSQL's parser ends every word at a space
-    (the tags that may hold one are left out of these texts), but the very start of a text
-    is read apart (`~x` there is a path, after a space a word), so parsing these pieces
-    finds every word of the text that is in them, and no other."""
+    """The chunks of a `lexicon_text` (its parts between spaces) in which one of these
+    lower-case `words` is a whole run of letters, each once and as the parser sees it: the
+    text's first chunk as it is, any other after a space. PostgreSQL's parser ends every
+    word at a space (the tags that may hold one are left out of these texts), but the very
+    start of a text is read apart (`~x` there is a path, after a space a word), so parsing
+    these chunks finds every word of the text that is in them, and no other."""
     lowered = text.lower()
     found: set[tuple[int, int]] = set()
     for word in words:
@@ -184,9 +185,9 @@ def chunks_with(text: str, words: set[str] | frozenset[str]) -> list[str]:
                 right = lowered.find(" ", end)
                 found.add((lowered.rfind(" ", 0, start) + 1, len(lowered) if right < 0 else right))
             start = lowered.find(word, start + 1)
-    return [
-        text[left:right] if left == 0 else " " + text[left:right] for left, right in sorted(found)
-    ]
+    return sorted(
+        {text[left:right] if left == 0 else " " + text[left:right] for left, right in found}
+    )
 
 
 def _objects_in(value: Any) -> Iterator[dict[str, Any]]:

@@ -42,7 +42,9 @@ def shown_faqs(
         if article_id in live
         for entry in faqs
     }
-    found = {faq.id: faq for faq in db.session.scalars(select(Faq).where(one_of(Faq.id, entries)))}
+    found = {
+        faq.id: faq for faq in db.session.scalars(select(Faq).where(one_of(Faq.id, entries.keys())))
+    }
     return [
         (entry, found[faq_id], live[article_id])
         for faq_id, (article_id, entry) in entries.items()

@@ -169,7 +169,7 @@ WHERE (entry.etag, entry.locale, entry.slug, entry.topics, entry.published_at)
 # that locale's lexicon (typo correction suggests words of the query's locale only); stop
 # words are left out.
 # `{texts}` yields (locale, text) rows: the whole text of each entry (`_INDEX_WORDS`), or in
-# bulk the pieces of texts that may hold new words (`_INDEX_GIVEN_WORDS`, from
+# bulk the chunks of texts that may hold new words (`_INDEX_GIVEN_WORDS`, from
 # `_Lexicon.to_parse`): parsed, they give the same words (`search_text.chunks_with`).
 _LEXICON_FROM = """
 WITH found AS MATERIALIZED (  -- each distinct word once: unaccenting and stemming are per word
@@ -197,7 +197,9 @@ CROSS JOIN LATERAL (
     ) AS lexeme
 ) AS stem
 WHERE stem.lexeme <> ''
--- In one order everywhere: two publishers adding the same new words wait, not deadlock.
+-- In one order within a statement: two publishers adding the same new words in one
+-- statement each wait, not deadlock (across a publish's several statements they may, and
+-- PostgreSQL then fails one of them).
 ORDER BY new.locale, new.word
 ON CONFLICT (locale, word) DO NOTHING
 """.replace("{configuration}", configuration_of("new.locale"))
@@ -240,26 +242,29 @@ class _ToParse:
     """What of a piece's documents the lexicon statements read (`_Lexicon.to_parse`)."""
 
     entries: list[int]  # the positions of those whose stored entry text is parsed whole
-    pieces: list[tuple[str, str]]  # (locale, text): pieces of the others' texts to parse
+    chunks: list[tuple[str, str]]  # (locale, text): chunks of the others' texts to parse
 
 
 @dataclass
 class _Lexicon:
     """The words one bulk publish has found in the lexicon, or found to be stop words, by
     locale. A document whose every word may be among them adds none, and is not parsed
-    for the lexicon; of the others only the pieces holding the rest are. Words only ever
-    join the lexicon (in the publish's transaction, or in another that committed), so a
-    word found there stays there."""
+    for the lexicon; of the others only the chunks of text holding the rest are, each
+    once (a chunk parsed again would add nothing). Words only ever join the lexicon (in
+    the publish's transaction, or in another that committed), so a word found there stays
+    there."""
 
     known: dict[str, set[str]] = field(default_factory=dict)
     stop: dict[str, set[str]] = field(default_factory=dict)
+    parsed: set[tuple[str, str]] = field(default_factory=set)  # (locale, chunk) sent
     usable: bool | None = None  # `_WORDS_AS_PYTHON`, asked once
 
     def to_parse(self, connection: Any, texts: list[SearchTexts | None]) -> _ToParse:
         """What the lexicon statements must read of these documents (their `texts`, in
         order) to add every word of theirs the lexicon lacks: the whole entry text of each
-        document whose words Python cannot tell, and of the others the pieces in which a
-        candidate (`SearchTexts.words`) is neither in the lexicon nor a stop word."""
+        document whose words Python cannot tell, and of the others the chunks in which a
+        candidate (`SearchTexts.words`) is neither in the lexicon nor a stop word (those
+        not sent before)."""
         if self.usable is None:
             self.usable = bool(
                 connection.exec_driver_sql(_WORDS_AS_PYTHON, None).fetchmany(1)[0][0]
@@ -290,15 +295,17 @@ class _Lexicon:
                 elif unaccented and stop:
                     self.stop.setdefault(locale, set()).add(word)
         entries: list[int] = []
-        pieces: list[tuple[str, str]] = []
+        chunks: dict[tuple[str, str], None] = {}
         for n, (item, words) in enumerate(zip(texts, unseen, strict=True)):
             if item is None or item.text is None or words is None:
                 entries.append(n)
             elif words and (new := self._unseen(item.locale, words)):
-                pieces += [
-                    (item.locale, piece) for piece in search_text.chunks_with(item.text, new)
-                ]
-        return _ToParse(entries, pieces)
+                chunks |= dict.fromkeys(
+                    (item.locale, chunk) for chunk in search_text.chunks_with(item.text, new)
+                )
+        sent = [chunk for chunk in chunks if chunk not in self.parsed]
+        self.parsed.update(sent)
+        return _ToParse(entries, sent)
 
     def _unseen(self, locale: str, words: frozenset[str] | set[str]) -> set[str]:
         return words - self.known.get(locale, set()) - self.stop.get(locale, set())
@@ -333,7 +340,7 @@ class SearchTexts:
     locale: str  # the document's locale, whose lexicon its words go to
     # The text the lexicon statement parses for its entry, or None
     # (`search_text.lexicon_text`), and every word the lexicon could take from it
-    # (`search_text.lexicon_candidates`): in bulk, only the pieces of it that may hold a
+    # (`search_text.lexicon_candidates`): in bulk, only the chunks of it that may hold a
     # word new to the lexicon are parsed for it.
     text: str | None
     words: frozenset[str] | None
@@ -386,13 +393,13 @@ def _index(
     """Index these distinct documents, with each one's `search_texts` (or None); with a
     `lexicon`, only what may hold words new to it is parsed for them."""
     params = _pairs_params(pairs)
-    pieces: list[tuple[str, str]] = []
+    chunks: list[tuple[str, str]] = []
     if lexicon is not None:
         parsed = lexicon.to_parse(connection, texts)
         lexicon_params = (
             _pairs_params([pairs[n] for n in parsed.entries]) if parsed.entries else None
         )
-        pieces = parsed.pieces
+        chunks = parsed.chunks
     else:
         lexicon_params = params
     _run(
@@ -405,10 +412,10 @@ def _index(
         later=later,
         lexicon_params=lexicon_params,
     )
-    if pieces:
+    if chunks:
         connection.exec_driver_sql(
             _INDEX_GIVEN_WORDS,
-            {"locales": [locale for locale, _ in pieces], "texts": [piece for _, piece in pieces]},
+            {"locales": [locale for locale, _ in chunks], "texts": [chunk for _, chunk in chunks]},
         )
 
 

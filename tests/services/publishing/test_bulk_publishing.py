@@ -121,12 +121,12 @@ def test_bulk_publishing_stores_what_one_by_one_publishing_does(
         # in many pieces: the later ones' documents add no word to the lexicon.
         monkeypatch.setattr(article_documents, "RENDER_BATCH", 16)
         monkeypatch.setattr(search_index, "INDEX_PIECE", 10)
-        parsed: list[tuple[int, int, int]] = []  # (documents, parsed whole, pieces parsed)
+        parsed: list[tuple[int, int, int]] = []  # (documents, parsed whole, chunks parsed)
         to_parse = search_index._Lexicon.to_parse
 
         def counted(self: Any, connection: Any, texts: list[Any]) -> Any:
             wanted = to_parse(self, connection, texts)
-            parsed.append((len(texts), len(wanted.entries), len(wanted.pieces)))
+            parsed.append((len(texts), len(wanted.entries), len(wanted.chunks)))
             return wanted
 
         monkeypatch.setattr(search_index._Lexicon, "to_parse", counted)
@@ -145,11 +145,11 @@ def test_bulk_publishing_stores_what_one_by_one_publishing_does(
     assert all(row.embedding is not None for row in expected["passages"])
     for part in ("documents", "search", "words", "passages", "revisions", "feed"):
         assert bulk[part] == expected[part], part
-    # Every document's words were told in Python, and only pieces of them parsed: the
+    # Every document's words were told in Python, and only chunks of them parsed: the
     # first pieces' words were all new, few after them are.
     assert sum(whole for _, whole, _ in parsed) == 0
     assert parsed[0][2] > 0
-    assert sum(pieces for *_, pieces in parsed[len(parsed) // 2 :]) < len(parsed) // 2
+    assert sum(chunks for *_, chunks in parsed[len(parsed) // 2 :]) < len(parsed) // 2
     # One by one, a page is updated as each article it shows goes live (and an article
     # as each it links to does); in bulk, each document is announced once.
     assert {key: n for key, n in bulk["counts"].items() if n != 1} == {}
