@@ -58,9 +58,11 @@ def plain_text(html: str) -> str | None:
 
 def html_in(document: dict[str, Any]) -> Iterator[str]:
     """The HTML a document's search entry and passages are made of, as the index reads
-    it: the bodies of its sections (and their subsections), its FAQs' answers, and a FAQ
-    document's own answer."""
-    yield from _section_html(document.get("sections"))
+    it: the bodies of every object under its sections (its sections and subsections), its
+    FAQs' answers, and a FAQ document's own answer."""
+    for item in _objects_in(document.get("sections")):
+        if isinstance(item.get("body_html"), str):
+            yield item["body_html"]
     faqs = document.get("faqs")
     if isinstance(faqs, list):
         for faq in faqs:
@@ -70,13 +72,15 @@ def html_in(document: dict[str, Any]) -> Iterator[str]:
         yield document["answer_html"]
 
 
-def _section_html(sections: Any) -> Iterator[str]:
-    if isinstance(sections, list):
-        for section in sections:
-            if isinstance(section, dict):
-                if isinstance(section.get("body_html"), str):
-                    yield section["body_html"]
-                yield from _section_html(section.get("subsections"))
+def _objects_in(value: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object in `value`, at any depth (`$.**` in a JSON path)."""
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _objects_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _objects_in(item)
 
 
 def plain_texts(documents: Iterable[dict[str, Any]]) -> dict[str, str]:
@@ -188,14 +192,3 @@ def chunks_with(text: str, words: set[str] | frozenset[str]) -> list[str]:
     return sorted(
         {text[left:right] if left == 0 else " " + text[left:right] for left, right in found}
     )
-
-
-def _objects_in(value: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON object in `value`, at any depth (`$.**` in a JSON path)."""
-    if isinstance(value, dict):
-        yield value
-        for item in value.values():
-            yield from _objects_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _objects_in(item)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy import text
+
+from cms_api.database import db
+from cms_api.services.publishing import search_index
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -28,3 +34,18 @@ def seed_texts() -> list[str]:
     for path in sorted(SEEDS.rglob("*.yaml")):
         texts.update(_strings(yaml.safe_load(path.read_text())))
     return sorted(texts)
+
+
+def indexed_documents() -> list[tuple[tuple[str, uuid.UUID], search_index.SearchTexts]]:
+    """Each published article and FAQ of the database, as (kind, entity id), with the
+    search texts publishing hands the index for it; in an app context."""
+    rows = db.session.execute(
+        text(
+            "SELECT kind, entity_id, body, locale FROM published_documents"
+            " WHERE kind IN ('article', 'faq') ORDER BY kind, entity_id"
+        )
+    ).all()
+    return [
+        ((kind, entity_id), search_index.search_texts(kind, json.loads(body), locale))
+        for kind, entity_id, body, locale in rows
+    ]

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from cms_api.database import db
 from cms_api.domain import search_text
 from cms_api.services.publishing import search_index
+from tests.support.seeds import indexed_documents
 
 
 def _parsed(texts: list[str]) -> list[set[str]]:
@@ -306,17 +307,9 @@ def _lexicon_after(index: Any) -> list[tuple]:
 
 def test_the_seeded_site_s_lexicon_is_the_same_from_chunks_as_from_whole_entries(app) -> None:
     with app.app_context():
-        rows = db.session.execute(
-            text(
-                "SELECT kind, entity_id, body, locale FROM published_documents"
-                " WHERE kind IN ('article', 'faq') ORDER BY kind, entity_id"
-            )
-        ).all()
-        pairs = [(kind, entity_id) for kind, entity_id, _, _ in rows]
-        texts = [
-            search_index.search_texts(kind, json.loads(body), locale)
-            for kind, _, body, locale in rows
-        ]
+        documents = indexed_documents()
+        pairs = [key for key, _ in documents]
+        texts = [item for _, item in documents]
         # English and Spanish, ASCII and not: some entries are parsed whole, some in chunks.
         assert any(item.text is None for item in texts)
         assert sum(item.text is not None for item in texts) > len(texts) // 2

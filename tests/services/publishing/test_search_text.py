@@ -14,6 +14,7 @@ from cms_api.database import db
 from cms_api.domain import search_text
 from cms_api.services import vectors
 from cms_api.services.publishing import search_index
+from tests.support.seeds import indexed_documents
 
 
 def _stripped_in_sql(htmls: list[str]) -> list[str | None]:
@@ -176,18 +177,10 @@ def _search_rows(ids: list[uuid.UUID]) -> list[tuple]:
 
 def test_indexing_with_the_texts_publishing_made_gives_what_indexing_in_sql_gives(app) -> None:
     with app.app_context():
-        rows = db.session.execute(
-            text(
-                "SELECT kind, entity_id, body, locale FROM published_documents"
-                " WHERE kind IN ('article', 'faq')"
-            )
-        ).all()
-        keys = [(kind, entity_id) for kind, entity_id, _, _ in rows]
+        documents = indexed_documents()
+        keys = [key for key, _ in documents]
         ids = [entity_id for _, entity_id in keys]
-        texts = {
-            (kind, entity_id): search_index.search_texts(kind, json.loads(body), locale)
-            for kind, entity_id, body, locale in rows
-        }
+        texts = dict(documents)
         tables = "DELETE FROM search_entries; DELETE FROM answer_passages"
 
         db.session.execute(text(tables))
