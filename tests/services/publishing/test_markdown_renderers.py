@@ -123,6 +123,57 @@ def test_plain_text_is_rendered_without_the_reference(app, monkeypatch: pytest.M
     )
 
 
+def test_plain_text_is_rendered_without_the_sanitizer(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("the sanitizer was asked")
+
+    source = '    indented\n\nRest, "fluids" and sleep.  \nMore.\n\n3) first\n4) second'
+    expected = _reference(source)
+    monkeypatch.setattr(markdown, "sanitized", refuse)
+    assert (
+        markdown._html(source, HOSTS, None)
+        == expected
+        == (
+            '<pre><code>indented\n</code></pre>\n<p>Rest, "fluids" and sleep.<br>\nMore.</p>\n'
+            '<ol start="3">\n<li>first</li>\n<li>second</li>\n</ol>'
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<p><a href="javascript:alert(1)">x</a></p>',
+        '<p><img src="https://tracker.example/pixel.png"></p>',
+        '<p onclick="alert(1)">x</p>',
+        "<script>alert(1)</script>",
+        "<p>Fish &amp; chips</p>",
+        "<p>&#60;script&#62;</p>",
+        "<hr />",
+        "<P>x</P>",
+        "<p >x</p>",
+        "<br>",
+        '<ol start="2" onclick="x">',
+        "<ol start=\"2\">x</ol><ol start='1'>",
+        "<p>x</p><",
+    ],
+)
+def test_html_beyond_the_plain_tags_goes_to_the_sanitizer(html: str) -> None:
+    assert markdown._plain_html_as_sanitized(html) is None
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>a &quot;b&quot;<br />\nc</p>\n",
+        '<ol start="12">\n<li><em>x</em> <strong>y</strong></li>\n</ol>\n',
+        "<ul>\n<li>\n<p>a</p>\n</li>\n</ul>\n<pre><code>  b\n</code></pre>\n",
+    ],
+)
+def test_plain_tags_come_out_as_the_sanitizer_writes_them(html: str) -> None:
+    assert markdown._plain_html_as_sanitized(html) == sanitized(html, HOSTS)
+
+
 def test_asterisks_inside_words_are_found_wherever_the_pattern_finds_them() -> None:
     # `is_plain` tries the pattern only at asterisks: it must find what a search finds.
     rng = random.Random(20_261_204)
