@@ -65,6 +65,14 @@ def _fuzzed(rng: random.Random) -> str:
     return "\n".join(lines) + rng.choice(("", "\n", "\n\n", " ", "  \n"))
 
 
+def _checked_as_sanitized(text: str) -> bool:
+    """Whether the fast renderer's HTML of this plain text skips the sanitizer, giving
+    what the sanitizer would."""
+    html = markdown._fast_markdown.render(text)
+    checked = markdown._plain_html_as_sanitized(html)
+    return checked is not None and checked == sanitized(html, HOSTS)
+
+
 def test_plain_seed_and_corpus_texts_render_as_the_reference_does() -> None:
     seeds, corpus = seed_texts(), _corpus_texts()
     plain_seeds = [text for text in seeds if is_plain(text)]
@@ -73,6 +81,8 @@ def test_plain_seed_and_corpus_texts_render_as_the_reference_does() -> None:
     assert all(is_plain(text) for text in corpus)
     for text in seeds + corpus:
         assert _fast(text) == _reference(text), text
+    # And all of it is checked, not sanitized.
+    assert [text for text in plain_seeds + corpus if not _checked_as_sanitized(text)] == []
 
 
 def test_fuzzed_plain_text_renders_as_the_reference_does() -> None:
@@ -81,6 +91,7 @@ def test_fuzzed_plain_text_renders_as_the_reference_does() -> None:
     assert len(plain) > 1_000
     different = [text for text in plain if _fast(text) != _reference(text)]
     assert different == []
+    assert [text for text in plain if not _checked_as_sanitized(text)] == []
 
 
 @pytest.mark.parametrize(
@@ -156,6 +167,16 @@ def test_plain_text_is_rendered_without_the_sanitizer(monkeypatch: pytest.Monkey
         '<ol start="2" onclick="x">',
         "<ol start=\"2\">x</ol><ol start='1'>",
         "<p>x</p><",
+        # Text the sanitizer would write otherwise: escaped, dropped or normalised.
+        "<p>a > b</p>",
+        "<p>a\x00b</p>",
+        "<p>a\r\nb</p>",
+        "<p>a\x0bb</p>",
+        "<p>a\xa0b</p>",
+        # A code block's tags only as the renderer writes them (the parser drops a line
+        # break straight after <pre>).
+        "<pre>\nx</pre>",
+        "<p><code>x</code></p>",
     ],
 )
 def test_html_beyond_the_plain_tags_goes_to_the_sanitizer(html: str) -> None:
@@ -168,6 +189,7 @@ def test_html_beyond_the_plain_tags_goes_to_the_sanitizer(html: str) -> None:
         "<p>a &quot;b&quot;<br />\nc</p>\n",
         '<ol start="12">\n<li><em>x</em> <strong>y</strong></li>\n</ol>\n',
         "<ul>\n<li>\n<p>a</p>\n</li>\n</ul>\n<pre><code>  b\n</code></pre>\n",
+        "<p>Tabs\tand naïve ünïcode, 2.5% (or 3/4) here.</p>",
     ],
 )
 def test_plain_tags_come_out_as_the_sanitizer_writes_them(html: str) -> None:
