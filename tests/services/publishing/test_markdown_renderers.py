@@ -177,6 +177,8 @@ def test_plain_text_is_rendered_without_the_sanitizer(monkeypatch: pytest.Monkey
         # break straight after <pre>).
         "<pre>\nx</pre>",
         "<p><code>x</code></p>",
+        "<ol start=&quot;2&quot;>",
+        "<p>&quot</p>",
     ],
 )
 def test_html_beyond_the_plain_tags_goes_to_the_sanitizer(html: str) -> None:
