@@ -28,7 +28,7 @@ from cms_api.models import (
     TopicTranslation,
 )
 from cms_api.services import runtime
-from cms_api.services.publishing import images, revisions, search_index, site, store
+from cms_api.services.publishing import collecting, images, revisions, search_index, site, store
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing import reviews as review_record
 from cms_api.services.publishing.faqs import (
@@ -89,9 +89,11 @@ def publish_articles(article_ids: list[uuid.UUID], *, at: datetime | None = None
         if len(found) != len(ids):
             raise LookupError(set(ids) - found)
     published: list[Article] = []
-    for start in range(0, len(ids), RENDER_BATCH):
-        published += _go_live(ids[start : start + RENDER_BATCH], when)
-    refresh_articles(article_ids)
+    with collecting.by_batch() if len(ids) > 1 else nullcontext():
+        for start in range(0, len(ids), RENDER_BATCH):
+            published += _go_live(ids[start : start + RENDER_BATCH], when)
+            collecting.batch_done()
+        refresh_articles(article_ids)
     return published
 
 
@@ -172,9 +174,14 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
     topics: set[uuid.UUID] = set()
     locales: set[str] = set()
     # In bulk, while PostgreSQL indexes one batch for search, the next one is rendered.
-    with search_index.alongside() if len(ids) > 1 else nullcontext():
+    bulk = len(ids) > 1
+    with (
+        collecting.by_batch() if bulk else nullcontext(),
+        search_index.alongside() if bulk else nullcontext(),
+    ):
         for start in range(0, len(ids), RENDER_BATCH):
             batch = _refresh_batch(ids[start : start + RENDER_BATCH], fresh)
+            collecting.batch_done()
             if start == 0 and len(ids) > RENDER_BATCH:
                 # The later batches' inserts are planned with what the first one wrote.
                 search_index.analyze_written()
@@ -209,6 +216,7 @@ def _fresh_summaries(ids: list[uuid.UUID]) -> _FreshSummaries:
         summaries |= {
             article_id: rendering.article_summary(item) for article_id, item in live.items()
         }
+        collecting.batch_done()
     return _FreshSummaries(ids=set(ids), summaries=summaries)
 
 

@@ -1,0 +1,125 @@
+"""A bulk publish collects garbage once per batch, and always gives the collector back."""
+
+from __future__ import annotations
+
+import gc
+import uuid
+import weakref
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from cms_api.database import db
+from cms_api.models import Article
+from cms_api.services.publishing import articles as article_documents
+from cms_api.services.publishing import collecting
+
+
+@pytest.fixture
+def collections() -> Iterator[list[int]]:
+    """The generation of each collection that starts while the test runs."""
+    started: list[int] = []
+
+    def seen(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        yield started
+    finally:
+        gc.callbacks.remove(seen)
+        gc.enable()  # whatever a failed test left
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def _garbage_cycle() -> weakref.ref:
+    """A reference cycle nothing else holds: only the cyclic collector frees it."""
+    return weakref.ref(_Cycle())
+
+
+def test_the_collector_is_off_inside_and_back_on_after() -> None:
+    assert gc.isenabled()
+    with collecting.by_batch():
+        assert not gc.isenabled()
+        with collecting.by_batch():  # a publish inside a publish
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner block did not turn it back on
+    assert gc.isenabled()
+
+
+def test_the_collector_comes_back_when_the_block_fails() -> None:
+    with pytest.raises(RuntimeError), collecting.by_batch():
+        raise RuntimeError("a batch failed")
+    assert gc.isenabled()
+
+
+def test_a_collector_turned_off_before_stays_off() -> None:
+    gc.disable()
+    try:
+        with collecting.by_batch():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_batch_done_frees_its_reference_cycles() -> None:
+    with collecting.by_batch():
+        cycle = _garbage_cycle()
+        for _ in range(10_000):  # far past the automatic collector's threshold
+            [[]]  # noqa: B018
+        assert cycle() is not None  # no collection ran on its own
+        collecting.batch_done()
+        assert cycle() is None
+
+
+def test_a_batch_done_outside_a_block_collects_nothing(collections: list[int]) -> None:
+    collecting.batch_done()
+    assert collections == []
+
+
+def test_the_end_of_the_block_frees_what_the_last_batch_left() -> None:
+    with collecting.by_batch():
+        cycle = _garbage_cycle()
+    assert cycle() is None
+
+
+def _published_ids() -> list[uuid.UUID]:
+    return list(
+        db.session.scalars(
+            select(Article.id).where(Article.live_revision.is_not(None)).order_by(Article.id)
+        )
+    )
+
+
+def test_a_bulk_publish_collects_per_batch_not_per_allocation(
+    app, collections: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(article_documents, "RENDER_BATCH", 2)
+    with app.app_context():
+        ids = _published_ids()
+        assert len(ids) >= 6
+        collections.clear()
+        article_documents.publish_articles(ids)
+        batches = -(-len(ids) // 2)
+
+    assert gc.isenabled()
+    # The automatic collector starts with the youngest generation alone; every collection
+    # of the publish was one of its batches' (going live, summaries, rendering) or the end's.
+    assert 0 not in collections
+    assert collections.count(1) >= 3 * batches + 1
+
+
+def test_a_failed_bulk_publish_gives_the_collector_back(app) -> None:
+    with app.app_context():
+        ids = [*_published_ids()[:2], uuid.uuid4()]
+        with pytest.raises(LookupError):
+            article_documents.publish_articles(ids)
+    assert gc.isenabled()
