@@ -17,7 +17,7 @@ from contextlib import contextmanager
 # again until the collector is back on. Reference cycles a batch leaves (ORM objects and
 # their states) go at the end of their batch, so memory stays bounded by a batch, as before.
 _owner_lock = threading.Lock()
-_owner: list[int] = []  # the thread whose block turned the collector off, if one did
+_turned_off = threading.Event()  # set while a `by_batch` block holds the collector off
 
 
 @contextmanager
@@ -30,21 +30,21 @@ def by_batch() -> Iterator[None]:
     application or another block), changes nothing.
     """
     with _owner_lock:
-        owns = gc.isenabled() and not _owner
+        owns = gc.isenabled() and not _turned_off.is_set()
         if owns:
             gc.disable()
-            _owner.append(threading.get_ident())
+            _turned_off.set()
     try:
         yield
     finally:
         if owns:
             with _owner_lock:
-                _owner.clear()
+                _turned_off.clear()
                 gc.enable()
             gc.collect(1)
 
 
 def batch_done() -> None:
     """A batch is finished: collect what it left, if `by_batch` turned the collector off."""
-    if _owner:
+    if _turned_off.is_set():
         gc.collect(1)

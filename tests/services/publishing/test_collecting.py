@@ -18,13 +18,14 @@ from cms_api.services.publishing import collecting
 
 
 @pytest.fixture
-def collections() -> Iterator[list[int]]:
-    """The generation of each collection that starts while the test runs."""
-    started: list[int] = []
+def collections() -> Iterator[list[tuple[int, bool]]]:
+    """Each collection that starts while the test runs: its generation, and whether a
+    `by_batch` block held the automatic collector off then."""
+    started: list[tuple[int, bool]] = []
 
     def seen(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            started.append(info["generation"])
+            started.append((info["generation"], collecting._turned_off.is_set()))
 
     gc.callbacks.append(seen)
     try:
@@ -80,7 +81,9 @@ def test_a_batch_done_frees_its_reference_cycles() -> None:
         assert cycle() is None
 
 
-def test_a_batch_done_outside_a_block_collects_nothing(collections: list[int]) -> None:
+def test_a_batch_done_outside_a_block_collects_nothing(
+    collections: list[tuple[int, bool]],
+) -> None:
     collecting.batch_done()
     assert collections == []
 
@@ -100,7 +103,7 @@ def _published_ids() -> list[uuid.UUID]:
 
 
 def test_a_bulk_publish_collects_per_batch_not_per_allocation(
-    app, collections: list[int], monkeypatch: pytest.MonkeyPatch
+    app, collections: list[tuple[int, bool]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(article_documents, "RENDER_BATCH", 2)
     with app.app_context():
@@ -111,10 +114,14 @@ def test_a_bulk_publish_collects_per_batch_not_per_allocation(
         batches = -(-len(ids) // 2)
 
     assert gc.isenabled()
-    # The automatic collector starts with the youngest generation alone; every collection
-    # of the publish was one of its batches' (going live, summaries, rendering) or the end's.
-    assert 0 not in collections
-    assert collections.count(1) >= 3 * batches + 1
+    # The automatic collector starts with the youngest generation alone: while the
+    # publish's batches ran, none did; each collection then was a finished batch's
+    # (going live, summaries, rendering), and one more came at the end.
+    while_off = [generation for generation, off in collections if off]
+    assert len(while_off) >= 3 * batches
+    assert set(while_off) == {1}
+    last_off = max(n for n, (_, off) in enumerate(collections) if off)
+    assert (1, False) in collections[last_off + 1 :]
 
 
 def test_a_failed_bulk_publish_gives_the_collector_back(app) -> None:
