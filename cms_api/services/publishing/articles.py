@@ -161,6 +161,13 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
     """
     hold_render_lock()
     ids = list(dict.fromkeys(article_ids))
+    # In bulk, garbage is collected batch by batch, from the first summaries taken to the
+    # last page rendered.
+    with collecting.by_batch() if len(ids) > 1 else nullcontext():
+        _refresh(ids)
+
+
+def _refresh(ids: list[uuid.UUID]) -> None:
     fresh: _FreshSummaries | None = None
     if len(ids) > RENDER_BATCH:
         # A document embeds the summaries of the articles it links to. Batch by batch,
@@ -174,11 +181,7 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
     topics: set[uuid.UUID] = set()
     locales: set[str] = set()
     # In bulk, while PostgreSQL indexes one batch for search, the next one is rendered.
-    bulk = len(ids) > 1
-    with (
-        collecting.by_batch() if bulk else nullcontext(),
-        search_index.alongside() if bulk else nullcontext(),
-    ):
+    with search_index.alongside() if len(ids) > 1 else nullcontext():
         for start in range(0, len(ids), RENDER_BATCH):
             batch = _refresh_batch(ids[start : start + RENDER_BATCH], fresh)
             collecting.batch_done()

@@ -7,17 +7,21 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# Rendering a batch allocates millions of short-lived containers (ORM rows, JSON, HTML
-# pieces). Left to itself, CPython's collector runs every 700 allocations and, as what a
-# publish holds grows (summaries, the batch's articles), scans the whole heap again and
-# again: about 2.6 s of a 2,000-article publish, all of it holding the GIL the rendering
-# needs (bench/README.md). Inside `by_batch()` the automatic collector is off and each
-# finished batch's garbage is collected at once: one pass over the objects made since the
-# last (the two young generations), after which the survivors are old and not scanned
-# again until the collector is back on. Reference cycles a batch leaves (ORM objects and
-# their states) go at the end of their batch, so memory stays bounded by a batch, as before.
+# Rendering a batch makes millions of short-lived containers (ORM rows, JSON, HTML
+# pieces). Left to itself, CPython's collector runs whenever 700 more containers have been
+# made than freed, and, as what a publish holds grows (summaries, the batch's articles),
+# scans the whole heap again and again: 2.7 s of full collections in a 2,000-article
+# publish, all of it holding the GIL the rendering needs (bench/README.md). Inside
+# `by_batch()` the automatic collector is off. Each finished batch collects the young
+# generations, which hold what was made since the last batch: the cycles the batch left
+# (ORM objects and their states) go there. What is still alive then moves to the oldest
+# generation; should it die later (an article a caller kept until the end, say), a full
+# collection every FULL_EVERY batches, and one when the block ends, free it.
+FULL_EVERY = 20
+
 _owner_lock = threading.Lock()
 _turned_off = threading.Event()  # set while a `by_batch` block holds the collector off
+_batches = [0]  # batches finished since the block began
 
 
 @contextmanager
@@ -25,26 +29,30 @@ def by_batch() -> Iterator[None]:
     """Collect garbage only when `batch_done` says so, until the block ends.
 
     The collector is the process's: the first block to start (in any thread) turns it
-    off and the same block turns it back on, collecting the young generations once more;
-    a block inside another, or started while the collector was already off (by the
-    application or another block), changes nothing.
+    off, for every thread, and the same block turns it back on and collects everything
+    once; a block inside another, or started while the collector was already off (by
+    the application or another block), changes nothing.
     """
-    with _owner_lock:
-        owns = gc.isenabled() and not _turned_off.is_set()
-        if owns:
-            gc.disable()
-            _turned_off.set()
+    owns = False
     try:
+        with _owner_lock:
+            if gc.isenabled() and not _turned_off.is_set():
+                owns = True
+                _batches[0] = 0
+                _turned_off.set()
+                gc.disable()
         yield
     finally:
         if owns:
             with _owner_lock:
                 _turned_off.clear()
                 gc.enable()
-            gc.collect(1)
+            gc.collect()
 
 
 def batch_done() -> None:
     """A batch is finished: collect what it left, if `by_batch` turned the collector off."""
-    if _turned_off.is_set():
-        gc.collect(1)
+    if not _turned_off.is_set():
+        return
+    _batches[0] += 1
+    gc.collect(2 if _batches[0] % FULL_EVERY == 0 else 1)

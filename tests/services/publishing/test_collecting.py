@@ -74,18 +74,39 @@ def test_a_collector_turned_off_before_stays_off() -> None:
 def test_a_batch_done_frees_its_reference_cycles() -> None:
     with collecting.by_batch():
         cycle = _garbage_cycle()
-        for _ in range(10_000):  # far past the automatic collector's threshold
-            [[]]  # noqa: B018
+        # Far past the automatic collector's threshold, which counts containers made
+        # and not yet freed.
+        kept = [[] for _ in range(10_000)]
         assert cycle() is not None  # no collection ran on its own
         collecting.batch_done()
         assert cycle() is None
+        del kept
+
+
+def test_what_dies_after_its_batch_goes_at_the_next_full_collection(
+    collections: list[tuple[int, bool]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collecting, "FULL_EVERY", 3)
+    with collecting.by_batch():
+        held = _Cycle()
+        cycle = weakref.ref(held)
+        collecting.batch_done()  # alive: it moves to the oldest generation
+        del held
+        collecting.batch_done()  # the young generations only: still there
+        assert cycle() is not None
+        collecting.batch_done()  # the third: a full collection
+        assert cycle() is None
+        collecting.batch_done()
+    assert [generation for generation, off in collections if off] == [1, 1, 2, 1]
 
 
 def test_a_batch_done_outside_a_block_collects_nothing(
     collections: list[tuple[int, bool]],
 ) -> None:
+    gc.collect()  # no automatic collection is due for hundreds of containers now
+    before = len(collections)
     collecting.batch_done()
-    assert collections == []
+    assert collections[before:] == []
 
 
 def test_the_end_of_the_block_frees_what_the_last_batch_left() -> None:
@@ -94,39 +115,52 @@ def test_the_end_of_the_block_frees_what_the_last_batch_left() -> None:
     assert cycle() is None
 
 
-def _published_ids() -> list[uuid.UUID]:
-    return list(
-        db.session.scalars(
-            select(Article.id).where(Article.live_revision.is_not(None)).order_by(Article.id)
+def _collected_while_off(
+    app, collections: list[tuple[int, bool]], monkeypatch: pytest.MonkeyPatch, call: Any
+) -> tuple[list[int], int]:
+    """`call` the seeded public articles' ids in batches of 2: the generations collected
+    while a block held the automatic collector off, and how many batches there were."""
+    monkeypatch.setattr(article_documents, "RENDER_BATCH", 2)
+    with app.app_context():
+        ids = list(
+            db.session.scalars(
+                select(Article.id).where(Article.live_revision.is_not(None)).order_by(Article.id)
+            )
         )
-    )
+        assert len(ids) >= 6
+        collections.clear()
+        call(ids)
+    assert gc.isenabled()
+    return [generation for generation, off in collections if off], -(-len(ids) // 2)
 
 
 def test_a_bulk_publish_collects_per_batch_not_per_allocation(
     app, collections: list[tuple[int, bool]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(article_documents, "RENDER_BATCH", 2)
-    with app.app_context():
-        ids = _published_ids()
-        assert len(ids) >= 6
-        collections.clear()
-        article_documents.publish_articles(ids)
-        batches = -(-len(ids) // 2)
-
-    assert gc.isenabled()
+    while_off, batches = _collected_while_off(
+        app, collections, monkeypatch, article_documents.publish_articles
+    )
     # The automatic collector starts with the youngest generation alone: while the
     # publish's batches ran, none did; each collection then was a finished batch's
-    # (going live, summaries, rendering), and one more came at the end.
-    while_off = [generation for generation, off in collections if off]
+    # (going live, summaries, rendering).
     assert len(while_off) >= 3 * batches
-    assert set(while_off) == {1}
-    last_off = max(n for n, (_, off) in enumerate(collections) if off)
-    assert (1, False) in collections[last_off + 1 :]
+    assert 0 not in while_off
+
+
+def test_a_bulk_refresh_collects_per_batch_from_its_summaries_on(
+    app, collections: list[tuple[int, bool]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Imports and cascades call `refresh_articles` directly."""
+    while_off, batches = _collected_while_off(
+        app, collections, monkeypatch, article_documents.refresh_articles
+    )
+    assert len(while_off) >= 2 * batches  # summaries and rendering
+    assert 0 not in while_off
 
 
 def test_a_failed_bulk_publish_gives_the_collector_back(app) -> None:
     with app.app_context():
-        ids = [*_published_ids()[:2], uuid.uuid4()]
+        ids = [*db.session.scalars(select(Article.id).limit(2)), uuid.uuid4()]
         with pytest.raises(LookupError):
             article_documents.publish_articles(ids)
     assert gc.isenabled()
