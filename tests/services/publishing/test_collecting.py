@@ -115,6 +115,20 @@ def test_the_end_of_the_block_frees_what_the_last_batch_left() -> None:
     assert cycle() is None
 
 
+def test_only_a_long_block_ends_with_a_full_collection(
+    collections: list[tuple[int, bool]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(collecting, "FULL_EVERY", 3)
+    ends = []
+    for batches in (2, 4):
+        with collecting.by_batch():
+            for _ in range(batches):
+                collecting.batch_done()
+            before = len(collections)
+        ends.append([generation for generation, off in collections[before:] if not off])
+    assert ends == [[1], [2]]
+
+
 def _collected_while_off(
     app, collections: list[tuple[int, bool]], monkeypatch: pytest.MonkeyPatch, call: Any
 ) -> tuple[list[int], int]:
