@@ -143,6 +143,38 @@ def lexicon_text(kind: str, document: dict[str, Any], plain: dict[str, str]) -> 
     return text
 
 
+def passage_parts(
+    kind: str, document: dict[str, Any], plain: dict[str, str]
+) -> list[tuple[str | None, str, str]]:
+    """(title, heading, text) of the answer passages the index statement cuts from this
+    document (publishing.passages.CUT), as it makes them, with `plain` the texts of its
+    HTML (`plain_texts`): an article's sections with a body and its FAQs, a topic FAQ's
+    answer. A passage whose parts Python cannot tell (text that is not ASCII, HTML that
+    `plain` lacks) is left out, and so is any the statement would not cut (no text)."""
+    parts: list[tuple[str | None, str, str]] = []
+
+    def add(title: Any, heading: Any, html: Any) -> None:
+        try:
+            text = _plain(html, plain)
+            if text:
+                parts.append((_squashed(title), _squashed(heading) or "", text))
+        except _CannotTell:
+            pass
+
+    if kind == "article" and document.get("slug") is not None:
+        for item in _objects_in(document.get("sections")):
+            if "body_html" in item:
+                add(document.get("title"), item.get("heading"), item["body_html"])
+        faqs = document.get("faqs")
+        for faq in faqs if isinstance(faqs, list) else []:
+            if isinstance(faq, dict):
+                add(document.get("title"), faq.get("question"), faq.get("answer_html"))
+    topic = document.get("topic")
+    if kind == "faq" and isinstance(topic, dict) and topic.get("slug") is not None:
+        add(document.get("question"), document.get("question"), document.get("answer_html"))
+    return parts
+
+
 def _squashed(value: Any) -> str | None:
     # cms_search_squash, on ASCII text without the control characters Python calls spaces
     # (PostgreSQL's `\s` may not).

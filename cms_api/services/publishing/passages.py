@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cms_api.services import embedding
@@ -82,10 +83,19 @@ plain AS (
     WHERE cut.html IS NOT NULL AND cut.page_slug IS NOT NULL
     OFFSET 0  -- computed once, however often used
 ),
+-- The embeddings publishing made beforehand of the passages it expects (`given_embeddings`),
+-- by the SHA-256 of their embedding text (`embedding.passage_text`): a passage cut with
+-- the same text is stored with its embedding, and the others are embedded after.
+given_embeddings AS (
+    SELECT *
+    FROM unnest(
+        %(passage_keys)b::bytea[], %(passage_embeddings)b::bytea[], %(passage_vectors)b::text[]
+    ) AS given(key, embedding, vector)
+),
 cut_passages AS (
     INSERT INTO answer_passages (
         kind, entity_id, position, etag, locale, page_kind, page_slug, anchor, title, heading,
-        html, text, search_text, vector, reviewers, reviewed_on, review_due
+        html, text, search_text, vector, reviewers, reviewed_on, review_due, embedding{vector}
     )
     SELECT
         kind, entity_id, position, etag, locale, page_kind, page_slug, anchor, plain_title,
@@ -113,14 +123,27 @@ cut_passages AS (
             '[]'
         ),
         (review->>'reviewed_on')::date,
-        (review->>'next_review_due')::date
+        (review->>'next_review_due')::date,
+        given.embedding{given_vector}
     FROM plain
+    LEFT JOIN given_embeddings AS given ON given.key = sha256(convert_to(
+        concat_ws(E'\\n', nullif(plain_title, ''), nullif(plain_heading, ''), plain_text), 'UTF8'
+    ))
     WHERE plain_text <> ''
     ON CONFLICT (kind, entity_id, position) DO NOTHING
 )"""
 
-# Passages of these documents not embedded yet: the ones just cut, or all of them after
-# the migration that brought embeddings in.
+
+def cut(*, pgvector: bool) -> str:
+    """`CUT`, for a table with the pgvector column (`pgvector`) or without it."""
+    return CUT.replace("{vector}", ", embedding_vector" if pgvector else "").replace(
+        "{given_vector}", ", given.vector::vector" if pgvector else ""
+    )
+
+
+# Passages of these documents not embedded yet: those just cut without an embedding given
+# (text publishing could not tell beforehand), or all of them after the migration that
+# brought embeddings in.
 _UNEMBEDDED = """
 SELECT p.kind, p.entity_id, p.position, p.title, p.heading, p.text, p.etag
 FROM answer_passages AS p
@@ -143,6 +166,28 @@ _ALSO_PGVECTOR = ", embedding_vector = given.vector::vector"
 # Embedded this many at a time: a bulk publish of thousands of articles holds one batch
 # of texts and vectors in memory, not all of them.
 EMBED_BATCH = 2_000
+
+
+def given_embeddings(texts: Iterable[str], *, pgvector: bool) -> dict[str, Any]:
+    """The parameters of `CUT`'s given embeddings: these passage texts
+    (`embedding.passage_text`), each once, embedded. None may be given."""
+    unique = list(dict.fromkeys(texts))
+    if not unique:
+        return NO_EMBEDDINGS
+    embedded = embedding.embed(unique)
+    return {
+        "passage_keys": [hashlib.sha256(text.encode()).digest() for text in unique],
+        "passage_embeddings": [embedding.to_bytes(vector) for vector in embedded],
+        "passage_vectors": [embedding.to_pgvector(v) for v in embedded] if pgvector else None,
+    }
+
+
+# `CUT`'s parameters when no embedding is given: every passage it cuts is embedded after.
+NO_EMBEDDINGS: dict[str, Any] = {
+    "passage_keys": None,
+    "passage_embeddings": None,
+    "passage_vectors": None,
+}
 
 
 def drop_stale(connection: Any, wanted: str, params: dict) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from cms_api.database import db
 from cms_api.domain import locales, search_text
 from cms_api.domain.formats import dumps
-from cms_api.services import vectors
+from cms_api.services import embedding, vectors
 from cms_api.services.publishing import passages
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,12 @@ ON CONFLICT (kind, entity_id) DO UPDATE SET
 WHERE (entry.etag, entry.locale, entry.slug, entry.topics, entry.published_at)
     IS DISTINCT FROM
     (excluded.etag, excluded.locale, excluded.slug, excluded.topics, excluded.published_at)
-""".replace("{cut}", passages.CUT).replace("{configuration}", configuration_of("d.locale"))
+""".replace("{configuration}", configuration_of("d.locale"))
+# With the pgvector column, and without it.
+_INDEX_ENTRIES_FOR = {
+    pgvector: _INDEX_ENTRIES.replace("{cut}", passages.cut(pgvector=pgvector))
+    for pgvector in (False, True)
+}
 # Words as typed (unaccented, lower case), each with its stem in its locale's language, in
 # that locale's lexicon (typo correction suggests words of the query's locale only); stop
 # words are left out.
@@ -344,6 +349,9 @@ class SearchTexts:
     # word new to the lexicon are parsed for it.
     text: str | None
     words: frozenset[str] | None
+    # The embedding texts (`embedding.passage_text`) of the answer passages the index will
+    # cut from it (`search_text.passage_parts`): they are embedded before it does.
+    passages: tuple[str, ...] = ()
 
 
 def search_texts(kind: str, document: dict[str, Any], locale: str) -> SearchTexts:
@@ -351,7 +359,16 @@ def search_texts(kind: str, document: dict[str, Any], locale: str) -> SearchText
     plain = search_text.plain_texts([document])
     text = search_text.lexicon_text(kind, document, plain)
     words = None if text is None else search_text.lexicon_candidates(text)
-    return SearchTexts(dumps(plain), locale, text, words)
+    cut = tuple(
+        embedding.passage_text(title or "", heading, body)
+        for title, heading, body in search_text.passage_parts(kind, document, plain)
+    )
+    return SearchTexts(dumps(plain), locale, text, words, cut)
+
+
+def _passage_texts(texts: Iterable[SearchTexts | None]) -> list[str]:
+    """The embedding texts of the passages expected of documents with these texts."""
+    return [passage for item in texts if item is not None for passage in item.passages]
 
 
 def index_documents(
@@ -389,9 +406,17 @@ def _index(
     pgvector: bool,
     later: Callable[..., None] | None = None,
     lexicon: _Lexicon | None = None,
+    embedded: Callable[[], dict[str, Any]] | None = None,
 ) -> None:
     """Index these distinct documents, with each one's `search_texts` (or None); with a
-    `lexicon`, only what may hold words new to it is parsed for them."""
+    `lexicon`, only what may hold words new to it is parsed for them. Their passages'
+    expected embeddings are made here, or by `embedded` (`passages.given_embeddings`'s
+    result, made ahead on another thread)."""
+    given = (
+        embedded()
+        if embedded is not None
+        else passages.given_embeddings(_passage_texts(texts), pgvector=pgvector)
+    )
     params = _pairs_params(pairs)
     chunks: list[tuple[str, str]] = []
     if lexicon is not None:
@@ -411,6 +436,7 @@ def _index(
         pgvector=pgvector,
         later=later,
         lexicon_params=lexicon_params,
+        given_embeddings=given,
     )
     if chunks:
         connection.exec_driver_sql(
@@ -434,13 +460,18 @@ def _run(
     pgvector: bool,
     lexicon_params: dict[str, Any] | None,
     later: Callable[..., None] | None = None,
+    given_embeddings: dict[str, Any] = passages.NO_EMBEDDINGS,
 ) -> None:
     # Instant answers quote the same documents, cut into passages: the stale ones go, the
     # entries statement cuts the new ones, then they are embedded (by `later`, if given).
     # `wanted_known` (with `known_params`) is `wanted` with each document's known texts.
     # The lexicon reads the documents `wanted` yields with `lexicon_params` (with None, none).
+    # Passages cut with one of the `given_embeddings` are stored with it, and need no more.
     passages.drop_stale(connection, wanted, params)
-    connection.exec_driver_sql(_INDEX_ENTRIES.replace("{wanted}", wanted_known), known_params)
+    connection.exec_driver_sql(
+        _INDEX_ENTRIES_FOR[pgvector].replace("{wanted}", wanted_known),
+        {**known_params, **given_embeddings},
+    )
     if lexicon_params is not None:
         connection.exec_driver_sql(_INDEX_WORDS.replace("{wanted}", wanted), lexicon_params)
     passages.embed_passages(connection, wanted, params, pgvector=pgvector, later=later)
@@ -551,9 +582,10 @@ def alongside() -> Iterator[None]:
 
 class _Worker:
     """One thread indexing batches in the order given, on the driver's connection; work
-    is queued until `start_queued`. The passages each batch cuts are embedded on a second
-    thread (Python's work, mostly outside the GIL), while the first goes on with the next
-    batch's statements. After `hold`, neither thread starts a statement until
+    is queued until `start_queued`. A second thread embeds the passages each batch is
+    expected to cut as soon as the batch is handed over (Python's work, mostly outside the
+    GIL), and after its statement any it cut unexpected, while the first goes on with the
+    next batch's statements. After `hold`, neither thread starts a statement until
     `start_queued` again."""
 
     def __init__(self, driver_connection: Any, pgvector: bool) -> None:
@@ -571,7 +603,14 @@ class _Worker:
         self.errors: list[BaseException] = []  # in the order they happened
 
     def submit(self, pairs: list[tuple[str, uuid.UUID]], texts: list[SearchTexts | None]) -> None:
-        self.queued.append((_index, pairs, texts, self.pgvector, self._embed_later, self.lexicon))
+        # The passages expected are embedded at once, on the embedding thread: their index
+        # statement, queued, will store them with their embeddings.
+        embedded = self.embedder.submit(
+            passages.given_embeddings, _passage_texts(texts), pgvector=self.pgvector
+        )
+        self.queued.append(
+            (_index, pairs, texts, self.pgvector, self._embed_later, self.lexicon, embedded.result)
+        )
 
     def submit_statement(self, statement: str) -> None:
         """Run a statement without parameters after the work submitted so far."""

@@ -14,6 +14,7 @@ from sqlalchemy import event, func, select, text
 from cms_api.database import db
 from cms_api.models import Article, ArticleAuthor, Faq, Person, SearchEntry, SearchWord, Section
 from cms_api.models import PublishedDocument as Doc
+from cms_api.services import vectors
 from cms_api.services.discovery import spelling
 from cms_api.services.integrations.seeds import load_seeds
 from cms_api.services.publishing import search_index
@@ -66,6 +67,8 @@ def test_indexing_takes_four_statements_whatever_the_batch_size(app: Flask):
     with app.app_context():
         everything = _keys(SEARCHABLE)
         assert len(everything) > 20
+        # Whether the table has pgvector's column is asked once per process, not counted.
+        vectors.has_pgvector_column(db.session.connection())
         with _counting_statements() as one:
             search_index.index_documents(everything[:1])
         with _counting_statements() as many:
