@@ -149,15 +149,16 @@ def passage_parts(
     """(title, heading, text) of the answer passages the index statement cuts from this
     document (publishing.passages.CUT), as it makes them, with `plain` the texts of its
     HTML (`plain_texts`): an article's sections with a body and its FAQs, a topic FAQ's
-    answer. A passage whose parts Python cannot tell (text that is not ASCII, HTML that
-    `plain` lacks) is left out, and so is any the statement would not cut (no text)."""
+    answer. A passage whose parts Python cannot tell (a character some server may take for
+    a space, HTML that `plain` lacks) is left out, and so is any the statement would not
+    cut (no text)."""
     parts: list[tuple[str | None, str, str]] = []
 
     def add(title: Any, heading: Any, html: Any) -> None:
         try:
             text = _plain(html, plain)
             if text:
-                parts.append((_squashed(title), _squashed(heading) or "", text))
+                parts.append((_squashed_any(title), _squashed_any(heading) or "", text))
         except _CannotTell:
             pass
 
@@ -182,6 +183,18 @@ def _squashed(value: Any) -> str | None:
         return None
     if not isinstance(value, str) or not value.isascii() or _NOT_FOR_PYTHON.search(value):
         raise _CannotTell
+    return " ".join(value.split())
+
+
+def _squashed_any(value: Any) -> str | None:
+    # cms_search_squash, on text in any script without a character that some server's
+    # `\s` may take for a space and Python's not, or the other way round.
+    if value is None:
+        return None
+    if not isinstance(value, str) or _LOCALE_SPACE.search(value):
+        raise _CannotTell
+    if "\ue000" in value or "\ue001" in value:
+        value = value.replace("\ue000", "").replace("\ue001", "")
     return " ".join(value.split())
 
 

@@ -174,7 +174,7 @@ def test_given_embeddings_are_matched_to_passages_by_text(
         db.session.rollback()
 
 
-def test_publishing_expects_the_passages_of_every_seeded_document_it_can_tell(app) -> None:
+def test_publishing_expects_every_passage_of_the_seeded_documents(app) -> None:
     with app.app_context():
         rows = db.session.execute(
             text(
@@ -188,7 +188,8 @@ def test_publishing_expects_the_passages_of_every_seeded_document_it_can_tell(ap
             )
         ).all()
         assert {row.kind for row in rows} == {"article", "faq"}
-        told_all = 0
+        # The seeded Spanish articles among them: text in any script is told.
+        assert any(not row.body.isascii() for row in rows)
         for row in rows:
             assert not row.untitled
             cut = [
@@ -202,11 +203,7 @@ def test_publishing_expects_the_passages_of_every_seeded_document_it_can_tell(ap
                     row.kind, document, search_text.plain_texts([document])
                 )
             ]
-            assert set(expected) <= set(cut)
-            if row.body.isascii():
-                assert sorted(expected) == sorted(cut)
-                told_all += 1
-        assert told_all > len(rows) / 2
+            assert sorted(expected) == sorted(cut)
 
 
 def test_passage_parts_follow_the_cut() -> None:
@@ -223,10 +220,17 @@ def test_passage_parts_follow_the_cut() -> None:
                 "heading": None,
                 "body_html": "<p>Posture.</p>",
                 "subsections": [
-                    {"key": "sleep", "heading": "Sleep", "body_html": "<p>Pillows.</p>"}
+                    # Snippet markers go; whitespace of every kind becomes one space.
+                    {
+                        "key": "sleep",
+                        "heading": "\ue000Sleep\ue001 \t\n well",
+                        "body_html": "<p>Pillows.</p>",
+                    }
                 ],
             },
             {"key": "abroad", "heading": "Überblick", "body_html": "<p>Text.</p>"},
+            # A no-break space: some servers' `\s` takes it for a space, others not.
+            {"key": "unsure", "heading": "Neck\u00a0pain", "body_html": "<p>Text.</p>"},
         ],
         "faqs": [{"question": "Is it serious?", "answer_html": "<p>Rarely.</p>"}, "not a FAQ"],
     }
@@ -234,7 +238,8 @@ def test_passage_parts_follow_the_cut() -> None:
     assert search_text.passage_parts("article", article, plain) == [
         ("Neck pain", "Overview", "Rest helps."),
         ("Neck pain", "", "Posture."),
-        ("Neck pain", "Sleep", "Pillows."),
+        ("Neck pain", "Sleep well", "Pillows."),
+        ("Neck pain", "Überblick", "Text."),
         ("Neck pain", "Is it serious?", "Rarely."),
     ]
     assert search_text.passage_parts("article", {**article, "slug": None}, plain) == []
