@@ -187,7 +187,7 @@ def _refresh(ids: list[uuid.UUID]) -> None:
             collecting.batch_done()
             if start == 0 and len(ids) > RENDER_BATCH:
                 # The later batches' inserts are planned with what the first one wrote.
-                search_index.analyze_written()
+                search_index.analyze_written(len(ids))
             people |= batch.people
             topics |= batch.topics
             locales |= batch.locales

@@ -491,9 +491,17 @@ INDEX_PIECE = 50
 PENDING_PIECES = 64
 
 # The tables a publish fills, with the rows that foreign keys check on each insert.
-_ANALYZE_WRITTEN = (
-    "ANALYZE published_documents, listed_articles, search_entries, search_entry_topics, "
-    "answer_passages"
+_WRITTEN = (
+    "published_documents",
+    "listed_articles",
+    "search_entries",
+    "search_entry_topics",
+    "answer_passages",
+)
+_ANALYZE_WRITTEN = "ANALYZE " + ", ".join(_WRITTEN)
+# How many rows the planner's statistics of each count (-1: never analyzed).
+_COUNTED = (
+    "SELECT relname::text, reltuples FROM pg_class WHERE oid = ANY(CAST(%(tables)s AS regclass[]))"
 )
 
 
@@ -522,22 +530,33 @@ def hold_queued() -> None:
         worker.hold()
 
 
-def analyze_written() -> None:
-    """Give the planner statistics of the tables publishing writes, counting this
-    transaction's own rows; inside `alongside()`, after the indexing submitted so far.
+def analyze_written(articles: int) -> None:
+    """Give the planner statistics of the tables publishing writes whose statistics count
+    fewer rows than a publish of this many `articles`, counting this transaction's own
+    rows; inside `alongside()`, after the indexing submitted so far.
 
     A bulk publish calls it after its first batch. Statistics from before it (an empty
     database's, on a first import, or any taken while a table was empty) plan the foreign
     key checks of the rows each later batch inserts as scans of tables believed empty, so
     every batch would cost more than the last; autovacuum cannot help a transaction that
-    has not committed. ANALYZE samples at most 30,000 rows a table, and a role that does
-    not own a table gets a warning, not an error.
+    has not committed. A table whose statistics count as many rows as the publish has
+    articles (it writes several rows an article to each) is planned for by index already,
+    and the planner scales its count to the pages the table has grown to: analyzing it
+    again would cost the publish's one connection up to a second, each chunk of an import.
+    ANALYZE samples at most 30,000 rows a table, and a role that does not own a table gets
+    a warning, not an error.
     """
+    connection = db.session.connection()
+    counted = dict(connection.exec_driver_sql(_COUNTED, {"tables": list(_WRITTEN)}).all())
+    small = [table for table in _WRITTEN if counted.get(table, -1) < articles]
+    if not small:
+        return
+    statement = "ANALYZE " + ", ".join(small)
     worker = db.session.info.get(_WORKER)
     if worker is not None:
-        worker.submit_statement(_ANALYZE_WRITTEN)
+        worker.submit_statement(statement)
         return
-    db.session.connection().exec_driver_sql(_ANALYZE_WRITTEN)
+    connection.exec_driver_sql(statement)
 
 
 @contextmanager

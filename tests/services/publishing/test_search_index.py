@@ -17,6 +17,9 @@ from cms_api.database import db
 from cms_api.domain import locales
 from cms_api.services.publishing import passages, search_index
 
+# A publish of more articles than any table here has rows: every table is analyzed.
+EVERY_TABLE = 10**9
+
 
 def _article_keys() -> list[tuple[str, uuid.UUID]]:
     rows = db.session.execute(
@@ -223,7 +226,7 @@ def test_an_interrupt_while_the_block_ends_leaves_no_thread_working(
     def publish() -> None:
         with search_index.alongside():
             workers.append(db.session.info[search_index._WORKER])
-            search_index.analyze_written()  # queued: the block's end would start it
+            search_index.analyze_written(EVERY_TABLE)  # queued: the block's end would start it
             # Interrupted while the end of the block waits for room on the thread.
             monkeypatch.setattr(workers[0].index_room, "acquire", interrupted)
 
@@ -243,7 +246,7 @@ def test_after_hold_the_threads_start_no_statement_until_started_again(
         with search_index.alongside():
             search_index.start_queued()
             search_index.hold_queued()  # the publisher is about to write
-            search_index.analyze_written()  # queued: waits for start_queued
+            search_index.analyze_written(EVERY_TABLE)  # queued: waits for start_queued
             worker = db.session.info[search_index._WORKER]
             worker.pool.submit(
                 worker._run, _room_taken(), search_index._statement, "SELECT 1"
