@@ -484,10 +484,13 @@ INDEX_PIECE = 50
 
 # The pieces of work each of the two threads may have waiting: for the index thread, up to
 # INDEX_PIECE documents and their texts each; for the embedding thread, the passages one
-# index statement cut (at most passages.EMBED_BATCH). Past it, whoever hands work over
-# waits for the thread: a publisher far ahead of PostgreSQL (a slow server, an import of
-# 100,000 articles) keeps a few batches of texts in memory, not every one it has rendered.
-# A batch of 250 articles (articles.RENDER_BATCH) with four FAQs each is 25 pieces.
+# index statement cut unexpected (at most passages.EMBED_BATCH). Past it, whoever hands work
+# over waits for the thread: a publisher far ahead of PostgreSQL (a slow server, an import
+# of 100,000 articles) keeps a few batches of texts in memory, not every one it has
+# rendered. A batch of 250 articles (articles.RENDER_BATCH) with four FAQs each is 25
+# pieces. The embeddings made ahead of each piece's statement (about 1 KB a passage, 4 KB
+# with pgvector's text form) are held as long as the piece: those of the pieces waiting
+# here and of the batch queued before `start_queued`.
 PENDING_PIECES = 64
 
 # The tables a publish fills, with the rows that foreign keys check on each insert.
@@ -498,7 +501,6 @@ _WRITTEN = (
     "search_entry_topics",
     "answer_passages",
 )
-_ANALYZE_WRITTEN = "ANALYZE " + ", ".join(_WRITTEN)
 # How many rows the planner's statistics of each count (-1: never analyzed).
 _COUNTED = (
     "SELECT relname::text, reltuples FROM pg_class WHERE oid = ANY(CAST(%(tables)s AS regclass[]))"
@@ -539,10 +541,12 @@ def analyze_written(articles: int) -> None:
     database's, on a first import, or any taken while a table was empty) plan the foreign
     key checks of the rows each later batch inserts as scans of tables believed empty, so
     every batch would cost more than the last; autovacuum cannot help a transaction that
-    has not committed. A table whose statistics count as many rows as the publish has
-    articles (it writes several rows an article to each) is planned for by index already,
-    and the planner scales its count to the pages the table has grown to: analyzing it
-    again would cost the publish's one connection up to a second, each chunk of an import.
+    has not committed. What matters is that a table's statistics are not those of an
+    empty or near-empty table: the planner scales the count they hold to the pages the
+    table has grown to. So a table whose statistics count at least as many rows as the
+    publish has articles (it writes several rows an article to each) is left as it is:
+    analyzing it again would cost the publish's one connection up to a second, each
+    chunk of an import.
     ANALYZE samples at most 30,000 rows a table, and a role that does not own a table gets
     a warning, not an error.
     """
@@ -624,9 +628,7 @@ class _Worker:
     def submit(self, pairs: list[tuple[str, uuid.UUID]], texts: list[SearchTexts | None]) -> None:
         # The passages expected are embedded at once, on the embedding thread: their index
         # statement, queued, will store them with their embeddings.
-        embedded = self.embedder.submit(
-            passages.given_embeddings, _passage_texts(texts), pgvector=self.pgvector
-        )
+        embedded = self.embedder.submit(self._embed_ahead, _passage_texts(texts))
         self.queued.append(
             (_index, pairs, texts, self.pgvector, self._embed_later, self.lexicon, embedded.result)
         )
@@ -645,6 +647,12 @@ class _Worker:
 
     def hold(self) -> None:
         self.allowed.clear()
+
+    def _embed_ahead(self, texts: list[str]) -> dict[str, Any]:
+        if self.errors or self.connection.abandoned:
+            # The statement will not run: a failed publish ends without waiting for these.
+            return passages.NO_EMBEDDINGS
+        return passages.given_embeddings(texts, pgvector=self.pgvector)
 
     def _embed_later(self, work: Any, *args: Any) -> None:
         self.embed_room.acquire()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -141,7 +142,7 @@ def test_passages_are_inserted_with_their_embeddings_and_never_updated(
 
 
 @pytest.mark.parametrize(
-    ("expected", "embedded_after_cut"),
+    ("expected", "left_out"),
     [
         # Python left the first passage out (as it does a part it cannot tell), and
         # expected one that the document does not have.
@@ -155,22 +156,28 @@ def test_given_embeddings_are_matched_to_passages_by_text(
     app,
     monkeypatch: pytest.MonkeyPatch,
     expected: Callable[[tuple[str, ...]], tuple[str, ...]],
-    embedded_after_cut: int,
+    left_out: int,
 ) -> None:
     embedded_after = _embedded_after(monkeypatch)
     with app.app_context():
         keys = _keys("article", where="locale = 'en'", limit=1)
         texts = _texts(keys)
         key = keys[0]
-        assert len(texts[key].passages) > 2
-        texts[key] = dataclasses.replace(texts[key], passages=expected(texts[key].passages))
+        given = texts[key].passages
+        assert len(set(given)) == len(given) > 2
+        texts[key] = dataclasses.replace(texts[key], passages=expected(given))
         _cut_again(keys)
         search_index.index_documents(keys, texts)
         rows = _passages(keys)
         _assert_embedded_as_their_text(rows)
+        # Embedded after its cut: each passage whose text was not among those given.
+        unexpected = set(given[:left_out])
         assert embedded_after == [
-            (row.kind, row.entity_id, row.position) for row in rows[:embedded_after_cut]
+            (row.kind, row.entity_id, row.position)
+            for row in rows
+            if embedding.passage_text(row.title, row.heading, row.text) in unexpected
         ]
+        assert len(embedded_after) == left_out
         db.session.rollback()
 
 
@@ -248,3 +255,32 @@ def test_passage_parts_follow_the_cut() -> None:
     plain = search_text.plain_texts([faq])
     assert search_text.passage_parts("faq", faq, plain) == [("Why?", "Why?", "Because.")]
     assert search_text.passage_parts("faq", {**faq, "topic": None}, plain) == []
+
+
+def test_a_failed_publish_makes_no_embeddings_ahead_for_statements_that_will_not_run(
+    app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[list[str]] = []
+
+    def given_embeddings(texts: list[str], *, pgvector: bool) -> dict[str, Any]:
+        made.append(texts)
+        return passages.NO_EMBEDDINGS
+
+    monkeypatch.setattr(passages, "given_embeddings", given_embeddings)
+    with app.app_context():
+        keys = _keys("article", where="locale = 'en'")
+        texts = _texts(keys)
+        busy = threading.Event()
+
+        def publish() -> None:
+            with search_index.alongside():
+                worker = db.session.info[search_index._WORKER]
+                worker.embedder.submit(busy.wait, 10)  # the embedding thread is busy
+                search_index.index_documents(keys, texts)  # its embeddings wait behind
+                threading.Timer(0.3, busy.set).start()
+                raise RuntimeError("the publish failed")
+
+        with pytest.raises(RuntimeError, match="the publish failed"):
+            publish()
+        assert made == []
+        db.session.rollback()
