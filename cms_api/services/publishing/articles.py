@@ -70,16 +70,18 @@ def is_public(article: Article) -> bool:
     return article.live_revision is not None and article.deleted_at is None
 
 
-def publish_article(article_id: uuid.UUID, *, at: datetime | None = None) -> Article:
+def publish_article(article_id: uuid.UUID, *, at: datetime | None = None) -> None:
     """Make an article's current revision public and render everything that shows it."""
-    return publish_articles([article_id], at=at)[0]
+    publish_articles([article_id], at=at)
 
 
-def publish_articles(article_ids: list[uuid.UUID], *, at: datetime | None = None) -> list[Article]:
+def publish_articles(article_ids: list[uuid.UUID], *, at: datetime | None = None) -> None:
     """Publish the current revision of several articles, rendering each document once.
 
     Any number at once: they are made live batch by batch, then rendered together, so
-    profiles and topic pages are rendered once at the end, not once per batch.
+    profiles and topic pages are rendered once at the end, not once per batch. Nothing
+    holds on to a batch once it is live: an import of 100,000 articles would otherwise
+    keep every one of them loaded, with all they were loaded with, to the end.
     """
     when = at or utcnow()
     ids = list(dict.fromkeys(article_ids))
@@ -88,16 +90,14 @@ def publish_articles(article_ids: list[uuid.UUID], *, at: datetime | None = None
         found = set(db.session.scalars(select(Article.id).where(one_of(Article.id, ids))))
         if len(found) != len(ids):
             raise LookupError(set(ids) - found)
-    published: list[Article] = []
     with collecting.by_batch() if len(ids) > 1 else nullcontext():
         for start in range(0, len(ids), RENDER_BATCH):
-            published += _go_live(ids[start : start + RENDER_BATCH], when)
+            _go_live(ids[start : start + RENDER_BATCH], when)
             collecting.batch_done()
         refresh_articles(article_ids)
-    return published
 
 
-def _go_live(article_ids: list[uuid.UUID], when: datetime) -> list[Article]:
+def _go_live(article_ids: list[uuid.UUID], when: datetime) -> None:
     articles = db.session.scalars(
         select(Article).where(one_of(Article.id, article_ids)).options(*_REVISION_GRAPH)
     ).all()
@@ -123,7 +123,6 @@ def _go_live(article_ids: list[uuid.UUID], when: datetime) -> list[Article]:
     date_live_faqs(
         articles, when, {revision.article_id: revision.snapshot for revision in recorded}
     )
-    return list(articles)
 
 
 def _record_reviews_going_live(article: Article, when: datetime) -> None:
