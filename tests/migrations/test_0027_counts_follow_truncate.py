@@ -39,3 +39,15 @@ def test_emptying_delivery_and_rendering_again_counts_each_document_once(app) ->
         db.session.flush()
         for kept, counted in _COUNTS.values():
             assert _rows(kept) and _rows(kept) == _rows(counted)
+
+
+def test_emptying_the_search_index_empties_its_counts_alone(app) -> None:
+    with app.app_context():
+        listed_before = _rows(_COUNTS["listed_article_counts"][0])
+
+        db.session.execute(text("TRUNCATE search_entries CASCADE"))
+
+        assert not _rows("SELECT * FROM search_topic_counts")
+        kept, counted = _COUNTS["listed_article_counts"]
+        assert _rows(kept) == _rows(counted) == listed_before
+        assert listed_before

@@ -80,7 +80,7 @@ def publish_articles(article_ids: list[uuid.UUID], *, at: datetime | None = None
 
     Any number at once: they are made live batch by batch, then rendered together, so
     profiles and topic pages are rendered once at the end, not once per batch. Nothing
-    holds on to a batch once it is live: an import of 100,000 articles would otherwise
+    holds on to a batch once it is live: a call with 100,000 articles would otherwise
     keep every one of them loaded, with all they were loaded with, to the end.
     """
     when = at or utcnow()

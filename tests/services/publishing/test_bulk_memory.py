@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import uuid
 
 import pytest
 from sqlalchemy import select
@@ -21,13 +22,13 @@ def _articles_held() -> int:
 def test_rendering_starts_with_no_more_loaded_than_one_batch(
     app, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An import of 100,000 articles would otherwise keep every one loaded, with its
+    """A call with 100,000 articles would otherwise keep every one loaded, with its
     sections, FAQs, citations and reviews, until the publish returns."""
     monkeypatch.setattr(article_documents, "RENDER_BATCH", 2)
     held_when_rendering: list[int] = []
     refresh = article_documents.refresh_articles
 
-    def counted_refresh(article_ids) -> None:
+    def counted_refresh(article_ids: list[uuid.UUID]) -> None:
         held_when_rendering.append(_articles_held())
         refresh(article_ids)
 
