@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from cms_api.database import db
+from cms_api.models import Article
 from cms_api.services.publishing import search_index
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -34,6 +35,15 @@ def seed_texts() -> list[str]:
     for path in sorted(SEEDS.rglob("*.yaml")):
         texts.update(_strings(yaml.safe_load(path.read_text())))
     return sorted(texts)
+
+
+def live_article_ids() -> list[uuid.UUID]:
+    """The seeded articles that have a live revision, in id order (for publishing again)."""
+    return list(
+        db.session.scalars(
+            select(Article.id).where(Article.live_revision.is_not(None)).order_by(Article.id)
+        )
+    )
 
 
 def indexed_documents() -> list[tuple[tuple[str, uuid.UUID], search_index.SearchTexts]]:

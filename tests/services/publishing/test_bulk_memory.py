@@ -6,11 +6,11 @@ import gc
 import uuid
 
 import pytest
-from sqlalchemy import select
 
 from cms_api.database import db
 from cms_api.models import Article
 from cms_api.services.publishing import articles as article_documents
+from tests.support.seeds import live_article_ids
 
 
 def _articles_held() -> int:
@@ -34,11 +34,7 @@ def test_rendering_starts_with_no_more_loaded_than_one_batch(
 
     monkeypatch.setattr(article_documents, "refresh_articles", counted_refresh)
     with app.app_context():
-        ids = list(
-            db.session.scalars(
-                select(Article.id).where(Article.live_revision.is_not(None)).order_by(Article.id)
-            )
-        )
+        ids = live_article_ids()
         assert len(ids) >= 6
         assert _articles_held() == 0  # nothing loaded before the publish
 

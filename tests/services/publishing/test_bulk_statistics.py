@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import text
 
 from cms_api.database import db
-from cms_api.models import Article
 from cms_api.services.publishing import articles as article_documents
 from cms_api.services.publishing import search_index
+from tests.support.seeds import live_article_ids
 
 ESTIMATED = "SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"
 WRITTEN = ("published_documents", "listed_articles", "search_entries", "answer_passages")
@@ -25,11 +25,7 @@ def test_a_refresh_of_several_batches_analyzes_after_the_first(
     app, monkeypatch: pytest.MonkeyPatch, batch: int, analyzed: bool
 ) -> None:
     with app.app_context():
-        public = list(
-            db.session.scalars(
-                db.select(Article.id).where(Article.live_revision.is_not(None)).limit(6)
-            )
-        )
+        public = live_article_ids()[:6]
         assert len(public) == 6
         # Statistics taken while the tables were empty, as on a first import.
         for table in WRITTEN:
@@ -90,11 +86,7 @@ def test_only_tables_whose_statistics_count_fewer_rows_than_the_publish_are_anal
     analyzed = _analyzed(monkeypatch)
     counts = _published_counts(monkeypatch)
     with app.app_context():
-        public = list(
-            db.session.scalars(
-                db.select(Article.id).where(Article.live_revision.is_not(None)).limit(6)
-            )
-        )
+        public = live_article_ids()[:6]
         try:
             # The seeded site, analyzed: its tables hold more rows than the publish has
             # articles (and articles linking to them), but those emptied first.

@@ -15,6 +15,7 @@ from cms_api.database import db
 from cms_api.models import Article
 from cms_api.services.publishing import articles as article_documents
 from cms_api.services.publishing import collecting
+from tests.support.seeds import live_article_ids
 
 
 @pytest.fixture
@@ -136,11 +137,7 @@ def _collected_while_off(
     while a block held the automatic collector off, and how many batches there were."""
     monkeypatch.setattr(article_documents, "RENDER_BATCH", 2)
     with app.app_context():
-        ids = list(
-            db.session.scalars(
-                select(Article.id).where(Article.live_revision.is_not(None)).order_by(Article.id)
-            )
-        )
+        ids = live_article_ids()
         assert len(ids) >= 6
         collections.clear()
         call(ids)
