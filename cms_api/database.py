@@ -12,7 +12,7 @@ import fasteners
 import psycopg
 from flask_sqlalchemy import SQLAlchemy
 from psycopg import errors, sql
-from sqlalchemy import ColumnElement, DateTime, any_, bindparam, func
+from sqlalchemy import ColumnElement, DateTime, all_, any_, bindparam, func
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql.functions import Function
@@ -39,7 +39,17 @@ def one_of(column: Any, values: Any) -> ColumnElement[bool]:
     values. An IN list binds one parameter a value, and a statement of thousands of them
     (a batch of a bulk publish) is too long for the driver's cache of parsed statements,
     so its text was parsed again for each execution."""
-    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column == any_(_array(column, values))
+
+
+def none_of(column: Any, values: Any) -> ColumnElement[bool]:
+    """`column NOT IN (values)`, written `column <> ALL(array)`: one parameter however many
+    the values (a statement binds at most 65,535, and a bulk publish names more articles)."""
+    return column != all_(_array(column, values))
+
+
+def _array(column: Any, values: Any) -> Any:
+    return bindparam(None, list(values), type_=ARRAY(column.type))
 
 
 EMBEDDED_DATABASE = "cms"

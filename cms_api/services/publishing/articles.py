@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, inspect, select, true, union
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from cms_api.database import db, one_of
+from cms_api.database import db, none_of, one_of
 from cms_api.domain.clock import add_months, utcnow
 from cms_api.domain.errors import Conflict
 from cms_api.models import (
@@ -260,7 +260,7 @@ def _linking_into(ids: list[uuid.UUID], *, outside: bool = True) -> list[uuid.UU
             .where(
                 Article.live_revision.is_not(None),
                 Article.deleted_at.is_(None),
-                Article.id.not_in(ids) if outside else true(),
+                none_of(Article.id, ids) if outside else true(),
             )
             for column in (Article.id, Article.source_id)
         )
@@ -291,7 +291,7 @@ def _translations_of(ids: list[uuid.UUID]) -> list[uuid.UUID]:
         db.session.scalars(
             select(members.c.id)
             .where(
-                members.c.id.not_in(ids),
+                none_of(members.c.id, ids),
                 members.c.live_revision.is_not(None),
                 members.c.deleted_at.is_(None),
             )
