@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select, true
 from sqlalchemy.orm import selectinload
 
-from cms_api.database import db
+from cms_api.database import db, one_of
 from cms_api.domain.clock import utcnow
 from cms_api.models import Person, PersonTranslation, PublishedDocument
 from cms_api.services import runtime
@@ -34,7 +34,7 @@ def refresh_people(
     hold_render_lock()
     people = db.session.scalars(
         select(Person)
-        .where(Person.id.in_(ids))
+        .where(one_of(Person.id, ids))  # an import may name any number
         .options(selectinload(Person.credentials), selectinload(Person.translations))
     ).all()
     default = runtime.settings().default_locale

@@ -1,4 +1,4 @@
-"""A refresh may name more articles than one statement can bind parameters for."""
+"""A refresh may name more articles, or people, than one statement can bind parameters for."""
 
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ from sqlalchemy import select
 from cms_api.database import db
 from cms_api.models import PublishedDocument
 from cms_api.services.publishing import articles as article_documents
+from cms_api.services.publishing.people import refresh_people
 from tests.support.seeds import live_article_ids
 
 # PostgreSQL's protocol carries at most 65,535 parameters a statement.
 MOST_PARAMETERS = 65_535
 
 
-def _article_etags() -> dict[uuid.UUID, str]:
+def _etags(kind: str) -> dict[uuid.UUID, str]:
     return dict(
         db.session.execute(
             select(PublishedDocument.entity_id, PublishedDocument.etag).where(
-                PublishedDocument.kind == "article"
+                PublishedDocument.kind == kind
             )
         ).all()
     )
@@ -36,11 +37,23 @@ def test_refresh_of_more_articles_than_a_statement_binds(
     monkeypatch.setattr(article_documents, "RENDER_BATCH", 20_000)
     with app.app_context():
         ids = live_article_ids()
-        before = _article_etags()
+        before = _etags("article")
         assert set(ids) <= before.keys()
         # Ids of no article: each is looked for, and nothing is rendered for it.
         unknown = [uuid.uuid4() for _ in range(MOST_PARAMETERS + 1)]
 
         article_documents.refresh_articles(unknown + ids)
 
-        assert _article_etags() == before
+        assert _etags("article") == before
+
+
+def test_profiles_of_more_people_than_a_statement_binds(app) -> None:
+    """An import renders the profile of every person it brings, in one call."""
+    with app.app_context():
+        before = _etags("person")
+        assert before
+        unknown = [uuid.uuid4() for _ in range(MOST_PARAMETERS + 1)]
+
+        refresh_people([*unknown, *before])
+
+        assert _etags("person") == before
