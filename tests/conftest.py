@@ -241,14 +241,55 @@ def live_server(committed_app: Flask) -> Iterator[tuple[int, dict[str, str]]]:
             for role in ("editor", "reviewer")
         }
         db.session.commit()
-    server = make_server("127.0.0.1", 0, _buffered(committed_app), threaded=True)
+    answering = _Answering()
+    server = make_server("127.0.0.1", 0, answering.wrap(_buffered(committed_app)), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield server.server_port, tokens
     finally:
         server.shutdown()
+        answering.close(timeout=10)
+        server.server_close()
         thread.join(timeout=10)
+
+
+class _Answering:
+    """The requests a live server is answering; once closed, it answers no more.
+
+    The server's request threads outlive `shutdown` (a browser that is still open keeps
+    its connections, and sends on them), and one still holding a database connection
+    when `committed_app` disposes of its engine leaves that connection to be collected
+    unclosed, later: a ResourceWarning the test suite turns into an error of whichever
+    test runs then. So the teardown refuses new requests and waits for those begun.
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._closed = False
+        self._idle = threading.Condition()
+
+    def wrap(self, app: Any) -> Any:
+        def answered(environ: dict[str, Any], start_response: Any) -> Any:
+            with self._idle:
+                if self._closed:
+                    start_response("503 Service Unavailable", [("Connection", "close")])
+                    return [b""]
+                self._count += 1
+            try:
+                return app(environ, start_response)
+            finally:
+                with self._idle:
+                    self._count -= 1
+                    self._idle.notify_all()
+
+        return answered
+
+    def close(self, *, timeout: float) -> None:
+        with self._idle:
+            self._closed = True
+            if not self._idle.wait_for(lambda: self._count == 0, timeout):
+                raise TimeoutError(f"{self._count} requests still running after {timeout} s")
 
 
 def _buffered(app: Any) -> Any:
