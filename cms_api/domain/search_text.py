@@ -120,25 +120,26 @@ def lexicon_text(kind: str, document: dict[str, Any], plain: dict[str, str]) -> 
     """The text the lexicon statement parses for this document's search entry (its title,
     a space, and its passages joined by spaces: search_index._ENTRY_TEXTS), made as the
     index statement (_INDEX_ENTRIES) makes it, with `plain` the texts of its HTML
-    (`plain_texts`). None where Python cannot tell: a text that is not ASCII or not a
-    string, HTML that `plain` lacks, a control character or a `<`."""
+    (`plain_texts`). None where Python cannot tell: a value that is not a string, HTML
+    that `plain` lacks, a character some server may take for a space, a control
+    character or a `<`. Text in any script is told (see `foreign_chunks`)."""
     try:
         title = document.get("title")
-        parts = [_squashed(document.get("question") if title is None else title) or ""]
+        parts = [_squashed_any(document.get("question") if title is None else title) or ""]
         summary = document.get("summary")
         if summary is not None:
-            parts.append(_squashed(summary) or "")
+            parts.append(_squashed_any(summary) or "")
         else:
             parts.append(_plain(document.get("answer_html"), plain) or "")
         if kind == "article":
             for item in _objects_in(document.get("sections")):
-                heading = _squashed(item.get("heading"))
+                heading = _squashed_any(item.get("heading"))
                 text = _plain(item.get("body_html"), plain)
                 parts.append(": ".join(part for part in (heading, text) if part))
     except _CannotTell:
         return None
     text = " ".join(parts)
-    if not text.isascii() or _NOT_FOR_PYTHON.search(text):
+    if _NOT_FOR_PYTHON.search(text):
         return None
     return text
 
@@ -176,16 +177,6 @@ def passage_parts(
     return parts
 
 
-def _squashed(value: Any) -> str | None:
-    # cms_search_squash, on ASCII text without the control characters Python calls spaces
-    # (PostgreSQL's `\s` may not).
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.isascii() or _NOT_FOR_PYTHON.search(value):
-        raise _CannotTell
-    return " ".join(value.split())
-
-
 def _squashed_any(value: Any) -> str | None:
     # cms_search_squash, on text in any script without a character that some server's
     # `\s` may take for a space and Python's not, or the other way round.
@@ -207,12 +198,30 @@ def _plain(html: Any, plain: dict[str, str]) -> str | None:
 
 
 def lexicon_candidates(text: str) -> frozenset[str]:
-    """The lower-cased runs of ASCII letters of a `lexicon_text`, 3 to 40 letters long:
-    every word the lexicon could take from it, and perhaps more. PostgreSQL's parser
-    keeps an ASCII letter run whole (it never cuts one into two words), and a word of the
-    lexicon is all letters, so each is one of these runs."""
+    """The lower-cased runs of ASCII letters of a `lexicon_text`'s ASCII chunks, 3 to 40
+    letters long: every word the lexicon could take from those chunks, and perhaps more.
+    PostgreSQL's parser keeps an ASCII letter run whole (it never cuts one into two
+    words), and a word of the lexicon is all letters, so each is one of these runs. The
+    other chunks are `foreign_chunks`."""
+    if not text.isascii():
+        text = " ".join([chunk for chunk in text.split(" ") if chunk.isascii()])
     runs = set(text.encode().translate(_LETTERS_LOWERED).split())
     return frozenset(run.decode() for run in runs if _SHORTEST_WORD <= len(run) <= _LONGEST_WORD)
+
+
+def foreign_chunks(text: str) -> list[str]:
+    """The chunks of a `lexicon_text` (its parts between spaces) holding a character
+    other than ASCII, each once and as `chunks_with` gives them. Which of those characters
+    are letters, and so where such a chunk's words begin and end, follows the server's
+    locale: the lexicon statement parses these chunks itself. As the parser ends every
+    word at a space, they and the ASCII chunks together give every word of the text."""
+    if text.isascii():
+        return []
+    chunks = text.split(" ")
+    found = {" " + chunk for chunk in chunks[1:] if not chunk.isascii()}
+    if not chunks[0].isascii():
+        found.add(chunks[0])  # the text's first chunk, as it is
+    return sorted(found)
 
 
 def chunks_with(text: str, words: set[str] | frozenset[str]) -> list[str]:

@@ -254,10 +254,10 @@ class _ToParse:
 class _Lexicon:
     """The words one bulk publish has found in the lexicon, or found to be stop words, by
     locale. A document whose every word may be among them adds none, and is not parsed
-    for the lexicon; of the others only the chunks of text holding the rest are, each
-    once (a chunk parsed again would add nothing). Words only ever join the lexicon (in
-    the publish's transaction, or in another that committed), so a word found there stays
-    there."""
+    for the lexicon; of the others only the chunks of text holding the rest are, and the
+    chunks beyond ASCII, whose words Python cannot tell, each once (a chunk parsed again
+    would add nothing). Words only ever join the lexicon (in the publish's transaction,
+    or in another that committed), so a word found there stays there."""
 
     known: dict[str, set[str]] = field(default_factory=dict)
     stop: dict[str, set[str]] = field(default_factory=dict)
@@ -267,9 +267,9 @@ class _Lexicon:
     def to_parse(self, connection: Any, texts: list[SearchTexts | None]) -> _ToParse:
         """What the lexicon statements must read of these documents (their `texts`, in
         order) to add every word of theirs the lexicon lacks: the whole entry text of each
-        document whose words Python cannot tell, and of the others the chunks in which a
-        candidate (`SearchTexts.words`) is neither in the lexicon nor a stop word (those
-        not sent before)."""
+        document whose text Python cannot tell, and of the others the chunks in which a
+        candidate (`SearchTexts.words`) is neither in the lexicon nor a stop word and the
+        chunks beyond ASCII (`SearchTexts.foreign`), those not sent before."""
         if self.usable is None:
             self.usable = bool(
                 connection.exec_driver_sql(_WORDS_AS_PYTHON, None).fetchmany(1)[0][0]
@@ -304,10 +304,12 @@ class _Lexicon:
         for n, (item, words) in enumerate(zip(texts, unseen, strict=True)):
             if item is None or item.text is None or words is None:
                 entries.append(n)
-            elif words and (new := self._unseen(item.locale, words)):
+                continue
+            if words and (new := self._unseen(item.locale, words)):
                 chunks |= dict.fromkeys(
                     (item.locale, chunk) for chunk in search_text.chunks_with(item.text, new)
                 )
+            chunks |= dict.fromkeys((item.locale, chunk) for chunk in item.foreign)
         sent = [chunk for chunk in chunks if chunk not in self.parsed]
         self.parsed.update(sent)
         return _ToParse(entries, sent)
@@ -352,6 +354,9 @@ class SearchTexts:
     # The embedding texts (`embedding.passage_text`) of the answer passages the index will
     # cut from it (`search_text.passage_parts`): they are embedded before it does.
     passages: tuple[str, ...] = ()
+    # The chunks of `text` beyond ASCII (`search_text.foreign_chunks`), whose words Python
+    # cannot tell: in bulk each is parsed for the lexicon (once a publish).
+    foreign: tuple[str, ...] = ()
 
 
 def search_texts(kind: str, document: dict[str, Any], locale: str) -> SearchTexts:
@@ -363,7 +368,8 @@ def search_texts(kind: str, document: dict[str, Any], locale: str) -> SearchText
         embedding.passage_text(title or "", heading, body)
         for title, heading, body in search_text.passage_parts(kind, document, plain)
     )
-    return SearchTexts(dumps(plain), locale, text, words, cut)
+    foreign = () if text is None else tuple(search_text.foreign_chunks(text))
+    return SearchTexts(dumps(plain), locale, text, words, cut, foreign)
 
 
 def _passage_texts(texts: Iterable[SearchTexts | None]) -> list[str]:
