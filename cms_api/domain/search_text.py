@@ -31,18 +31,36 @@ _ENTITIES = (
     ("&amp;", "&"),
 )
 # PostgreSQL's `\s` follows the collation too: space, tab, line feed, carriage return,
-# form feed and vertical tab on every server, and other characters on some. A text
-# holding any character some locale (or Python) may call a space is left to SQL; in the
-# rest, Python's whitespace and PostgreSQL's are those six.
-_LOCALE_SPACE = re.compile(
-    "[\x1c-\x1f\x85\xa0\u1680\u180e\u2000-\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff]"
+# form feed and vertical tab on every server, and other characters on some. In a text
+# holding none of the characters some locale (or Python) may call a space, Python's
+# whitespace and PostgreSQL's are those six. A text holding one is squashed as the server
+# squashes it when the caller knows which of them its `\s` takes (`spaces`, asked of the
+# server), and left to SQL otherwise.
+LOCALE_SPACES = (
+    "\x1c\x1d\x1e\x1f\x85\xa0\u1680\u180e"
+    + "".join(chr(code) for code in range(0x2000, 0x200E))
+    + "\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
 )
+_LOCALE_SPACE = re.compile("[" + re.escape(LOCALE_SPACES) + "]")
+_SQUASHERS: dict[str, re.Pattern[str]] = {}
 
 
-def plain_text(html: str) -> str | None:
-    """What `cms_search_plain(html)` returns on every server, or None where that may
-    depend on the server's locale (a character other than ASCII that may be a space, or
-    one right after a block tag's name)."""
+def _squash_as_server(value: str, spaces: str | None) -> str:
+    # cms_search_squash's `\s+` to one space and btrim (of spaces only), for a value
+    # holding a character of LOCALE_SPACES, with `spaces` those the server's `\s` takes.
+    if spaces is None:
+        raise _CannotTell
+    squasher = _SQUASHERS.get(spaces)
+    if squasher is None:
+        squasher = _SQUASHERS[spaces] = re.compile("[ \t\n\r\x0b\x0c" + re.escape(spaces) + "]+")
+    return squasher.sub(" ", value).strip(" ")
+
+
+def plain_text(html: str, spaces: str | None = None) -> str | None:
+    r"""What `cms_search_plain(html)` returns on a server whose `\s` takes these `spaces`
+    of LOCALE_SPACES (None: on every server), or None where that may depend on the
+    server's locale (a character that may be a space, when `spaces` is None, or a
+    character beyond ASCII right after a block tag's name)."""
     if not html.isascii() and _BLOCK_NAME_THEN_OTHER.search(html):
         return None
     text = _TAG.sub("", _BLOCK_TAG.sub(" ", html))
@@ -52,7 +70,7 @@ def plain_text(html: str) -> str | None:
     if "\ue000" in text or "\ue001" in text:
         text = text.replace("\ue000", "").replace("\ue001", "")
     if _LOCALE_SPACE.search(text):
-        return None
+        return None if spaces is None else _squash_as_server(text, spaces)
     return " ".join(text.split())
 
 
@@ -83,14 +101,15 @@ def _objects_in(value: Any) -> Iterator[dict[str, Any]]:
             yield from _objects_in(item)
 
 
-def plain_texts(documents: Iterable[dict[str, Any]]) -> dict[str, str]:
+def plain_texts(documents: Iterable[dict[str, Any]], spaces: str | None = None) -> dict[str, str]:
     """{html: its search text} for the HTML of these documents that Python can strip as
-    SQL would (`plain_text`); the index statement strips the rest itself."""
+    SQL would (`plain_text`, with the server's `spaces`); the index statement strips the
+    rest itself."""
     texts: dict[str, str] = {}
     for document in documents:
         for html in html_in(document):
             if html not in texts:
-                text = plain_text(html)
+                text = plain_text(html, spaces)
                 if text is not None:
                     texts[html] = text
     return texts
@@ -116,24 +135,27 @@ class _CannotTell(Exception):
     """A value Python cannot turn into the text SQL makes of it."""
 
 
-def lexicon_text(kind: str, document: dict[str, Any], plain: dict[str, str]) -> str | None:
+def lexicon_text(
+    kind: str, document: dict[str, Any], plain: dict[str, str], spaces: str | None = None
+) -> str | None:
     """The text the lexicon statement parses for this document's search entry (its title,
     a space, and its passages joined by spaces: search_index._ENTRY_TEXTS), made as the
     index statement (_INDEX_ENTRIES) makes it, with `plain` the texts of its HTML
-    (`plain_texts`). None where Python cannot tell: a value that is not a string, HTML
-    that `plain` lacks, a character some server may take for a space, a control
-    character or a `<`. Text in any script is told (see `foreign_chunks`)."""
+    (`plain_texts`) and `spaces` the server's (`plain_text`). None where Python cannot
+    tell: a value that is not a string, HTML that `plain` lacks, a character some server
+    may take for a space (unless `spaces` says), a control character or a `<`. Text in
+    any script is told (see `foreign_chunks`)."""
     try:
         title = document.get("title")
-        parts = [_squashed_any(document.get("question") if title is None else title) or ""]
+        parts = [_squashed_any(document.get("question") if title is None else title, spaces) or ""]
         summary = document.get("summary")
         if summary is not None:
-            parts.append(_squashed_any(summary) or "")
+            parts.append(_squashed_any(summary, spaces) or "")
         else:
             parts.append(_plain(document.get("answer_html"), plain) or "")
         if kind == "article":
             for item in _objects_in(document.get("sections")):
-                heading = _squashed_any(item.get("heading"))
+                heading = _squashed_any(item.get("heading"), spaces)
                 text = _plain(item.get("body_html"), plain)
                 parts.append(": ".join(part for part in (heading, text) if part))
     except _CannotTell:
@@ -145,21 +167,23 @@ def lexicon_text(kind: str, document: dict[str, Any], plain: dict[str, str]) -> 
 
 
 def passage_parts(
-    kind: str, document: dict[str, Any], plain: dict[str, str]
+    kind: str, document: dict[str, Any], plain: dict[str, str], spaces: str | None = None
 ) -> list[tuple[str | None, str, str]]:
     """(title, heading, text) of the answer passages the index statement cuts from this
     document (publishing.passages.CUT), as it makes them, with `plain` the texts of its
-    HTML (`plain_texts`): an article's sections with a body and its FAQs, a topic FAQ's
-    answer. A passage whose parts Python cannot tell (a character some server may take for
-    a space, HTML that `plain` lacks) is left out, and so is any the statement would not
-    cut (no text)."""
+    HTML (`plain_texts`) and `spaces` the server's (`plain_text`): an article's sections
+    with a body and its FAQs, a topic FAQ's answer. A passage whose parts Python cannot
+    tell (a character some server may take for a space, unless `spaces` says; HTML that
+    `plain` lacks) is left out, and so is any the statement would not cut (no text)."""
     parts: list[tuple[str | None, str, str]] = []
 
     def add(title: Any, heading: Any, html: Any) -> None:
         try:
             text = _plain(html, plain)
             if text:
-                parts.append((_squashed_any(title), _squashed_any(heading) or "", text))
+                parts.append(
+                    (_squashed_any(title, spaces), _squashed_any(heading, spaces) or "", text)
+                )
         except _CannotTell:
             pass
 
@@ -177,15 +201,18 @@ def passage_parts(
     return parts
 
 
-def _squashed_any(value: Any) -> str | None:
-    # cms_search_squash, on text in any script without a character that some server's
-    # `\s` may take for a space and Python's not, or the other way round.
+def _squashed_any(value: Any, spaces: str | None = None) -> str | None:
+    # cms_search_squash, on text in any script; one holding a character that some
+    # server's `\s` may take for a space and Python's not (or the other way round) only
+    # with `spaces`, those the server takes.
     if value is None:
         return None
-    if not isinstance(value, str) or _LOCALE_SPACE.search(value):
+    if not isinstance(value, str):
         raise _CannotTell
     if "\ue000" in value or "\ue001" in value:
         value = value.replace("\ue000", "").replace("\ue001", "")
+    if _LOCALE_SPACE.search(value):
+        return _squash_as_server(value, spaces)
     return " ".join(value.split())
 
 

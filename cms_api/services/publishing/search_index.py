@@ -359,14 +359,39 @@ class SearchTexts:
     foreign: tuple[str, ...] = ()
 
 
+# Which of `search_text.LOCALE_SPACES` the server's `\s` takes for spaces: it follows the
+# database's locale. Asked once a database, so that text holding them (a no-break space
+# before French punctuation, say) is stripped and squashed in Python as SQL would.
+_SPACES_ASKED = """
+SELECT coalesce(string_agg(given.candidate, '' ORDER BY given.n), '')
+FROM unnest(%(characters)s::text[]) WITH ORDINALITY AS given(candidate, n)
+WHERE given.candidate ~ '\\s'
+"""
+_SERVER_SPACES: dict[Any, str] = {}
+
+
+def server_spaces(connection: Connection) -> str:
+    """The characters of `search_text.LOCALE_SPACES` this connection's database takes
+    for spaces in a regular expression's `\\s`, as `search_text` takes them."""
+    database = connection.engine.url
+    spaces = _SERVER_SPACES.get(database)
+    if spaces is None:
+        characters = list(search_text.LOCALE_SPACES)
+        spaces = _SERVER_SPACES[database] = connection.exec_driver_sql(
+            _SPACES_ASKED, {"characters": characters}
+        ).scalar()
+    return spaces
+
+
 def search_texts(kind: str, document: dict[str, Any], locale: str) -> SearchTexts:
     """What `index_documents` takes of a rendered document of this kind in `locale`."""
-    plain = search_text.plain_texts([document])
-    text = search_text.lexicon_text(kind, document, plain)
+    spaces = server_spaces(db.session.connection())
+    plain = search_text.plain_texts([document], spaces)
+    text = search_text.lexicon_text(kind, document, plain, spaces)
     words = None if text is None else search_text.lexicon_candidates(text)
     cut = tuple(
         embedding.passage_text(title or "", heading, body)
-        for title, heading, body in search_text.passage_parts(kind, document, plain)
+        for title, heading, body in search_text.passage_parts(kind, document, plain, spaces)
     )
     foreign = () if text is None else tuple(search_text.foreign_chunks(text))
     return SearchTexts(dumps(plain), locale, text, words, cut, foreign)

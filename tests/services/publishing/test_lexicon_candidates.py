@@ -128,6 +128,8 @@ _MIXED_TEXT = st.lists(
         list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         + list(" -_.,:;/@'&#%()~")
         + _BEYOND_ASCII
+        # Spaces beyond ASCII's (a lexicon text holds no control character).
+        + [space for space in search_text.LOCALE_SPACES if space not in "\x1c\x1d\x1e\x1f"]
         + ["http://", "www.", ".com", "x@y.z", "caf\u00e9", "na\u00efve", "d\u2019eau"]
     ),
     max_size=60,
@@ -224,7 +226,7 @@ def test_the_seeded_site_s_texts_are_its_entries_texts(app) -> None:
 
 def _texts(locale: str, words: set[str] | None) -> search_index.SearchTexts:
     """A rendered document whose text is `words` (None: Python cannot tell)."""
-    document = {"summary": "10\u00a0mg" if words is None else " ".join(sorted(words))}
+    document = {"summary": "bell\x07char" if words is None else " ".join(sorted(words))}
     texts = search_index.search_texts("faq", document, locale)
     assert texts.words == words
     return texts

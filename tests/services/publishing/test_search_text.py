@@ -92,12 +92,41 @@ def test_what_depends_on_the_servers_locale_is_left_to_sql(html: str) -> None:
     assert search_text.plain_text(html) is None
 
 
+def _spaces() -> str:
+    return search_index.server_spaces(db.session.connection())
+
+
+@pytest.mark.parametrize("html", LEFT_TO_THE_SERVER[:-1])
+def test_told_the_servers_spaces_python_strips_any_space_as_sql_does(app, html: str) -> None:
+    with app.app_context():
+        assert [search_text.plain_text(html, _spaces())] == _stripped_in_sql([html])
+
+
+def test_a_letter_after_a_block_tags_name_is_left_to_sql_whatever_the_spaces(app) -> None:
+    with app.app_context():
+        assert search_text.plain_text(LEFT_TO_THE_SERVER[-1], _spaces()) is None
+
+
+def test_the_servers_spaces_are_asked_once_a_database(app) -> None:
+    with app.app_context():
+        spaces = _spaces()
+        assert set(spaces) <= set(search_text.LOCALE_SPACES)
+        # What the server's `\s` takes of those characters, asked one by one.
+        taken = db.session.scalars(
+            text("SELECT c FROM unnest(CAST(:characters AS text[])) AS c WHERE c ~ '\\s'"),
+            {"characters": list(search_text.LOCALE_SPACES)},
+        ).all()
+        assert set(spaces) == set(taken)
+        assert "\u3000" in spaces or "\u00a0" not in spaces  # not vacuous on this server
+
+
 # fmt: off
 _PIECES = st.sampled_from([
     "<p>", "</p>", "<P>", "<br/>", "<li class='a'>", "</LI>", "<pre>", "<prefix>",
     "<h1 id=\"x>y\">", "<h9>", "<strong>", "</em>", "<a href='>'>", "<", ">", '"', "'",
     "&lt;", "&gt;", "&amp;", "&amp;lt;", "&quot;", "&#39;", "&nbsp;", "&", " ", "  ",
     "\t", "\n", "\r", "\x0b", "\x0c", "\u00a0", "\u2003", "\x1e", "\ue000", "\ue001",
+    *search_text.LOCALE_SPACES,
     "word", "WORD", "caf\u00e9", "\u00df", "\u0130", "x", "1", "_",
 ])
 # fmt: on
@@ -112,10 +141,15 @@ def test_any_mix_of_tags_entities_and_spaces_is_stripped_as_sql_strips_it(
 ) -> None:
     with app.app_context():
         in_sql = _stripped_in_sql(htmls)
+        spaces = _spaces()
     for html, expected in zip(htmls, in_sql, strict=True):
         stripped = search_text.plain_text(html)
         if stripped is not None:
             assert stripped == expected, html
+        # Told the server's spaces, Python strips all but a letter after a block tag's name.
+        assert search_text.plain_text(html, spaces) in (expected, None), html
+        if not search_text._BLOCK_NAME_THEN_OTHER.search(html):
+            assert search_text.plain_text(html, spaces) == expected, html
 
 
 def test_the_index_takes_the_text_publishing_stripped(app) -> None:
