@@ -45,11 +45,9 @@ _LOCALE_SPACE = re.compile("[" + re.escape(LOCALE_SPACES) + "]")
 _SQUASHERS: dict[str, re.Pattern[str]] = {}
 
 
-def _squash_as_server(value: str, spaces: str | None) -> str:
+def _squash_as_server(value: str, spaces: str) -> str:
     # cms_search_squash's `\s+` to one space and btrim (of spaces only), for a value
     # holding a character of LOCALE_SPACES, with `spaces` those the server's `\s` takes.
-    if spaces is None:
-        raise _CannotTell
     squasher = _SQUASHERS.get(spaces)
     if squasher is None:
         squasher = _SQUASHERS[spaces] = re.compile("[ \t\n\r\x0b\x0c" + re.escape(spaces) + "]+")
@@ -212,6 +210,8 @@ def _squashed_any(value: Any, spaces: str | None = None) -> str | None:
     if "\ue000" in value or "\ue001" in value:
         value = value.replace("\ue000", "").replace("\ue001", "")
     if _LOCALE_SPACE.search(value):
+        if spaces is None:
+            raise _CannotTell
         return _squash_as_server(value, spaces)
     return " ".join(value.split())
 

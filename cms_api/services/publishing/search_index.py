@@ -20,6 +20,7 @@ from cms_api.database import db
 from cms_api.domain import locales, search_text
 from cms_api.domain.formats import dumps
 from cms_api.services import embedding, vectors
+from cms_api.services.delivery import remembered
 from cms_api.services.publishing import passages
 
 log = logging.getLogger(__name__)
@@ -373,7 +374,7 @@ _SERVER_SPACES: dict[Any, str] = {}
 def server_spaces(connection: Connection) -> str:
     """The characters of `search_text.LOCALE_SPACES` this connection's database takes
     for spaces in a regular expression's `\\s`, as `search_text` takes them."""
-    database = connection.engine.url
+    database = remembered.database(connection)
     spaces = _SERVER_SPACES.get(database)
     if spaces is None:
         characters = list(search_text.LOCALE_SPACES)
