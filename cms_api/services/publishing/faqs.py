@@ -173,7 +173,7 @@ def date_live_faqs(
         entity_id: json.loads(body)
         for entity_id, body in db.session.execute(
             select(PublishedDocument.entity_id, PublishedDocument.body).where(
-                PublishedDocument.kind == "faq", PublishedDocument.entity_id.in_(list(entries))
+                PublishedDocument.kind == "faq", one_of(PublishedDocument.entity_id, entries)
             )
         )
     }
@@ -190,7 +190,7 @@ def date_live_faqs(
     # admin ETag) nor its `updated_at` moves.
     db.session.execute(
         update(Faq)
-        .where(Faq.id.in_(changed))
+        .where(one_of(Faq.id, changed))
         .values(
             published_at=func.coalesce(Faq.published_at, when),
             live_updated_at=when,

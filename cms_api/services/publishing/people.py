@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select, true
 from sqlalchemy.orm import selectinload
 
-from cms_api.database import db, one_of
+from cms_api.database import db, none_of, one_of
 from cms_api.domain.clock import utcnow
 from cms_api.models import Person, PersonTranslation, PublishedDocument
 from cms_api.services import runtime
@@ -96,7 +96,7 @@ def refresh_people(
             )
         )
     if hidden:
-        store.withdraw("person", PublishedDocument.entity_id.in_(hidden))
+        store.withdraw("person", one_of(PublishedDocument.entity_id, hidden))
     _withdraw_removed_translations(people, default)
     store.upsert(rows)
 
@@ -108,7 +108,7 @@ def _withdraw_removed_translations(people: Iterable[Person], default: str) -> No
     current = [item.id for person in people for item in person.translations]
     store.withdraw(
         "person",
-        PublishedDocument.slug.in_([person.slug for person in people]),
+        one_of(PublishedDocument.slug, [person.slug for person in people]),
         PublishedDocument.locale != default,
-        PublishedDocument.entity_id.not_in(current) if current else true(),
+        none_of(PublishedDocument.entity_id, current) if current else true(),
     )

@@ -11,7 +11,7 @@ from typing import Any
 import brotli
 from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 
-from cms_api.database import db
+from cms_api.database import db, one_of
 from cms_api.domain.clock import utcnow
 from cms_api.domain.etags import etag_for
 from cms_api.domain.formats import dumps
@@ -229,7 +229,7 @@ def _deleted(kind: str, removed: list[tuple[uuid.UUID, str]]) -> set[uuid.UUID]:
             db.session.execute(
                 select(translation.id, model.deleted_at)
                 .join(model, model.id == owner_id)
-                .where(translation.id.in_(translated))
+                .where(one_of(translation.id, translated))
             ).all()
         )
         gone = {item for item in translated if item not in kept or kept[item] is not None}
@@ -239,7 +239,9 @@ def _deleted(kind: str, removed: list[tuple[uuid.UUID, str]]) -> set[uuid.UUID]:
     if not own:
         return gone
     return gone | set(
-        db.session.scalars(select(model.id).where(model.id.in_(own), model.deleted_at.is_not(None)))
+        db.session.scalars(
+            select(model.id).where(one_of(model.id, own), model.deleted_at.is_not(None))
+        )
     )
 
 
@@ -256,7 +258,7 @@ def _listing_tags(
             PublishedDocument.entity_id,
             PublishedDocument.locale,
             PublishedDocument.tags,
-        ).where(PublishedDocument.kind.in_(_LISTED_KINDS), PublishedDocument.entity_id.in_(ids))
+        ).where(PublishedDocument.kind.in_(_LISTED_KINDS), one_of(PublishedDocument.entity_id, ids))
     ).all()
     return {(kind, entity_id): (locale, set(tags)) for kind, entity_id, locale, tags in found}
 
@@ -277,7 +279,7 @@ def _hubs_changed(tags_left: set[tuple[str, str]]) -> None:
         and_(
             PublishedDocument.kind == kind,
             PublishedDocument.locale == locale,
-            PublishedDocument.slug.in_(sorted(names)),
+            one_of(PublishedDocument.slug, sorted(names)),
         )
         for (kind, locale), names in sorted(slugs.items())
     ]
@@ -294,7 +296,7 @@ def stored_summaries(kind: str, ids: set[uuid.UUID]) -> dict[uuid.UUID, dict[str
         return {}
     rows = db.session.execute(
         select(PublishedDocument.entity_id, PublishedDocument.summary).where(
-            PublishedDocument.kind == kind, PublishedDocument.entity_id.in_(ids)
+            PublishedDocument.kind == kind, one_of(PublishedDocument.entity_id, ids)
         )
     ).all()
     return {entity_id: json.loads(summary) for entity_id, summary in rows}

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select, true
 from sqlalchemy.orm import selectinload
 
-from cms_api.database import db
+from cms_api.database import db, none_of, one_of
 from cms_api.domain.clock import utcnow
 from cms_api.models import Faq, Person, PublishedDocument, Topic, TopicTranslation
 from cms_api.services import runtime
@@ -71,7 +71,9 @@ def refresh_topics(
     # Readers see a topic FAQ's approved text, whatever newer text awaits review.
     topic_faqs = db.session.scalars(
         select(Faq)
-        .where(Faq.topic_id.in_(chosen), Faq.live_question.is_not(None), Faq.deleted_at.is_(None))
+        .where(
+            one_of(Faq.topic_id, chosen), Faq.live_question.is_not(None), Faq.deleted_at.is_(None)
+        )
         .order_by(Faq.position, Faq.id)
         .options(selectinload(Faq.reviewed_by).selectinload(Person.translations))
     ).all()
@@ -128,14 +130,14 @@ def refresh_topics(
                 for faq in faqs_by_topic.get(topic_id, [])
             ]
     if hidden:
-        store.withdraw("topic", PublishedDocument.entity_id.in_(hidden))
+        store.withdraw("topic", one_of(PublishedDocument.entity_id, hidden))
     _withdraw_removed_translations([by_id[topic_id] for topic_id in chosen], default)
     # A topic FAQ never approved, trashed, or on a trashed topic loses its document.
     visible = [row["entity_id"] for row in faq_rows]
     store.withdraw(
         "faq",
-        PublishedDocument.entity_id.in_(select(Faq.id).where(Faq.topic_id.in_(chosen))),
-        PublishedDocument.entity_id.not_in(visible) if visible else true(),
+        PublishedDocument.entity_id.in_(select(Faq.id).where(one_of(Faq.topic_id, chosen))),
+        none_of(PublishedDocument.entity_id, visible) if visible else true(),
     )
     store.upsert(rows + faq_rows)
 
@@ -169,7 +171,7 @@ def _withdraw_removed_translations(topics: list[Topic], default: str) -> None:
     current = [item.id for topic in topics for item in topic.translations]
     store.withdraw(
         "topic",
-        PublishedDocument.slug.in_([topic.slug for topic in topics]),
+        one_of(PublishedDocument.slug, [topic.slug for topic in topics]),
         PublishedDocument.locale != default,
-        PublishedDocument.entity_id.not_in(current) if current else true(),
+        none_of(PublishedDocument.entity_id, current) if current else true(),
     )

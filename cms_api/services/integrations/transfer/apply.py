@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import Connection, select, text
 from sqlalchemy import exc as sa_exc
 
-from cms_api.database import db
+from cms_api.database import db, one_of
 from cms_api.models import RedFlag
 from cms_api.services.integrations.transfer.kinds import KIND, KINDS, Kind
 from cms_api.services.integrations.transfer.report import TypeCounts
@@ -198,7 +198,7 @@ def _render_red_flags(connection: Connection) -> None:
             " WHERE reviewed_by_id IN (SELECT id FROM pg_temp.transfer_people)"
         )
     ).scalars()
-    found = db.session.scalars(select(RedFlag).where(RedFlag.id.in_(list(ids)))).all()
+    found = db.session.scalars(select(RedFlag).where(one_of(RedFlag.id, ids))).all()
     live = [flag for flag in found if flag.status == "published" and flag.deleted_at is None]
     red_flags.publish_documents(live)
     for flag in found:
