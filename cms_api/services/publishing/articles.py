@@ -28,7 +28,15 @@ from cms_api.models import (
     TopicTranslation,
 )
 from cms_api.services import runtime
-from cms_api.services.publishing import collecting, images, revisions, search_index, site, store
+from cms_api.services.publishing import (
+    collecting,
+    counts,
+    images,
+    revisions,
+    search_index,
+    site,
+    store,
+)
 from cms_api.services.publishing import render as rendering
 from cms_api.services.publishing import reviews as review_record
 from cms_api.services.publishing.faqs import (
@@ -168,7 +176,8 @@ def refresh_articles(article_ids: Iterable[uuid.UUID]) -> None:
 
 def _refresh(ids: list[uuid.UUID]) -> None:
     fresh: _FreshSummaries | None = None
-    if len(ids) > RENDER_BATCH:
+    bulk = len(ids) > RENDER_BATCH
+    if bulk:
         # A document embeds the summaries of the articles it links to. Batch by batch,
         # each batch would re-render every article linking into it (five or six times
         # each in an import); with every summary taken first, each article and each
@@ -179,17 +188,23 @@ def _refresh(ids: list[uuid.UUID]) -> None:
     people: set[uuid.UUID] = set()
     topics: set[uuid.UUID] = set()
     locales: set[str] = set()
-    # In bulk, while PostgreSQL indexes one batch for search, the next one is rendered.
-    with search_index.alongside() if len(ids) > 1 else nullcontext():
+    # In bulk, while PostgreSQL indexes one batch for search, the next one is rendered;
+    # the counts of topics and hub pages are added up once, not batch by batch.
+    with (
+        counts.added_up_at_end() if bulk else nullcontext(),
+        search_index.alongside() if len(ids) > 1 else nullcontext(),
+    ):
         for start in range(0, len(ids), RENDER_BATCH):
             batch = _refresh_batch(ids[start : start + RENDER_BATCH], fresh)
             collecting.batch_done()
-            if start == 0 and len(ids) > RENDER_BATCH:
+            if start == 0 and bulk:
                 # The later batches' inserts are planned with what the first one wrote.
                 search_index.analyze_written(len(ids))
             people |= batch.people
             topics |= batch.topics
             locales |= batch.locales
+        if bulk:
+            counts.add_up()  # the pages below show how many articles each lists
         # Profiles and topic pages list the newest articles: render each once, at the end,
         # in the locales of the articles rendered (the last batch's index starts once
         # they have read what they render).

@@ -69,8 +69,17 @@ def _state(after: int) -> dict[str, Any]:
         per_entity.setdefault((event.kind, event.entity_id), []).append(tuple(event))
     feed = {key: items[0] for key, items in per_entity.items()}
     counts = {key: len(items) for key, items in per_entity.items()}
+    # What lookups and hub pages show as totals, kept by triggers (added up once in bulk).
+    topic_counts = db.session.execute(
+        text("SELECT topic, locale, kind, entries FROM search_topic_counts ORDER BY 1, 2, 3")
+    ).all()
+    hub_counts = db.session.execute(
+        text("SELECT tag, locale, documents FROM listed_article_counts ORDER BY 1, 2")
+    ).all()
     return {
         "documents": documents,
+        "topic_counts": topic_counts,
+        "hub_counts": hub_counts,
         "search": search,
         "words": words,
         "passages": passages,
@@ -142,8 +151,10 @@ def test_bulk_publishing_stores_what_one_by_one_publishing_does(
     }
     assert len(expected["search"]) >= ARTICLES * 5  # and the seeds'
     assert len(expected["passages"]) >= ARTICLES * 10  # six sections and four FAQs each
+    assert len(expected["topic_counts"]) > 15 and len(expected["hub_counts"]) > 15
     assert all(row.embedding is not None for row in expected["passages"])
-    for part in ("documents", "search", "words", "passages", "revisions", "feed"):
+    parts = ("documents", "search", "words", "passages", "revisions", "feed")
+    for part in (*parts, "topic_counts", "hub_counts"):
         assert bulk[part] == expected[part], part
     # Every document's words were told in Python, and only chunks of them parsed: the
     # first pieces' words were all new, few after them are.
