@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from cms_api.database import db
+from cms_api.database import db, one_of
 from cms_api.domain.clock import utcnow
 from cms_api.domain.errors import Conflict, Forbidden, ValidationFailed
 from cms_api.models import Article, MedicalReview, Person, User
@@ -168,7 +170,10 @@ def request_changes(article: Article, actor: Actor, *, notes: str | None) -> Art
 
 def missing_for_publication(article: Article) -> list[str]:
     """What the current revision lacks to be published: an author, a disclaimer, content."""
-    content = revisions.snapshot(article)
+    return _missing_in(revisions.snapshot(article))
+
+
+def _missing_in(content: dict[str, Any]) -> list[str]:
     missing = []
     if not content["authors"]:
         missing.append("author")
@@ -238,39 +243,71 @@ def archive(article: Article, actor: Actor) -> Article:
     return article
 
 
-def publish_due(now: datetime | None = None) -> list[Article]:
+class ScheduledPublication(NamedTuple):
+    """An article `publish_due` published."""
+
+    id: uuid.UUID
+    slug: str
+    live_revision: int
+
+
+# Due articles are checked this many at a time: a launch may schedule thousands for one
+# minute, and each batch is read in a few queries and let go before the next.
+DUE_BATCH = 500
+
+
+def publish_due(now: datetime | None = None) -> list[ScheduledPublication]:
     """Publish every scheduled article whose time has come. Safe to run concurrently:
     rows another run is publishing are skipped, not waited for."""
     now = now or utcnow()
     # Before locking any article: an editor's write holds this lock while it locks rows.
     hold_render_lock()
     due = db.session.scalars(
-        select(Article)
+        select(Article.id)
         .where(
             Article.status == "approved", Article.publish_at <= now, Article.deleted_at.is_(None)
         )
+        .order_by(Article.id)
         .with_for_update(skip_locked=True)
     ).all()
-    # Only the revision the schedule was set for, still approved and complete: an edit
-    # since then cancelled the schedule, and this checks it did.
+    ready: list[uuid.UUID] = []
+    for start in range(0, len(due), DUE_BATCH):
+        articles = db.session.scalars(
+            select(Article)
+            .where(one_of(Article.id, due[start : start + DUE_BATCH]))
+            .options(*revisions.SNAPSHOT_GRAPH, selectinload(Article.reviews))
+        ).all()
+        contents = revisions.snapshots_of(list(articles))
+        # Only the revision the schedule was set for, still approved and complete: an edit
+        # since then cancelled the schedule, and this checks it did.
+        ready += [
+            article.id
+            for article in articles
+            if article.publish_at_revision == article.revision_number
+            and approval_is_current(article) is not None
+            and not _missing_in(contents[article.id])
+        ]
+    if not ready:
+        return []
+    publish_articles(ready)
     published = [
-        article
-        for article in due
-        if article.publish_at_revision == article.revision_number
-        and approval_is_current(article) is not None
-        and not missing_for_publication(article)
+        ScheduledPublication(*row)
+        for row in db.session.execute(
+            select(Article.id, Article.slug, Article.live_revision)
+            .where(one_of(Article.id, ready))
+            .order_by(Article.slug)
+        )
     ]
-    if published:
-        publish_articles([article.id for article in published])
-        for article in published:
-            _log(
-                article,
-                "publish",
-                Actor(user_id=None),
-                "approved",
-                revision=article.live_revision,
-                scheduled=True,
-            )
+    for item in published:
+        audit.record(
+            actor_id=None,
+            action="article.publish",
+            target_type="article",
+            target_id=item.id,
+            before={"status": "approved"},
+            after={"status": "published", "revision": item.live_revision, "scheduled": True},
+            request_id=None,
+        )
     return published
 
 

@@ -63,14 +63,8 @@ _ARTICLE_GRAPH = (
     .selectinload(Person.credentials),
     selectinload(Article.outgoing_links),
 )
-# What a snapshot of the working copy needs.
-_REVISION_GRAPH = (
-    selectinload(Article.all_sections),
-    selectinload(Article.citations),
-    selectinload(Article.authorships),
-    selectinload(Article.topic_links),
-    selectinload(Article.reviews),
-)
+# What a snapshot of the working copy needs, and the reviews going live.
+_REVISION_GRAPH = (*revisions.SNAPSHOT_GRAPH, selectinload(Article.reviews))
 
 
 def is_public(article: Article) -> bool:
