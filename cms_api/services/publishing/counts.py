@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+
+from sqlalchemy import Connection, exc
 
 from cms_api.database import db
 
@@ -68,7 +70,7 @@ def added_up_at_end() -> Iterator[None]:
     100,000 articles pays for that more with each statement. Added up once, each row is
     updated once. Readers in other transactions see the counts only when the publish
     commits either way; inside the block, read them after `add_up`. When the block fails,
-    nothing is added up: the transaction is going back, deferred counts with it.
+    what it deferred is added up if the transaction can still run it.
     """
     connection = db.session.connection()
     if connection.exec_driver_sql(_IS_SET).scalar():
@@ -77,7 +79,19 @@ def added_up_at_end() -> Iterator[None]:
     for statement in _TABLES:
         connection.exec_driver_sql(statement)
     connection.exec_driver_sql(_SET, {"value": "on"})
-    yield
+    try:
+        yield
+    except BaseException:
+        # Usually the transaction is going back, deferred counts with it, or has failed
+        # and can run nothing more (its own error is the one to see). But a caller that
+        # goes on with it must find the counts kept.
+        with suppress(exc.SQLAlchemyError):
+            _stop_deferring(connection)
+        raise
+    _stop_deferring(connection)
+
+
+def _stop_deferring(connection: Connection) -> None:
     connection.exec_driver_sql(_SET, {"value": "off"})
     add_up()
 

@@ -137,9 +137,8 @@ def test_adding_up_inside_the_block_brings_the_counts_in_step_for_readers(app) -
         db.session.rollback()
 
 
-def test_a_block_that_fails_adds_nothing_up(app) -> None:
+def test_a_block_that_fails_leaves_the_counts_kept_for_a_caller_that_goes_on(app) -> None:
     with app.app_context():
-        topic_counts = _rows(TOPIC_COUNTS)
         entry = _entry_with_topics()
 
         def failing_publish() -> None:
@@ -149,8 +148,32 @@ def test_a_block_that_fails_adds_nothing_up(app) -> None:
 
         with pytest.raises(RuntimeError):
             failing_publish()
-        # The transaction is going back: nothing was added to the counts meanwhile.
-        assert _rows(TOPIC_COUNTS) == topic_counts
+        _in_step()
+        # No longer deferred: what follows is counted as it happens.
+        db.session.execute(
+            text(
+                "UPDATE search_entries SET topics = ARRAY['then-this']"
+                " WHERE kind = :kind AND entity_id = :entity_id"
+            ),
+            entry,
+        )
+        _in_step()
+        db.session.rollback()
+
+
+def test_a_block_whose_transaction_failed_raises_that_failure(app) -> None:
+    with app.app_context():
+        connection = db.session.connection()
+        undo = connection.begin_nested()
+
+        def failing_statement() -> None:
+            with counts.added_up_at_end():
+                _change_what_is_counted(_entry_with_topics())
+                connection.exec_driver_sql("SELECT 1 / 0")
+
+        with pytest.raises(exc.DataError, match="division by zero"):
+            failing_statement()
+        undo.rollback()
         db.session.rollback()
 
 
