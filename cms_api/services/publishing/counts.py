@@ -9,9 +9,9 @@ from sqlalchemy import Connection, exc
 
 from cms_api.database import db
 
-# Migration 0029: while this setting is on, the triggers that keep `search_topic_counts`
-# and `listed_article_counts` write what they would add to these temporary tables.
-_SETTING = "cms.deferred_counts"
+# Migration 0029: while `cms.deferred_counts` is on, the triggers that keep
+# `search_topic_counts` and `listed_article_counts` write what they would add to these
+# temporary tables.
 _TABLES = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS cms_deferred_topic_counts"
     " (topic text, locale varchar(35), kind varchar(16), entries int) ON COMMIT DROP",
