@@ -12,7 +12,7 @@ import fasteners
 import psycopg
 from flask_sqlalchemy import SQLAlchemy
 from psycopg import errors, sql
-from sqlalchemy import ColumnElement, DateTime, all_, any_, bindparam, func
+from sqlalchemy import ColumnElement, DateTime, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.sql.functions import Function
@@ -43,9 +43,13 @@ def one_of(column: Any, values: Any) -> ColumnElement[bool]:
 
 
 def none_of(column: Any, values: Any) -> ColumnElement[bool]:
-    """`column NOT IN (values)`, written `column <> ALL(array)`: one parameter however many
-    the values (a statement binds at most 65,535, and a bulk publish names more articles)."""
-    return column != all_(_array(column, values))
+    """`column NOT IN (values)`, written `column NOT IN (SELECT unnest(array))`: one
+    parameter however many the values (a statement binds at most 65,535, and a bulk
+    publish names more articles). Not `column <> ALL(array)`: PostgreSQL hashes that
+    array only when it is a constant, and a prepared statement's generic plan then
+    compares each row with every value (65,536 rows against as many values: 7 s instead
+    of 0.15 s); the subquery is hashed either way."""
+    return column.not_in(select(func.unnest(_array(column, values))).scalar_subquery())
 
 
 def _array(column: Any, values: Any) -> Any:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -13,10 +15,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.dialects import postgresql
 
-from cms_api.database import db, libpq_url, one_of, sqlalchemy_url
+from cms_api.database import db, libpq_url, none_of, one_of, sqlalchemy_url
 from cms_api.models import Article
 from cms_api.models.answer import include_object
 from cms_api.services.integrations.seeds import load_seeds
@@ -61,6 +63,42 @@ def test_one_of_selects_what_in_selects_with_one_parameter(app):
             .compile(dialect=postgresql.dialect())
         )
         assert len(statement.params) == 1
+
+
+def test_none_of_selects_what_not_in_selects_and_stays_hashed_when_prepared(app):
+    with app.app_context():
+        every = list(db.session.scalars(select(Article.id).order_by(Article.id)))
+        some = [*every[::2], every[0]]  # a value twice
+        for values in (some, every, [uuid.uuid4()]):
+            chosen = select(Article.id).order_by(Article.id)
+            assert list(db.session.scalars(chosen.where(none_of(Article.id, values)))) == list(
+                db.session.scalars(chosen.where(Article.id.not_in(values)))
+            )
+        # A statement a worker runs often is prepared, and PostgreSQL may plan it once for
+        # any array: the values must still be looked up in a hash, not scanned each row.
+        compiled = (
+            select(func.count())
+            .select_from(Article)
+            .where(none_of(Article.id, every))
+            .compile(dialect=db.engine.dialect)
+        )
+        assert len(compiled.params) == 1
+        connection = db.session.connection()
+        connection.exec_driver_sql(
+            "PREPARE none_of_check(uuid[]) AS "
+            + re.sub(r"%\(\w+\)s", "$1", compiled.string).replace("%%", "%")
+        )
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+        literal = ", ".join(f"'{value}'" for value in every)  # EXECUTE binds no parameter
+        plan = "\n".join(
+            row[0]
+            for row in connection.exec_driver_sql(
+                f"EXPLAIN EXECUTE none_of_check(ARRAY[{literal}]::uuid[])"
+            )
+        )
+        connection.exec_driver_sql("DEALLOCATE none_of_check")
+        assert "hashed SubPlan" in plan
+        db.session.rollback()
 
 
 def test_migration_head_matches_the_models(app):

@@ -37,7 +37,7 @@ removed_only AS (
 )
 INSERT INTO {counts} AS counted ({key}, {value})
 SELECT {key}, {value} FROM net WHERE added
-ORDER BY {key}  -- rows locked in one order by every writer, as the triggers lock them
+ORDER BY {key}  -- the rows added to locked in one order, as the triggers lock them
 ON CONFLICT ({key}) DO UPDATE SET {value} = counted.{value} + excluded.{value}
 """
 
