@@ -38,13 +38,19 @@ def _check(article: Article, transition: str) -> None:
 
 
 def _log(article: Article, action: str, actor: Actor, before: str, **after: object) -> None:
+    _log_status(article.id, article.status, action, actor, before, **after)
+
+
+def _log_status(
+    article_id: uuid.UUID, status: str, action: str, actor: Actor, before: str, **after: object
+) -> None:
     audit.record(
         actor_id=actor.user_id,
         action=f"article.{action}",
         target_type="article",
-        target_id=article.id,
+        target_id=article_id,
         before={"status": before},
-        after={"status": article.status, **after},
+        after={"status": status, **after},
         request_id=actor.request_id,
     )
 
@@ -299,14 +305,14 @@ def publish_due(now: datetime | None = None) -> list[ScheduledPublication]:
         )
     ]
     for item in published:
-        audit.record(
-            actor_id=None,
-            action="article.publish",
-            target_type="article",
-            target_id=item.id,
-            before={"status": "approved"},
-            after={"status": "published", "revision": item.live_revision, "scheduled": True},
-            request_id=None,
+        _log_status(
+            item.id,
+            "published",
+            "publish",
+            Actor(user_id=None),
+            "approved",
+            revision=item.live_revision,
+            scheduled=True,
         )
     return published
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, update
@@ -14,10 +12,7 @@ from cms_api.database import db, one_of
 from cms_api.domain.clock import utcnow
 from cms_api.models import Article, AuditEvent
 from cms_api.services.editorial import workflow
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
-
-from corpus import load_corpus  # bench/ is not a package
+from tests.support.bench_corpus import corpus_published
 
 ARTICLES = 30
 
@@ -51,16 +46,7 @@ def _launch(ids: list[uuid.UUID], outcome: dict) -> None:
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     outcome["sections_read"] = len(reads)
-    outcome["statuses"] = dict(
-        db.session.execute(select(Article.id, Article.status).where(one_of(Article.id, ids))).all()
-    )
-    outcome["logged"] = db.session.scalars(
-        select(AuditEvent.after).where(
-            AuditEvent.action == "article.publish",
-            one_of(AuditEvent.target_id, [str(article_id) for article_id in ids]),
-        )
-    ).all()
-    outcome["held_back"] = (edited, incomplete)
+    outcome["ids"] = ids
 
 
 def test_a_launch_of_many_scheduled_articles_publishes_the_ready_ones_in_batches(
@@ -68,37 +54,41 @@ def test_a_launch_of_many_scheduled_articles_publishes_the_ready_ones_in_batches
 ) -> None:
     monkeypatch.setattr(workflow, "DUE_BATCH", 4)
     outcome: dict = {}
-    with app.app_context():
-        connection = db.session.get_bind()
-        db.session.close()
-        undo = connection.begin_nested()
-        try:
-            load_corpus(
-                db.session,
-                lambda ids: _launch(ids, outcome),
-                articles=ARTICLES,
-                people=6,
-                topics=8,
-                section_words=20,
-                publish_chunk=ARTICLES,
-                older_links=False,
-                analyze=False,
-                progress=lambda message: None,
+    with (
+        app.app_context(),
+        corpus_published(
+            lambda ids: _launch(ids, outcome),
+            articles=ARTICLES,
+            people=6,
+            topics=8,
+            section_words=20,
+            publish_chunk=ARTICLES,
+            older_links=False,
+        ),
+    ):
+        ids = outcome["ids"]
+        statuses = dict(
+            db.session.execute(
+                select(Article.id, Article.status).where(one_of(Article.id, ids))
+            ).all()
+        )
+        logged = db.session.scalars(
+            select(AuditEvent.after).where(
+                AuditEvent.action == "article.publish",
+                one_of(AuditEvent.target_id, [str(article_id) for article_id in ids]),
             )
-        finally:
-            db.session.close()
-            undo.rollback()
+        ).all()
 
-    edited, incomplete = outcome["held_back"]
+    edited, incomplete, *_ = outcome["ids"]
     published = outcome["published"]
     assert len(published) == ARTICLES - 2
     assert [item.slug for item in published] == sorted(item.slug for item in published)
-    assert {item.id for item in published} == set(outcome["statuses"]) - {edited, incomplete}
-    assert {outcome["statuses"][item.id] for item in published} == {"published"}
-    assert outcome["statuses"][edited] == outcome["statuses"][incomplete] == "approved"
+    assert {item.id for item in published} == set(statuses) - {edited, incomplete}
+    assert {statuses[item.id] for item in published} == {"published"}
+    assert statuses[edited] == statuses[incomplete] == "approved"
     assert all(item.live_revision == 1 for item in published)
-    assert len(outcome["logged"]) == ARTICLES - 2
-    assert all(after["scheduled"] is True for after in outcome["logged"])
+    assert len(logged) == ARTICLES - 2
+    assert all(after["scheduled"] is True for after in logged)
     # The working copies were read a batch at a time (then by publishing, a render batch
     # at a time), not one article at a time.
     batches = -(-ARTICLES // workflow.DUE_BATCH)

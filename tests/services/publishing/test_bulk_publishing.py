@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,10 +12,7 @@ from sqlalchemy import text
 from cms_api.database import db
 from cms_api.services.publishing import articles as article_documents
 from cms_api.services.publishing import search_index
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
-
-from corpus import load_corpus  # bench/ is not a package
+from tests.support.bench_corpus import corpus_published
 
 WHEN = datetime(2026, 6, 2, 12, 0, tzinfo=UTC)
 ARTICLES = 60
@@ -92,26 +87,16 @@ def _state(after: int) -> dict[str, Any]:
 def _publish_corpus(publish) -> dict[str, Any]:
     """Load the bench corpus as drafts, publish it with `publish`, and read what it stored,
     leaving the database as it was."""
-    connection = db.session.get_bind()
-    db.session.close()
-    undo = connection.begin_nested()
     seen = db.session.scalar(text("SELECT coalesce(max(id), 0) FROM change_events"))
-    try:
-        load_corpus(
-            db.session,
-            publish,
-            articles=ARTICLES,
-            people=12,
-            topics=15,
-            section_words=40,
-            publish_chunk=ARTICLES,
-            analyze=False,
-            progress=lambda message: None,
-        )
+    with corpus_published(
+        publish,
+        articles=ARTICLES,
+        people=12,
+        topics=15,
+        section_words=40,
+        publish_chunk=ARTICLES,
+    ):
         return _state(seen)
-    finally:
-        db.session.close()
-        undo.rollback()
 
 
 # Publishes a corpus of 60 articles twice, one by one and in bulk: seconds of work.

@@ -39,6 +39,17 @@ def _entry_with_topics() -> dict:
     return {"kind": row.kind, "entity_id": row.entity_id}
 
 
+def _refile(entry: dict, topic: str) -> None:
+    """File the entry under this one topic instead of its own."""
+    db.session.execute(
+        text(
+            "UPDATE search_entries SET topics = ARRAY[:topic]"
+            " WHERE kind = :kind AND entity_id = :entity_id"
+        ),
+        {**entry, "topic": topic},
+    )
+
+
 # The entry `_change_what_is_counted` drops (given the entry it refiles).
 DROPPED = """
 SELECT kind, entity_id FROM search_entries WHERE kind = 'article'
@@ -50,13 +61,7 @@ ORDER BY entity_id LIMIT 1
 def _change_what_is_counted(entry: dict) -> None:
     """Refile one entry under a new topic and drop another entry (removals only for its
     topics); retag one article document (a hub tag gained, others lost)."""
-    db.session.execute(
-        text(
-            "UPDATE search_entries SET topics = ARRAY['only-this']"
-            " WHERE kind = :kind AND entity_id = :entity_id"
-        ),
-        entry,
-    )
+    _refile(entry, "only-this")
     db.session.execute(
         text(f"DELETE FROM search_entries WHERE (kind, entity_id) = ({DROPPED})"), entry
     )
@@ -123,13 +128,7 @@ def test_adding_up_inside_the_block_brings_the_counts_in_step_for_readers(app) -
             counts.add_up()
             _in_step()
             # What comes after is deferred again, and added up at the end.
-            db.session.execute(
-                text(
-                    "UPDATE search_entries SET topics = ARRAY['then-this']"
-                    " WHERE kind = :kind AND entity_id = :entity_id"
-                ),
-                entry,
-            )
+            _refile(entry, "then-this")
             assert ("then-this", "en", "article", 1) not in _rows(TOPIC_COUNTS)
         _in_step()
         assert ("then-this", "en", "article", 1) in _rows(TOPIC_COUNTS)
@@ -150,13 +149,7 @@ def test_a_block_that_fails_leaves_the_counts_kept_for_a_caller_that_goes_on(app
             failing_publish()
         _in_step()
         # No longer deferred: what follows is counted as it happens.
-        db.session.execute(
-            text(
-                "UPDATE search_entries SET topics = ARRAY['then-this']"
-                " WHERE kind = :kind AND entity_id = :entity_id"
-            ),
-            entry,
-        )
+        _refile(entry, "then-this")
         _in_step()
         db.session.rollback()
 
